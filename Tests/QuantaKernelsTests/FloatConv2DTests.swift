@@ -1,34 +1,6 @@
 import XCTest
 @testable import QuantaKernels
 
-/// Runs `FloatReference.conv2D` on arrays (test helper).
-func floatConv2D(
-    _ input: [Float], _ inputShape: TensorShape, _ weights: [Float], _ filter: FilterShape,
-    bias: [Float]? = nil, parameters: Conv2DParameters = Conv2DParameters(), clamp: FloatClamp = .none
-) -> (data: [Float], shape: TensorShape) {
-    precondition(input.count == inputShape.elementCount && weights.count == filter.elementCount)
-    let outShape = parameters.outputShape(input: inputShape, filter: filter)
-    var out = [Float](repeating: .nan, count: outShape.elementCount)
-    input.withUnsafeBufferPointer { i in
-        weights.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { o in
-                if let bias {
-                    bias.withUnsafeBufferPointer { b in
-                        FloatReference.conv2D(input: i.baseAddress!, inputShape: inputShape, weights: w.baseAddress!,
-                                              filter: filter, bias: b.baseAddress!, output: o.baseAddress!,
-                                              outputShape: outShape, parameters: parameters, clamp: clamp)
-                    }
-                } else {
-                    FloatReference.conv2D(input: i.baseAddress!, inputShape: inputShape, weights: w.baseAddress!,
-                                          filter: filter, bias: nil, output: o.baseAddress!,
-                                          outputShape: outShape, parameters: parameters, clamp: clamp)
-                }
-            }
-        }
-    }
-    return (out, outShape)
-}
-
 final class FloatConv2DTests: XCTestCase {
     /// 3×3 input 1..9, 2×2 kernel [1 2; 3 4], no padding: hand-computed valid convolution.
     func testTwoByTwoKernelOnThreeByThreeInputMatchesHandComputation() {
