@@ -1,0 +1,61 @@
+import Foundation
+
+/// A file that could not be read or written, with the path and the reason in words.
+public enum FileError: Error, Equatable, CustomStringConvertible {
+    case notFound(path: String)
+    case isDirectory(path: String)
+    case unreadable(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let p): return "\(p): no such file"
+        case .isDirectory(let p): return "\(p): is a directory, expected a file"
+        case .unreadable(let p, let r): return "\(p): cannot read: \(r)"
+        case .unwritable(let p, let r): return "\(p): cannot write: \(r)"
+        }
+    }
+}
+
+public enum FileIO {
+    /// The whole contents of the regular file at `path`.
+    public static func read(_ path: String) throws -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FileError.notFound(path: path)
+        }
+        if isDirectory.boolValue { throw FileError.isDirectory(path: path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError.unreadable(path: path, reason: "permission denied or I/O error")
+        }
+        return [UInt8](data)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written
+    /// and renamed over `path`, so a failure never leaves a partial file behind.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FileError.isDirectory(path: path)
+        }
+        guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw FileError.unwritable(path: path, reason: "folder '\(folder)' does not exist")
+        }
+        let temporary = (folder.isEmpty ? "." : folder) + "/.\(url.lastPathComponent).tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw FileError.unwritable(path: path, reason: "permission denied or disk full")
+        }
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw FileError.unwritable(path: path, reason: reason)
+        }
+    }
+
+    /// Writes text atomically (see `writeAtomically`).
+    public static func writeAtomically(_ text: String, to path: String) throws {
+        try writeAtomically(Array(text.utf8), to: path)
+    }
+}

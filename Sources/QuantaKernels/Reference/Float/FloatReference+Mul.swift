@@ -1,0 +1,17 @@
+extension FloatReference {
+    /// Elementwise multiply with broadcasting: `out = clamp(a * b)` (squeeze-excite scales a
+    /// feature map by an `n×1×1×c` gate).
+    ///
+    /// `shape2` equals `shape1`, or is `n×1×1×c`, or `1×1×1×1`; more generally every
+    /// dimension of either input equals `outputShape`'s or is 1.
+    /// - Precondition: the shapes broadcast to `outputShape`. The output may alias an
+    ///   input whose shape equals `outputShape`.
+    public static func mul(
+        input1: UnsafePointer<Float>, shape1: TensorShape,
+        input2: UnsafePointer<Float>, shape2: TensorShape,
+        output: UnsafeMutablePointer<Float>, outputShape: TensorShape, clamp: FloatClamp
+    ) {
+        elementwise(input1: input1, shape1: shape1, input2: input2, shape2: shape2,
+                    output: output, outputShape: outputShape, clamp: clamp) { $0 * $1 }
+    }
+}

@@ -1,0 +1,27 @@
+extension Int8Reference {
+    /// Int8 elementwise multiply (TFLite's `reference_integer_ops::Mul`), with the second
+    /// input broadcast (squeeze-excite gates are `n×1×1×c`):
+    ///
+    ///     out = clamp(zpOut + MBQM((a - zp1) * (b - zp2), multiplier, shift), clampMin, clampMax)
+    ///
+    /// `shape2` is `shape1`, or broadcast along any axis where it is 1 (`n×1×1×c`,
+    /// `1×1×1×1`). The output has `shape1`. `output` may alias `input1`; it may alias
+    /// `input2` only when `shape2 == shape1`.
+    ///
+    /// - Precondition: `outputShape == shape1`; every axis of `shape2` is 1 or equal to
+    ///   `shape1`'s; shift in -31...31.
+    public static func mul(
+        input1: UnsafePointer<Int8>, shape1: TensorShape, input2: UnsafePointer<Int8>,
+        shape2: TensorShape, output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        quantization q: MulQuantization
+    ) {
+        precondition(outputShape == shape1, "mul: output shape must equal the first input's")
+        let broadcast = Broadcast(shape1, shape2)
+        for index in 0..<shape1.elementCount {
+            let a = Int32(input1[index]) - q.input1ZeroPoint
+            let b = Int32(input2[broadcast.secondIndex(index)]) - q.input2ZeroPoint
+            let product = FixedPoint.multiplyByQuantizedMultiplier(a * b, q.multiplier, q.shift)
+            output[index] = clampToInt8(Int64(product) + Int64(q.outputZeroPoint), q.clampMin, q.clampMax)
+        }
+    }
+}

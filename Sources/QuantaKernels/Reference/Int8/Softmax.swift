@@ -1,0 +1,50 @@
+extension Int8Reference {
+    /// Int8 softmax over the last axis, with a 256-entry exponential table computed at
+    /// quantization time (`QuantizedOpKind.softmax(expTable:)`):
+    ///
+    ///     table[d] = round(exp(-d * inputScale) * 65536)       for d in 0...255   (Q16)
+    ///
+    /// For each row of `channels` values:
+    ///
+    ///     m = max_j in[j];   d_j = m - in[j]  (in 0...255)
+    ///     sum = Σ_j table[d_j]                                           // Int64
+    ///     out[j] = clamp(roundHalfUp(table[d_j] * 256 / sum) - 128, -128, 127)
+    ///            = clamp((2 * table[d_j] * 256 + sum) / (2 * sum) - 128, -128, 127)  // Int64, all terms >= 0
+    ///
+    /// The output is in scale 1/256, zero point -128: `out + 128` is the probability in
+    /// 1/256ths (a certain class, 256/256, clamps to 127, i.e. 255/256). Each output is
+    /// within half a unit of the exact softmax of the table values, so a row's
+    /// `out + 128` sum to 256 within `channels / 2` (before the clamp), and the output is
+    /// monotonic in the input within a row. The result depends only on the differences to
+    /// the row maximum, so it is independent of the input zero point.
+    ///
+    /// This is Quanta's own formulation (not TFLite's gemmlowp exp), exact in integers and
+    /// therefore identical on every architecture.
+    ///
+    /// - Precondition: `table[0] > 0`, all entries `>= 0` and `<= 2^24`; `channels >= 1`.
+    ///   `output` may alias `input` (each row is read fully before it is written).
+    public static func softmax(
+        input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows: Int, channels: Int,
+        expTable: UnsafePointer<Int32>
+    ) {
+        precondition(rows >= 0 && channels >= 1, "softmax: empty rows")
+        precondition(expTable[0] > 0, "softmax: table[0] must be positive")
+        for r in 0..<rows {
+            let row = input + r * channels
+            let out = output + r * channels
+            var rowMax = row[0]
+            for j in 1..<channels { rowMax = max(rowMax, row[j]) }
+            var sum: Int64 = 0
+            for j in 0..<channels {
+                let entry = expTable[Int(rowMax) - Int(row[j])]
+                precondition(entry >= 0 && entry <= 1 << 24, "softmax: table entry outside 0...2^24")
+                sum += Int64(entry)
+            }
+            let denominator = 2 * sum
+            for j in 0..<channels {
+                let numerator = 2 * 256 * Int64(expTable[Int(rowMax) - Int(row[j])]) + sum
+                out[j] = clampToInt8(numerator / denominator - 128, -128, 127)
+            }
+        }
+    }
+}
