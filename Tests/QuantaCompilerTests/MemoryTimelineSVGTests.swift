@@ -43,9 +43,9 @@ final class MemoryTimelineSVGTests: XCTestCase {
         XCTAssertFalse(SVGCollector.parse("<svg><title>a<b</title></svg>").1)
         XCTAssertFalse(SVGCollector.parse("<svg><rect></svg>").1)
         XCTAssertTrue(SVGCollector.parse("<svg><rect/></svg>").1)
-        var rng = SplitMix64(seed: 0x5EED_0101)
+        var rng = PlannerTestRNG(seed: 0x5EED_0101)
         for c in 0..<20 {
-            let requests = RandomRequests.graph(&rng, alignedSizes: c % 2 == 0)
+            let requests = PlannerTestRequests.graph(&rng, alignedSizes: c % 2 == 0)
             let plan = MemoryPlanner.plan(requests)
             let names = requests.indices.map { "t\($0)" }
             let ops = (0...(requests.map(\.lastStep).max() ?? 0)).map { "conv_\($0)" }
@@ -92,7 +92,7 @@ final class MemoryTimelineSVGTests: XCTestCase {
     }
 
     func testInPlaceBuffersAreMarkedInTheTooltip() {
-        let requests = RandomRequests.chain(sizes: [64, 64, 64], inPlace: true)
+        let requests = PlannerTestRequests.chain(sizes: [64, 64, 64], inPlace: true)
         let plan = MemoryPlanner.plan(requests)
         let svg = MemoryTimelineSVG.render(requests: requests, plan: plan, bufferNames: ["x", "y", "z"])
         let (doc, ok, _) = SVGCollector.parse(svg)
