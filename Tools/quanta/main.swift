@@ -10,7 +10,7 @@ protocol Command {
 }
 
 let commands: [Command.Type] = [
-    QuantizeCommand.self,
+    QuantizeCommand.self, RunCommand.self,
 ]
 
 func printUsage() {
