@@ -1,0 +1,3 @@
+import XCTest
+import QuantaKernels
+@testable import QuantaRuntime
