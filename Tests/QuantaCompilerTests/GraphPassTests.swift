@@ -5,7 +5,7 @@ import XCTest
 /// Each pass on a small graph: the graph outputs before and after agree to float rounding,
 /// and the pass did rewrite (node counts), or correctly left the graph alone.
 final class GraphPassTests: XCTestCase {
-    private var random = TestRandom(seed: 42)
+    private var random = ImportTestRandom(seed: 42)
 
     private func conv(_ inC: Int, _ outC: Int, k: Int, groups: Int = 1, stride: Int = 1, pad: Int = 0, clamp: FloatClamp = .none) -> GraphOp {
         let filter = FilterShape(outputChannels: outC, kernelH: k, kernelW: k, inputChannelsPerGroup: inC / groups)
@@ -52,7 +52,7 @@ final class GraphPassTests: XCTestCase {
         let result = try outputs(after, input)
         XCTAssertEqual(after.outputs.map { after.tensors[$0].name }, graph.outputs.map { graph.tensors[$0].name }, file: file, line: line)
         for (a, b) in zip(result, before) {
-            XCTAssertLessThanOrEqual(maxRelativeError(a, b), 1e-5, file: file, line: line)
+            XCTAssertLessThanOrEqual(importMaxRelativeError(a, b), 1e-5, file: file, line: line)
         }
         return after
     }
@@ -176,6 +176,6 @@ final class GraphPassTests: XCTestCase {
         try GraphPassPipeline.standard.run(on: &g)
         XCTAssertEqual(g.nodes.count, 2)
         XCTAssertEqual(g.tensors.count, 3)
-        XCTAssertLessThanOrEqual(maxRelativeError(try outputs(g, input)[0], before[0]), 1e-5)
+        XCTAssertLessThanOrEqual(importMaxRelativeError(try outputs(g, input)[0], before[0]), 1e-5)
     }
 }
