@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         .target(name: "QuantaKernels", swiftSettings: optimizedInDebug),
         .target(name: "QuantaRuntime", dependencies: ["QuantaKernels"], swiftSettings: optimizedInDebug),
+        // The runtime's C API header (quanta.h); the functions are QuantaRuntime's @_cdecl ones.
+        .target(name: "CQuanta"),
         .target(
             name: "QuantaCompiler",
             dependencies: ["QuantaKernels", "QuantaRuntime"],
@@ -31,9 +33,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         // Test support: counts heap allocations (interposes malloc and friends).
         .target(name: "CAllocationCounter", path: "Tests/AllocationCounter", linkerSettings: [.linkedLibrary("dl")]),
+        // Test support: drives the C API from C (symbols resolve against QuantaRuntime in the test binary).
+        .target(name: "CQuantaSmoke", dependencies: ["CQuanta"], path: "Tests/CQuantaSmoke"),
         .testTarget(
             name: "QuantaRuntimeTests",
-            dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler", "CAllocationCounter"],
+            dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler", "CAllocationCounter", "CQuantaSmoke"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
