@@ -41,6 +41,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )
