@@ -1,3 +1,5 @@
+import QuantaKernels
+
 /// Validation of the arena plan beyond bounds: buffers that are alive at the same step
 /// must not share bytes, except where an op works in place.
 extension Model {
