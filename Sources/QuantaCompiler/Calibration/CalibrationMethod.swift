@@ -11,9 +11,9 @@ public enum CalibrationMethod: Equatable, Hashable, Sendable {
     /// clipped histogram and its 128-level quantization (TensorRT's entropy calibration),
     /// intersected with `[min, max]`.
     case entropy
-    /// The `[lo, hi]` (histogram bin edges, or the observed extremes) minimizing the
-    /// expected squared error of asymmetric int8 quantization: clipping error of the
-    /// values outside plus `scale² / 12` for each value inside.
+    /// The `[lo, hi]` minimizing the expected squared error of int8 quantization with
+    /// `Quantizer.chooseParameters(min: lo, max: hi)`, computed exactly from the histogram
+    /// (values uniform within each bin: rounding error inside, clipping error outside).
     case mse
 
     public static let defaultPercentile = 99.99

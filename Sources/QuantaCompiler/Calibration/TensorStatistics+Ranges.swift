@@ -1,4 +1,5 @@
 import Foundation
+import QuantaKernels
 
 /// The histogram methods behind `TensorStatistics.range(_:)`. Each returns unclamped
 /// bounds; `range(_:)` intersects them with `[min, max]`. All loops run in a fixed order
@@ -129,49 +130,103 @@ extension TensorStatistics {
     // MARK: MSE
 
     /// The `[lo, hi]` minimizing the expected squared error of quantizing the histogram
-    /// to 256 levels over `[lo, hi]`:
+    /// with `Quantizer.chooseParameters(min: lo, max: hi)` (see `expectedSquaredError`).
     ///
-    ///     E(lo, hi) = Σ_{bins below lo} n (c - lo)² + Σ_{bins above hi} n (c - hi)²
-    ///               + n_inside * ((hi - lo) / 255)² / 12
-    ///
-    /// with `c` the bin centres. Candidates: `lo` is `min(min, 0)` or a bin edge in
-    /// `(min, 0]`; `hi` is `max(max, 0)` or a bin edge in `(0, max)`. Exhaustive over all
-    /// pairs (prefix sums make each pair O(1)); the first minimum in (lo, hi) order wins.
+    /// Search (deterministic coordinate descent, two rounds): with `lo` fixed, `hi` is
+    /// chosen among 128 evenly spaced values in `(0, max]` and then among 64 values
+    /// between the two coarse neighbours of the best; then `lo` likewise in `[min, 0)`
+    /// with `hi` fixed (skipped for non-negative data). Starts from `[min(min,0), max(max,0)]`;
+    /// on ties the earlier candidate (the larger range) wins.
     public func mseRange() -> (lo: Double, hi: Double) {
-        let w = binWidth
-        // Prefix sums over bins < k, in coordinates relative to zero.
-        var n = [Double](repeating: 0, count: binCount + 1)
-        var s1 = n, s2 = n
-        for i in 0..<binCount {
-            let c = edge(i) + w / 2
-            let k = Double(counts[i])
-            n[i + 1] = n[i] + k
-            s1[i + 1] = s1[i] + k * c
-            s2[i + 1] = s2[i] + k * c * c
+        let bins = occupiedBins()
+        var lo = Double(Swift.min(min, 0)), hi = Double(Swift.max(max, 0))
+        var best = expectedSquaredError(lo: lo, hi: hi, bins: bins)
+        func search(_ limit: Double, _ evaluate: (Double) -> Double) -> (value: Double, error: Double)? {
+            guard limit != 0 else { return nil }
+            var bestValue = limit, bestError = evaluate(limit)
+            let coarse = 128, fine = 64
+            var bestK = coarse
+            for k in stride(from: coarse - 1, through: 1, by: -1) {
+                let v = limit * Double(k) / Double(coarse)
+                let e = evaluate(v)
+                if e < bestError { (bestValue, bestError, bestK) = (v, e, k) }
+            }
+            let from = limit * Double(bestK - 1) / Double(coarse)
+            let to = limit * Double(Swift.min(bestK + 1, coarse)) / Double(coarse)
+            for k in 1..<fine {
+                let v = from + (to - from) * Double(k) / Double(fine)
+                guard v != 0 else { continue }
+                let e = evaluate(v)
+                if e < bestError { (bestValue, bestError) = (v, e) }
+            }
+            return (bestValue, bestError)
         }
-        let end = binCount
-        var lows: [(value: Double, clipped: Int)] = [(Double(Swift.min(min, 0)), 0)]
-        for L in 1..<binCount {
-            let e = edge(L)
-            if e > Double(min) && e <= 0 { lows.append((e, L)) }
-        }
-        var highs: [(value: Double, firstClipped: Int)] = [(Double(Swift.max(max, 0)), end)]
-        for H in stride(from: binCount - 1, through: 1, by: -1) {
-            let e = edge(H)
-            if e > 0 && e < Double(max) { highs.append((e, H)) }
-        }
-        var best = (error: Double.infinity, lo: Double(min), hi: Double(max))
-        for low in lows {
-            let L = low.clipped, lo = low.value
-            let below = s2[L] - 2 * lo * s1[L] + lo * lo * n[L]
-            for high in highs {
-                let H = high.firstClipped, hi = high.value
-                let above = (s2[end] - s2[H]) - 2 * hi * (s1[end] - s1[H]) + hi * hi * (n[end] - n[H])
-                let step = (hi - lo) / 255
-                let error = below + above + (n[H] - n[L]) * step * step / 12
-                if error < best.error { best = (error, lo, hi) }
+        for _ in 0..<2 {
+            if let r = search(Double(Swift.max(max, 0)), { expectedSquaredError(lo: lo, hi: $0, bins: bins) }), r.error < best {
+                (hi, best) = (r.value, r.error)
+            }
+            if let r = search(Double(Swift.min(min, 0)), { expectedSquaredError(lo: $0, hi: hi, bins: bins) }), r.error < best {
+                (lo, best) = (r.value, r.error)
             }
         }
-        return (best.lo, best.hi)
+        return (lo, hi)
+    }
+
+    /// The non-empty bins as `(a, b, count)`: the value interval of each bin intersected
+    /// with `[min, max]`.
+    func occupiedBins() -> [(a: Double, b: Double, count: Double)] {
+        var result: [(a: Double, b: Double, count: Double)] = []
+        for i in 0..<binCount where counts[i] != 0 {
+            let a = Swift.max(edge(i), Double(min)), b = Swift.min(edge(i + 1), Double(max))
+            result.append((a, Swift.max(a, b), Double(counts[i])))
+        }
+        return result
+    }
+
+    /// The expected squared error of quantizing the histogram with
+    /// `chooseParameters(min: lo, max: hi)` (scale `s`, zero point `z`): values are taken
+    /// as uniform within each bin; below `(−128 − z)·s` and above `(127 − z)·s` the error is
+    /// the distance to that end, in between the distance to the nearest multiple of `s`
+    /// (offset by the zero point), integrated exactly.
+    func expectedSquaredError(lo: Double, hi: Double, bins: [(a: Double, b: Double, count: Double)]) -> Double {
+        let q = Quantizer.chooseParameters(min: Float(lo), max: Float(hi))
+        let s = Double(q.scale)
+        let qlo = Double(-128 - q.zeroPoint) * s, qhi = Double(127 - q.zeroPoint) * s
+        /// ∫_0^u (t - round(t))² dt, in units of the step.
+        func sawtooth(_ u: Double) -> Double {
+            let k = (u + 0.5).rounded(.down)
+            let r = u - k
+            return k / 12 + (r * r * r + 0.125) / 3 - 1.0 / 24
+        }
+        /// ∫_a^b (x - Q(x))² dx for a <= b.
+        func integral(_ a: Double, _ b: Double) -> Double {
+            var total = 0.0
+            if a < qlo {
+                let e = Swift.min(b, qlo)
+                total += ((qlo - a) * (qlo - a) * (qlo - a) - (qlo - e) * (qlo - e) * (qlo - e)) / 3
+            }
+            if b > qhi {
+                let e = Swift.max(a, qhi)
+                total += ((b - qhi) * (b - qhi) * (b - qhi) - (e - qhi) * (e - qhi) * (e - qhi)) / 3
+            }
+            let ia = Swift.max(a, qlo), ib = Swift.min(b, qhi)
+            if ib > ia {
+                total += s * s * s * (sawtooth((ib - qlo) / s) - sawtooth((ia - qlo) / s))
+            }
+            return total
+        }
+        var error = 0.0
+        for bin in bins {
+            if bin.b > bin.a {
+                error += bin.count * integral(bin.a, bin.b) / (bin.b - bin.a)
+            } else {
+                let x = bin.a
+                let clamped = Swift.min(Swift.max(x, qlo), qhi)
+                let d = clamped - (qlo + ((clamped - qlo) / s).rounded(.toNearestOrAwayFromZero) * s)
+                let e = x - clamped + d
+                error += bin.count * e * e
+            }
+        }
+        return error
     }
 }
