@@ -29,11 +29,15 @@ let package = Package(
             name: "QuantaKernelsTests", dependencies: ["QuantaKernels"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Test support: counts heap allocations (interposes malloc and friends).
+        .target(name: "CAllocationCounter", path: "Tests/AllocationCounter", linkerSettings: [.linkedLibrary("dl")]),
         .testTarget(
-            name: "QuantaRuntimeTests", dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler"],
+            name: "QuantaRuntimeTests",
+            dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler", "CAllocationCounter"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

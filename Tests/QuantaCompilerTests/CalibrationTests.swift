@@ -4,7 +4,7 @@ import XCTest
 @testable import QuantaCompiler
 
 /// SplitMix64: deterministic test data without Foundation's random sources.
-struct TestRandom {
+struct CalibrationRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -42,7 +42,7 @@ final class CalibrationTests: XCTestCase {
     private let histogramMethods: [CalibrationMethod] = [.percentile(99.99), .entropy, .mse]
 
     func testMinMaxOfUniformDataIsTheDataRange() {
-        var random = TestRandom(seed: 1)
+        var random = CalibrationRandom(seed: 1)
         var stats = TensorStatistics()
         let values = [-2] + (0..<5000).map { _ in random.uniform(-2, 3) } + [3]
         stats.observe(values)
@@ -51,7 +51,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testHistogramHoldsEveryFiniteValueAfterGrowing() {
-        var random = TestRandom(seed: 2)
+        var random = CalibrationRandom(seed: 2)
         var stats = TensorStatistics()
         var all: [Float] = []
         for scale in [Float(0.5), 1, 8, 3, 100, -40] {
@@ -66,7 +66,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testGrowingRebinsExactlyAsIfBinnedAtTheFinalWidth() {
-        var random = TestRandom(seed: 3)
+        var random = CalibrationRandom(seed: 3)
         var stats = TensorStatistics(binCount: 256)
         var all: [Float] = []
         for (lo, hi) in [(Float(0), Float(1)), (-0.3, 1.2), (-5, 2), (-5, 40), (-100, 3)] {
@@ -101,7 +101,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testSingleHugeOutlierIsClippedByHistogramMethodsButNotByMinMax() {
-        var random = TestRandom(seed: 4)
+        var random = CalibrationRandom(seed: 4)
         var stats = TensorStatistics()
         var values = (0..<40000).map { _ in random.uniform(-1, 1) }
         values.insert(1000, at: 20000)
@@ -132,7 +132,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testPercentileOfNonNegativeDataStartsAtZero() {
-        var random = TestRandom(seed: 5)
+        var random = CalibrationRandom(seed: 5)
         var stats = TensorStatistics()
         stats.observe((0..<20000).map { _ in max(0, random.gaussian()) })
         XCTAssertEqual(stats.range(.percentile(99.99)).lowerBound, 0)
@@ -141,7 +141,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testEntropyOnGaussianClipsTheTailsButKeepsTheBulk() {
-        var random = TestRandom(seed: 6)
+        var random = CalibrationRandom(seed: 6)
         var stats = TensorStatistics()
         stats.observe((0..<100_000).map { _ in random.gaussian() })
         let range = stats.range(.entropy)
@@ -151,7 +151,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testMseRangeHasLowerErrorThanMinMaxOnHeavyTails() {
-        var random = TestRandom(seed: 7)
+        var random = CalibrationRandom(seed: 7)
         var stats = TensorStatistics()
         let values = (0..<50_000).map { _ in random.laplace() }
         stats.observe(values)
@@ -162,7 +162,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testExpectedSquaredErrorMatchesTheMeasuredQuantizationError() {
-        var random = TestRandom(seed: 9)
+        var random = CalibrationRandom(seed: 9)
         var stats = TensorStatistics()
         let values = (0..<50_000).map { _ in random.laplace() }
         stats.observe(values)
@@ -175,7 +175,7 @@ final class CalibrationTests: XCTestCase {
 
     func testSameValuesInSameOrderGiveIdenticalStatisticsAndRanges() {
         func run() -> TensorStatistics {
-            var random = TestRandom(seed: 8)
+            var random = CalibrationRandom(seed: 8)
             var stats = TensorStatistics()
             for k in 1...5 { stats.observe((0..<3000).map { _ in random.gaussian() * Float(k) }) }
             return stats

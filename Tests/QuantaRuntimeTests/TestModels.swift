@@ -1,3 +1,4 @@
+import Foundation
 import QuantaCompiler
 import QuantaKernels
 import QuantaRuntime
@@ -97,6 +98,51 @@ enum TestModels {
         m.ops.append(QuantizedOp(name: "fc", kind: .fullyConnected(
             outputCount: 5, inputCount: 8, weights: rng.int8s(40, -127...127), bias: rng.int32s(5, -1000...1000),
             requantization: requantization(5, &rng)), inputs: [t6], outputs: [t7]))
+        return m
+    }
+}
+
+extension TestModels {
+    /// pad → max pool → average pool → concat → channel shuffle → slice → mul by a
+    /// per-channel constant → transposed conv → reshape → softmax: every remaining kind.
+    static func layoutOps(seed: UInt64 = 2) -> QuantizedModel {
+        var rng = TestRandom(seed: seed)
+        var m = QuantizedModel()
+        let shared = QuantizationParameters(scale: 0.1, zeroPoint: 3)
+        func tensor(_ name: String, _ shape: TensorShape, _ q: QuantizationParameters, data: [Int8]? = nil) -> Int {
+            m.tensors.append(QuantizedTensor(name: name, shape: shape, quantization: q, data: data))
+            return m.tensors.count - 1
+        }
+        let t0 = tensor("in", TensorShape(n: 1, h: 6, w: 6, c: 4), shared)
+        let t1 = tensor("padded", TensorShape(n: 1, h: 8, w: 8, c: 4), shared)
+        let t2 = tensor("max", TensorShape(n: 1, h: 4, w: 4, c: 4), shared)
+        let t3 = tensor("avg", TensorShape(n: 1, h: 4, w: 4, c: 4), shared)
+        let t4 = tensor("cat", TensorShape(n: 1, h: 4, w: 4, c: 8), shared)
+        let t5 = tensor("shuffled", TensorShape(n: 1, h: 4, w: 4, c: 8), shared)
+        let t6 = tensor("slice", TensorShape(n: 1, h: 4, w: 4, c: 4), shared)
+        let c = tensor("gate", TensorShape(n: 1, h: 1, w: 1, c: 4), QuantizationParameters(scale: 1.0 / 256, zeroPoint: -128), data: rng.int8s(4))
+        let t7 = tensor("gated", TensorShape(n: 1, h: 4, w: 4, c: 4), QuantizationParameters(scale: 0.05, zeroPoint: -7))
+        let t8 = tensor("up", TensorShape(n: 1, h: 8, w: 8, c: 2), QuantizationParameters(scale: 0.2, zeroPoint: 1))
+        let t9 = tensor("flat", TensorShape(n: 1, h: 1, w: 1, c: 128), QuantizationParameters(scale: 0.2, zeroPoint: 1))
+        let t10 = tensor("prob", TensorShape(n: 1, h: 1, w: 1, c: 128), QuantizationParameters(scale: 1.0 / 256, zeroPoint: -128))
+        m.inputs = [t0]
+        m.outputs = [t10]
+        m.ops.append(QuantizedOp(name: "pad", kind: .pad(.uniform(1), value: 3), inputs: [t0], outputs: [t1]))
+        m.ops.append(QuantizedOp(name: "max", kind: .maxPool(PoolParameters(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2), clampMin: -128, clampMax: 127), inputs: [t1], outputs: [t2]))
+        m.ops.append(QuantizedOp(name: "avg", kind: .averagePool(PoolParameters(kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padding: .uniform(1)), clampMin: -100, clampMax: 100), inputs: [t2], outputs: [t3]))
+        m.ops.append(QuantizedOp(name: "cat", kind: .concat, inputs: [t2, t3], outputs: [t4]))
+        m.ops.append(QuantizedOp(name: "shuffle", kind: .channelShuffle(groups: 2), inputs: [t4], outputs: [t5]))
+        m.ops.append(QuantizedOp(name: "slice", kind: .sliceChannels(start: 2, count: 4), inputs: [t5], outputs: [t6]))
+        let (mm, ms) = testMultiplier(0.1 * (1.0 / 256) / 0.05)
+        m.ops.append(QuantizedOp(name: "gate", kind: .mul(MulQuantization(input1ZeroPoint: 3, input2ZeroPoint: -128, outputZeroPoint: -7, multiplier: mm, shift: ms)), inputs: [t6, c], outputs: [t7]))
+        let f = FilterShape(outputChannels: 2, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 4)
+        m.ops.append(QuantizedOp(name: "up", kind: .transposeConv2D(
+            strideH: 2, strideW: 2, padding: .uniform(1), outputPaddingH: 1, outputPaddingW: 1, filter: f,
+            weights: rng.int8s(f.elementCount, -127...127), bias: rng.int32s(2, -300...300),
+            requantization: requantization(2, &rng)), inputs: [t7], outputs: [t8]))
+        m.ops.append(QuantizedOp(name: "flat", kind: .reshape, inputs: [t8], outputs: [t9]))
+        let table = (0..<256).map { d in Int32((Foundation.exp(-Double(d) * 0.2) * 65536).rounded()) }
+        m.ops.append(QuantizedOp(name: "softmax", kind: .softmax(expTable: table), inputs: [t9], outputs: [t10]))
         return m
     }
 }

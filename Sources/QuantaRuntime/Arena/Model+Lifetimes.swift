@@ -1,10 +1,12 @@
+import QuantaKernels
+
 /// Validation of the arena plan beyond bounds: buffers that are alive at the same step
 /// must not share bytes, except where an op works in place.
 extension Model {
     /// First and last step (op index) at which tensor `t` is alive: from its producer (step 0
     /// for model inputs and tensors no op writes) to its last reader (the last op for model
     /// outputs).
-    func lifetime(_ t: Int) -> (first: Int, last: Int) {
+    public func lifetime(_ t: Int) -> (first: Int, last: Int) {
         var first = -1, last = -1
         for i in 0..<opCount {
             let op = opRecord(i)

@@ -115,26 +115,24 @@ struct OpValidator {
 
     /// Per-channel requantization: bias (optional, `channels` int32), multipliers and shifts
     /// (1 or `channels` each, same count), multipliers >= 0, shifts in -31...30; and the
-    /// accumulator bound `terms * 255 * 128 + max|bias|` shifted left by the largest positive
-    /// shift fits in int32.
+    /// accumulator bound `terms * 255 * 128 + max|bias|` fits in int32 (the kernels'
+    /// accumulation is checked and would trap; the left shift of requantization wraps).
     func requantization(bias: Int, multipliers: Int, shifts: Int, channels: Int, terms: Int) throws(ModelError) {
         let biasLength = try constant(bias, .bias, expected: 4 * channels, allowEmpty: true)
         let mLength = op.parameter(multipliers + 1)
         let count = mLength == 4 ? 1 : channels
         try constant(multipliers, .multipliers, expected: 4 * count)
         try constant(shifts, .shifts, expected: 4 * count)
-        var maxShift = 0
         for c in 0..<count {
             let m = constantWord(multipliers, c)
             guard m >= 0 else { throw fail(.invalidParameter(.multiplier, value: m)) }
             let s = constantWord(shifts, c)
             guard s >= -31, s <= 30 else { throw fail(.invalidParameter(.shift, value: s)) }
-            maxShift = max(maxShift, s)
         }
         var maxBias = 0
         for c in 0..<(biasLength / 4) { maxBias = max(maxBias, abs(constantWord(bias, c))) }
         guard let products = Checked.mul(terms, 255 * 128), let sum = Checked.add(products, maxBias),
-            maxShift < 31, sum <= Int(Int32.max) >> maxShift
+            sum <= Int(Int32.max)
         else { throw fail(.accumulatorRange(terms: terms)) }
     }
 
@@ -239,9 +237,9 @@ struct OpValidator {
                 }
                 try clamp(10)
             } else {
-                // (a - zpA) * (b - zpB) <= 255 * 255 < 2^16: a left shift up to 14 stays in int32.
+                // |(a - zpA) * (b - zpB)| <= 255 * 255; requantization's left shift wraps.
                 _ = try parameter(3, .multiplier, in: 0...Int(Int32.max))
-                _ = try parameter(4, .shift, in: -31...14)
+                _ = try parameter(4, .shift, in: -31...30)
                 try clamp(5)
             }
 
@@ -310,12 +308,13 @@ struct OpValidator {
         case .softmax:
             let input = inputShape
             try constant(0, .table, expected: 256 * 4)
-            // Q16 entries in 0...65536, the first (d = 0, the row maximum) positive: the sum
-            // over a row is positive and, with at most 2^14 channels, fits in int32.
-            guard input.c <= 1 << 14 else { throw fail(.invalidParameter(.channels, value: input.c)) }
+            // Entries in 0...2^24 (Q16 exponentials), the first (d = 0, the row maximum)
+            // positive, so that a row's sum is positive (the kernel sums in 64 bits).
             for d in 0..<256 {
                 let e = constantWord(0, d)
-                guard e >= (d == 0 ? 1 : 0), e <= 1 << 16 else { throw fail(.badConstant(.table, offset: op.parameter(0), length: 1024, expectedLength: 1024)) }
+                guard e >= (d == 0 ? 1 : 0), e <= 1 << 24 else {
+                    throw fail(.badConstant(.table, offset: op.parameter(0), length: 1024, expectedLength: 1024))
+                }
             }
             try expect(input, tensor: output)
             guard model.zeroPoint(output) == -128 else { throw fail(.quantizationMismatch(tensor: output)) }
