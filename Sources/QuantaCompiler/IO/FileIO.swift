@@ -59,3 +59,16 @@ public enum FileIO {
         try writeAtomically(Array(text.utf8), to: path)
     }
 }
+
+/// An error about the contents of a file, prefixed with the file's path for people.
+public struct SourcedError: Error, CustomStringConvertible {
+    public var source: String
+    public var underlying: Error
+
+    public init(source: String, underlying: Error) {
+        self.source = source
+        self.underlying = underlying
+    }
+
+    public var description: String { "\(source): \(underlying)" }
+}

@@ -4,7 +4,6 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
     /// The file is not valid protobuf (byte offset inside).
     case malformedProtobuf(ProtobufError)
     /// The file could not be read.
-    case unreadableFile(path: String, detail: String)
     /// The model has no graph.
     case missingGraph
     /// A tensor stores its data in an external file (`data_location = EXTERNAL`).
@@ -37,7 +36,6 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformedProtobuf(let e): return "malformed ONNX file: \(e)"
-        case .unreadableFile(let p, let d): return "cannot read '\(p)': \(d)"
         case .missingGraph: return "the ONNX model has no graph"
         case .externalData(let t):
             return "tensor '\(t)' uses external data; save the model with its weights inside the .onnx file"

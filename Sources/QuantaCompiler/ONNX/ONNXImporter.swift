@@ -41,13 +41,12 @@ public enum ONNXImporter {
 
     /// Imports the `.onnx` file at `path`.
     public static func importModel(path: String, options: ONNXImportOptions = ONNXImportOptions()) throws -> Graph {
-        let data: Data
+        let bytes = try FileIO.read(path)
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try importModel(bytes: bytes, options: options)
         } catch {
-            throw ONNXImportError.unreadableFile(path: path, detail: "\(error.localizedDescription)")
+            throw SourcedError(source: path, underlying: error)
         }
-        return try importModel(bytes: [UInt8](data), options: options)
     }
 
     /// Imports a serialized `ModelProto`.
