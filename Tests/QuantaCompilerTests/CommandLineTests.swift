@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+@testable import QuantaCompiler
+
+/// The `quanta` tool as a user runs it: exit codes, one-line errors, no partial files.
+final class CommandLineTests: XCTestCase {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The built `quanta` next to the test bundle (`swift build --build-tests` builds both).
+    static let executable: URL = {
+        var dir = Bundle.main.bundleURL
+        if dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("quanta")
+    }()
+
+    private var scratch = ""
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "quanta not built at \(Self.executable.path)")
+        scratch = NSTemporaryDirectory() + "/quanta-cli-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    @discardableResult
+    func quanta(_ args: String...) throws -> Outcome {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    let model = repositoryRoot + "/Models/digits_mobilenet.onnx"
+    let calibration = repositoryRoot + "/Models/digits_calibration.npy"
+    let evaluation = repositoryRoot + "/Models/digits_eval.npy"
+
+    /// Asserts a failure with one line on stderr that contains `fragment`, and no output file.
+    func assertFails(_ outcome: Outcome, status: Int32 = 1, mentioning fragment: String, noFile: String? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.status, status, outcome.stderr, file: file, line: line)
+        let lines = outcome.stderr.split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty, file: file, line: line)
+        XCTAssertTrue(lines[0].contains(fragment), "'\(lines.first ?? "")' does not mention '\(fragment)'", file: file, line: line)
+        XCTAssertFalse(outcome.stderr.contains("Fatal error"), file: file, line: line)
+        if let noFile { XCTAssertFalse(FileManager.default.fileExists(atPath: noFile), "partial output \(noFile) left behind", file: file, line: line) }
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: scratch))?.filter { $0.contains(".tmp-") } ?? []
+        XCTAssertEqual(leftovers, [], "temporary files left behind", file: file, line: line)
+    }
+
+    func testQuantizeRunInspectEvalRoundTrip() throws {
+        let q = scratch + "/m.qmodel"
+        let quantize = try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "40", "--quiet")
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        XCTAssertTrue(quantize.stdout.contains("top-1 agreement"))
+        let inspect = try quanta("inspect", q, "--json")
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        let arena = try XCTUnwrap(json?["arenaBytes"] as? Int), bound = try XCTUnwrap(json?["arenaLowerBound"] as? Int)
+        XCTAssertTrue(bound > 0 && bound <= arena, "lower bound \(bound), arena \(arena)")
+        XCTAssertTrue(quantize.stdout.contains("arena      \(arena) B"), "quantize and inspect disagree on the arena: \(quantize.stdout)")
+        XCTAssertEqual((json?["layers"] as? [Any])?.count, 22)
+        let y = scratch + "/y.npy"
+        XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y).status, 0)
+        XCTAssertEqual(try NumPy.read(y).shape, [300, 10])
+        let yi = scratch + "/yi.npy"
+        XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", yi, "--int8").status, 0)
+        XCTAssertEqual(try NumPy.read(yi).dtype, .int8)
+        let baseline = scratch + "/b.json"
+        let eval = try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--write-baseline", baseline, "--quiet")
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertEqual(try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--baseline", baseline, "--quiet").status, 0)
+    }
+
+    func testMissingModelFile() throws {
+        let out = scratch + "/x.qmodel"
+        assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)
+    }
+
+    func testDirectoryInsteadOfModel() throws {
+        let out = scratch + "/x.qmodel"
+        assertFails(try quanta("quantize", scratch, "--calibration", calibration, "-o", out), mentioning: "is a directory", noFile: out)
+    }
+
+    func testTruncatedONNX() throws {
+        let truncated = scratch + "/t.onnx", out = scratch + "/x.qmodel"
+        try FileIO.writeAtomically(Array(try FileIO.read(model).prefix(5000)), to: truncated)
+        assertFails(try quanta("quantize", truncated, "--calibration", calibration, "-o", out), mentioning: "malformed ONNX", noFile: out)
+    }
+
+    func testWrongDTypeCalibration() throws {
+        let out = scratch + "/x.qmodel"
+        assertFails(try quanta("quantize", model, "--calibration", repositoryRoot + "/Models/digits_eval_labels.npy", "-o", out), mentioning: "not float", noFile: out)
+    }
+
+    func testWrongShapeCalibration() throws {
+        let bad = scratch + "/bad.npy", out = scratch + "/x.qmodel"
+        try NumPy.write(NumPyArray(shape: [2, 3, 16, 16], float32: [Float](repeating: 0, count: 2 * 3 * 256)), to: bad)
+        assertFails(try quanta("quantize", model, "--calibration", bad, "-o", out), mentioning: "does not match the model input", noFile: out)
+    }
+
+    func testEmptyCalibrationFolder() throws {
+        let empty = scratch + "/empty", out = scratch + "/x.qmodel"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        assertFails(try quanta("quantize", model, "--calibration", empty, "-o", out), mentioning: "no .npy files", noFile: out)
+    }
+
+    func testNaNInCalibration() throws {
+        let bad = scratch + "/nan.npy", out = scratch + "/x.qmodel"
+        var values = [Float](repeating: 0.5, count: 2 * 256)
+        values[300] = .nan
+        try NumPy.write(NumPyArray(shape: [2, 1, 16, 16], float32: values), to: bad)
+        assertFails(try quanta("quantize", model, "--calibration", bad, "-o", out), mentioning: "NaN or infinite", noFile: out)
+    }
+
+    func testUnwritableOutput() throws {
+        assertFails(try quanta("quantize", model, "--calibration", calibration, "-o", "/nonexistent-dir/x.qmodel", "--limit", "4"), mentioning: "cannot write")
+    }
+
+    func testTruncatedQModelIsRejectedByRunAndInspect() throws {
+        let q = scratch + "/m.qmodel"
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "4", "--quiet").status, 0)
+        let truncated = scratch + "/t.qmodel"
+        try FileIO.writeAtomically(Array(try FileIO.read(q).prefix(3000)), to: truncated)
+        assertFails(try quanta("inspect", truncated), mentioning: "truncated")
+        assertFails(try quanta("run", truncated, "--input", evaluation, "--output", scratch + "/y.npy"), mentioning: "truncated", noFile: scratch + "/y.npy")
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        assertFails(try quanta("quantize", model, "--calibration", calibration, "--method", "bogus"), status: 2, mentioning: "unknown --method")
+        assertFails(try quanta("bogus"), status: 2, mentioning: "unknown command")
+        assertFails(try quanta("run", model), status: 2, mentioning: "missing required option --input")
+        XCTAssertEqual(try quanta("quantize", "--help").status, 0)
+    }
+}
