@@ -34,6 +34,22 @@ enum VectorMath {
         return r
     }
 
+    /// Lane-wise maximum (an element loop: the generic `pointwiseMax` is not inlined).
+    @inline(__always) @usableFromInline
+    static func max(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+        var r = a
+        for i in 0..<8 where b[i] > a[i] { r[i] = b[i] }
+        return r
+    }
+
+    /// Lane-wise minimum.
+    @inline(__always) @usableFromInline
+    static func min(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+        var r = a
+        for i in 0..<8 where b[i] < a[i] { r[i] = b[i] }
+        return r
+    }
+
     /// `r[i] = v[2i] + v[2i+1]` (wrapping).
     @inline(__always) @usableFromInline
     static func pairwiseSum(_ v: SIMD16<Int32>) -> SIMD8<Int32> {
@@ -103,7 +119,7 @@ struct RequantizationBlock8 {
             m = UnsafeRawPointer(r.multipliers + first).loadUnaligned(as: SIMD8<Int32>.self)
             s = UnsafeRawPointer(r.shifts + first).loadUnaligned(as: SIMD8<Int32>.self)
         } else {
-            for i in 0..<max(0, min(count, 8)) {
+            for i in 0..<Swift.max(0, Swift.min(count, 8)) {
                 m[i] = r.multipliers[first + i * channelStride]
                 s[i] = r.shifts[first + i * channelStride]
             }
@@ -111,8 +127,8 @@ struct RequantizationBlock8 {
         precondition(all((s .>= -31) .& (s .<= 31)), "requantization: shift outside -31...31")
         let zero = SIMD8<Int32>()
         multiplier = m
-        left = pointwiseMax(s, zero)
-        right = pointwiseMax(zero &- s, zero)
+        left = VectorMath.max(s, zero)
+        right = VectorMath.max(zero &- s, zero)
         mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
         halfMask = mask &>> 1
         zeroPoint = SIMD8(repeating: r.outputZeroPoint)
@@ -135,6 +151,6 @@ struct RequantizationBlock8 {
         let threshold = halfMask &- (r &>> 31)
         var y = r &>> right
         y.replace(with: y &+ 1, where: remainder .> threshold)
-        return pointwiseMin(pointwiseMax(y, low), high) &+ zeroPoint
+        return VectorMath.min(VectorMath.max(y, low), high) &+ zeroPoint
     }
 }
