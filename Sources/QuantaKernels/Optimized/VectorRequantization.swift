@@ -37,16 +37,16 @@ enum VectorMath {
     /// Lane-wise maximum (an element loop: the generic `pointwiseMax` is not inlined).
     @inline(__always) @usableFromInline
     static func max(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
-        var r = a
-        for i in 0..<8 where b[i] > a[i] { r[i] = b[i] }
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Swift.max(a[i], b[i]) }
         return r
     }
 
     /// Lane-wise minimum.
     @inline(__always) @usableFromInline
     static func min(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
-        var r = a
-        for i in 0..<8 where b[i] < a[i] { r[i] = b[i] }
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Swift.min(a[i], b[i]) }
         return r
     }
 
@@ -124,7 +124,11 @@ struct RequantizationBlock8 {
                 s[i] = r.shifts[first + i * channelStride]
             }
         }
-        precondition(all((s .>= -31) .& (s .<= 31)), "requantization: shift outside -31...31")
+        // (s + 31) | (31 - s) is negative exactly when s is outside -31...31. Element loops
+        // throughout: Swift's SIMD comparisons and masks compile to lane-by-lane stores here.
+        var outside: Int32 = 0
+        for i in 0..<8 { outside |= (s[i] &+ 31) | (31 &- s[i]) }
+        precondition(outside >= 0, "requantization: shift outside -31...31")
         let zero = SIMD8<Int32>()
         multiplier = m
         left = VectorMath.max(s, zero)
@@ -145,12 +149,17 @@ struct RequantizationBlock8 {
             let p = Int64(x[i]) &* Int64(multiplier[i]) &+ (1 << 30)
             r[i] = Int32(truncatingIfNeeded: p &>> 31)
         }
+        // Branch-free lane selects (SIMD comparisons and masks compile to lane-by-lane
+        // stores): `t == 0` only when x and M are both Int32.min, whose 2^31 wrapped to
+        // Int32.min and saturates to Int32.max (xor with all ones).
         let minimum = SIMD8<Int32>(repeating: Int32.min)
-        r.replace(with: Int32.max, where: (x .== minimum) .& (multiplier .== minimum))
+        let t = (x ^ minimum) | (multiplier ^ minimum)
+        r ^= ~((t | (SIMD8<Int32>() &- t)) &>> 31)
+        // remainder and threshold are in 0..<2^31, so threshold - remainder < 0 exactly
+        // when remainder > threshold, and its sign is the +1 of the rounding.
         let remainder = r & mask
         let threshold = halfMask &- (r &>> 31)
-        var y = r &>> right
-        y.replace(with: y &+ 1, where: remainder .> threshold)
+        let y = (r &>> right) &- ((threshold &- remainder) &>> 31)
         return VectorMath.min(VectorMath.max(y, low), high) &+ zeroPoint
     }
 }
