@@ -38,7 +38,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .executableTarget(
             name: "quanta-kernel-bench", dependencies: ["QuantaKernels"],
-            path: "Tools/kernel-bench"),
+            path: "Tools/kernel-bench", swiftSettings: kernelISA),
         .testTarget(
             name: "QuantaKernelsTests", dependencies: ["QuantaKernels"],
             resources: [.copy("Fixtures")],

@@ -119,3 +119,33 @@ bench("conv3x3 s2 224x224x3->32 (im2col)", input: TensorShape(h: 224, w: 224, c:
       parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1)))
 bench("grouped 1x1 g3 28x28x240->240", input: TensorShape(h: 28, w: 28, c: 240),
       filter: FilterShape(outputChannels: 240, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 80), parameters: Conv2DParameters(groups: 3))
+
+#if arch(x86_64) && QUANTA_AVX2
+import _Builtin_intrinsics.intel
+
+/// The `vpmaddwd` + `vpaddd` peak on this machine: 12 independent register accumulators,
+/// no memory traffic (the ceiling for the exact int16 GEMM path), measured like the kernels.
+@inline(never)
+func maddwdPeak(iterations: Int, _ seed: Int32) -> Int32 {
+    let a = _mm256_set1_epi32(seed), b = _mm256_set1_epi32(seed &+ 1), c = _mm256_set1_epi32(seed &+ 2)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    // Each accumulator feeds its own next multiply (12 chains of 4 cycles latency), so
+    // nothing is loop-invariant and the loop is bound by vpmaddwd throughput.
+    for _ in 0..<iterations {
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(s0, a)); s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(s1, b))
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(s2, c)); s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(s3, a))
+        s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(s4, b)); s5 = _mm256_add_epi32(s5, _mm256_madd_epi16(s5, c))
+        s6 = _mm256_add_epi32(s6, _mm256_madd_epi16(s6, a)); s7 = _mm256_add_epi32(s7, _mm256_madd_epi16(s7, b))
+        s8 = _mm256_add_epi32(s8, _mm256_madd_epi16(s8, c)); s9 = _mm256_add_epi32(s9, _mm256_madd_epi16(s9, a))
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(s10, b)); s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(s11, c))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)), _mm256_add_epi32(_mm256_add_epi32(s4, s5), _mm256_add_epi32(s6, s7)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(s8, s9), _mm256_add_epi32(s10, s11)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
+}
+
+let peakIterations = 1 << 22
+var sink: Int32 = 0
+let peakTime = seconds { sink &+= maddwdPeak(iterations: peakIterations, 3) }
+print("vpmaddwd+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 16) / peakTime / 1e9)) GMAC/s (sink \(sink & 1))")
+#endif
