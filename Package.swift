@@ -28,6 +28,8 @@ let package = Package(
     targets: [
         .target(name: "QuantaKernels", swiftSettings: optimizedInDebug + kernelISA),
         .target(name: "QuantaRuntime", dependencies: ["QuantaKernels"], swiftSettings: optimizedInDebug),
+        // The runtime's C API header (quanta.h); the functions are QuantaRuntime's @_cdecl ones.
+        .target(name: "CQuanta"),
         .target(
             name: "QuantaCompiler",
             dependencies: ["QuantaKernels", "QuantaRuntime"],
@@ -43,11 +45,17 @@ let package = Package(
             name: "QuantaKernelsTests", dependencies: ["QuantaKernels"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Test support: counts heap allocations (interposes malloc and friends).
+        .target(name: "CAllocationCounter", path: "Tests/AllocationCounter", linkerSettings: [.linkedLibrary("dl")]),
+        // Test support: drives the C API from C (symbols resolve against QuantaRuntime in the test binary).
+        .target(name: "CQuantaSmoke", dependencies: ["CQuanta"], path: "Tests/CQuantaSmoke"),
         .testTarget(
-            name: "QuantaRuntimeTests", dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler"],
+            name: "QuantaRuntimeTests",
+            dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler", "CAllocationCounter", "CQuantaSmoke"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
+            resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

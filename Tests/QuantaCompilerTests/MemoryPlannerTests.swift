@@ -1,8 +1,8 @@
 import XCTest
 @testable import QuantaCompiler
 
-/// SplitMix64: a small deterministic generator so random cases are the same on every run.
-struct SplitMix64 {
+/// PlannerTestRNG: a small deterministic generator so random cases are the same on every run.
+struct PlannerTestRNG {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -22,9 +22,9 @@ struct SplitMix64 {
 /// Random request sets: lifetimes from a random op graph (tensors written by one op, read
 /// by later ones, some elementwise ops marked in place, some scratch buffers), or free
 /// random lifetimes.
-enum RandomRequests {
+enum PlannerTestRequests {
     /// `alignedSizes`: every size a multiple of 16 and every alignment 16.
-    static func graph(_ rng: inout SplitMix64, alignedSizes: Bool) -> [BufferRequest] {
+    static func graph(_ rng: inout PlannerTestRNG, alignedSizes: Bool) -> [BufferRequest] {
         let ops = rng.int(1...40)
         var requests: [BufferRequest] = []
         func size() -> Int { alignedSizes ? 16 * rng.int(0...64) : rng.int(0...1000) }
@@ -56,7 +56,7 @@ enum RandomRequests {
         return requests
     }
 
-    static func freeLifetimes(_ rng: inout SplitMix64) -> [BufferRequest] {
+    static func freeLifetimes(_ rng: inout PlannerTestRNG) -> [BufferRequest] {
         let steps = rng.int(1...30)
         var requests: [BufferRequest] = []
         for _ in 0..<rng.int(0...50) {
@@ -87,11 +87,11 @@ final class MemoryPlannerTests: XCTestCase {
     // MARK: random graphs
 
     func testRandomPlansHaveNoOverlapStayInArenaAreAlignedAndRespectBounds() {
-        var rng = SplitMix64(seed: 0x5EED_0001)
+        var rng = PlannerTestRNG(seed: 0x5EED_0001)
         var totalArena = 0, totalBound = 0, atBound = 0
         for c in 0..<300 {
             let aligned = c % 3 == 0
-            let requests = c % 3 == 2 ? RandomRequests.freeLifetimes(&rng) : RandomRequests.graph(&rng, alignedSizes: aligned)
+            let requests = c % 3 == 2 ? PlannerTestRequests.freeLifetimes(&rng) : PlannerTestRequests.graph(&rng, alignedSizes: aligned)
             let plan = MemoryPlanner.plan(requests)
             XCTAssertNil(MemoryPlanner.verify(plan: plan, requests: requests), "case \(c)")
             XCTAssertGreaterThanOrEqual(plan.arenaSize, plan.lowerBound, "case \(c)")
@@ -118,9 +118,9 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testPlanReportsEveryStrategyAndKeepsTheSmallest() {
-        var rng = SplitMix64(seed: 0x5EED_0002)
+        var rng = PlannerTestRNG(seed: 0x5EED_0002)
         for c in 0..<50 {
-            let requests = RandomRequests.graph(&rng, alignedSizes: false)
+            let requests = PlannerTestRequests.graph(&rng, alignedSizes: false)
             let (plan, report) = MemoryPlanner.planWithReport(requests)
             XCTAssertEqual(report.strategies.map(\.strategy), PlacementStrategy.allCases, "case \(c)")
             XCTAssertEqual(report.arenaSize, report.strategies.map(\.arenaSize).min(), "case \(c)")
@@ -151,9 +151,9 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testLowerBoundEqualsStepByStepCount() {
-        var rng = SplitMix64(seed: 0x5EED_0003)
+        var rng = PlannerTestRNG(seed: 0x5EED_0003)
         for c in 0..<200 {
-            let requests = c % 2 == 0 ? RandomRequests.freeLifetimes(&rng) : RandomRequests.graph(&rng, alignedSizes: false)
+            let requests = c % 2 == 0 ? PlannerTestRequests.freeLifetimes(&rng) : PlannerTestRequests.graph(&rng, alignedSizes: false)
             XCTAssertEqual(MemoryPlanner.lowerBound(requests), bruteForceLowerBound(requests), "case \(c)")
         }
     }
@@ -187,10 +187,10 @@ final class MemoryPlannerTests: XCTestCase {
     // MARK: chains and in place
 
     func testLinearChainsReachTheLowerBoundExactly() {
-        var rng = SplitMix64(seed: 0x5EED_0004)
+        var rng = PlannerTestRNG(seed: 0x5EED_0004)
         for c in 0..<150 {
             let sizes = (0...rng.int(1...60)).map { _ in 16 * rng.int(1...100) }
-            let requests = RandomRequests.chain(sizes: sizes)
+            let requests = PlannerTestRequests.chain(sizes: sizes)
             let plan = MemoryPlanner.plan(requests)
             XCTAssertNil(MemoryPlanner.verify(plan: plan, requests: requests), "case \(c)")
             XCTAssertEqual(plan.lowerBound, zip(sizes, sizes.dropFirst()).map { $0 + $1 }.max()!, "case \(c)")
@@ -201,14 +201,14 @@ final class MemoryPlannerTests: XCTestCase {
     func testGreedyBySizeAloneMissesTheBoundOnThisChainButThePlannerDoesNot() {
         // Placing 160 and 152 both at 0 pushes 144 up to 152 and leaves 16 nowhere below 296.
         let sizes = [16, 160, 16, 144, 152]
-        let requests = RandomRequests.chain(sizes: sizes)
+        let requests = PlannerTestRequests.chain(sizes: sizes)
         XCTAssertEqual(MemoryPlanner.lowerBound(requests), 296)
         XCTAssertEqual(MemoryPlanner.plan(requests, strategy: .greedyBySize).arenaSize, 320)
         XCTAssertEqual(MemoryPlanner.plan(requests).arenaSize, 296)
     }
 
     func testInPlaceChainOfElementwiseOpsCostsOneBuffer() {
-        let requests = RandomRequests.chain(sizes: Array(repeating: 4096, count: 12), inPlace: true)
+        let requests = PlannerTestRequests.chain(sizes: Array(repeating: 4096, count: 12), inPlace: true)
         let (plan, report) = MemoryPlanner.planWithReport(requests)
         XCTAssertNil(MemoryPlanner.verify(plan: plan, requests: requests))
         XCTAssertEqual(plan.arenaSize, 4096)
@@ -344,10 +344,10 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testVerifierCatchesABufferMovedOntoALivePartnerInRandomPlans() {
-        var rng = SplitMix64(seed: 0x5EED_0005)
+        var rng = PlannerTestRNG(seed: 0x5EED_0005)
         var broken = 0
         for _ in 0..<100 {
-            let requests = RandomRequests.graph(&rng, alignedSizes: true)
+            let requests = PlannerTestRequests.graph(&rng, alignedSizes: true)
             var plan = MemoryPlanner.plan(requests)
             // Find two time-overlapping non-empty buffers that are not a reuse pair; stack one on the other.
             var pair: (Int, Int)?
@@ -371,7 +371,7 @@ final class MemoryPlannerTests: XCTestCase {
 
     func testPlannerIsFastEnoughForFiveHundredOps() {
         var requests: [BufferRequest] = []
-        var rng = SplitMix64(seed: 0x5EED_0006)
+        var rng = PlannerTestRNG(seed: 0x5EED_0006)
         for op in 0..<500 {  // a MobileNet-like spine with skips and scratch
             requests.append(BufferRequest(size: 16 * rng.int(1...4096), firstStep: op, lastStep: min(499, op + rng.int(1...3))))
             if op % 3 == 0 { requests.append(BufferRequest(size: 16 * rng.int(1...256), firstStep: op, lastStep: op)) }

@@ -10,7 +10,7 @@ protocol Command {
 }
 
 let commands: [Command.Type] = [
-    // filled as the commands land
+    QuantizeCommand.self, RunCommand.self, InspectCommand.self, EvalCommand.self,
 ]
 
 func printUsage() {

@@ -86,6 +86,8 @@ public enum QuantizedOpKind {
     case averagePool(PoolParameters, clampMin: Int32, clampMax: Int32)
     case maxPool(PoolParameters, clampMin: Int32, clampMax: Int32)
     /// Mean over H×W, requantized to the output scale with `multiplier`/`shift`.
+    /// As in TFLite's int8 Mean, `multiplier`/`shift` = `quantizeMultiplier(inScale / outScale)`
+    /// only: the kernel divides by H×W itself (see `Int8Reference.globalAveragePool`).
     case globalAveragePool(multiplier: Int32, shift: Int32)
     case channelShuffle(groups: Int)
     case concat

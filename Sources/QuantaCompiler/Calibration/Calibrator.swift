@@ -1,0 +1,59 @@
+/// Runs the float graph on calibration samples and keeps `TensorStatistics` for every
+/// activation tensor (graph inputs and node outputs; constants have none).
+///
+/// Deterministic: the statistics, and so the ranges, depend only on the graph, the
+/// samples and their order.
+public struct Calibrator {
+    public let graph: Graph
+    /// `statistics[i]` for tensor `i`; nil for constants and tensors never computed.
+    public private(set) var statistics: [TensorStatistics?]
+    /// Samples observed so far.
+    public private(set) var sampleCount = 0
+    private let executor: FloatExecutor
+
+    /// - Parameter histogramBins: bins per tensor histogram (even, at least 256).
+    public init(graph: Graph, histogramBins: Int = TensorStatistics.defaultBinCount) throws {
+        guard histogramBins >= 256 && histogramBins % 2 == 0 else { throw QuantizationError.invalidHistogramBins(histogramBins) }
+        try graph.validate()
+        self.graph = graph
+        self.executor = FloatExecutor(graph: graph)
+        var isActivation = [Bool](repeating: false, count: graph.tensors.count)
+        for i in graph.inputs { isActivation[i] = true }
+        for node in graph.nodes { for o in node.outputs { isActivation[o] = true } }
+        statistics = isActivation.enumerated().map { i, active in
+            active && graph.tensors[i].data == nil ? TensorStatistics(binCount: histogramBins) : nil
+        }
+    }
+
+    /// Runs the float graph on one sample (`sample[i]`: NHWC data of graph input `i`) and
+    /// adds every activation tensor's values to its statistics. `index` names the sample
+    /// in errors.
+    public mutating func observe(sample: [[Float]], index: Int = 0) throws {
+        guard sample.count == graph.inputs.count else {
+            throw QuantizationError.sampleInputCount(sample: index, expected: graph.inputs.count, actual: sample.count)
+        }
+        for (k, t) in graph.inputs.enumerated() where sample[k].count != graph.tensors[t].shape.elementCount {
+            throw QuantizationError.sampleSize(
+                sample: index, input: graph.tensors[t].name, expected: graph.tensors[t].shape.elementCount, actual: sample[k].count)
+        }
+        let values = try executor.run(inputs: sample)
+        for i in statistics.indices where statistics[i] != nil {
+            guard let v = values[i] else { continue }
+            statistics[i]!.observe(v)
+        }
+        sampleCount += 1
+    }
+
+    /// Each tensor's range by `method` (nil where there are no statistics). Any NaN or
+    /// infinity seen in an activation is `QuantizationError.nonFiniteActivation`.
+    public func ranges(_ method: CalibrationMethod) throws -> [ClosedRange<Float>?] {
+        if case .percentile(let p) = method, !(p > 0 && p <= 100) { throw QuantizationError.invalidPercentile(p) }
+        return try statistics.enumerated().map { i, s in
+            guard let s, s.count + s.nonFiniteCount > 0 else { return nil }
+            if s.nonFiniteCount > 0 {
+                throw QuantizationError.nonFiniteActivation(tensor: graph.tensors[i].name, count: s.nonFiniteCount)
+            }
+            return s.range(method)
+        }
+    }
+}

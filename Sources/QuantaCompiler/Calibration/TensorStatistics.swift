@@ -1,0 +1,136 @@
+/// Running statistics of one activation tensor over the calibration samples: count,
+/// minimum, maximum and a fixed-size histogram whose range grows with the data.
+///
+/// The histogram has `binCount` bins of width `binWidth`; bin `i` holds the values in
+/// `[(firstBin + i) * binWidth, (firstBin + i + 1) * binWidth)`, so zero is always a bin
+/// edge and the histogram can be folded to |x| exactly. The first non-zero data sets
+/// `binWidth` so that `[min(0, lo), max(0, hi)]` spans `binCount - 2` bins. When later data
+/// falls outside the window, the width is doubled (as often as needed) and every old bin
+/// `a` (absolute index) is merged into bin `a >> k` (floor division by 2^k): re-binning is
+/// exact, no count moves across a bin edge, and the result depends only on the values and
+/// the order in which they were observed. Non-finite values are counted apart and ignored.
+public struct TensorStatistics: Equatable, Sendable {
+    public static let defaultBinCount = 2048
+
+    public let binCount: Int
+    /// Finite values observed.
+    public private(set) var count: Int = 0
+    /// NaN and infinite values observed (not in `min`, `max` or the histogram).
+    public private(set) var nonFiniteCount: Int = 0
+    /// Smallest finite value observed (+infinity before any).
+    public private(set) var min: Float = .infinity
+    /// Largest finite value observed (-infinity before any).
+    public private(set) var max: Float = -.infinity
+    /// Width of each bin; 0 while every value seen is zero.
+    public private(set) var binWidth: Double = 0
+    /// Absolute index of the first bin (see the type's comment).
+    public private(set) var firstBin: Int = 0
+    /// `binCount` counts once `binWidth > 0`, empty before.
+    public private(set) var counts: [Int] = []
+
+    /// `binCount` must be even and at least 256 (the entropy method quantizes to 128 levels).
+    public init(binCount: Int = TensorStatistics.defaultBinCount) {
+        precondition(binCount >= 256 && binCount % 2 == 0, "binCount must be even and >= 256")
+        self.binCount = binCount
+    }
+
+    /// Adds `values` to the statistics.
+    public mutating func observe(_ values: UnsafeBufferPointer<Float>) {
+        var lo = Float.infinity, hi = -Float.infinity
+        var finite = 0
+        for x in values where x.isFinite {
+            lo = Swift.min(lo, x)
+            hi = Swift.max(hi, x)
+            finite += 1
+        }
+        nonFiniteCount += values.count - finite
+        guard finite > 0 else { return }
+        let zerosSoFar = count  // meaningful only while binWidth == 0 (all values so far were 0)
+        count += finite
+        min = Swift.min(min, lo)
+        max = Swift.max(max, hi)
+        let spanLo = Double(Swift.min(min, 0)), spanHi = Double(Swift.max(max, 0))
+        if binWidth == 0 {
+            guard spanHi > spanLo else { return }  // still all zeros
+            var width = (spanHi - spanLo) / Double(binCount - 2)
+            while Self.absoluteBin(spanHi, width) - Self.absoluteBin(spanLo, width) >= binCount { width *= 2 }
+            binWidth = width
+            firstBin = Self.absoluteBin(spanLo, width)
+            counts = [Int](repeating: 0, count: binCount)
+            counts[-firstBin] += zerosSoFar  // value 0 lies in absolute bin 0
+        } else {
+            grow(toCover: spanLo, spanHi)
+        }
+        let width = binWidth, first = firstBin, last = binCount - 1
+        counts.withUnsafeMutableBufferPointer { bins in
+            for x in values where x.isFinite {
+                let i = Self.absoluteBin(Double(x), width) - first
+                bins[Swift.min(Swift.max(i, 0), last)] += 1
+            }
+        }
+    }
+
+    public mutating func observe(_ values: [Float]) {
+        values.withUnsafeBufferPointer { observe($0) }
+    }
+
+    /// Doubles the bin width until the occupied bins and `[lo, hi]` fit in the window.
+    private mutating func grow(toCover lo: Double, _ hi: Double) {
+        let needLo = Self.absoluteBin(lo, binWidth), needHi = Self.absoluteBin(hi, binWidth)
+        if needLo >= firstBin && needHi < firstBin + binCount { return }
+        guard let i0 = counts.firstIndex(where: { $0 != 0 }), let i1 = counts.lastIndex(where: { $0 != 0 }) else {
+            return  // unreachable: a histogram exists only once a value was binned
+        }
+        var shift = 0
+        var width = binWidth
+        var newFirst = 0
+        repeat {
+            shift += 1
+            width *= 2
+            let low = Swift.min((firstBin + i0) >> shift, Self.absoluteBin(lo, width))
+            let high = Swift.max((firstBin + i1) >> shift, Self.absoluteBin(hi, width))
+            if high - low < binCount {
+                newFirst = low
+                break
+            }
+        } while true
+        var merged = [Int](repeating: 0, count: binCount)
+        for i in i0...i1 where counts[i] != 0 {
+            merged[((firstBin + i) >> shift) - newFirst] += counts[i]
+        }
+        counts = merged
+        binWidth = width
+        firstBin = newFirst
+    }
+
+    /// `floor(x / width)`, saturated to ±2^62.
+    @inline(__always)
+    static func absoluteBin(_ x: Double, _ width: Double) -> Int {
+        let q = (x / width).rounded(.down)
+        if q >= 0x1p62 { return 1 << 62 }
+        if q <= -0x1p62 { return -(1 << 62) }
+        return Int(q)
+    }
+
+    /// The lower edge of bin `i` (relative index; `i == binCount` gives the top edge).
+    public func edge(_ i: Int) -> Double { Double(firstBin + i) * binWidth }
+
+    /// The range the method chooses; `0...0` before any finite value. The bounds are
+    /// always within `[min, max]`.
+    public func range(_ method: CalibrationMethod) -> ClosedRange<Float> {
+        guard count > 0 else { return 0...0 }
+        guard method.needsHistogram, binWidth > 0 else { return min...max }
+        let chosen: (lo: Double, hi: Double)
+        switch method {
+        case .minmax: return min...max
+        case .percentile(let p): chosen = percentileRange(p)
+        case .entropy:
+            let t = entropyThreshold()
+            chosen = (-t, t)
+        case .mse: chosen = mseRange()
+        }
+        let lo = Swift.min(Swift.max(Float(chosen.lo), min), max)
+        let hi = Swift.max(Swift.min(Float(chosen.hi), max), lo)
+        return lo...hi
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Agreement of one intermediate tensor: the int8 runtime's value (dequantized) against the
+/// float reference's value at the same point of the graph, over all samples.
+public struct LayerAgreement: Equatable, Codable {
+    /// The tensor's name (the output of the op that produced it).
+    public var tensor: String
+    /// The producing op's kind, e.g. "conv2D".
+    public var op: String
+    public var agreement: Agreement
+
+    public init(tensor: String, op: String, agreement: Agreement) {
+        self.tensor = tensor
+        self.op = op
+        self.agreement = agreement
+    }
+}
+
+/// A histogram of one tensor's float values with the range the int8 grid covers.
+public struct TensorHistogram: Equatable, Codable {
+    public var tensor: String
+    public var minimum: Float
+    public var maximum: Float
+    /// Counts of `bins.count` equal-width bins over `minimum...maximum`.
+    public var bins: [Int]
+    /// The real range int8 can represent: `scale * (-128 - zp) ... scale * (127 - zp)`.
+    public var gridMinimum: Float
+    public var gridMaximum: Float
+
+    public init(tensor: String, minimum: Float, maximum: Float, bins: [Int], gridMinimum: Float, gridMaximum: Float) {
+        self.tensor = tensor
+        self.minimum = minimum
+        self.maximum = maximum
+        self.bins = bins
+        self.gridMinimum = gridMinimum
+        self.gridMaximum = gridMaximum
+    }
+
+    /// Builds a histogram of `values` with `binCount` bins.
+    public static func make(tensor: String, values: [Float], binCount: Int, gridMinimum: Float, gridMaximum: Float) -> TensorHistogram {
+        let lo = min(values.min() ?? 0, gridMinimum), hi = max(values.max() ?? 0, gridMaximum)
+        var bins = [Int](repeating: 0, count: max(1, binCount))
+        let width = (hi - lo) / Float(bins.count)
+        for v in values {
+            let i = width > 0 ? Int((v - lo) / width) : 0
+            bins[min(max(i, 0), bins.count - 1)] += 1
+        }
+        return TensorHistogram(tensor: tensor, minimum: lo, maximum: hi, bins: bins, gridMinimum: gridMinimum, gridMaximum: gridMaximum)
+    }
+}
+
+/// Everything `quanta eval` measures for one model.
+public struct EvaluationResult: Equatable, Codable {
+    public var model: String
+    public var samples: Int
+    /// One per model output, in order.
+    public var outputs: [Agreement]
+    /// For classifiers (one output with more than one class).
+    public var classification: ClassificationAgreement?
+    /// Every intermediate tensor, in execution order.
+    public var layers: [LayerAgreement]
+    public var histogram: TensorHistogram?
+
+    public init(model: String, samples: Int, outputs: [Agreement], classification: ClassificationAgreement?, layers: [LayerAgreement], histogram: TensorHistogram? = nil) {
+        self.model = model
+        self.samples = samples
+        self.outputs = outputs
+        self.classification = classification
+        self.layers = layers
+        self.histogram = histogram
+    }
+
+    /// JSON with stable key order; infinite SQNR (identical tensors) is written as "inf".
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(json: [UInt8]) throws -> EvaluationResult {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(EvaluationResult.self, from: Data(json))
+    }
+
+    /// A table for people: the outputs, the classifier figures, then every layer.
+    public func table() -> String {
+        var lines: [String] = []
+        lines.append("model \(model), \(samples) sample(s)")
+        for (i, o) in outputs.enumerated() {
+            lines.append("output \(i): SQNR \(formatSQNR(o.sqnr)) dB, " + String(format: "cosine %.6f, max |error| %.6g", o.cosine, o.maxAbsError))
+        }
+        if let c = classification {
+            var line = String(format: "top-1 agreement int8 vs float: %.2f%% (%d/%d)", 100 * c.agreementRate, c.top1Agreements, c.samples)
+            if let f = c.floatCorrect, let q = c.int8Correct, c.samples > 0 {
+                line += String(format: "; accuracy float %.2f%%, int8 %.2f%%", 100 * Double(f) / Double(c.samples), 100 * Double(q) / Double(c.samples))
+            }
+            lines.append(line)
+        }
+        if !layers.isEmpty {
+            lines.append("")
+            let nameWidth = min(48, max(6, layers.map { $0.tensor.count }.max() ?? 6))
+            lines.append("tensor".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  op                  SQNR dB    cosine   max |err|")
+            for l in layers {
+                let name = l.tensor.count > nameWidth ? "…" + l.tensor.suffix(nameWidth - 1) : l.tensor
+                lines.append(
+                    name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                        + l.op.padding(toLength: 18, withPad: " ", startingAt: 0)
+                        + String(repeating: " ", count: max(0, 9 - formatSQNR(l.agreement.sqnr).count)) + formatSQNR(l.agreement.sqnr)
+                        + String(format: "  %8.5f  %10.4g", l.agreement.cosine, l.agreement.maxAbsError))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func formatSQNR(_ v: Double) -> String {
+    v.isInfinite ? (v > 0 ? "inf" : "-inf") : String(format: "%.2f", v)
+}

@@ -1,0 +1,406 @@
+import Foundation
+import QuantaKernels
+import QuantaRuntime
+
+/// Why a `QuantizedModel` could not be written.
+public enum ModelWriterError: Error, Equatable, CustomStringConvertible {
+    case tensorIndexOutOfRange(op: String, index: Int)
+    case outputIsConstant(op: String, tensor: String)
+    case tooManyOperands(op: String, count: Int)
+    case valueOutOfRange(what: String, value: Int)
+    /// The written bytes failed the runtime's validation: a bug in the model (shapes,
+    /// parameters) that the writer does not check itself.
+    case validationFailed(ModelError)
+
+    public var description: String {
+        switch self {
+        case .tensorIndexOutOfRange(let op, let index): return "op '\(op)': tensor index \(index) out of range"
+        case .outputIsConstant(let op, let tensor): return "op '\(op)': output '\(tensor)' is a constant tensor"
+        case .tooManyOperands(let op, let count): return "op '\(op)': \(count) operands (at most 255)"
+        case .valueOutOfRange(let what, let value): return "\(what) = \(value) does not fit in 32 bits"
+        case .validationFailed(let error): return "written model fails validation: \(error)"
+        }
+    }
+}
+
+/// The arena plan of a model: one buffer request per arena tensor and per scratch buffer,
+/// and the planner's placement.
+public struct ModelArenaPlan {
+    /// Request index of each tensor (nil for constant tensors).
+    public var tensorRequest: [Int?]
+    /// Request index of each op's scratch buffer (nil when the op needs none).
+    public var scratchRequest: [Int?]
+    public var requests: [BufferRequest]
+    public var plan: ArenaPlan
+}
+
+/// Writes a `QuantizedModel` as a `.qmodel` file (format: docs/FORMAT.md):
+/// lifetimes → buffer requests (with in-place hints) → `MemoryPlanner.plan` → bytes,
+/// then reads the bytes back with the runtime's validation.
+public struct ModelWriter {
+    /// Store tensor and op names (for reports); off for the smallest file.
+    public var includeNames: Bool
+
+    public init(includeNames: Bool = true) {
+        self.includeNames = includeNames
+    }
+
+    // MARK: Lifetimes and arena plan
+
+    /// First and last step of each tensor: from its producer (step 0 for model inputs
+    /// and tensors nothing writes) to its last reader (the last op for model outputs).
+    /// Constant tensors get nil.
+    public static func lifetimes(_ model: QuantizedModel) -> [(first: Int, last: Int)?] {
+        let lastStep = max(0, model.ops.count - 1)
+        var first = [Int?](repeating: nil, count: model.tensors.count)
+        var last = [Int](repeating: -1, count: model.tensors.count)
+        for (i, op) in model.ops.enumerated() {
+            for o in op.outputs where first[o] == nil { first[o] = i }
+            for t in op.inputs { last[t] = max(last[t], i) }
+        }
+        for t in model.inputs { first[t] = 0 }
+        for t in model.outputs { last[t] = lastStep }
+        return model.tensors.indices.map { t in
+            if model.tensors[t].data != nil { return nil }
+            let f = first[t] ?? 0
+            return (f, max(f, last[t]))
+        }
+    }
+
+    /// Scratch bytes op `op` needs with its kernel variant (the reference kernels need none).
+    public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant) -> Int {
+        switch variant {
+        case .reference: return 0
+        case .pointwise, .grouped, .im2col, .depthwise, .depthwise3x3:
+            // `variant(_:in:)` does not choose optimized kernels yet.
+            preconditionFailure("scratch of optimized kernel variants is planned with their integration")
+        }
+    }
+
+    /// The kernel variant chosen for `op`.
+    public static func variant(_ op: QuantizedOp, in model: QuantizedModel) -> KernelVariant { .reference }
+
+    /// Buffer requests and their placement. An op's output may take over its first
+    /// input's bytes when the input dies at that op and the op works in place: lookup
+    /// tables, reshapes, and adds (first input only, not also the second).
+    public static func planArena(_ model: QuantizedModel) -> ModelArenaPlan {
+        let lifetimes = lifetimes(model)
+        var requests: [BufferRequest] = []
+        var tensorRequest = [Int?](repeating: nil, count: model.tensors.count)
+        let outputs = Set(model.outputs)
+        var producer = [Int?](repeating: nil, count: model.tensors.count)
+        for (i, op) in model.ops.enumerated() { for o in op.outputs where producer[o] == nil { producer[o] = i } }
+
+        for (t, tensor) in model.tensors.enumerated() {
+            guard let life = lifetimes[t] else { continue }
+            var reuse: Int? = nil
+            if let p = producer[t], !model.inputs.contains(t) {
+                let op = model.ops[p]
+                if let source = op.inputs.first, source != t, !outputs.contains(source),
+                    let sourceRequest = tensorRequest[source], let sourceLife = lifetimes[source],
+                    sourceLife.last == p, Self.worksInPlace(op),
+                    model.tensors[source].shape.elementCount == tensor.shape.elementCount
+                {
+                    reuse = sourceRequest
+                }
+            }
+            tensorRequest[t] = requests.count
+            requests.append(
+                BufferRequest(
+                    size: tensor.shape.elementCount, firstStep: life.first, lastStep: life.last, alignment: 16,
+                    mayReuse: reuse))
+        }
+        var scratchRequest = [Int?](repeating: nil, count: model.ops.count)
+        for (i, op) in model.ops.enumerated() {
+            let size = scratchSize(op, variant: variant(op, in: model))
+            guard size > 0 else { continue }
+            scratchRequest[i] = requests.count
+            requests.append(BufferRequest(size: size, firstStep: i, lastStep: i, alignment: 16))
+        }
+        return ModelArenaPlan(
+            tensorRequest: tensorRequest, scratchRequest: scratchRequest, requests: requests,
+            plan: MemoryPlanner.plan(requests))
+    }
+
+    static func worksInPlace(_ op: QuantizedOp) -> Bool {
+        switch op.kind {
+        case .lookupTable, .reshape: return true
+        case .add: return op.inputs.count == 2 && op.inputs[0] != op.inputs[1]
+        default: return false
+        }
+    }
+
+    // MARK: Bytes
+
+    /// The `.qmodel` bytes of `model`, validated by `QuantaRuntime.Model`.
+    public func write(_ model: QuantizedModel) throws -> [UInt8] {
+        let arena = Self.planArena(model)
+        var out = ByteWriter()
+        var constants = ByteWriter()
+
+        // Constant tensors go first in the constants section.
+        var constantTensorOffset = [Int](repeating: 0, count: model.tensors.count)
+        for (t, tensor) in model.tensors.enumerated() {
+            if let data = tensor.data { constantTensorOffset[t] = constants.appendConstant(data.map { UInt8(bitPattern: $0) }) }
+        }
+
+        // Ops (constants appended as they are met).
+        var encoded: [(kind: OpKind, parameters: [Int])] = []
+        for op in model.ops {
+            for t in op.inputs + op.outputs where t < 0 || t >= model.tensors.count {
+                throw ModelWriterError.tensorIndexOutOfRange(op: op.name, index: t)
+            }
+            for o in op.outputs where model.tensors[o].data != nil {
+                throw ModelWriterError.outputIsConstant(op: op.name, tensor: model.tensors[o].name)
+            }
+            guard op.inputs.count <= 255, op.outputs.count <= 255 else {
+                throw ModelWriterError.tooManyOperands(op: op.name, count: op.inputs.count + op.outputs.count)
+            }
+            encoded.append(try Self.encode(op.kind, constants: &constants))
+        }
+
+        // Header placeholder.
+        out.zeros(ModelFormat.headerSize)
+        var directory: [(offset: Int, length: Int)] = []
+
+        // Tensors.
+        var start = out.count
+        out.u32(model.tensors.count)
+        out.u32(0)
+        for (t, tensor) in model.tensors.enumerated() {
+            let s = tensor.shape
+            for d in [s.n, s.h, s.w, s.c] { try out.i32(d, "dimension of \(tensor.name)") }
+            out.f32(tensor.quantization.scale)
+            try out.i32(Int(tensor.quantization.zeroPoint), "zero point")
+            out.u8(0)
+            out.u8(tensor.data == nil ? TensorStorage.arena.rawValue : TensorStorage.constant.rawValue)
+            out.u8(Self.layout(tensor.sourceLayout).rawValue)
+            out.u8(0)
+            try out.i32(tensor.data == nil ? 0 : constantTensorOffset[t], "constant offset")
+        }
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Ops: count, reserved, record offset table, records.
+        start = out.count
+        var scratchIndex = [Int?](repeating: nil, count: model.ops.count)
+        var scratchCount = 0
+        for i in model.ops.indices where arena.scratchRequest[i] != nil {
+            scratchIndex[i] = scratchCount
+            scratchCount += 1
+        }
+        var body = ByteWriter()
+        var recordOffsets: [Int] = []
+        let tableSize = 8 + 4 * model.ops.count
+        for (i, op) in model.ops.enumerated() {
+            recordOffsets.append(tableSize + body.count)
+            body.u8(encoded[i].kind.rawValue)
+            body.u8(Self.variant(op, in: model).rawValue)
+            body.u8(UInt8(op.inputs.count))
+            body.u8(UInt8(op.outputs.count))
+            try body.i32(scratchIndex[i] ?? -1, "scratch index")
+            body.u32(encoded[i].parameters.count)
+            for t in op.inputs + op.outputs { try body.i32(t, "tensor index") }
+            for p in encoded[i].parameters { try body.i32(p, "parameter of \(op.name)") }
+        }
+        out.u32(model.ops.count)
+        out.u32(0)
+        for o in recordOffsets { try out.i32(o, "op record offset") }
+        out.bytes += body.bytes
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Constants.
+        start = out.count
+        out.bytes += constants.bytes
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Arena plan.
+        start = out.count
+        try out.i32(arena.plan.arenaSize, "arena size")
+        try out.i32(arena.plan.lowerBound, "arena lower bound")
+        out.u32(model.tensors.count)
+        out.u32(scratchCount)
+        for t in model.tensors.indices {
+            if let r = arena.tensorRequest[t] { try out.i32(arena.plan.offsets[r], "arena offset") } else { out.u32(ModelFormat.none) }
+        }
+        for i in model.ops.indices {
+            guard let r = arena.scratchRequest[i] else { continue }
+            try out.i32(arena.plan.offsets[r], "scratch offset")
+            try out.i32(arena.requests[r].size, "scratch size")
+        }
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Inputs and outputs.
+        start = out.count
+        out.u32(model.inputs.count)
+        out.u32(model.outputs.count)
+        for t in model.inputs + model.outputs { try out.i32(t, "model input/output index") }
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Names.
+        start = out.count
+        if includeNames {
+            let names = model.tensors.map(\.name) + model.ops.map(\.name)
+            let utf8 = names.map { Array($0.utf8) }
+            out.u32(model.tensors.count)
+            out.u32(model.ops.count)
+            var offset = 8 + 8 * names.count
+            for u in utf8 {
+                try out.i32(offset, "name offset")
+                try out.i32(u.count, "name length")
+                offset += u.count
+            }
+            for u in utf8 { out.bytes += u }
+        }
+        directory.append((start, out.count - start))
+        out.align(ModelFormat.alignment)
+
+        // Header.
+        guard out.count <= Int(Int32.max) else { throw ModelWriterError.valueOutOfRange(what: "file size", value: out.count) }
+        out.patchU32(at: 0, ModelFormat.magic)
+        out.patchU32(at: 4, ModelFormat.version)
+        out.patchU32(at: 8, UInt32(out.count))
+        out.patchU32(at: 12, UInt32(ModelFormat.headerSize))
+        out.patchU32(at: 24, UInt32(ModelSection.directoryCount))
+        out.patchU32(at: 28, 0)
+        for (k, entry) in directory.enumerated() {
+            out.patchU32(at: ModelFormat.directoryOffset + 8 * k, UInt32(entry.offset))
+            out.patchU32(at: ModelFormat.directoryOffset + 8 * k + 4, UInt32(entry.length))
+        }
+        Self.sealChecksum(&out.bytes)
+
+        if let error = Self.validate(out.bytes) { throw ModelWriterError.validationFailed(error) }
+        return out.bytes
+    }
+
+    /// Recomputes and stores the checksum of a model file (after any change to its bytes).
+    public static func sealChecksum(_ bytes: inout [UInt8]) {
+        let sum = bytes.withUnsafeBytes { ModelFormat.checksum($0) }
+        for k in 0..<8 { bytes[ModelFormat.checksumOffset + k] = UInt8(truncatingIfNeeded: sum >> (8 * UInt64(k))) }
+    }
+
+    /// Runs the runtime's validation over `bytes` (copied to a 16-byte aligned buffer).
+    public static func validate(_ bytes: [UInt8]) -> ModelError? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        do {
+            _ = try Model(bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static func layout(_ l: SourceLayout) -> TensorLayout {
+        switch l {
+        case .nhwc: return .nhwc
+        case .nchw: return .nchw
+        case .nc: return .nc
+        }
+    }
+
+    /// The op kind and parameter words of `kind` (layout: docs/FORMAT.md), appending its
+    /// constants to `constants`.
+    static func encode(_ kind: QuantizedOpKind, constants: inout ByteWriter) throws -> (OpKind, [Int]) {
+        func ref(_ bytes: [UInt8]) -> [Int] {
+            let offset = constants.appendConstant(bytes)
+            return [offset, bytes.count]
+        }
+        func ref8(_ values: [Int8]) -> [Int] { ref(values.map { UInt8(bitPattern: $0) }) }
+        func ref32(_ values: [Int32]) -> [Int] {
+            var b: [UInt8] = []
+            b.reserveCapacity(values.count * 4)
+            for v in values { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
+            return ref(b)
+        }
+        func pad(_ p: Padding) -> [Int] { [p.top, p.left, p.bottom, p.right] }
+        func filter(_ f: FilterShape) -> [Int] { [f.outputChannels, f.kernelH, f.kernelW, f.inputChannelsPerGroup] }
+        func requant(_ r: RequantizationConstants) -> [Int] { ref32(r.multipliers) + ref32(r.shifts) }
+
+        switch kind {
+        case let .conv2D(p, f, weights, bias, r):
+            return (
+                .conv2D,
+                [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
+                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+            )
+        case let .transposeConv2D(sh, sw, padding, oph, opw, f, weights, bias, r):
+            return (
+                .transposeConv2D,
+                [sh, sw] + pad(padding) + [oph, opw] + filter(f) + [Int(r.clampMin), Int(r.clampMax)]
+                    + ref8(weights) + ref32(bias) + requant(r)
+            )
+        case let .fullyConnected(outputCount, inputCount, weights, bias, r):
+            return (
+                .fullyConnected,
+                [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+            )
+        case let .add(q):
+            return (
+                .add,
+                [q.input1ZeroPoint, q.input2ZeroPoint, q.outputZeroPoint, q.leftShift, q.input1Multiplier,
+                 q.input1Shift, q.input2Multiplier, q.input2Shift, q.outputMultiplier, q.outputShift,
+                 q.clampMin, q.clampMax].map { Int($0) }
+            )
+        case let .mul(q):
+            return (
+                .mul,
+                [q.input1ZeroPoint, q.input2ZeroPoint, q.outputZeroPoint, q.multiplier, q.shift, q.clampMin,
+                 q.clampMax].map { Int($0) }
+            )
+        case let .averagePool(p, lo, hi):
+            return (.averagePool, [p.kernelH, p.kernelW, p.strideH, p.strideW] + pad(p.padding) + [Int(lo), Int(hi)])
+        case let .maxPool(p, lo, hi):
+            return (.maxPool, [p.kernelH, p.kernelW, p.strideH, p.strideW] + pad(p.padding) + [Int(lo), Int(hi)])
+        case let .globalAveragePool(m, s):
+            return (.globalAveragePool, [Int(m), Int(s)])
+        case let .channelShuffle(groups):
+            return (.channelShuffle, [groups])
+        case .concat:
+            return (.concat, [])
+        case let .sliceChannels(start, count):
+            return (.sliceChannels, [start, count])
+        case let .pad(p, value):
+            return (.pad, pad(p) + [Int(value)])
+        case let .softmax(table):
+            return (.softmax, ref32(table))
+        case let .lookupTable(table):
+            return (.lookupTable, ref8(table))
+        case .reshape:
+            return (.reshape, [])
+        }
+    }
+}
+
+/// Little-endian byte assembly.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+
+    var count: Int { bytes.count }
+
+    mutating func u8(_ v: UInt8) { bytes.append(v) }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func u32(_ v: Int) { u32(UInt32(truncatingIfNeeded: v)) }
+    mutating func i32(_ v: Int, _ what: @autoclosure () -> String) throws {
+        guard let w = Int32(exactly: v) else { throw ModelWriterError.valueOutOfRange(what: what(), value: v) }
+        u32(UInt32(bitPattern: w))
+    }
+    mutating func f32(_ v: Float) { u32(v.bitPattern) }
+    mutating func zeros(_ n: Int) { bytes += [UInt8](repeating: 0, count: n) }
+    mutating func align(_ a: Int) { zeros((a - bytes.count % a) % a) }
+    mutating func patchU32(at offset: Int, _ v: UInt32) {
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
+    /// Appends `data` at the next 16-byte boundary and returns its offset.
+    mutating func appendConstant(_ data: [UInt8]) -> Int {
+        align(ModelFormat.alignment)
+        let offset = bytes.count
+        bytes += data
+        return offset
+    }
+}

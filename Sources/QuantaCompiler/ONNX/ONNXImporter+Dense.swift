@@ -1,0 +1,88 @@
+import QuantaKernels
+
+extension ImportContext {
+    /// The input of a fully connected layer: `[N, K]` (or `[N, K, 1, 1]`). Returns the
+    /// activation and, for each NHWC input position `j`, the ONNX column it holds.
+    private func denseInput(_ name: String, _ op: NodeContext) throws -> (ImportedActivation, [Int]?) {
+        let x = try activation(name, op)
+        if x.dims.count == 4 && !(x.dims[2] == 1 && x.dims[3] == 1) {
+            throw op.mismatch("input \(x.dims) must be [N, K]")
+        }
+        guard let from = x.flattenedFrom else { return (x, nil) }
+        // NHWC position j = (y * W + x) * C + c holds ONNX column c * H * W + y * W + x.
+        let (c, h, w) = (from[1], from[2], from[3])
+        var columns = [Int](repeating: 0, count: c * h * w)
+        for y in 0..<h { for xx in 0..<w { for k in 0..<c { columns[(y * w + xx) * c + k] = (k * h + y) * w + xx } } }
+        return (x, columns)
+    }
+
+    /// Gemm: `alpha * A * B' + beta * C` with constant B (and C), A an activation,
+    /// `transA = 0`. Becomes a fully connected layer with weights `[N][K]`.
+    func importGemm(_ op: NodeContext) throws {
+        guard op.int("transA", 0) == 0 else { throw op.unsupported("transA = 1") }
+        let (x, columns) = try denseInput(try op.input(0), op)
+        let b = try constant(try op.input(1), op)
+        guard b.dims.count == 2 else { throw op.mismatch("B has shape \(b.dims), expected rank 2") }
+        let transB = op.int("transB", 0) != 0
+        let k = transB ? b.dims[1] : b.dims[0]
+        let n = transB ? b.dims[0] : b.dims[1]
+        let alpha = op.float("alpha", 1), beta = op.float("beta", 1)
+        var bias = [Float](repeating: 0, count: n)
+        if let cName = op.optionalInput(2) {
+            let c = try constant(cName, op)
+            guard c.count == n || c.count == 1 else { throw op.mismatch("C has shape \(c.dims) for \(n) outputs") }
+            for o in 0..<n { bias[o] = beta * c.floats[c.count == 1 ? 0 : o] }
+        }
+        try emitFullyConnected(op, x: x, columns: columns, k: k, n: n, bias: bias) { o, i in
+            alpha * (transB ? b.floats[o * k + i] : b.floats[i * n + o])
+        }
+    }
+
+    /// MatMul of an `[N, K]` activation by a constant `[K, M]`: a fully connected layer
+    /// with zero bias (a following Add of a constant folds into the bias).
+    func importMatMul(_ op: NodeContext) throws {
+        let (x, columns) = try denseInput(try op.input(0), op)
+        let b = try constant(try op.input(1), op)
+        guard b.dims.count == 2 else { throw op.unsupported("MatMul with a constant of shape \(b.dims) (rank 2 only)") }
+        let k = b.dims[0], n = b.dims[1]
+        try emitFullyConnected(op, x: x, columns: columns, k: k, n: n, bias: [Float](repeating: 0, count: n)) { o, i in
+            b.floats[i * n + o]
+        }
+    }
+
+    private func emitFullyConnected(
+        _ op: NodeContext, x: ImportedActivation, columns: [Int]?, k: Int, n: Int, bias: [Float],
+        weight: (Int, Int) -> Float
+    ) throws {
+        guard x.dims[1] == k else { throw op.mismatch("input has \(x.dims[1]) features, weights expect \(k)") }
+        var weights = [Float](repeating: 0, count: n * k)
+        for o in 0..<n {
+            for j in 0..<k { weights[o * k + j] = weight(o, columns?[j] ?? j) }
+        }
+        let fc = FullyConnectedOp(outputCount: n, inputCount: k, weights: weights, bias: bias)
+        emit(op, .fullyConnected(fc), inputs: [x.tensor], output: try op.output(0), dims: [x.dims[0], n])
+    }
+
+    /// Softmax over channels: `[N, C]` (axis 1 or -1), or `[N, C, 1, 1]` with axis 1
+    /// (and the opset < 13 default, which coerces to 2-D from axis 1).
+    func importSoftmax(_ op: NodeContext) throws {
+        let x = try activation(try op.input(0), op)
+        let rank = x.dims.count
+        var axis = op.int("axis", op.opset < 13 ? 1 : -1)
+        if axis < 0 { axis += rank }
+        let spatial = rank == 4 ? x.dims[2] * x.dims[3] : 1
+        let overChannels: Bool
+        if rank == 2 {
+            overChannels = axis == 1
+        } else if op.opset < 13 {
+            overChannels = axis == 1 && spatial == 1
+        } else {
+            overChannels = axis == 1 && spatial == 1
+        }
+        guard overChannels else {
+            throw op.unsupported("softmax over axis \(op.int("axis", op.opset < 13 ? 1 : -1)) of \(x.dims) (channels only)")
+        }
+        // Softmax over all features is order-independent, so a flattened input stays flattened.
+        emit(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+    }
+}

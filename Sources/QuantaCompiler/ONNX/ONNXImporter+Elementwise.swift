@@ -1,0 +1,165 @@
+import QuantaKernels
+
+extension ImportContext {
+    /// Relu, Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu → `.activation`.
+    /// Clip reads min/max from attributes before opset 11 and from optional constant
+    /// inputs from opset 11; Clip(0, 6) is `.relu6`, Clip(0, +inf) `.relu`.
+    func importActivation(_ op: NodeContext) throws {
+        let x = try activation(try op.input(0), op)
+        let kind: UnaryActivation
+        switch op.opType {
+        case "Relu": kind = .relu
+        case "Sigmoid": kind = .sigmoid
+        case "Tanh": kind = .tanh
+        case "HardSwish": kind = .hardSwish
+        case "HardSigmoid": kind = .hardSigmoid(alpha: op.float("alpha", 0.2), beta: op.float("beta", 0.5))
+        case "LeakyRelu": kind = .leakyRelu(alpha: op.float("alpha", 0.01))
+        default: kind = try clipActivation(op)
+        }
+        emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+    }
+
+    private func clipActivation(_ op: NodeContext) throws -> UnaryActivation {
+        var lo = -Float.infinity
+        var hi = Float.infinity
+        if op.opset < 11 {
+            lo = op.float("min", -Float.infinity)
+            hi = op.float("max", Float.infinity)
+        } else {
+            if let name = op.optionalInput(1) {
+                let c = try constant(name, op)
+                guard c.count == 1 else { throw op.unsupported("min with \(c.count) values (scalar only)") }
+                lo = c.floats[0]
+            }
+            if let name = op.optionalInput(2) {
+                let c = try constant(name, op)
+                guard c.count == 1 else { throw op.unsupported("max with \(c.count) values (scalar only)") }
+                hi = c.floats[0]
+            }
+        }
+        // Exporters write FLT_MAX for "no bound".
+        if lo <= -Float.greatestFiniteMagnitude { lo = -Float.infinity }
+        if hi >= Float.greatestFiniteMagnitude { hi = Float.infinity }
+        if lo == 0 && hi == 6 { return .relu6 }
+        if lo == 0 && hi == .infinity { return .relu }
+        return .clip(min: lo, max: hi)
+    }
+
+    /// Add / Mul of two activations or of an activation and a constant; Sub and Div with
+    /// a constant second operand (as Add of `-b`, Mul by `1/b`). The broadcast operand
+    /// (`n×1×1×c`, `1×1×1×1`, or a constant) is always the second graph input. An Add of a
+    /// per-channel constant right after a convolution or fully connected layer whose
+    /// output nothing else reads is folded into its bias (MatMul + Add → FC).
+    func importBinary(_ op: NodeContext) throws {
+        let aName = try op.input(0), bName = try op.input(1)
+        let a = try value(aName, op), b = try value(bName, op)
+        let output = try op.output(0)
+        let isCommutative = op.opType == "Add" || op.opType == "Mul"
+        switch (a, b) {
+        case (.activation(var x), .activation(var y)):
+            guard isCommutative else { throw op.pattern("\(op.opType) of two activations (only Add and Mul)") }
+            if x.flattenedFrom != nil || y.flattenedFrom != nil {
+                guard x.dims == y.dims, x.flattenedFrom == y.flattenedFrom else {
+                    throw op.pattern("broadcast with a flattened spatial tensor")
+                }
+            }
+            var sx = graph.tensors[x.tensor].shape, sy = graph.tensors[y.tensor].shape
+            if sx != sy && isBroadcastOperand(sx, of: sy) {
+                swap(&x, &y)
+                swap(&sx, &sy)
+            }
+            guard sx == sy || isBroadcastOperand(sy, of: sx) else {
+                throw op.mismatch("cannot broadcast \(y.dims) to \(x.dims)")
+            }
+            let graphOp: GraphOp = op.opType == "Add" ? .add(.none) : .mul(.none)
+            emit(op, graphOp, inputs: [x.tensor, y.tensor], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+        case (.activation(let x), .constant(var c)), (.constant(var c), .activation(let x)):
+            let constantFirst: Bool
+            if case .constant = a { constantFirst = true } else { constantFirst = false }
+            if constantFirst && !isCommutative {
+                throw op.pattern("\(op.opType) with a constant first operand")
+            }
+            if op.opType == "Sub" { c.floats = c.floats.map { -$0 } }
+            if op.opType == "Div" { c.floats = c.floats.map { 1 / $0 } }
+            let isAdd = op.opType == "Add" || op.opType == "Sub"
+            let (shape, data) = try broadcastConstant(c, to: x, op)
+            if isAdd, foldIntoBias(x, onnxName: constantFirst ? bName : aName, shape: shape, data: data, output: output) {
+                return
+            }
+            let t = addConstantTensor(name: constantFirst ? aName : bName, shape: shape, data: data)
+            emit(op, isAdd ? .add(.none) : .mul(.none), inputs: [x.tensor, t], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+        case (.constant, .constant):
+            throw op.pattern("constant-only \(op.opType) not folded")  // unreachable: folded earlier
+        default:
+            throw op.pattern("operand is part of an unfinished channel shuffle")
+        }
+    }
+
+    /// `b` broadcasts over `a` in the graph kernels: `n×1×1×c` or `1×1×1×1`.
+    func isBroadcastOperand(_ b: TensorShape, of a: TensorShape) -> Bool {
+        if b.h != 1 || b.w != 1 { return false }
+        if b.n == 1 && b.c == 1 { return true }
+        return b.n == a.n && b.c == a.c
+    }
+
+    /// A constant operand laid out for the kernels: `1×1×1×1` (scalar), `n×1×1×c`
+    /// (per channel, replicated over the batch) or the activation's full NHWC shape.
+    func broadcastConstant(_ c: ImportedConstant, to x: ImportedActivation, _ op: NodeContext) throws -> (TensorShape, [Float]) {
+        if c.count == 1 { return (TensorShape(n: 1, h: 1, w: 1, c: 1), c.floats) }
+        guard x.flattenedFrom == nil else { throw op.pattern("non-scalar constant applied to a flattened spatial tensor") }
+        let rank = x.dims.count
+        guard c.dims.count <= rank else { throw op.mismatch("constant \(c.dims) has a higher rank than \(x.dims)") }
+        let cd = [Int](repeating: 1, count: rank - c.dims.count) + c.dims
+        for (i, d) in cd.enumerated() where d != 1 && d != x.dims[i] {
+            throw op.mismatch("constant \(c.dims) does not broadcast to \(x.dims)")
+        }
+        let n = x.dims[0], ch = x.dims[1]
+        let h = rank == 4 ? x.dims[2] : 1, w = rank == 4 ? x.dims[3] : 1
+        let cn = cd[0], cc = cd[1]
+        let chh = rank == 4 ? cd[2] : 1, cw = rank == 4 ? cd[3] : 1
+        if chh == 1 && cw == 1 && cn == 1 && cc == ch {
+            var data = [Float]()
+            for _ in 0..<n { data += c.floats }
+            return (TensorShape(n: n, h: 1, w: 1, c: ch), data)
+        }
+        // Full NHWC expansion.
+        let shape = TensorShape(n: n, h: h, w: w, c: ch)
+        var data = [Float](repeating: 0, count: shape.elementCount)
+        for b in 0..<n {
+            for y in 0..<h {
+                for xx in 0..<w {
+                    for k in 0..<ch {
+                        let src = ((min(b, cn - 1) * cc + min(k, cc - 1)) * chh + min(y, chh - 1)) * cw + min(xx, cw - 1)
+                        data[shape.index(b, y, xx, k)] = c.floats[src]
+                    }
+                }
+            }
+        }
+        return (shape, data)
+    }
+
+    /// Folds a per-channel constant add into the bias of the conv/FC producing `x`, when
+    /// that output is read only by this Add and is not a graph output.
+    private func foldIntoBias(_ x: ImportedActivation, onnxName: String, shape: TensorShape, data: [Float], output: String) -> Bool {
+        guard shape.h == 1, shape.w == 1, shape.n == 1, let p = producer[x.tensor],
+            graph.tensors[x.tensor].name == onnxName, onnxConsumers[onnxName] == 1, x.flattenedFrom == nil
+        else { return false }
+        let c = graph.tensors[x.tensor].shape.c
+        func add(_ bias: inout [Float]) {
+            for k in 0..<c { bias[k] += data[shape.c == 1 ? 0 : k] }
+        }
+        switch graph.nodes[p].op {
+        case .conv2D(var conv) where conv.clamp == .none:
+            add(&conv.bias)
+            graph.nodes[p].op = .conv2D(conv)
+        case .fullyConnected(var fc) where fc.clamp == .none:
+            add(&fc.bias)
+            graph.nodes[p].op = .fullyConnected(fc)
+        default:
+            return false
+        }
+        graph.tensors[x.tensor].name = output
+        values[output] = .activation(x)
+        return true
+    }
+}

@@ -1,0 +1,53 @@
+import QuantaKernels
+
+extension ImportContext {
+    /// GlobalAveragePool, and ReduceMean over axes {2, 3} (keepdims 1 → `[N, C, 1, 1]`,
+    /// keepdims 0 → `[N, C]`; both are `n × 1 × 1 × c`).
+    func importGlobalAveragePool(_ op: NodeContext) throws {
+        let x = try spatialActivation(try op.input(0), op)
+        var dims = [x.dims[0], x.dims[1], 1, 1]
+        if op.opType == "ReduceMean" {
+            var axes = op.ints("axes")
+            if axes == nil, let name = op.optionalInput(1) { axes = try constant(name, op).integers.map { Int($0) } }
+            let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
+            guard normalized == [2, 3] else { throw op.unsupported("ReduceMean over axes \(axes ?? []) (only the spatial axes 2, 3)") }
+            if op.int("keepdims", 1) == 0 { dims = [x.dims[0], x.dims[1]] }
+        }
+        emit(op, .globalAveragePool, inputs: [x.tensor], output: try op.output(0), dims: dims)
+    }
+
+    /// AveragePool / MaxPool (2-D). `ceil_mode` adds end padding (exact, since padded
+    /// positions are excluded from averages and never win a max); AveragePool with
+    /// `count_include_pad = 1` and non-zero padding is rejected.
+    func importPool(_ op: NodeContext) throws {
+        let x = try spatialActivation(try op.input(0), op)
+        guard let kernel = op.ints("kernel_shape"), kernel.count == 2 else {
+            throw op.unsupported("kernel_shape \(op.ints("kernel_shape") ?? []) (2-D only)")
+        }
+        let strides = try pair(op, "strides", 1)
+        let dilations = try pair(op, "dilations", 1)
+        guard dilations == [1, 1] else { throw op.unsupported("dilations \(dilations)") }
+        var padding = try resolvePadding(
+            op, inputH: x.dims[2], inputW: x.dims[3], kernelH: kernel[0], kernelW: kernel[1], strides: strides,
+            dilations: dilations)
+        if op.int("ceil_mode", 0) == 1 {
+            func extra(_ input: Int, _ k: Int, _ s: Int, _ before: Int, _ after: Int) -> Int {
+                let span = input + before + after - k
+                var out = (span + s - 1) / s + 1
+                if (out - 1) * s >= input + before { out -= 1 }  // last window must start inside
+                return max(0, (out - 1) * s + k - (input + before + after))
+            }
+            padding.bottom += extra(x.dims[2], kernel[0], strides[0], padding.top, padding.bottom)
+            padding.right += extra(x.dims[3], kernel[1], strides[1], padding.left, padding.right)
+        }
+        if op.opType == "AveragePool" && op.int("count_include_pad", 0) != 0 && padding != .zero {
+            throw op.unsupported("count_include_pad = 1 with padding")
+        }
+        let parameters = PoolParameters(
+            kernelH: kernel[0], kernelW: kernel[1], strideH: strides[0], strideW: strides[1], padding: padding)
+        let out = parameters.outputShape(input: nhwcShape(x.dims))
+        guard out.h > 0, out.w > 0 else { throw op.mismatch("pool window \(kernel) does not fit input \(x.dims)") }
+        let graphOp: GraphOp = op.opType == "MaxPool" ? .maxPool(parameters, .none) : .averagePool(parameters, .none)
+        emit(op, graphOp, inputs: [x.tensor], output: try op.output(0), dims: [out.n, out.c, out.h, out.w])
+    }
+}

@@ -1,0 +1,498 @@
+import QuantaKernels
+
+extension ImportContext {
+    // MARK: Flatten, Reshape, Transpose (activations)
+
+    /// `[N, C, H, W]` → `[N, C*H*W]`. With `H*W > 1` a `.reshape` node keeps the NHWC
+    /// element order and the result remembers it (`flattenedFrom`) so that the fully
+    /// connected layer reading it permutes its weight columns instead.
+    private func flatten(_ a: ImportedActivation, _ op: NodeContext, output: String) {
+        guard a.dims.count == 4 else {
+            values[output] = .activation(a)
+            return
+        }
+        let (n, c, h, w) = (a.dims[0], a.dims[1], a.dims[2], a.dims[3])
+        if h * w == 1 {
+            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [n, c]))
+        } else {
+            emit(op, .reshape, inputs: [a.tensor], output: output, dims: [n, c * h * w], flattenedFrom: a.dims)
+        }
+    }
+
+    func importFlatten(_ op: NodeContext) throws {
+        let a = try activation(try op.input(0), op)
+        var axis = op.int("axis", 1)
+        if axis < 0 { axis += a.dims.count }
+        guard axis == 1 else { throw op.unsupported("Flatten axis \(op.int("axis", 1)) (only 1)") }
+        guard a.flattenedFrom == nil || a.dims.count == 2 else { throw op.pattern("Flatten of a flattened tensor") }
+        flatten(a, op, output: try op.output(0))
+    }
+
+    /// The target shape of a Reshape with 0 (copy, unless `allowzero`) and -1 (infer) resolved.
+    private func reshapeTarget(_ op: NodeContext, input dims: [Int]) throws -> [Int] {
+        let raw: [Int]
+        if op.opset < 5, let s = op.ints("shape") {
+            raw = s
+        } else {
+            raw = try constant(try op.input(1), op).integers.map { Int($0) }
+        }
+        let allowZero = op.int("allowzero", 0) != 0
+        var target = raw.enumerated().map { (i, d) in d == 0 && !allowZero && i < dims.count ? dims[i] : d }
+        let total = dims.reduce(1, *)
+        if let inferred = target.firstIndex(of: -1) {
+            let known = target.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
+            guard known > 0, total % known == 0 else { throw op.mismatch("cannot reshape \(dims) to \(raw)") }
+            target[inferred] = total / known
+        }
+        guard target.allSatisfy({ $0 >= 0 }), target.reduce(1, *) == total else {
+            throw op.mismatch("cannot reshape \(dims) to \(raw)")
+        }
+        return target
+    }
+
+    func importReshape(_ op: NodeContext) throws {
+        let input = try value(try op.input(0), op)
+        let output = try op.output(0)
+        let target = try reshapeTarget(op, input: input.onnxDims)
+        switch input {
+        case .constant(var c):
+            c.dims = target
+            values[output] = .constant(c)
+        case .shuffleTransposed(let a, let groups):
+            guard target == a.dims else { throw op.pattern("channel shuffle must reshape back to \(a.dims), not \(target)") }
+            emit(op, .channelShuffle(groups: groups), inputs: [a.tensor], output: output, dims: a.dims)
+        case .shuffleSplit(let a, _):
+            guard target == a.dims else { throw op.pattern("reshape of a rank-5 tensor to \(target)") }
+            values[output] = .activation(a)
+        case .activation(let a):
+            if let from = a.flattenedFrom {
+                if target == a.dims {
+                    values[output] = .activation(a)
+                } else if target == from {
+                    emit(op, .reshape, inputs: [a.tensor], output: output, dims: from)
+                } else {
+                    throw op.pattern("reshape of a flattened [N, C, H, W] tensor to \(target)")
+                }
+                return
+            }
+            if target == a.dims {
+                values[output] = .activation(a)
+            } else if a.dims.count == 4 && target.count == 2 && target[0] == a.dims[0] {
+                flatten(a, op, output: output)
+            } else if a.dims.count == 2 && target.count == 4 && target == [a.dims[0], a.dims[1], 1, 1] {
+                values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: target))
+            } else if a.dims.count == 4 && target.count == 4 && a.dims[2] * a.dims[3] == 1
+                && target[0] == a.dims[0] && target[1] == a.dims[1]
+            {
+                values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: target))
+            } else if a.dims.count == 4 && target.count == 5 && target[0] == a.dims[0]
+                && target[1] * target[2] == a.dims[1] && target[3] == a.dims[2] && target[4] == a.dims[3]
+            {
+                values[output] = .shuffleSplit(a, groups: target[1])
+            } else {
+                throw op.pattern("reshape of \(a.dims) to \(target) (only flatten, [N,C]↔[N,C,1,1] and channel shuffle)")
+            }
+        }
+    }
+
+    func importTranspose(_ op: NodeContext) throws {
+        let input = try value(try op.input(0), op)
+        let rank = input.onnxDims.count
+        let perm = op.ints("perm") ?? Array((0..<rank).reversed())
+        let output = try op.output(0)
+        switch input {
+        case .shuffleSplit(let a, let groups) where perm == [0, 2, 1, 3, 4]:
+            values[output] = .shuffleTransposed(a, groups: groups)
+        case .activation(let a) where perm == Array(0..<rank):
+            values[output] = .activation(a)
+        default:
+            throw op.pattern(
+                "Transpose with perm \(perm) of \(input.onnxDims): layout transposes other than the channel shuffle pattern "
+                    + "(Reshape [N,g,C/g,H,W] → Transpose (0,2,1,3,4) → Reshape) are not supported")
+        }
+    }
+
+    // MARK: Channel concat, split, slice
+
+    /// The channel axis for `rank`, or nil when `axis` is another axis.
+    private func isChannelAxis(_ axis: Int, rank: Int) -> Bool {
+        (axis < 0 ? axis + rank : axis) == 1
+    }
+
+    func importConcat(_ op: NodeContext) throws {
+        let inputs = try op.node.inputs.filter { !$0.isEmpty }.map { try activation($0, op) }
+        guard let first = inputs.first else { throw op.mismatch("no inputs") }
+        guard isChannelAxis(op.int("axis", 1), rank: first.dims.count) else {
+            throw op.unsupported("Concat axis \(op.int("axis", 1)) (channels only)")
+        }
+        var channels = 0
+        for a in inputs {
+            guard a.flattenedFrom == nil, a.dims.count == first.dims.count,
+                a.dims.enumerated().allSatisfy({ $0.offset == 1 || $0.element == first.dims[$0.offset] })
+            else { throw op.mismatch("inputs \(inputs.map { $0.dims }) differ outside the channel axis") }
+            channels += a.dims[1]
+        }
+        var dims = first.dims
+        dims[1] = channels
+        emit(op, .concat, inputs: inputs.map { $0.tensor }, output: try op.output(0), dims: dims)
+    }
+
+    func importSplit(_ op: NodeContext) throws {
+        let a = try activation(try op.input(0), op)
+        guard a.flattenedFrom == nil, isChannelAxis(op.int("axis", 0), rank: a.dims.count) else {
+            throw op.unsupported("Split axis \(op.int("axis", 0)) (channels only)")
+        }
+        let c = a.dims[1]
+        let count = op.node.outputs.count
+        var sizes: [Int]
+        if op.opset < 13, let s = op.ints("split") {
+            sizes = s
+        } else if let name = op.optionalInput(1) {
+            sizes = try constant(name, op).integers.map { Int($0) }
+        } else if let n = op.ints("num_outputs").map({ _ in op.int("num_outputs", count) }) {
+            let chunk = (c + n - 1) / n
+            sizes = (0..<n).map { min(chunk, c - $0 * chunk) }
+        } else {
+            guard count > 0, c % count == 0 else { throw op.mismatch("\(c) channels do not split evenly into \(count)") }
+            sizes = [Int](repeating: c / count, count: count)
+        }
+        guard sizes.count == count, sizes.reduce(0, +) == c, sizes.allSatisfy({ $0 > 0 }) else {
+            throw op.mismatch("split \(sizes) does not cover \(c) channels in \(count) outputs")
+        }
+        var start = 0
+        for (i, size) in sizes.enumerated() {
+            let name = op.node.outputs[i]
+            if !name.isEmpty {
+                var dims = a.dims
+                dims[1] = size
+                emit(op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
+            }
+            start += size
+        }
+    }
+
+    /// Slice parameters per axis: starts, ends, axes, steps (attributes before opset 10).
+    private func sliceParameters(_ op: NodeContext, rank: Int) throws -> (starts: [Int64], ends: [Int64], axes: [Int], steps: [Int64]) {
+        let starts: [Int64], ends: [Int64]
+        var axes: [Int]?
+        var steps: [Int64]?
+        if op.opset < 10 {
+            starts = (op.ints("starts") ?? []).map { Int64($0) }
+            ends = (op.ints("ends") ?? []).map { Int64($0) }
+            axes = op.ints("axes")
+        } else {
+            starts = try constant(try op.input(1), op).integers
+            ends = try constant(try op.input(2), op).integers
+            if let n = op.optionalInput(3) { axes = try constant(n, op).integers.map { Int($0) } }
+            if let n = op.optionalInput(4) { steps = try constant(n, op).integers }
+        }
+        let ax = (axes ?? Array(0..<starts.count)).map { $0 < 0 ? $0 + rank : $0 }
+        let st = steps ?? [Int64](repeating: 1, count: starts.count)
+        guard starts.count == ends.count, ax.count == starts.count, st.count == starts.count,
+            ax.allSatisfy({ $0 >= 0 && $0 < rank })
+        else { throw op.mismatch("inconsistent Slice starts/ends/axes/steps") }
+        return (starts, ends, ax, st)
+    }
+
+    /// `[start, end)` of a step-1 slice of an axis of size `dim`, clamped as ONNX does.
+    private func clampedRange(_ start: Int64, _ end: Int64, dim: Int) -> (Int, Int) {
+        func clamp(_ v: Int64) -> Int {
+            let d = Int64(dim)
+            let x = v < 0 ? v + d : v
+            return Int(min(max(x, 0), d))
+        }
+        return (clamp(start), max(clamp(start), clamp(end)))
+    }
+
+    func importSlice(_ op: NodeContext) throws {
+        let a = try activation(try op.input(0), op)
+        let p = try sliceParameters(op, rank: a.dims.count)
+        guard a.flattenedFrom == nil else { throw op.pattern("Slice of a flattened spatial tensor") }
+        var start = 0, end = a.dims[1]
+        for k in 0..<p.axes.count {
+            let axis = p.axes[k]
+            guard p.steps[k] == 1 else { throw op.unsupported("Slice step \(p.steps[k]) (only 1)") }
+            let (s, e) = clampedRange(p.starts[k], p.ends[k], dim: a.dims[axis])
+            if axis == 1 {
+                start = s
+                end = e
+            } else if s != 0 || e != a.dims[axis] {
+                throw op.unsupported("Slice of axis \(axis) (channels only)")
+            }
+        }
+        guard end > start else { throw op.mismatch("empty channel slice \(start)..<\(end)") }
+        let output = try op.output(0)
+        if start == 0 && end == a.dims[1] {
+            values[output] = .activation(a)
+            return
+        }
+        var dims = a.dims
+        dims[1] = end - start
+        emit(op, .sliceChannels(start: start, count: end - start), inputs: [a.tensor], output: output, dims: dims)
+    }
+
+    // MARK: Pad, Squeeze, Unsqueeze
+
+    /// Pad (constant mode) of H and W; pads from the attribute before opset 11, from the
+    /// constant input after.
+    func importPad(_ op: NodeContext) throws {
+        let a = try spatialActivation(try op.input(0), op)
+        let mode = op.string("mode", "constant")
+        guard mode == "constant" else { throw op.unsupported("Pad mode '\(mode)' (constant only)") }
+        var pads: [Int]
+        var value: Float = 0
+        if op.opset < 11 {
+            pads = op.ints("pads") ?? op.ints("paddings") ?? []
+            value = op.float("value", 0)
+        } else {
+            pads = try constant(try op.input(1), op).integers.map { Int($0) }
+            if let v = op.optionalInput(2) {
+                let c = try constant(v, op)
+                guard c.count == 1 else { throw op.mismatch("constant_value must be a scalar") }
+                value = c.floats[0]
+            }
+            if let axesName = op.optionalInput(3) {
+                let axes = try constant(axesName, op).integers.map { Int($0) < 0 ? Int($0) + 4 : Int($0) }
+                var full = [Int](repeating: 0, count: 8)
+                for (k, axis) in axes.enumerated() where k + axes.count < pads.count + 1 {
+                    full[axis] = pads[k]
+                    full[axis + 4] = pads[k + axes.count]
+                }
+                pads = full
+            }
+        }
+        guard pads.count == 8 else { throw op.mismatch("pads \(pads) for a rank-4 tensor") }
+        guard pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0 else {
+            throw op.unsupported("padding of the batch or channel axis \(pads)")
+        }
+        guard pads.allSatisfy({ $0 >= 0 }) else { throw op.unsupported("negative pads \(pads)") }
+        let padding = Padding(top: pads[2], left: pads[3], bottom: pads[6], right: pads[7])
+        let dims = [a.dims[0], a.dims[1], a.dims[2] + pads[2] + pads[6], a.dims[3] + pads[3] + pads[7]]
+        emit(op, .pad(padding, value: value), inputs: [a.tensor], output: try op.output(0), dims: dims)
+    }
+
+    /// The axes of a Squeeze/Unsqueeze (attribute before opset 13, input after).
+    private func squeezeAxes(_ op: NodeContext) throws -> [Int]? {
+        if op.opset < 13 { return op.ints("axes") }
+        return try op.optionalInput(1).map { try constant($0, op).integers.map { Int($0) } }
+    }
+
+    /// Squeeze `[N, C, 1, 1]` → `[N, C]` and Unsqueeze `[N, C]` → `[N, C, 1, 1]` (same data).
+    func importSqueeze(_ op: NodeContext) throws {
+        let a = try activation(try op.input(0), op)
+        let axes = try squeezeAxes(op)
+        let output = try op.output(0)
+        if op.opType == "Squeeze" {
+            let normalized = Set((axes ?? [2, 3]).map { $0 < 0 ? $0 + a.dims.count : $0 })
+            guard a.dims.count == 4, a.dims[2] == 1, a.dims[3] == 1, normalized == [2, 3] else {
+                throw op.unsupported("Squeeze of \(a.dims) over axes \(axes ?? []) (only [N,C,1,1] → [N,C])")
+            }
+            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [a.dims[0], a.dims[1]]))
+        } else {
+            let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
+            guard a.dims.count == 2, a.flattenedFrom == nil, normalized == [2, 3] else {
+                throw op.unsupported("Unsqueeze of \(a.dims) over axes \(axes ?? []) (only [N,C] → [N,C,1,1])")
+            }
+            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [a.dims[0], a.dims[1], 1, 1]))
+        }
+    }
+
+    // MARK: Constants and shape arithmetic
+
+    func importConstantNode(_ op: NodeContext) throws {
+        let output = try op.output(0)
+        if let t = op.node.attribute("value")?.t {
+            values[output] = .constant(try constant(from: t))
+        } else if let a = op.node.attribute("value_float") {
+            values[output] = .constant(ImportedConstant(dims: [], floats: [a.f]))
+        } else if let a = op.node.attribute("value_floats") {
+            values[output] = .constant(ImportedConstant(dims: [a.floats.count], floats: a.floats))
+        } else if let a = op.node.attribute("value_int") {
+            values[output] = .constant(ImportedConstant(dims: [], ints: [a.i]))
+        } else if let a = op.node.attribute("value_ints") {
+            values[output] = .constant(ImportedConstant(dims: [a.ints.count], ints: a.ints))
+        } else {
+            throw op.unsupported("Constant without a value, value_float(s) or value_int(s) attribute")
+        }
+    }
+
+    /// Shape of any value (its ONNX dims), as an int64 constant.
+    func importShape(_ op: NodeContext) throws {
+        let dims = try value(try op.input(0), op).onnxDims
+        let rank = dims.count
+        func norm(_ v: Int) -> Int { min(max(v < 0 ? v + rank : v, 0), rank) }
+        let start = norm(op.int("start", 0)), end = norm(op.int("end", rank))
+        let slice = start < end ? Array(dims[start..<end]) : []
+        values[try op.output(0)] = .constant(ImportedConstant(dims: [slice.count], ints: slice.map { Int64($0) }))
+    }
+
+    /// Evaluates a node whose inputs are all constants (shape arithmetic, constant
+    /// weights transposed or reshaped). Returns false when the node is not one of these.
+    func foldConstantNode(_ op: NodeContext) throws -> Bool {
+        let names = op.node.inputs.filter { !$0.isEmpty }
+        guard !names.isEmpty else { return false }
+        var inputs: [ImportedConstant] = []
+        for n in names {
+            guard case .constant(let c)? = values[n] else { return false }
+            inputs.append(c)
+        }
+        let x = inputs[0]
+        let result: ImportedConstant
+        switch op.opType {
+        case "Identity", "Dropout":
+            result = x
+        case "Cast":
+            let to = op.int("to", 1)
+            let isFloat = to == 1 || to == 10 || to == 11 || to == 16
+            result = isFloat ? ImportedConstant(dims: x.dims, floats: x.floats) : ImportedConstant(dims: x.dims, ints: x.integers)
+        case "Reshape":
+            var r = x
+            r.dims = try reshapeTarget(op, input: x.dims)
+            result = r
+        case "Flatten":
+            var axis = op.int("axis", 1)
+            if axis < 0 { axis += x.dims.count }
+            var r = x
+            r.dims = [x.dims.prefix(axis).reduce(1, *), x.dims.dropFirst(axis).reduce(1, *)]
+            result = r
+        case "Squeeze", "Unsqueeze":
+            let axes = try squeezeAxes(op)
+            var r = x
+            if op.opType == "Squeeze" {
+                let set = Set((axes ?? x.dims.indices.filter { x.dims[$0] == 1 }).map { $0 < 0 ? $0 + x.dims.count : $0 })
+                r.dims = x.dims.enumerated().filter { !set.contains($0.offset) }.map { $0.element }
+            } else {
+                let outRank = x.dims.count + (axes?.count ?? 0)
+                let set = Set((axes ?? []).map { $0 < 0 ? $0 + outRank : $0 })
+                var it = x.dims.makeIterator()
+                r.dims = (0..<outRank).map { set.contains($0) ? 1 : it.next() ?? 1 }
+            }
+            result = r
+        case "Concat":
+            result = try concatConstants(inputs, axis: op.int("axis", 0), op)
+        case "Gather":
+            result = try gatherConstant(x, indices: inputs.count > 1 ? inputs[1] : x, axis: op.int("axis", 0), op)
+        case "Transpose":
+            let perm = op.ints("perm") ?? Array((0..<x.dims.count).reversed())
+            result = transposeConstant(x, perm: perm)
+        case "Add", "Sub", "Mul", "Div":
+            guard inputs.count == 2 else { return false }
+            result = try elementwiseConstants(inputs[0], inputs[1], op)
+        case "Slice":
+            guard x.dims.count == 1 else { return false }
+            let p = try sliceParameters(op, rank: 1)
+            guard p.steps == [1] else { return false }
+            let (s, e) = clampedRange(p.starts[0], p.ends[0], dim: x.dims[0])
+            result = x.ints.map { ImportedConstant(dims: [e - s], ints: Array($0[s..<e])) }
+                ?? ImportedConstant(dims: [e - s], floats: Array(x.floats[s..<e]))
+        default:
+            return false
+        }
+        values[try op.output(0)] = .constant(result)
+        return true
+    }
+
+    private func strides(_ dims: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: dims.count)
+        var acc = 1
+        for i in stride(from: dims.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= dims[i]
+        }
+        return s
+    }
+
+    private func concatConstants(_ inputs: [ImportedConstant], axis: Int, _ op: NodeContext) throws -> ImportedConstant {
+        let rank = inputs[0].dims.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < rank, inputs.allSatisfy({ $0.dims.count == rank }) else { throw op.mismatch("Concat of constants of different ranks") }
+        let outer = inputs[0].dims.prefix(ax).reduce(1, *)
+        let inner = inputs[0].dims.dropFirst(ax + 1).reduce(1, *)
+        let allInts = inputs.allSatisfy { $0.ints != nil }
+        var floats: [Float] = [], ints: [Int64] = []
+        for o in 0..<outer {
+            for c in inputs {
+                let chunk = c.dims[ax] * inner
+                floats += c.floats[(o * chunk)..<((o + 1) * chunk)]
+                if allInts { ints += c.ints![(o * chunk)..<((o + 1) * chunk)] }
+            }
+        }
+        var dims = inputs[0].dims
+        dims[ax] = inputs.reduce(0) { $0 + $1.dims[ax] }
+        return allInts ? ImportedConstant(dims: dims, ints: ints) : ImportedConstant(dims: dims, floats: floats)
+    }
+
+    private func gatherConstant(_ x: ImportedConstant, indices: ImportedConstant, axis: Int, _ op: NodeContext) throws -> ImportedConstant {
+        let rank = x.dims.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < rank else { throw op.mismatch("Gather axis \(axis) of \(x.dims)") }
+        let outer = x.dims.prefix(ax).reduce(1, *)
+        let inner = x.dims.dropFirst(ax + 1).reduce(1, *)
+        let n = x.dims[ax]
+        var floats: [Float] = [], ints: [Int64] = []
+        for o in 0..<outer {
+            for raw in indices.integers {
+                let i = Int(raw < 0 ? raw + Int64(n) : raw)
+                guard i >= 0, i < n else { throw op.mismatch("Gather index \(raw) out of range 0..<\(n)") }
+                let base = (o * n + i) * inner
+                floats += x.floats[base..<(base + inner)]
+                if let xi = x.ints { ints += xi[base..<(base + inner)] }
+            }
+        }
+        let dims = Array(x.dims.prefix(ax)) + indices.dims + Array(x.dims.dropFirst(ax + 1))
+        return x.ints != nil ? ImportedConstant(dims: dims, ints: ints) : ImportedConstant(dims: dims, floats: floats)
+    }
+
+    func transposeConstant(_ x: ImportedConstant, perm: [Int]) -> ImportedConstant {
+        let outDims = perm.map { x.dims[$0] }
+        let inStrides = strides(x.dims)
+        let count = x.count
+        var floats = [Float](repeating: 0, count: count)
+        var ints = x.ints.map { [Int64](repeating: 0, count: $0.count) }
+        var index = [Int](repeating: 0, count: outDims.count)
+        for k in 0..<count {
+            var src = 0
+            for (d, p) in perm.enumerated() { src += index[d] * inStrides[p] }
+            floats[k] = x.floats[src]
+            if ints != nil { ints![k] = x.ints![src] }
+            var d = outDims.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < outDims[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return ints.map { ImportedConstant(dims: outDims, ints: $0) } ?? ImportedConstant(dims: outDims, floats: floats)
+    }
+
+    private func elementwiseConstants(_ a: ImportedConstant, _ b: ImportedConstant, _ op: NodeContext) throws -> ImportedConstant {
+        guard a.count == b.count || a.count == 1 || b.count == 1 else {
+            throw op.mismatch("constant \(op.opType) of \(a.dims) and \(b.dims)")
+        }
+        let dims = a.count >= b.count ? a.dims : b.dims
+        let n = max(a.count, b.count)
+        if let ai = a.ints, let bi = b.ints {
+            let r: [Int64] = (0..<n).map { k in
+                let x = ai[a.count == 1 ? 0 : k], y = bi[b.count == 1 ? 0 : k]
+                switch op.opType {
+                case "Add": return x &+ y
+                case "Sub": return x &- y
+                case "Mul": return x &* y
+                default: return y == 0 ? 0 : x / y
+                }
+            }
+            return ImportedConstant(dims: dims, ints: r)
+        }
+        let r: [Float] = (0..<n).map { k in
+            let x = a.floats[a.count == 1 ? 0 : k], y = b.floats[b.count == 1 ? 0 : k]
+            switch op.opType {
+            case "Add": return x + y
+            case "Sub": return x - y
+            case "Mul": return x * y
+            default: return x / y
+            }
+        }
+        return ImportedConstant(dims: dims, floats: r)
+    }
+}

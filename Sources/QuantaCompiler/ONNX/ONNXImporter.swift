@@ -1,0 +1,395 @@
+import Foundation
+import QuantaKernels
+
+/// Options for `ONNXImporter`.
+public struct ONNXImportOptions {
+    /// The batch size used where an input's first dimension is dynamic (`dim_param`, -1 or 0).
+    public var batchSize: Int
+    /// Full shapes, in the model's own order (NCHW or NC), for inputs with dynamic
+    /// dimensions other than the batch. A shape given here replaces the model's.
+    public var inputShapes: [String: [Int]]
+
+    public init(batchSize: Int = 1, inputShapes: [String: [Int]] = [:]) {
+        self.batchSize = batchSize
+        self.inputShapes = inputShapes
+    }
+}
+
+/// Imports an ONNX model into the float `Graph`.
+///
+/// Guarantees:
+/// - NCHW activations become NHWC once, here: conv weights `[O, I/g, kH, kW]` become OHWI,
+///   `[N, C]` tensors become `N × 1 × 1 × C`, and a flatten of a spatial tensor permutes
+///   the columns of the fully connected layer that reads it, so that no transpose is left
+///   in the graph.
+/// - Graph inputs and outputs record their `sourceLayout` (`.nchw` for rank 4, `.nc` for rank 2).
+/// - Initializers listed among the graph inputs (old exporters) are constants, not inputs.
+/// - Constant subgraphs over shapes (Shape → Gather → Unsqueeze → Concat → Reshape) are
+///   evaluated at import; a standalone BatchNormalization becomes a 1×1 depthwise
+///   convolution (`FoldBatchNormPass` folds it into the preceding convolution).
+/// - The Reshape → Transpose(0,2,1,3,4) → Reshape pattern becomes `.channelShuffle(groups:)`.
+/// The graph is returned before the passes run (see `GraphPassPipeline`).
+public enum ONNXImporter {
+    /// Op types the importer understands (ai.onnx domain).
+    public static let supportedOps: [String] = [
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv",
+        "ConvTranspose", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
+        "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad",
+        "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
+        "Sub", "Tanh", "Transpose", "Unsqueeze",
+    ]
+
+    /// Imports the `.onnx` file at `path`.
+    public static func importModel(path: String, options: ONNXImportOptions = ONNXImportOptions()) throws -> Graph {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ONNXImportError.unreadableFile(path: path, detail: "\(error.localizedDescription)")
+        }
+        return try importModel(bytes: [UInt8](data), options: options)
+    }
+
+    /// Imports a serialized `ModelProto`.
+    public static func importModel(bytes: [UInt8], options: ONNXImportOptions = ONNXImportOptions()) throws -> Graph {
+        let model: ONNXModelProto
+        do {
+            model = try ONNXModelProto(bytes: bytes)
+        } catch let e as ProtobufError {
+            throw ONNXImportError.malformedProtobuf(e)
+        }
+        return try importModel(model, options: options)
+    }
+
+    /// Imports a decoded model.
+    public static func importModel(_ model: ONNXModelProto, options: ONNXImportOptions = ONNXImportOptions()) throws -> Graph {
+        guard let graph = model.graph else { throw ONNXImportError.missingGraph }
+        let context = ImportContext(graph: graph, opset: model.defaultOpsetVersion, options: options)
+        do {
+            return try context.run()
+        } catch let e as ProtobufError {
+            throw ONNXImportError.malformedProtobuf(e)
+        }
+    }
+}
+
+/// An activation during import: a tensor of the graph with its ONNX shape.
+struct ImportedActivation {
+    var tensor: Int
+    /// The ONNX shape (rank 2 `[N, C]` or rank 4 `[N, C, H, W]`).
+    var dims: [Int]
+    /// Set when this rank-2 value is the flatten of an `[N, C, H, W]` tensor with
+    /// `H * W > 1`: its elements are then in NHWC order, not ONNX's CHW order.
+    var flattenedFrom: [Int]?
+}
+
+/// A constant during import (initializer, Constant node, or folded shape arithmetic).
+struct ImportedConstant {
+    var dims: [Int]
+    var floats: [Float]
+    /// The exact integer values, for integer tensors (shapes, axes, pads, starts/ends).
+    var ints: [Int64]?
+
+    init(dims: [Int], floats: [Float], ints: [Int64]? = nil) {
+        self.dims = dims
+        self.floats = floats
+        self.ints = ints
+    }
+
+    init(dims: [Int], ints: [Int64]) {
+        self.dims = dims
+        self.ints = ints
+        self.floats = ints.map { Float($0) }
+    }
+
+    var integers: [Int64] { ints ?? floats.map { Int64($0) } }
+    var count: Int { floats.count }
+}
+
+/// A value of the ONNX graph during import.
+enum ImportedValue {
+    case activation(ImportedActivation)
+    case constant(ImportedConstant)
+    /// `[N, C, H, W]` reshaped to `[N, g, C/g, H, W]` (first step of a channel shuffle).
+    case shuffleSplit(ImportedActivation, groups: Int)
+    /// The above transposed by `(0, 2, 1, 3, 4)` (second step).
+    case shuffleTransposed(ImportedActivation, groups: Int)
+
+    var onnxDims: [Int] {
+        switch self {
+        case .activation(let a): return a.dims
+        case .constant(let c): return c.dims
+        case .shuffleSplit(let a, let g): return [a.dims[0], g, a.dims[1] / g, a.dims[2], a.dims[3]]
+        case .shuffleTransposed(let a, let g): return [a.dims[0], a.dims[1] / g, g, a.dims[2], a.dims[3]]
+        }
+    }
+}
+
+/// The state of one import: the graph being built and the ONNX name → value map.
+final class ImportContext {
+    let source: ONNXGraphProto
+    let opset: Int
+    let options: ONNXImportOptions
+    var graph = Graph()
+    var values: [String: ImportedValue] = [:]
+    /// How many nodes (and graph outputs) read each ONNX value.
+    var onnxConsumers: [String: Int] = [:]
+    /// The graph node that produced each tensor.
+    var producer: [Int: Int] = [:]
+
+    init(graph: ONNXGraphProto, opset: Int, options: ONNXImportOptions) {
+        self.source = graph
+        self.opset = opset
+        self.options = options
+    }
+
+    func run() throws -> Graph {
+        for node in source.nodes { for i in node.inputs where !i.isEmpty { onnxConsumers[i, default: 0] += 1 } }
+        for o in source.outputs { onnxConsumers[o.name, default: 0] += 1 }
+
+        var initializerNames = Set<String>()
+        for t in source.initializers {
+            initializerNames.insert(t.name)
+            values[t.name] = .constant(try constant(from: t))
+        }
+        for input in source.inputs where !initializerNames.contains(input.name) {
+            try addGraphInput(input)
+        }
+        for (index, node) in source.nodes.enumerated() {
+            try importNode(node, index: index)
+        }
+        for output in source.outputs {
+            try addGraphOutput(output.name)
+        }
+        try graph.validate()
+        return graph
+    }
+
+    // MARK: Inputs and outputs
+
+    private func addGraphInput(_ input: ONNXValueInfoProto) throws {
+        var dims: [Int]
+        if let given = options.inputShapes[input.name] {
+            dims = given
+        } else {
+            guard let shape = input.shape else {
+                throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: 0, dimension: "unknown rank")
+            }
+            dims = []
+            for (axis, d) in shape.enumerated() {
+                var resolved: Int?
+                var label = "?"
+                switch d {
+                case .value(let v) where v > 0: resolved = Int(v)
+                case .value(let v): label = "\(v)"
+                case .param(let p): label = p
+                case .unknown: label = "?"
+                }
+                if resolved == nil && axis == 0 { resolved = options.batchSize }
+                guard let r = resolved else {
+                    throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: axis, dimension: label)
+                }
+                dims.append(r)
+            }
+        }
+        let layout: SourceLayout
+        switch dims.count {
+        case 4: layout = .nchw
+        case 2: layout = .nc
+        default: throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims)
+        }
+        guard dims.allSatisfy({ $0 > 0 }) else { throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims) }
+        let index = graph.addTensor(GraphTensor(name: input.name, shape: nhwcShape(dims), sourceLayout: layout))
+        graph.inputs.append(index)
+        values[input.name] = .activation(ImportedActivation(tensor: index, dims: dims))
+    }
+
+    private func addGraphOutput(_ name: String) throws {
+        guard let value = values[name] else { throw ONNXImportError.unsupportedOutput(name: name, detail: "not computed by any node") }
+        guard case .activation(let a) = value else {
+            throw ONNXImportError.unsupportedOutput(name: name, detail: "not an activation tensor (constant or partial pattern)")
+        }
+        if a.flattenedFrom != nil {
+            throw ONNXImportError.unsupportedOutput(
+                name: name, detail: "a flattened [N, C, H, W] tensor (its element order would differ from ONNX's)")
+        }
+        if !graph.inputs.contains(a.tensor) {
+            graph.tensors[a.tensor].name = name
+            graph.tensors[a.tensor].sourceLayout = a.dims.count == 4 ? .nchw : .nc
+        }
+        graph.outputs.append(a.tensor)
+    }
+
+    // MARK: Nodes
+
+    private func importNode(_ node: ONNXNodeProto, index: Int) throws {
+        if !(node.domain.isEmpty || node.domain == "ai.onnx") {
+            throw ONNXImportError.unsupportedOp(
+                node: nodeName(node, index), opType: "\(node.domain).\(node.opType)", supported: ONNXImporter.supportedOps)
+        }
+        let op = NodeContext(node: node, name: nodeName(node, index), opset: opset)
+        // Ops whose inputs are all constants are evaluated now (shape arithmetic).
+        if try foldConstantNode(op) { return }
+        switch node.opType {
+        case "Conv": try importConv(op)
+        case "ConvTranspose": try importConvTranspose(op)
+        case "BatchNormalization": try importBatchNormalization(op)
+        case "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu": try importActivation(op)
+        case "Add", "Mul", "Sub", "Div": try importBinary(op)
+        case "GlobalAveragePool", "ReduceMean": try importGlobalAveragePool(op)
+        case "AveragePool", "MaxPool": try importPool(op)
+        case "Gemm": try importGemm(op)
+        case "MatMul": try importMatMul(op)
+        case "Softmax": try importSoftmax(op)
+        case "Flatten": try importFlatten(op)
+        case "Reshape": try importReshape(op)
+        case "Transpose": try importTranspose(op)
+        case "Concat": try importConcat(op)
+        case "Split": try importSplit(op)
+        case "Slice": try importSlice(op)
+        case "Pad": try importPad(op)
+        case "Squeeze", "Unsqueeze": try importSqueeze(op)
+        case "Identity", "Dropout", "Cast":
+            values[try op.output(0)] = try value(op.input(0), op)
+        case "Constant": try importConstantNode(op)
+        case "Shape": try importShape(op)
+        default:
+            throw ONNXImportError.unsupportedOp(node: op.name, opType: node.opType, supported: ONNXImporter.supportedOps)
+        }
+    }
+
+    private func nodeName(_ node: ONNXNodeProto, _ index: Int) -> String {
+        if !node.name.isEmpty { return node.name }
+        if let o = node.outputs.first, !o.isEmpty { return o }
+        return "\(node.opType)_\(index)"
+    }
+
+    // MARK: Helpers for op importers
+
+    func value(_ name: String, _ op: NodeContext) throws -> ImportedValue {
+        guard let v = values[name] else { throw ONNXImportError.missingValue(node: op.name, name: name) }
+        return v
+    }
+
+    /// The activation named `name`; rank 2 or 4, never a partial shuffle pattern.
+    func activation(_ name: String, _ op: NodeContext) throws -> ImportedActivation {
+        switch try value(name, op) {
+        case .activation(let a): return a
+        case .constant:
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType, detail: "input '\(name)' is a constant where an activation is expected")
+        case .shuffleSplit, .shuffleTransposed:
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType,
+                detail: "input '\(name)' is a rank-5 tensor that is not part of a channel shuffle")
+        }
+    }
+
+    /// The rank-4 activation named `name` (with its NCHW dims).
+    func spatialActivation(_ name: String, _ op: NodeContext) throws -> ImportedActivation {
+        let a = try activation(name, op)
+        guard a.dims.count == 4 else {
+            throw ONNXImportError.shapeMismatch(node: op.name, detail: "input '\(name)' must be [N, C, H, W], is \(a.dims)")
+        }
+        return a
+    }
+
+    func constant(_ name: String, _ op: NodeContext) throws -> ImportedConstant {
+        guard case .constant(let c) = try value(name, op) else {
+            throw ONNXImportError.expectedConstant(node: op.name, input: name)
+        }
+        return c
+    }
+
+    func constant(from tensor: ONNXTensorProto) throws -> ImportedConstant {
+        let dims = tensor.dims.map { Int($0) }
+        if let type = ONNXTensorProto.DataType(rawValue: tensor.dataType),
+            [.int64, .int32, .int8, .uint8, .int16, .uint16, .bool, .uint32, .uint64].contains(type)
+        {
+            return ImportedConstant(dims: dims, ints: try tensor.int64Values())
+        }
+        return ImportedConstant(dims: dims, floats: try tensor.floatValues())
+    }
+
+    /// Adds a tensor and a node computing it; records the ONNX output name.
+    @discardableResult
+    func emit(_ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int], flattenedFrom: [Int]? = nil) -> ImportedActivation {
+        let t = graph.addTensor(GraphTensor(name: output, shape: nhwcShape(dims)))
+        let n = graph.addNode(GraphNode(name: op.name, op: graphOp, inputs: inputs, outputs: [t]))
+        producer[t] = n
+        let a = ImportedActivation(tensor: t, dims: dims, flattenedFrom: flattenedFrom)
+        values[output] = .activation(a)
+        return a
+    }
+
+    /// A constant graph tensor (an activation operand with data), NHWC.
+    func addConstantTensor(name: String, shape: TensorShape, data: [Float]) -> Int {
+        graph.addTensor(GraphTensor(name: name, shape: shape, data: data))
+    }
+}
+
+/// NHWC shape of an ONNX `[N, C, H, W]` or `[N, C]` shape.
+func nhwcShape(_ dims: [Int]) -> TensorShape {
+    switch dims.count {
+    case 4: return TensorShape(n: dims[0], h: dims[2], w: dims[3], c: dims[1])
+    case 2: return TensorShape(n: dims[0], h: 1, w: 1, c: dims[1])
+    case 1: return TensorShape(n: 1, h: 1, w: 1, c: dims[0])
+    default: return TensorShape(n: 1, h: 1, w: 1, c: dims.reduce(1, *))
+    }
+}
+
+/// One node being imported: its proto, display name, opset, and attribute accessors.
+struct NodeContext {
+    let node: ONNXNodeProto
+    let name: String
+    let opset: Int
+
+    var opType: String { node.opType }
+
+    func input(_ i: Int) throws -> String {
+        guard i < node.inputs.count, !node.inputs[i].isEmpty else {
+            throw ONNXImportError.missingValue(node: name, name: "input #\(i)")
+        }
+        return node.inputs[i]
+    }
+
+    /// The name of optional input `i`, or nil when absent or empty.
+    func optionalInput(_ i: Int) -> String? {
+        i < node.inputs.count && !node.inputs[i].isEmpty ? node.inputs[i] : nil
+    }
+
+    func output(_ i: Int) throws -> String {
+        guard i < node.outputs.count, !node.outputs[i].isEmpty else {
+            throw ONNXImportError.missingValue(node: name, name: "output #\(i)")
+        }
+        return node.outputs[i]
+    }
+
+    func int(_ key: String, _ defaultValue: Int) -> Int {
+        node.attribute(key).map { Int($0.i) } ?? defaultValue
+    }
+
+    func float(_ key: String, _ defaultValue: Float) -> Float {
+        node.attribute(key).map { $0.f } ?? defaultValue
+    }
+
+    func ints(_ key: String) -> [Int]? {
+        node.attribute(key).map { $0.ints.map { Int($0) } }
+    }
+
+    func string(_ key: String, _ defaultValue: String) -> String {
+        node.attribute(key).map { $0.string } ?? defaultValue
+    }
+
+    func unsupported(_ detail: String) -> ONNXImportError {
+        .unsupportedAttribute(node: name, opType: opType, detail: detail)
+    }
+
+    func pattern(_ detail: String) -> ONNXImportError {
+        .unsupportedPattern(node: name, opType: opType, detail: detail)
+    }
+
+    func mismatch(_ detail: String) -> ONNXImportError {
+        .shapeMismatch(node: name, detail: detail)
+    }
+}

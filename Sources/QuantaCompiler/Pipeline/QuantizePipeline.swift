@@ -1,0 +1,124 @@
+import Foundation
+import QuantaKernels
+import QuantaRuntime
+
+/// What `quanta quantize` reports: the model's shape of work, its memory, and how the int8
+/// model agrees with the float reference on the calibration samples.
+public struct QuantizeSummary: Codable, Equatable {
+    public var model: String
+    public var method: String
+    public var samples: Int
+    /// Op count by kind, e.g. "conv2D (depthwise)": 5.
+    public var opsByKind: [String: Int]
+    public var macs: Int
+    public var floatWeightBytes: Int
+    public var int8WeightBytes: Int
+    public var modelFileBytes: Int
+    public var arenaBytes: Int
+    public var arenaLowerBound: Int
+    /// Output 0 over all calibration samples.
+    public var agreement: Agreement
+    public var classification: ClassificationAgreement?
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public func text() -> String {
+        var lines: [String] = []
+        lines.append("model      \(model)")
+        let ops = opsByKind.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        lines.append("ops        \(opsByKind.values.reduce(0, +)): \(ops)")
+        lines.append("MACs       \(formatCount(macs))")
+        lines.append("weights    \(formatBytes(floatWeightBytes)) float → \(formatBytes(int8WeightBytes)) int8 (incl. int32 bias and multipliers)")
+        lines.append("file       \(formatBytes(modelFileBytes))")
+        lines.append("arena      \(formatBytes(arenaBytes)) (lower bound of whole tensors: \(formatBytes(arenaLowerBound)))")
+        lines.append("calibrated \(samples) sample(s), method \(method)")
+        lines.append("agreement  output SQNR \(formatSQNR(agreement.sqnr)) dB, cosine " + String(format: "%.5f", agreement.cosine) + ", max |error| " + String(format: "%.4g", agreement.maxAbsError))
+        if let c = classification {
+            lines.append("           top-1 agreement int8 vs float " + String(format: "%.2f%%", 100 * c.agreementRate) + " (\(c.top1Agreements)/\(c.samples))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func formatBytes(_ n: Int) -> String {
+    if n < 10 * 1024 { return "\(n) B" }
+    if n < 10 * 1024 * 1024 { return String(format: "%.1f KiB", Double(n) / 1024) }
+    return String(format: "%.2f MiB", Double(n) / (1024 * 1024))
+}
+
+func formatCount(_ n: Int) -> String {
+    if n < 10_000 { return "\(n)" }
+    if n < 10_000_000 { return String(format: "%.1f K", Double(n) / 1e3) }
+    return String(format: "%.2f M", Double(n) / 1e6)
+}
+
+/// The result of `QuantizePipeline.run`.
+public struct QuantizeResult {
+    public var summary: QuantizeSummary
+    public var model: QuantizedModel
+    public var bytes: [UInt8]
+}
+
+/// Import → passes → calibrate → quantize → plan → write → check, as `quanta quantize` runs it.
+public enum QuantizePipeline {
+    /// Imports an ONNX model and runs the standard graph passes (fold BN, fuse activations,
+    /// fold pads and constants, drop identities): the float graph that calibration,
+    /// quantization and evaluation all use.
+    public static func importGraph(onnxPath: String, inputShapes: [String: [Int]] = [:]) throws -> Graph {
+        var graph = try ONNXImporter.importModel(path: onnxPath, options: ONNXImportOptions(inputShapes: inputShapes))
+        try GraphPassPipeline.standard.run(on: &graph)
+        try graph.validate()
+        return graph
+    }
+
+    /// Loads samples for a graph with exactly one input.
+    public static func loadSamples(path: String, for graph: Graph, limit: Int = .max) throws -> SampleSet {
+        guard graph.inputs.count == 1 else { throw SampleError.multipleInputs(count: graph.inputs.count) }
+        let input = graph.tensors[graph.inputs[0]]
+        return try SampleSet.load(path: path, shape: input.shape, layout: input.sourceLayout, limit: limit)
+    }
+
+    public static func run(
+        onnxPath: String, calibrationPath: String, outputPath: String, options: QuantizationOptions,
+        inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max,
+        progress: ((_ done: Int, _ total: Int, _ stage: String) -> Void)? = nil
+    ) throws -> QuantizeResult {
+        let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
+        let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit)
+        let quantized = try ModelQuantizer.quantize(
+            graph: graph, calibration: samples.samples.map { [$0] }, options: options,
+            progress: { done, total in progress?(done, total, "calibrating") })
+        let bytes = try ModelWriter().write(quantized)
+
+        // Check what was written: load it in the runtime and compare with float.
+        let session = try QuantizedSession(bytes: bytes, source: outputPath)
+        let executor = FloatExecutor(graph: graph)
+        var accumulator = AgreementAccumulator()
+        var classification: ClassificationAgreement?
+        let outputIndex = graph.outputs[0]
+        let isClassifier = graph.tensors[outputIndex].shape.h * graph.tensors[outputIndex].shape.w == 1 && graph.tensors[outputIndex].shape.c > 1
+        if isClassifier { classification = ClassificationAgreement() }
+        for (i, sample) in samples.samples.enumerated() {
+            let reference = try executor.run(inputs: [sample])[outputIndex] ?? []
+            let approximation = session.run([sample])[0]
+            accumulator.add(reference: reference, approximation: approximation)
+            classification?.add(reference: reference, approximation: approximation, label: nil)
+            progress?(i + 1, samples.samples.count, "checking int8")
+        }
+        try FileIO.writeAtomically(bytes, to: outputPath)
+
+        let stats = ModelStatistics(quantized)
+        let summary = QuantizeSummary(
+            model: onnxPath, method: options.method.name, samples: samples.samples.count,
+            opsByKind: stats.opsByKind, macs: stats.macs, floatWeightBytes: stats.floatWeightBytes,
+            int8WeightBytes: stats.int8WeightBytes, modelFileBytes: bytes.count,
+            arenaBytes: session.model.arenaSize, arenaLowerBound: session.model.arenaLowerBound,
+            agreement: accumulator.result, classification: classification)
+        return QuantizeResult(summary: summary, model: quantized, bytes: bytes)
+    }
+}

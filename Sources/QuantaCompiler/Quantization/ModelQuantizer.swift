@@ -1,0 +1,148 @@
+import QuantaKernels
+
+/// Float graph → int8 `QuantizedModel`, in the TFLite int8 scheme (see docs/CALIBRATION.md
+/// and DESIGN.md "Numerics").
+public enum ModelQuantizer {
+    /// Calibrates `graph` on `samples` with the float reference (`Calibrator`), chooses every
+    /// activation range with `options.method` and quantizes (`quantize(graph:ranges:options:)`).
+    ///
+    /// - Parameters:
+    ///   - samples: `samples[s][i]` is the NHWC data of graph input `i` for sample `s`
+    ///     (`graph.tensors[graph.inputs[i]].shape.elementCount` values).
+    ///   - progress: called with `(0, n)` before the first sample and `(k, n)` after sample
+    ///     `k` of `n` has been observed.
+    /// - Returns: the same output for the same graph, samples (in the same order) and options.
+    public static func quantize(
+        graph: Graph, calibration samples: [[[Float]]], options: QuantizationOptions = QuantizationOptions(),
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> QuantizedModel {
+        try validate(options)
+        guard !samples.isEmpty else { throw QuantizationError.noCalibrationSamples }
+        var calibrator = try Calibrator(graph: graph, histogramBins: options.histogramBins)
+        progress?(0, samples.count)
+        for (k, sample) in samples.enumerated() {
+            try calibrator.observe(sample: sample, index: k)
+            progress?(k + 1, samples.count)
+        }
+        return try quantize(graph: graph, ranges: calibrator.ranges(options.method), options: options)
+    }
+
+    /// Quantizes `graph` with the given activation ranges (`ranges[i]` for tensor `i`; nil
+    /// for constants, see `ActivationQuantization.parameters`). The model's tensors have the
+    /// graph's indices, names, shapes and source layouts; its ops are the graph's nodes in order.
+    public static func quantize(graph: Graph, ranges: [ClosedRange<Float>?], options: QuantizationOptions = QuantizationOptions()) throws -> QuantizedModel {
+        try graph.validate()
+        let params = try ActivationQuantization.parameters(graph: graph, ranges: ranges)
+        var tensors: [QuantizedTensor] = []
+        tensors.reserveCapacity(graph.tensors.count)
+        for (i, t) in graph.tensors.enumerated() {
+            tensors.append(QuantizedTensor(
+                name: t.name, shape: t.shape, quantization: params[i], sourceLayout: t.sourceLayout,
+                data: t.data.map { $0.map { Quantizer.quantize($0, params[i]) } }))
+        }
+        var ops: [QuantizedOp] = []
+        ops.reserveCapacity(graph.nodes.count)
+        for node in graph.nodes {
+            let kind = try quantizeNode(node, graph: graph, params: params, options: options)
+            ops.append(QuantizedOp(name: node.name, kind: kind, inputs: node.inputs, outputs: node.outputs))
+        }
+        return QuantizedModel(tensors: tensors, ops: ops, inputs: graph.inputs, outputs: graph.outputs)
+    }
+
+    static func validate(_ options: QuantizationOptions) throws {
+        if case .percentile(let p) = options.method, !(p > 0 && p <= 100) {
+            throw QuantizationError.invalidPercentile(p)
+        }
+        if options.histogramBins < 256 || options.histogramBins % 2 != 0 {
+            throw QuantizationError.invalidHistogramBins(options.histogramBins)
+        }
+    }
+
+    private static func quantizeNode(
+        _ node: GraphNode, graph: Graph, params: [QuantizationParameters], options: QuantizationOptions
+    ) throws -> QuantizedOpKind {
+        func arity(_ inputs: Int) throws {
+            guard node.inputs.count == inputs, node.outputs.count == 1 else {
+                throw QuantizationError.unsupported(
+                    node: node.name, detail: "expected \(inputs) input(s) and 1 output, found \(node.inputs.count) and \(node.outputs.count)")
+            }
+        }
+        let output = node.outputs.first.map { params[$0] } ?? QuantizationParameters(scale: 1, zeroPoint: 0)
+        switch node.op {
+        case .conv2D(let op):
+            try arity(1)
+            let inScale = params[node.inputs[0]].scale
+            let w = WeightQuantization.quantize(op.weights, channels: op.filter.outputChannels, perTensor: options.perTensorWeights)
+            return .conv2D(
+                parameters: op.parameters, filter: op.filter, weights: w.values,
+                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                requantization: try WeightQuantization.requantization(
+                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+        case .transposeConv2D(let op):
+            try arity(1)
+            guard op.dilationH == 1 && op.dilationW == 1 else {
+                throw QuantizationError.unsupported(node: node.name, detail: "dilated transposed convolution (dilation \(op.dilationH)×\(op.dilationW))")
+            }
+            let inScale = params[node.inputs[0]].scale
+            let w = WeightQuantization.quantize(op.weights, channels: op.filter.outputChannels, perTensor: options.perTensorWeights)
+            return .transposeConv2D(
+                strideH: op.strideH, strideW: op.strideW, padding: op.padding,
+                outputPaddingH: op.outputPaddingH, outputPaddingW: op.outputPaddingW, filter: op.filter, weights: w.values,
+                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                requantization: try WeightQuantization.requantization(
+                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+        case .fullyConnected(let op):
+            try arity(1)
+            let inScale = params[node.inputs[0]].scale
+            let w = WeightQuantization.quantize(op.weights, channels: op.outputCount, perTensor: options.perTensorWeights)
+            return .fullyConnected(
+                outputCount: op.outputCount, inputCount: op.inputCount, weights: w.values,
+                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                requantization: try WeightQuantization.requantization(
+                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+        case .add(let clamp):
+            try arity(2)
+            return .add(try ElementwiseQuantization.add(
+                params[node.inputs[0]], params[node.inputs[1]], output: output, clamp: clamp, node: node.name))
+        case .mul(let clamp):
+            try arity(2)
+            return .mul(try ElementwiseQuantization.mul(
+                params[node.inputs[0]], params[node.inputs[1]], output: output, clamp: clamp, node: node.name))
+        case .averagePool(let p, let clamp):
+            try arity(1)
+            let (lo, hi) = WeightQuantization.clampRange(clamp, output)
+            return .averagePool(p, clampMin: lo, clampMax: hi)
+        case .maxPool(let p, let clamp):
+            try arity(1)
+            let (lo, hi) = WeightQuantization.clampRange(clamp, output)
+            return .maxPool(p, clampMin: lo, clampMax: hi)
+        case .globalAveragePool:
+            try arity(1)
+            let (m, s) = try ElementwiseQuantization.globalAveragePool(input: params[node.inputs[0]], output: output, node: node.name)
+            return .globalAveragePool(multiplier: m, shift: s)
+        case .channelShuffle(let groups):
+            try arity(1)
+            return .channelShuffle(groups: groups)
+        case .concat:
+            guard !node.inputs.isEmpty, node.outputs.count == 1 else {
+                throw QuantizationError.unsupported(node: node.name, detail: "concat needs inputs and one output")
+            }
+            return .concat
+        case .sliceChannels(let start, let count):
+            try arity(1)
+            return .sliceChannels(start: start, count: count)
+        case .pad(let padding, let value):
+            try arity(1)
+            return .pad(padding, value: Quantizer.quantize(value, output))
+        case .softmax:
+            try arity(1)
+            return .softmax(expTable: ElementwiseQuantization.softmaxTable(inputScale: params[node.inputs[0]].scale))
+        case .activation(let kind):
+            try arity(1)
+            return .lookupTable(ElementwiseQuantization.lookupTable(kind, input: params[node.inputs[0]], output: output))
+        case .reshape:
+            try arity(1)
+            return .reshape
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import QuantaKernels
+import XCTest
+@testable import QuantaCompiler
+
+/// SplitMix64: deterministic test data without Foundation's random sources.
+struct CalibrationRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(unit()) }
+    mutating func gaussian() -> Float {
+        let u = Swift.max(unit(), 1e-300), v = unit()
+        return Float((-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v))
+    }
+    mutating func laplace() -> Float {
+        let u = unit() - 0.5
+        return Float(-(u < 0 ? -1.0 : 1.0) * Foundation.log(Swift.max(1 - 2 * abs(u), 1e-300)))
+    }
+}
+
+/// Mean squared error of quantizing `values` to int8 with the parameters chosen for `range`.
+private func quantizationMSE(_ values: [Float], _ range: ClosedRange<Float>) -> Double {
+    let q = Quantizer.chooseParameters(min: range.lowerBound, max: range.upperBound)
+    var sum = 0.0
+    for x in values {
+        let e = Double(Quantizer.dequantize(Quantizer.quantize(x, q), q)) - Double(x)
+        sum += e * e
+    }
+    return sum / Double(values.count)
+}
+
+final class CalibrationTests: XCTestCase {
+    private let histogramMethods: [CalibrationMethod] = [.percentile(99.99), .entropy, .mse]
+
+    func testMinMaxOfUniformDataIsTheDataRange() {
+        var random = CalibrationRandom(seed: 1)
+        var stats = TensorStatistics()
+        let values = [-2] + (0..<5000).map { _ in random.uniform(-2, 3) } + [3]
+        stats.observe(values)
+        XCTAssertEqual(stats.range(.minmax), -2...3)
+        XCTAssertEqual(stats.range(.percentile(100)), -2...3, "percentile 100 clips nothing")
+    }
+
+    func testHistogramHoldsEveryFiniteValueAfterGrowing() {
+        var random = CalibrationRandom(seed: 2)
+        var stats = TensorStatistics()
+        var all: [Float] = []
+        for scale in [Float(0.5), 1, 8, 3, 100, -40] {
+            let batch = (0..<997).map { _ in random.uniform(-1, 1) * scale + scale / 2 }
+            all += batch
+            stats.observe(batch)
+        }
+        XCTAssertEqual(stats.count, all.count)
+        XCTAssertEqual(stats.counts.reduce(0, +), all.count)
+        XCTAssertEqual(stats.min, all.min())
+        XCTAssertEqual(stats.max, all.max())
+    }
+
+    func testGrowingRebinsExactlyAsIfBinnedAtTheFinalWidth() {
+        var random = CalibrationRandom(seed: 3)
+        var stats = TensorStatistics(binCount: 256)
+        var all: [Float] = []
+        for (lo, hi) in [(Float(0), Float(1)), (-0.3, 1.2), (-5, 2), (-5, 40), (-100, 3)] {
+            let batch = (0..<500).map { _ in random.uniform(lo, hi) }
+            all += batch
+            stats.observe(batch)
+        }
+        XCTAssertGreaterThan(stats.binWidth, 1.0 / 254, "the width must have grown")
+        var expected = [Int](repeating: 0, count: stats.binCount)
+        for x in all {
+            expected[Int((Double(x) / stats.binWidth).rounded(.down)) - stats.firstBin] += 1
+        }
+        XCTAssertEqual(stats.counts, expected)
+    }
+
+    func testZerosSeenBeforeTheFirstNonZeroValueAreKept() {
+        var stats = TensorStatistics()
+        stats.observe([0, 0, 0])
+        XCTAssertTrue(stats.counts.isEmpty)
+        XCTAssertEqual(stats.range(.entropy), 0...0)
+        stats.observe([1, 2])
+        XCTAssertEqual(stats.counts[-stats.firstBin], 3)
+        XCTAssertEqual(stats.counts.reduce(0, +), 5)
+    }
+
+    func testNonFiniteValuesAreCountedApartAndIgnored() {
+        var stats = TensorStatistics()
+        stats.observe([1, .nan, -.infinity, 2, .infinity])
+        XCTAssertEqual(stats.count, 2)
+        XCTAssertEqual(stats.nonFiniteCount, 3)
+        XCTAssertEqual(stats.range(.minmax), 1...2)
+    }
+
+    func testSingleHugeOutlierIsClippedByHistogramMethodsButNotByMinMax() {
+        var random = CalibrationRandom(seed: 4)
+        var stats = TensorStatistics()
+        var values = (0..<40000).map { _ in random.uniform(-1, 1) }
+        values.insert(1000, at: 20000)
+        stats.observe(values)
+        XCTAssertEqual(stats.range(.minmax).upperBound, 1000)
+        let percentile = stats.range(.percentile(99.99))
+        XCTAssertLessThanOrEqual(percentile.upperBound, Float(1 + stats.binWidth), "clipped to the bulk at bin resolution")
+        XCTAssertGreaterThanOrEqual(percentile.upperBound, 0.99)
+        XCTAssertLessThan(stats.range(.entropy).upperBound, 250)
+        XCTAssertLessThan(stats.range(.mse).upperBound, 1000)
+        XCTAssertLessThan(quantizationMSE(values, stats.range(.mse)), quantizationMSE(values, stats.range(.minmax)))
+        for method in histogramMethods {
+            XCTAssertGreaterThanOrEqual(stats.range(method).lowerBound, -1, "\(method) stays within the data")
+        }
+    }
+
+    func testPercentileCutsTheRequestedShareOffEachEnd() {
+        var stats = TensorStatistics()
+        stats.observe((1...10000).map { Float($0) })
+        // 1% in total: 50 values off each end.
+        let range = stats.range(.percentile(99))
+        XCTAssertEqual(Double(range.upperBound), 9950, accuracy: stats.binWidth)
+        XCTAssertEqual(Double(range.lowerBound), 51, accuracy: stats.binWidth)
+        let below = (1...10000).filter { Float($0) < range.lowerBound }.count
+        let above = (1...10000).filter { Float($0) > range.upperBound }.count
+        XCTAssertLessThanOrEqual(below, 50)
+        XCTAssertLessThanOrEqual(above, 50)
+    }
+
+    func testPercentileOfNonNegativeDataStartsAtZero() {
+        var random = CalibrationRandom(seed: 5)
+        var stats = TensorStatistics()
+        stats.observe((0..<20000).map { _ in max(0, random.gaussian()) })
+        XCTAssertEqual(stats.range(.percentile(99.99)).lowerBound, 0)
+        XCTAssertEqual(stats.range(.entropy).lowerBound, 0)
+        XCTAssertEqual(stats.range(.mse).lowerBound, 0)
+    }
+
+    func testEntropyOnGaussianClipsTheTailsButKeepsTheBulk() {
+        var random = CalibrationRandom(seed: 6)
+        var stats = TensorStatistics()
+        stats.observe((0..<100_000).map { _ in random.gaussian() })
+        let range = stats.range(.entropy)
+        XCTAssertLessThan(range.upperBound, stats.max, "a 100k-sample gaussian tail is clipped")
+        XCTAssertGreaterThan(range.upperBound, 2.5, "the bulk (±2.5σ) is kept")
+        XCTAssertEqual(range.lowerBound, max(stats.min, -range.upperBound), "one threshold on |x|, within the data")
+    }
+
+    func testMseRangeHasLowerErrorThanMinMaxOnHeavyTails() {
+        var random = CalibrationRandom(seed: 7)
+        var stats = TensorStatistics()
+        let values = (0..<50_000).map { _ in random.laplace() }
+        stats.observe(values)
+        let mse = stats.range(.mse)
+        XCTAssertLessThan(mse.upperBound, stats.max)
+        XCTAssertGreaterThan(mse.lowerBound, stats.min)
+        XCTAssertLessThan(quantizationMSE(values, mse), 0.9 * quantizationMSE(values, stats.range(.minmax)))
+    }
+
+    func testExpectedSquaredErrorMatchesTheMeasuredQuantizationError() {
+        var random = CalibrationRandom(seed: 9)
+        var stats = TensorStatistics()
+        let values = (0..<50_000).map { _ in random.laplace() }
+        stats.observe(values)
+        let bins = stats.occupiedBins()
+        for range in [stats.range(.minmax), stats.range(.mse), Float(-3)...Float(2), Float(-0.5)...Float(7)] {
+            let predicted = stats.expectedSquaredError(lo: Double(range.lowerBound), hi: Double(range.upperBound), bins: bins) / Double(values.count)
+            XCTAssertEqual(predicted, quantizationMSE(values, range), accuracy: 0.02 * predicted, "\(range)")
+        }
+    }
+
+    func testSameValuesInSameOrderGiveIdenticalStatisticsAndRanges() {
+        func run() -> TensorStatistics {
+            var random = CalibrationRandom(seed: 8)
+            var stats = TensorStatistics()
+            for k in 1...5 { stats.observe((0..<3000).map { _ in random.gaussian() * Float(k) }) }
+            return stats
+        }
+        let a = run(), b = run()
+        XCTAssertEqual(a, b)
+        for method in [CalibrationMethod.minmax] + histogramMethods {
+            XCTAssertEqual(a.range(method), b.range(method), "\(method)")
+        }
+    }
+
+    func testMethodNamesParse() {
+        XCTAssertEqual(CalibrationMethod(name: "minmax"), .minmax)
+        XCTAssertEqual(CalibrationMethod(name: "percentile"), .percentile(99.99))
+        XCTAssertEqual(CalibrationMethod(name: "percentile", percentile: 99.9), .percentile(99.9))
+        XCTAssertEqual(CalibrationMethod(name: "entropy"), .entropy)
+        XCTAssertEqual(CalibrationMethod(name: "MSE"), .mse)
+        XCTAssertNil(CalibrationMethod(name: "kmeans"))
+    }
+}

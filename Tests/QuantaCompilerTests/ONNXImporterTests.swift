@@ -1,0 +1,206 @@
+import Foundation
+import QuantaKernels
+import XCTest
+@testable import QuantaCompiler
+
+final class ONNXImporterTests: XCTestCase {
+    // MARK: End to end against onnxruntime (fixtures from Tools/fixtures/make_onnx_import_fixtures.py)
+
+    private func fixture(_ name: String) -> String {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/onnx/\(name)").path
+    }
+
+    private func nchwToNHWC(_ x: [Float], _ s: TensorShape) -> [Float] {
+        var out = [Float](repeating: 0, count: x.count)
+        for b in 0..<s.n { for c in 0..<s.c { for y in 0..<s.h { for w in 0..<s.w {
+            out[s.index(b, y, w, c)] = x[((b * s.c + c) * s.h + y) * s.w + w]
+        } } } }
+        return out
+    }
+
+    /// Imports `name`, runs it with FloatExecutor before and after the standard passes,
+    /// and compares with onnxruntime's output. Returns both graphs.
+    @discardableResult
+    private func checkAgainstOnnxRuntime(
+        _ name: String, model: String? = nil, directory: String? = nil, tolerance: Float = 1e-4,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> (raw: Graph, optimized: Graph) {
+        func path(_ file: String) -> String { directory.map { "\($0)/\(file)" } ?? fixture(file) }
+        let input = try NumPy.read(path("\(name)_input.npy"))
+        let expected = try NumPy.read(path("\(name)_output.npy"))
+        let raw = try ONNXImporter.importModel(
+            path: model ?? path("\(name).onnx"), options: ONNXImportOptions(batchSize: input.shape[0]))
+        var optimized = raw
+        try GraphPassPipeline.standard.run(on: &optimized)
+        for graph in [raw, optimized] {
+            XCTAssertEqual(graph.inputs.count, 1, file: file, line: line)
+            let inShape = graph.tensors[graph.inputs[0]].shape
+            let values = try FloatExecutor(graph: graph).run(inputs: [nchwToNHWC(input.floats, inShape)])
+            let out = graph.tensors[graph.outputs[0]]
+            let got = try XCTUnwrap(values[graph.outputs[0]], file: file, line: line)
+            let want = out.sourceLayout == .nchw ? nchwToNHWC(expected.floats, out.shape) : expected.floats
+            let error = importMaxRelativeError(got, want)
+            XCTAssertLessThanOrEqual(error, tolerance, "\(name) (\(graph.nodes.count) nodes)", file: file, line: line)
+        }
+        return (raw, optimized)
+    }
+
+    func testConvBatchNormReluMatchesOnnxRuntimeAndFoldsToTwoConvs() throws {
+        let (raw, optimized) = try checkAgainstOnnxRuntime("conv_bn_relu")
+        XCTAssertEqual(raw.inputs.count, 1, "initializers listed as inputs are not inputs")
+        XCTAssertEqual(raw.tensors[raw.inputs[0]].shape, TensorShape(n: 1, h: 8, w: 8, c: 3), "dynamic batch resolves to 1")
+        XCTAssertEqual(raw.tensors[raw.inputs[0]].sourceLayout, .nchw)
+        XCTAssertEqual(optimized.nodes.count, 2)
+        guard case .conv2D(let first) = optimized.nodes[0].op, case .conv2D(let second) = optimized.nodes[1].op else {
+            return XCTFail("expected two convolutions, got \(optimized.nodes.map { $0.op })")
+        }
+        XCTAssertEqual(first.clamp, .relu)
+        XCTAssertEqual(second.clamp, .relu6)
+        XCTAssertEqual(optimized.tensors[optimized.outputs[0]].sourceLayout, .nchw)
+    }
+
+    func testDepthwiseWithSamePaddingPadAndPoolsMatchesOnnxRuntime() throws {
+        let (_, optimized) = try checkAgainstOnnxRuntime("depthwise")
+        XCTAssertFalse(optimized.nodes.contains { if case .pad = $0.op { return true } else { return false } }, "pad folds into the conv")
+    }
+
+    func testGroupedDilatedAndAsymmetricConvsMatchOnnxRuntime() throws {
+        try checkAgainstOnnxRuntime("grouped")
+    }
+
+    func testChannelShufflePatternBecomesChannelShuffleOp() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("channel_shuffle")
+        XCTAssertTrue(raw.nodes.contains { if case .channelShuffle(groups: 2) = $0.op { return true } else { return false } })
+        XCTAssertTrue(raw.nodes.contains { if case .sliceChannels(start: 2, count: 5) = $0.op { return true } else { return false } })
+    }
+
+    func testSqueezeExciteBlockWithConstantsAndTransposedConvMatchesOnnxRuntime() throws {
+        try checkAgainstOnnxRuntime("se_block")
+    }
+
+    func testGemmHeadWithShapeArithmeticMatchesOnnxRuntime() throws {
+        let (raw, optimized) = try checkAgainstOnnxRuntime("gemm_head")
+        let out = raw.tensors[raw.outputs[0]]
+        XCTAssertEqual(out.shape, TensorShape(n: 1, h: 1, w: 1, c: 10))
+        XCTAssertEqual(out.sourceLayout, .nc)
+        let fcs = optimized.nodes.filter { if case .fullyConnected = $0.op { return true } else { return false } }
+        XCTAssertEqual(fcs.count, 2, "MatMul + Add becomes one fully connected layer")
+        XCTAssertFalse(raw.nodes.contains { if case .add = $0.op { return true } else { return false } })
+    }
+
+    func testFlattenOfSpatialTensorPermutesGemmColumns() throws {
+        try checkAgainstOnnxRuntime("flatten_gemm")
+    }
+
+    func testClipAttributesAtOpset9AndInputsAtOpset13AgreeWithOnnxRuntime() throws {
+        let (raw9, _) = try checkAgainstOnnxRuntime("clip_opset9")
+        let (raw13, _) = try checkAgainstOnnxRuntime("clip_opset13")
+        for (graph, opset9) in [(raw9, true), (raw13, false)] {
+            let kinds = graph.nodes.compactMap { node -> UnaryActivation? in
+                if case .activation(let k) = node.op { return k } else { return nil }
+            }
+            XCTAssertEqual(kinds, [.relu6, .clip(min: -1, max: 0.5), .clip(min: opset9 ? -0.5 : -.infinity, max: 3), .sigmoid])
+            // Standalone BatchNormalization: a 1×1 depthwise convolution.
+            guard case .conv2D(let bn) = graph.nodes[0].op else { return XCTFail("expected BN as conv") }
+            XCTAssertEqual(bn.parameters.groups, 4)
+            XCTAssertEqual(bn.filter, FilterShape(outputChannels: 4, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 1))
+        }
+    }
+
+    func testOpset9AttributeFormsOfPadSplitAndSliceMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("legacy_opset9")
+        XCTAssertTrue(raw.nodes.contains { if case .pad(Padding(top: 1, left: 2, bottom: 2, right: 1), 0) = $0.op { return true } else { return false } })
+    }
+
+    func testDigitsMobileNetWithBatchOf4MatchesOnnxRuntime() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (raw, optimized) = try checkAgainstOnnxRuntime("digits_mobilenet", model: root.appendingPathComponent("Models/digits_mobilenet.onnx").path)
+        XCTAssertEqual(raw.tensors[raw.inputs[0]].shape, TensorShape(n: 4, h: 16, w: 16, c: 1))
+        XCTAssertFalse(optimized.nodes.contains { node in
+            if case .conv2D(let c) = node.op { return FoldBatchNormPass.affine(node.op) != nil && c.filter.outputChannels > 1 } else { return false }
+        }, "every BatchNormalization folds into its conv")
+    }
+
+    /// Every `X.onnx` with `X_input.npy` and `X_output.npy` (onnxruntime's) in the folder
+    /// named by QUANTA_ONNX_CHECK_DIR (e.g. models from Tools/models/make_mobilenet_family.py).
+    func testModelsInCheckDirectoryMatchOnnxRuntime() throws {
+        guard let dir = ProcessInfo.processInfo.environment["QUANTA_ONNX_CHECK_DIR"] else {
+            throw XCTSkip("set QUANTA_ONNX_CHECK_DIR to check a folder of models")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".onnx") }
+            .map { String($0.dropLast(5)) }.filter { FileManager.default.fileExists(atPath: "\(dir)/\($0)_output.npy") }
+        XCTAssertFalse(names.isEmpty)
+        for name in names.sorted() {
+            XCTAssertNoThrow(try checkAgainstOnnxRuntime(name, directory: dir, tolerance: 1e-4), name)
+        }
+    }
+
+    // MARK: Errors
+
+    private func convModel(opType: String = "Conv", nodeName: String = "conv0", inputDims: [ONNXBuilder.Dim], externalWeights: Bool = false,
+                           extraNodes: [ProtoWriter] = [], output: String = "y") -> [UInt8] {
+        let w = ONNXBuilder.tensor("w", dims: [2, 3, 1, 1], floats: [1, 2, 3, 4, 5, 6], externalData: externalWeights)
+        return ONNXBuilder.model(
+            nodes: [ONNXBuilder.node(opType, ["x", "w"], ["y"], name: nodeName)] + extraNodes, initializers: [w],
+            inputs: [ONNXBuilder.valueInfo("x", inputDims)], outputs: [ONNXBuilder.valueInfo(output, [])])
+    }
+
+    private let fixed: [ONNXBuilder.Dim] = [.value(1), .value(3), .value(4), .value(4)]
+
+    func testHandBuiltModelImportsWithOHWIWeights() throws {
+        let graph = try ONNXImporter.importModel(bytes: convModel(inputDims: fixed))
+        guard case .conv2D(let conv) = graph.nodes[0].op else { return XCTFail() }
+        XCTAssertEqual(conv.weights, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(conv.bias, [0, 0])
+        XCTAssertEqual(graph.tensors[graph.outputs[0]].shape, TensorShape(n: 1, h: 4, w: 4, c: 2))
+    }
+
+    func testUnsupportedOpNamesNodeOpAndSupportedList() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(opType: "LSTM", nodeName: "rnn", inputDims: fixed))) { error in
+            XCTAssertEqual(error as? ONNXImportError, .unsupportedOp(node: "rnn", opType: "LSTM", supported: ONNXImporter.supportedOps))
+            XCTAssertTrue("\(error)".contains("Conv"))
+        }
+    }
+
+    func testExternalDataIsAClearError() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: fixed, externalWeights: true))) { error in
+            XCTAssertEqual(error as? ONNXImportError, .externalData(tensor: "w"))
+        }
+    }
+
+    func testTruncatedFileIsMalformedProtobufWithOffset() {
+        let bytes = convModel(inputDims: fixed)
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: Array(bytes.prefix(bytes.count - 3)))) { error in
+            guard case .malformedProtobuf(let inner)? = error as? ONNXImportError else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(inner)".contains("byte"), "\(inner)")
+        }
+    }
+
+    func testDynamicSpatialDimensionNeedsAnInputShape() throws {
+        let dims: [ONNXBuilder.Dim] = [.param("batch"), .value(3), .param("height"), .value(4)]
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: dims))) { error in
+            XCTAssertEqual(error as? ONNXImportError, .unresolvedDynamicDimension(input: "x", axis: 2, dimension: "height"))
+        }
+        let graph = try ONNXImporter.importModel(
+            bytes: convModel(inputDims: dims), options: ONNXImportOptions(inputShapes: ["x": [1, 3, 5, 4]]))
+        XCTAssertEqual(graph.tensors[graph.inputs[0]].shape, TensorShape(n: 1, h: 5, w: 4, c: 3))
+    }
+
+    func testTransposeOutsideTheShufflePatternIsAnError() {
+        let t = ONNXBuilder.node("Transpose", ["y"], ["z"], name: "nhwc", attributes: [("perm", .ints([0, 2, 3, 1]))])
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: fixed, extraNodes: [t], output: "z"))) { error in
+            guard case .unsupportedPattern(let node, let op, _)? = error as? ONNXImportError else { return XCTFail("\(error)") }
+            XCTAssertEqual(node, "nhwc")
+            XCTAssertEqual(op, "Transpose")
+        }
+    }
+
+    func testMissingWeightsNameTheNodeAndValue() {
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["x", "nowhere"], ["y"], name: "c")], initializers: [],
+            inputs: [ONNXBuilder.valueInfo("x", fixed)], outputs: [ONNXBuilder.valueInfo("y", [])])
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: bytes)) { error in
+            XCTAssertEqual(error as? ONNXImportError, .missingValue(node: "c", name: "nowhere"))
+        }
+    }
+}

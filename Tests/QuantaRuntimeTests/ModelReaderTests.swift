@@ -1,0 +1,245 @@
+import XCTest
+import QuantaCompiler
+import QuantaKernels
+@testable import QuantaRuntime
+
+/// A valid model file and the positions of its fields, for building bad files.
+struct ModelFile {
+    var bytes: [UInt8]
+    let model: Model
+    private let keep: AlignedBuffer
+
+    init(_ source: QuantizedModel = TestModels.small()) throws {
+        bytes = try ModelWriter().write(source)
+        keep = AlignedBuffer(bytes)
+        model = try Model(bytes: keep.bytes)
+    }
+
+    func word(_ offset: Int) -> Int {
+        Int(Int32(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24))
+    }
+
+    mutating func set(_ offset: Int, _ value: Int) {
+        let v = UInt32(truncatingIfNeeded: value)
+        for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+    }
+
+    /// Sets a word and recomputes the checksum, so that validation beyond the checksum runs.
+    mutating func patch(_ offset: Int, _ value: Int) {
+        set(offset, value)
+        ModelWriter.sealChecksum(&bytes)
+    }
+
+    /// Absolute offset of parameter word `p` of op `i`.
+    func parameter(op i: Int, _ p: Int) -> Int {
+        let r = model.opRecord(i)
+        return r.offset + 12 + 4 * (r.inputCount + r.outputCount + p)
+    }
+
+    func inputSlot(op i: Int, _ k: Int) -> Int { model.opRecord(i).offset + 12 + 4 * k }
+
+    /// Absolute offset of the first byte of the constant referenced at word `p` of op `i`.
+    func constant(op i: Int, _ p: Int) -> Int { model.constantsSection + word(parameter(op: i, p)) }
+
+    func arenaOffsetSlot(tensor t: Int) -> Int { model.arenaSection + 16 + 4 * t }
+    func directoryEntry(_ s: ModelSection) -> Int { ModelFormat.directoryOffset + 8 * Int(s.rawValue) }
+
+    func load() -> Result<Model, ModelError> { Self.load(bytes) }
+
+    static func load(_ bytes: [UInt8]) -> Result<Model, ModelError> {
+        let buffer = AlignedBuffer(bytes)
+        do throws(ModelError) {
+            return .success(try Model(bytes: buffer.bytes))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+func XCTAssertModelError(_ result: Result<Model, ModelError>, _ expected: ModelError, file: StaticString = #filePath, line: UInt = #line) {
+    switch result {
+    case .success: XCTFail("loaded; expected \(expected)", file: file, line: line)
+    case .failure(let error): XCTAssertEqual(error, expected, file: file, line: line)
+    }
+}
+
+final class ModelReaderTests: XCTestCase {
+    func testTruncatedFileReportsTruncated() throws {
+        let f = try ModelFile()
+        let n = f.bytes.count
+        XCTAssertModelError(ModelFile.load(Array(f.bytes.prefix(n - 16))), .truncated(needed: n, fileSize: n - 16))
+        XCTAssertModelError(ModelFile.load(Array(f.bytes.prefix(40))), .truncated(needed: 80, fileSize: 40))
+        XCTAssertModelError(ModelFile.load(Array(f.bytes.prefix(2))), .truncated(needed: 80, fileSize: 2))
+    }
+
+    func testWrongMagicReportsBadMagic() throws {
+        var f = try ModelFile()
+        f.bytes[0] = UInt8(ascii: "X")
+        XCTAssertModelError(f.load(), .badMagic(found: 0x4C44_4D58))
+    }
+
+    func testWrongVersionReportsUnsupportedVersion() throws {
+        var f = try ModelFile()
+        f.patch(4, 2)
+        XCTAssertModelError(f.load(), .unsupportedVersion(found: 2, supported: 1))
+    }
+
+    func testFlippedBitReportsChecksumMismatch() throws {
+        var f = try ModelFile()
+        let stored = f.model.bytes.load(fromByteOffset: 16, as: UInt64.self)
+        let weight = f.constant(op: 0, OpLayout.convWeights) + 5
+        f.bytes[weight] ^= 0x10
+        let computed = f.bytes.withUnsafeBytes { ModelFormat.checksum($0) }
+        XCTAssertNotEqual(stored, computed)
+        XCTAssertModelError(f.load(), .checksumMismatch(stored: stored, computed: computed))
+    }
+
+    func testTrailingBytesReportSizeMismatch() throws {
+        let f = try ModelFile()
+        XCTAssertModelError(ModelFile.load(f.bytes + [0, 0, 0, 0]), .sizeMismatch(stated: f.bytes.count, actual: f.bytes.count + 4))
+    }
+
+    func testMisalignedModelBytesAreRejected() throws {
+        let f = try ModelFile()
+        let buffer = AlignedBuffer(count: f.bytes.count + 4)
+        f.bytes.withUnsafeBytes { (buffer.raw.baseAddress! + 4).copyMemory(from: $0.baseAddress!, byteCount: f.bytes.count) }
+        let shifted = UnsafeRawBufferPointer(start: buffer.raw.baseAddress! + 4, count: f.bytes.count)
+        XCTAssertThrowsError(try Model(bytes: shifted)) { error in
+            XCTAssertEqual(error as? ModelError, .misalignedBuffer(address: UInt(bitPattern: shifted.baseAddress!), required: 16))
+        }
+    }
+
+    func testSectionBeyondTheFileReportsOffsetOutOfBounds() throws {
+        var f = try ModelFile()
+        let entry = f.directoryEntry(.constants)
+        let offset = f.word(entry)
+        f.patch(entry + 4, f.bytes.count)
+        XCTAssertModelError(f.load(), .offsetOutOfBounds(section: .constants, offset: offset, length: f.bytes.count, fileSize: f.bytes.count))
+        // A length that overflows 32-bit arithmetic is caught the same way.
+        f.patch(entry + 4, Int(Int32.max))
+        XCTAssertModelError(f.load(), .offsetOutOfBounds(section: .constants, offset: offset, length: Int(Int32.max), fileSize: f.bytes.count))
+    }
+
+    func testMisalignedSectionIsRejected() throws {
+        var f = try ModelFile()
+        let entry = f.directoryEntry(.ops)
+        let offset = f.word(entry) + 4
+        f.patch(entry, offset)
+        XCTAssertModelError(f.load(), .misaligned(section: .ops, offset: offset))
+    }
+
+    func testConstantOutsideTheConstantsSectionIsRejected() throws {
+        var f = try ModelFile()
+        let slot = f.parameter(op: 0, OpLayout.convWeights)
+        let offset = f.model.constantsLength + 16 - f.model.constantsLength % 16
+        f.patch(slot, offset)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .badConstant(.weights, offset: offset, length: 216, expectedLength: 216)))
+    }
+
+    func testWeightLengthMustMatchTheFilter() throws {
+        var f = try ModelFile()
+        let slot = f.parameter(op: 1, OpLayout.convWeights + 1)
+        f.patch(slot, 71)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .badConstant(.weights, offset: f.word(slot - 4), length: 71, expectedLength: 72)))
+    }
+
+    func testMultiplierCountMustBeOneOrTheChannelCount() throws {
+        var f = try ModelFile()
+        let slot = f.parameter(op: 0, OpLayout.convMultipliers + 1)
+        f.patch(slot, 8)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .badConstant(.multipliers, offset: f.word(slot - 4), length: 8, expectedLength: 32)))
+    }
+
+    func testShiftOutsideRangeIsRejected() throws {
+        var f = try ModelFile()
+        f.patch(f.constant(op: 0, OpLayout.convShifts) + 4 * 3, 31)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .invalidParameter(.shift, value: 31)))
+        f.patch(f.constant(op: 0, OpLayout.convShifts) + 4 * 3, -32)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .invalidParameter(.shift, value: -32)))
+    }
+
+    func testChannelsMustBeDivisibleByGroups() throws {
+        var f = try ModelFile()
+        f.patch(f.parameter(op: 1, OpLayout.convGroups), 3)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .invalidParameter(.groups, value: 3)))
+    }
+
+    func testConvOutputShapeMustMatchTheParameters() throws {
+        var f = try ModelFile()
+        f.patch(f.parameter(op: 1, OpLayout.convStride), 1)  // stride 2 → 1: output would be 7×4
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .shapeMismatch(
+            tensor: 2, expected: TensorShape(n: 1, h: 7, w: 4, c: 8), found: TensorShape(n: 1, h: 4, w: 4, c: 8))))
+    }
+
+    func testAccumulatorThatCouldOverflowIsRejected() throws {
+        var f = try ModelFile()
+        f.patch(f.constant(op: 0, OpLayout.convBias), Int(Int32.max) - 1000)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .accumulatorRange(terms: 27)))
+    }
+
+    func testTensorIndexOutOfRangeIsRejected() throws {
+        var f = try ModelFile()
+        f.patch(f.inputSlot(op: 2, 0), 99)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .tensorIndexOutOfRange(99)))
+    }
+
+    func testUnknownKindAndVariantAreRejected() throws {
+        var f = try ModelFile()
+        let record = f.model.opRecord(3).offset
+        f.bytes[record] = 99
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 3, reason: .unknownKind(99)))
+        f.bytes[record] = OpKind.lookupTable.rawValue
+        f.bytes[record + 1] = 7
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 3, reason: .unsupportedVariant(7)))
+    }
+
+    func testBadQuantizationIsRejected() throws {
+        var f = try ModelFile()
+        f.patch(f.model.tensorRecord(2) + 16, Int(Float(0).bitPattern))
+        XCTAssertModelError(f.load(), .invalidTensor(index: 2, reason: .badQuantization))
+        f.patch(f.model.tensorRecord(2) + 16, Int(Float.nan.bitPattern))
+        XCTAssertModelError(f.load(), .invalidTensor(index: 2, reason: .badQuantization))
+    }
+
+    func testAddZeroPointsMustMatchItsTensors() throws {
+        var f = try ModelFile()
+        f.patch(f.parameter(op: 4, 0), 0)
+        XCTAssertModelError(f.load(), .invalidOp(index: 4, reason: .quantizationMismatch(tensor: 4)))
+    }
+
+    func testTensorBeyondTheArenaIsRejected() throws {
+        var f = try ModelFile()
+        let size = f.model.arenaSize
+        f.patch(f.arenaOffsetSlot(tensor: 6), size - 4)
+        XCTAssertModelError(f.load(), .arenaOutOfBounds(buffer: .tensor(6), offset: size - 4, length: 8, arenaSize: size))
+    }
+
+    func testBuffersAliveTogetherMustNotOverlap() throws {
+        var f = try ModelFile()
+        // t1 (conv1 output) and t2 (dw output) are both alive at step 1.
+        f.patch(f.arenaOffsetSlot(tensor: 2), f.model.arenaOffset(1) + 8)
+        XCTAssertModelError(f.load(), .overlappingBuffers(first: 1, second: 2, step: 1))
+    }
+
+    func testInPlaceLookupTableAndAddAreAccepted() throws {
+        var f = try ModelFile()
+        // t4 = lut(t3) over t3's bytes, t5 = add(t4, t2) over t4's bytes.
+        f.set(f.arenaOffsetSlot(tensor: 4), f.model.arenaOffset(3))
+        f.set(f.arenaOffsetSlot(tensor: 5), f.model.arenaOffset(3))
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertNoThrow(try f.load().get())
+        // The same aliasing for the second input of the add is not in place.
+        f.set(f.arenaOffsetSlot(tensor: 5), f.model.arenaOffset(2))
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .overlappingBuffers(first: 2, second: 5, step: 4))
+    }
+
+    func testModelOutputMustBeAnArenaTensor() throws {
+        var f = try ModelFile()
+        let io = f.model.ioSection
+        f.patch(io + 12, 42)
+        XCTAssertModelError(f.load(), .invalidIO(isInput: false, position: 0, tensor: 42))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import QuantaCompiler
+
+/// `quanta quantize MODEL.onnx --calibration DATA -o MODEL.qmodel [--method M]`
+enum QuantizeCommand: Command {
+    static let name = "quantize"
+    static let summary = "float ONNX model + calibration samples → int8 .qmodel"
+    static let usage = """
+        usage: quanta quantize MODEL.onnx --calibration DATA -o MODEL.qmodel [options]
+
+        Imports MODEL.onnx, folds batch norm, fuses activations, calibrates activation
+        ranges on DATA with the float reference kernels, quantizes to int8 (per-channel
+        symmetric weights), plans the arena and writes the .qmodel. Prints a summary and
+        the int8-vs-float agreement on the calibration samples.
+
+        options:
+          --calibration DATA   a .npy batch (N × input shape, float32, NCHW as the model
+                               expects) or a folder of .npy files, one sample each
+          -o, --output FILE    the .qmodel to write (default: MODEL with .qmodel)
+          --method M           minmax | percentile | entropy | mse   (default: \(QuantizationOptions.defaultMethodName))
+          --percentile P       percentile for --method percentile (default 99.99)
+          --per-tensor         one weight scale per tensor instead of per output channel
+          --input-shape NAME=DIMS
+                               fix a dynamic input shape, e.g. input=1x3x224x224
+          --limit N            use at most N calibration samples
+          --json               print the summary as JSON
+          --quiet              no progress bar
+        """
+
+    static func run(_ argv: [String]) throws {
+        let args = try Arguments(
+            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit"],
+            booleans: ["per-tensor", "json", "quiet"], aliases: ["o": "output"])
+        try args.expectPositionals(max: 1)
+        let modelPath = try args.positional(0, "MODEL.onnx")
+        let calibration = try args.require("calibration")
+        let output = args.value("output") ?? (modelPath.hasSuffix(".onnx") ? String(modelPath.dropLast(5)) : modelPath) + ".qmodel"
+
+        var options = QuantizationOptions()
+        if let m = args.value("method") {
+            guard let method = CalibrationMethod(name: m, percentile: args.value("percentile").flatMap(Double.init)) else {
+                throw CLIError.usage("unknown --method '\(m)'; expected minmax, percentile, entropy or mse")
+            }
+            options.method = method
+        } else if let p = args.value("percentile") {
+            guard let v = Double(p), v > 0, v <= 100 else { throw CLIError.usage("--percentile expects a number in (0, 100], got '\(p)'") }
+            options.method = .percentile(v)
+        }
+        options.perTensorWeights = args.flag("per-tensor")
+        let inputShapes = try parseInputShapes(args.value("input-shape"))
+        let limit = try args.int("limit", default: Int.max)
+
+        let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
+        let result = try QuantizePipeline.run(
+            onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
+            inputShapes: inputShapes, sampleLimit: limit, progress: { done, total, stage in progress.update(done, total, stage) })
+        progress.finish()
+        if args.flag("json") {
+            print(result.summary.json())
+        } else {
+            print(result.summary.text())
+            print("wrote \(output)")
+        }
+    }
+}
+
+/// Parses `NAME=1x3x224x224[,NAME2=...]`.
+func parseInputShapes(_ text: String?) throws -> [String: [Int]] {
+    guard let text else { return [:] }
+    var result: [String: [Int]] = [:]
+    for part in text.split(separator: ",") {
+        let pieces = part.split(separator: "=", maxSplits: 1)
+        guard pieces.count == 2 else { throw CLIError.usage("--input-shape expects NAME=DIMS like input=1x3x224x224, got '\(part)'") }
+        let dims = pieces[1].split(separator: "x").map { Int($0) }
+        guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw CLIError.usage("--input-shape: bad dimensions '\(pieces[1])'")
+        }
+        result[String(pieces[0])] = dims.map { $0! }
+    }
+    return result
+}

@@ -1,0 +1,42 @@
+import Foundation
+import QuantaCompiler
+
+/// `quanta run MODEL.qmodel|MODEL.onnx --input X.npy --output Y.npy [--int8]`
+enum RunCommand: Command {
+    static let name = "run"
+    static let summary = "run a .qmodel (int8 runtime) or an .onnx model (float reference) on .npy input"
+    static let usage = """
+        usage: quanta run MODEL.qmodel --input X.npy --output Y.npy [--int8]
+               quanta run MODEL.onnx   --input X.npy --output Y.npy
+
+        X.npy is float32 in the model's original layout (NCHW for ONNX models), either one
+        sample (the input's shape) or a batch (N × the input's per-sample shape). Each
+        sample is run separately; Y.npy stacks the outputs in the model's original layout.
+
+        A .qmodel runs in the int8 runtime: the input is quantized with the model's input
+        parameters and the output dequantized to float32 (--int8 writes the raw int8
+        output instead). An .onnx model runs on the float reference kernels.
+
+        options:
+          --input FILE     float32 .npy input
+          --output FILE    .npy to write (written atomically)
+          --int8           write the raw int8 output (only for .qmodel)
+          --input-shape NAME=DIMS   fix a dynamic input shape of an .onnx model
+        """
+
+    static func run(_ argv: [String]) throws {
+        let args = try Arguments(argv, valued: ["input", "output", "input-shape"], booleans: ["int8"])
+        try args.expectPositionals(max: 1)
+        let modelPath = try args.positional(0, "MODEL.qmodel or MODEL.onnx")
+        let input = try args.require("input")
+        let output = try args.require("output")
+        if modelPath.hasSuffix(".onnx") {
+            if args.flag("int8") { throw CLIError.usage("--int8 applies to .qmodel files only") }
+            let n = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: try parseInputShapes(args.value("input-shape")))
+            print("ran \(n) sample(s) on the float reference; wrote \(output)")
+        } else {
+            let n = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))
+            print("ran \(n) sample(s) on the int8 runtime; wrote \(output)")
+        }
+    }
+}
