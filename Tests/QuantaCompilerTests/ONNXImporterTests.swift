@@ -21,10 +21,15 @@ final class ONNXImporterTests: XCTestCase {
     /// Imports `name`, runs it with FloatExecutor before and after the standard passes,
     /// and compares with onnxruntime's output. Returns both graphs.
     @discardableResult
-    private func checkAgainstOnnxRuntime(_ name: String, tolerance: Float = 1e-4, file: StaticString = #filePath, line: UInt = #line) throws -> (raw: Graph, optimized: Graph) {
-        let raw = try ONNXImporter.importModel(path: fixture("\(name).onnx"))
-        let input = try NumPy.read(fixture("\(name)_input.npy"))
-        let expected = try NumPy.read(fixture("\(name)_output.npy"))
+    private func checkAgainstOnnxRuntime(
+        _ name: String, model: String? = nil, directory: String? = nil, tolerance: Float = 1e-4,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> (raw: Graph, optimized: Graph) {
+        func path(_ file: String) -> String { directory.map { "\($0)/\(file)" } ?? fixture(file) }
+        let input = try NumPy.read(path("\(name)_input.npy"))
+        let expected = try NumPy.read(path("\(name)_output.npy"))
+        let raw = try ONNXImporter.importModel(
+            path: model ?? path("\(name).onnx"), options: ONNXImportOptions(batchSize: input.shape[0]))
         var optimized = raw
         try GraphPassPipeline.standard.run(on: &optimized)
         for graph in [raw, optimized] {
@@ -34,7 +39,7 @@ final class ONNXImporterTests: XCTestCase {
             let out = graph.tensors[graph.outputs[0]]
             let got = try XCTUnwrap(values[graph.outputs[0]], file: file, line: line)
             let want = out.sourceLayout == .nchw ? nchwToNHWC(expected.floats, out.shape) : expected.floats
-            let error = maxRelativeError(got, want)
+            let error = importMaxRelativeError(got, want)
             XCTAssertLessThanOrEqual(error, tolerance, "\(name) (\(graph.nodes.count) nodes)", file: file, line: line)
         }
         return (raw, optimized)
@@ -99,6 +104,34 @@ final class ONNXImporterTests: XCTestCase {
             guard case .conv2D(let bn) = graph.nodes[0].op else { return XCTFail("expected BN as conv") }
             XCTAssertEqual(bn.parameters.groups, 4)
             XCTAssertEqual(bn.filter, FilterShape(outputChannels: 4, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 1))
+        }
+    }
+
+    func testOpset9AttributeFormsOfPadSplitAndSliceMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("legacy_opset9")
+        XCTAssertTrue(raw.nodes.contains { if case .pad(Padding(top: 1, left: 2, bottom: 2, right: 1), 0) = $0.op { return true } else { return false } })
+    }
+
+    func testDigitsMobileNetWithBatchOf4MatchesOnnxRuntime() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (raw, optimized) = try checkAgainstOnnxRuntime("digits_mobilenet", model: root.appendingPathComponent("Models/digits_mobilenet.onnx").path)
+        XCTAssertEqual(raw.tensors[raw.inputs[0]].shape, TensorShape(n: 4, h: 16, w: 16, c: 1))
+        XCTAssertFalse(optimized.nodes.contains { node in
+            if case .conv2D(let c) = node.op { return FoldBatchNormPass.affine(node.op) != nil && c.filter.outputChannels > 1 } else { return false }
+        }, "every BatchNormalization folds into its conv")
+    }
+
+    /// Every `X.onnx` with `X_input.npy` and `X_output.npy` (onnxruntime's) in the folder
+    /// named by QUANTA_ONNX_CHECK_DIR (e.g. models from Tools/models/make_mobilenet_family.py).
+    func testModelsInCheckDirectoryMatchOnnxRuntime() throws {
+        guard let dir = ProcessInfo.processInfo.environment["QUANTA_ONNX_CHECK_DIR"] else {
+            throw XCTSkip("set QUANTA_ONNX_CHECK_DIR to check a folder of models")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".onnx") }
+            .map { String($0.dropLast(5)) }.filter { FileManager.default.fileExists(atPath: "\(dir)/\($0)_output.npy") }
+        XCTAssertFalse(names.isEmpty)
+        for name in names.sorted() {
+            XCTAssertNoThrow(try checkAgainstOnnxRuntime(name, directory: dir, tolerance: 1e-4), name)
         }
     }
 

@@ -143,7 +143,7 @@ enum ONNXBuilder {
 }
 
 /// Deterministic pseudo-random floats in [-1, 1) (LCG), for reproducible tests.
-struct TestRandom {
+struct ImportTestRandom {
     var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -157,7 +157,7 @@ struct TestRandom {
 }
 
 /// Largest `|a - b| / max(1, |b|)` over the arrays (infinity when their sizes differ).
-func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+func importMaxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
     guard a.count == b.count else { return .infinity }
     var worst: Float = 0
     for (x, y) in zip(a, b) {

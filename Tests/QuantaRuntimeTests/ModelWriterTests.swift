@@ -102,6 +102,14 @@ final class ModelWriterTests: XCTestCase {
         for t in 0..<model.tensorCount {
             XCTAssertEqual(model.tensor(t).arenaOffset, plan.plan.offsets[plan.tensorRequest[t]!])
         }
+        XCTAssertGreaterThanOrEqual(model.arenaSize, model.arenaLowerBound)
+    }
+
+    func testPlannerHonoursTheInPlaceHintsAndTheReaderAcceptsThem() throws {
+        let buffer = AlignedBuffer(try ModelWriter().write(TestModels.small()))
+        let model = try Model(bytes: buffer.bytes)
+        XCTAssertEqual(model.tensor(4).arenaOffset, model.tensor(3).arenaOffset, "lookup table in place")
+        XCTAssertEqual(model.tensor(5).arenaOffset, model.tensor(4).arenaOffset, "add over its first input")
     }
 
     func testWriterReportsAnInvalidModelWithTheRuntimeError() {

@@ -6,7 +6,7 @@ extension Model {
     /// First and last step (op index) at which tensor `t` is alive: from its producer (step 0
     /// for model inputs and tensors no op writes) to its last reader (the last op for model
     /// outputs).
-    func lifetime(_ t: Int) -> (first: Int, last: Int) {
+    public func lifetime(_ t: Int) -> (first: Int, last: Int) {
         var first = -1, last = -1
         for i in 0..<opCount {
             let op = opRecord(i)

@@ -136,6 +136,12 @@ struct OpValidator {
         else { throw fail(.accumulatorRange(terms: terms)) }
     }
 
+    /// `kh * kw * channels`, the products summed into one accumulator (overflow-checked).
+    func products(_ kh: Int, _ kw: Int, _ channels: Int) throws(ModelError) -> Int {
+        guard let p = Checked.product(kh, kw, channels, 1) else { throw fail(.accumulatorRange(terms: Int.max)) }
+        return p
+    }
+
     func validate(_ kind: OpKind) throws(ModelError) {
         let geometry = 1...ModelFormat.maxGeometry
         switch kind {
@@ -161,7 +167,8 @@ struct OpValidator {
             }
             try constant(L.convWeights, .weights, expected: weightCount)
             try requantization(
-                bias: L.convBias, multipliers: L.convMultipliers, shifts: L.convShifts, channels: o, terms: kh * kw * ipg)
+                bias: L.convBias, multipliers: L.convMultipliers, shifts: L.convShifts, channels: o,
+                terms: try products(kh, kw, ipg))
             let parameters = Conv2DParameters(
                 strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW, padding: pad,
                 groups: groups)
@@ -190,7 +197,11 @@ struct OpValidator {
             // bound by the whole filter window.
             try requantization(
                 bias: L.tconvBias, multipliers: L.tconvMultipliers, shifts: L.tconvShifts, channels: o,
-                terms: kh * kw * ipg)
+                terms: try products(kh, kw, ipg))
+            // stride * (in - 1) stays far from overflow also where Int has 32 bits.
+            guard let spanH = Checked.mul(strideH, input.h - 1), let spanW = Checked.mul(strideW, input.w - 1),
+                spanH <= ModelFormat.maxDimension, spanW <= ModelFormat.maxDimension
+            else { throw fail(.invalidParameter(.stride, value: strideH)) }
             let h = Conv2DParameters.transposedOutputSize(
                 input: input.h, kernel: kh, stride: strideH, dilation: 1, padBefore: pad.top, padAfter: pad.bottom,
                 outputPadding: outPadH)

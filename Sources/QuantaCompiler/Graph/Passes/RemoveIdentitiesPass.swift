@@ -5,6 +5,7 @@ import QuantaKernels
 /// a channel shuffle with 1 or C groups, an unbounded clip. The graph output keeps its
 /// name: when the removed node wrote a graph output, the surviving tensor takes its
 /// name and layout (unless it is a graph input, in which case the node stays).
+/// Finally removes dead nodes: nodes none of whose outputs is read or is a graph output.
 public struct RemoveIdentitiesPass: GraphPass {
     public init() {}
     public var name: String { "RemoveIdentities" }
@@ -44,6 +45,14 @@ public struct RemoveIdentitiesPass: GraphPass {
             }
             graph.nodes.remove(at: n)
             graph.replaceUses(of: output, with: input)
+            changed = true
+        }
+        // Dead nodes, last to first so that chains of them go in one sweep.
+        var counts = graph.consumerCounts()
+        for k in stride(from: graph.nodes.count - 1, through: 0, by: -1)
+        where graph.nodes[k].outputs.allSatisfy({ counts[$0] == 0 }) {
+            for i in graph.nodes[k].inputs { counts[i] -= 1 }
+            graph.nodes.remove(at: k)
             changed = true
         }
         return changed

@@ -1,0 +1,115 @@
+import QuantaKernels
+import QuantaRuntime
+
+/// Labels that do not fit the evaluation data.
+public enum EvaluationError: Error, Equatable, CustomStringConvertible {
+    case labelCount(path: String, labels: Int, samples: Int)
+    case labelType(path: String, dtype: String)
+
+    public var description: String {
+        switch self {
+        case .labelCount(let p, let l, let s): return "\(p): \(l) label(s) for \(s) sample(s)"
+        case .labelType(let p, let d): return "\(p): labels must be integers, found dtype \(d)"
+        }
+    }
+}
+
+/// `quanta eval`: the float reference and the int8 runtime side by side on every sample,
+/// compared at the outputs and at every intermediate tensor the two graphs share by name.
+public enum Evaluator {
+    /// - Parameters:
+    ///   - histogramTensor: the tensor whose float values the report draws; by default the
+    ///     layer with the lowest SQNR.
+    ///   - progress: called after each sample.
+    public static func evaluate(
+        onnxPath: String, modelPath: String, dataPath: String, labelsPath: String? = nil,
+        histogramTensor: String? = nil, inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> EvaluationResult {
+        let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
+        let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
+        let input = session.interpreter.input(0)
+        let samples = try SampleSet.load(path: dataPath, shape: input.shape, layout: SourceLayout(input.sourceLayout), limit: sampleLimit)
+        let labels = try labelsPath.map { try loadLabels($0, count: samples.samples.count) }
+
+        var graphTensorByName: [String: Int] = [:]
+        for (i, t) in graph.tensors.enumerated() { graphTensorByName[t.name] = i }
+        let model = session.model
+        // The int8 op outputs that have a float counterpart of the same size, in execution order.
+        var matched: [(op: Int, tensor: Int, graphTensor: Int, name: String, kind: String)] = []
+        for i in 0..<model.opCount {
+            let op = model.op(i)
+            for t in op.outputs {
+                let name = model.hasNames ? model.tensorName(t) : ""
+                guard let g = graphTensorByName[name], graph.tensors[g].shape.elementCount == model.tensor(t).byteCount else { continue }
+                matched.append((i, t, g, name, "\(op.kind)"))
+            }
+        }
+        var layerAccumulators = [AgreementAccumulator](repeating: AgreementAccumulator(), count: matched.count)
+        var outputAccumulators = [AgreementAccumulator](repeating: AgreementAccumulator(), count: min(model.outputCount, graph.outputs.count))
+        let outputShape = graph.tensors[graph.outputs[0]].shape
+        var classification: ClassificationAgreement? =
+            outputShape.h * outputShape.w == 1 && outputShape.c > 1 ? ClassificationAgreement() : nil
+
+        let executor = FloatExecutor(graph: graph)
+        for (s, sample) in samples.samples.enumerated() {
+            let reference = try executor.run(inputs: [sample])
+            session.setInput(0, float: sample)
+            var next = 0
+            for i in 0..<model.opCount {
+                session.interpreter.invoke(ops: i..<(i + 1))
+                while next < matched.count && matched[next].op == i {
+                    if let view = session.interpreter.tensor(matched[next].tensor), let ref = reference[matched[next].graphTensor] {
+                        layerAccumulators[next].add(reference: ref, approximation: dequantize(view))
+                    }
+                    next += 1
+                }
+            }
+            for k in 0..<outputAccumulators.count {
+                let approximation = session.outputFloat(k)
+                let ref = reference[graph.outputs[k]] ?? []
+                outputAccumulators[k].add(reference: ref, approximation: approximation)
+                if k == 0 { classification?.add(reference: ref, approximation: approximation, label: labels?[s]) }
+            }
+            progress?(s + 1, samples.samples.count)
+        }
+
+        let layers = matched.enumerated().map { j, m in LayerAgreement(tensor: m.name, op: m.kind, agreement: layerAccumulators[j].result) }
+        var result = EvaluationResult(
+            model: onnxPath, samples: samples.samples.count, outputs: outputAccumulators.map(\.result),
+            classification: classification, layers: layers)
+        let chosen = histogramTensor ?? layers.min(by: { $0.agreement.sqnr < $1.agreement.sqnr })?.tensor
+        if let name = chosen, let m = matched.first(where: { $0.name == name }) {
+            var values: [Float] = []
+            for sample in samples.samples.prefix(64) {
+                values += try executor.run(inputs: [sample])[m.graphTensor] ?? []
+            }
+            let q = model.tensor(m.tensor).quantization
+            result.histogram = TensorHistogram.make(
+                tensor: name, values: values, binCount: 100,
+                gridMinimum: q.scale * Float(-128 - q.zeroPoint), gridMaximum: q.scale * Float(127 - q.zeroPoint))
+        }
+        return result
+    }
+
+    static func dequantize(_ view: TensorView) -> [Float] {
+        let q = view.quantization
+        return UnsafeBufferPointer(start: view.data, count: view.shape.elementCount).map { Quantizer.dequantize($0, q) }
+    }
+
+    static func loadLabels(_ path: String, count: Int) throws -> [Int] {
+        let array = try NumPy.read(path)
+        switch array.elements {
+        case .int64(let v): return try checked(v.map { Int($0) }, path, count)
+        case .int32(let v): return try checked(v.map { Int($0) }, path, count)
+        case .uint8(let v): return try checked(v.map { Int($0) }, path, count)
+        case .int8(let v): return try checked(v.map { Int($0) }, path, count)
+        default: throw EvaluationError.labelType(path: path, dtype: array.dtype.rawValue)
+        }
+    }
+
+    private static func checked(_ labels: [Int], _ path: String, _ count: Int) throws -> [Int] {
+        guard labels.count >= count else { throw EvaluationError.labelCount(path: path, labels: labels.count, samples: count) }
+        return Array(labels.prefix(count))
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import QuantaCompiler
+
+/// `quanta eval MODEL.onnx MODEL.qmodel --data X.npy [--labels Y.npy] ...`
+enum EvalCommand: Command {
+    static let name = "eval"
+    static let summary = "int8 against float, output and per layer; baselines; HTML report"
+    static let usage = """
+        usage: quanta eval MODEL.onnx MODEL.qmodel --data X.npy [--labels Y.npy] [options]
+
+        Runs the float reference (MODEL.onnx) and the int8 runtime (MODEL.qmodel) side by
+        side on every sample of X.npy and reports, for the outputs and for every
+        intermediate tensor, SQNR (dB), cosine similarity and max |error| (int8 dequantized
+        against float); for classifiers also top-1 agreement, and top-1 accuracy of each
+        with --labels.
+
+        options:
+          --data X.npy              float32 samples (N × input shape, model layout) or a folder
+          --labels Y.npy            integer class labels, one per sample
+          --json                    print JSON instead of the table
+          --write-baseline B.json   record the figures as a baseline
+          --baseline B.json         compare against a baseline; exit 1 on a regression
+          --tolerance-sqnr DB       allowed drop of output SQNR (default 1.0)
+          --tolerance-cosine X      allowed drop of output cosine (default 0.002)
+          --tolerance-top1 PP       allowed drop of top-1 agreement/accuracy in points (default 1.0)
+          --tolerance-layer-sqnr DB allowed drop of each layer's SQNR (default 3.0)
+          --report DIR              write DIR/index.html (summary, per-layer SQNR chart, histogram)
+          --histogram TENSOR        the tensor whose values the report's histogram shows
+                                    (default: the layer with the lowest SQNR)
+          --limit N                 use at most N samples
+          --quiet                   no progress bar
+        """
+
+    static func run(_ argv: [String]) throws {
+        let args = try Arguments(
+            argv,
+            valued: ["data", "labels", "write-baseline", "baseline", "tolerance-sqnr", "tolerance-cosine", "tolerance-top1",
+                     "tolerance-layer-sqnr", "report", "histogram", "limit", "input-shape"],
+            booleans: ["json", "quiet"])
+        try args.expectPositionals(max: 2)
+        let onnx = try args.positional(0, "MODEL.onnx")
+        let qmodel = try args.positional(1, "MODEL.qmodel")
+        var tolerances = BaselineTolerances()
+        func tolerance(_ name: String, _ into: inout Double) throws {
+            guard let text = args.value(name) else { return }
+            guard let v = Double(text), v >= 0 else { throw CLIError.usage("--\(name) expects a non-negative number, got '\(text)'") }
+            into = v
+        }
+        try tolerance("tolerance-sqnr", &tolerances.outputSQNRDrop)
+        try tolerance("tolerance-cosine", &tolerances.outputCosineDrop)
+        try tolerance("tolerance-top1", &tolerances.top1Drop)
+        try tolerance("tolerance-layer-sqnr", &tolerances.layerSQNRDrop)
+        // Read the baseline first: a missing baseline should fail before minutes of work.
+        let baseline = try args.value("baseline").map { try EvaluationResult.decode(json: try FileIO.read($0)) }
+
+        let bar = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
+        let result = try Evaluator.evaluate(
+            onnxPath: onnx, modelPath: qmodel, dataPath: try args.require("data"), labelsPath: args.value("labels"),
+            histogramTensor: args.value("histogram"), inputShapes: try parseInputShapes(args.value("input-shape")),
+            sampleLimit: try args.int("limit", default: Int.max),
+            progress: { bar.update($0, $1, "evaluating") })
+        bar.finish()
+        print(args.flag("json") ? try result.json() : result.table())
+        if let path = args.value("write-baseline") {
+            try FileIO.writeAtomically(try result.json() + "\n", to: path)
+            if !args.flag("json") { print("wrote baseline \(path)") }
+        }
+        if let dir = args.value("report") {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileIO.writeAtomically(HTMLReport.render(result), to: dir + "/index.html")
+            if !args.flag("json") { print("wrote report \(dir)/index.html") }
+        }
+        if let baseline, let path = args.value("baseline") {
+            let regressions = try result.regressions(against: baseline, tolerances: tolerances)
+            if regressions.isEmpty {
+                print("baseline \(path): no regression")
+            } else {
+                for r in regressions { print("REGRESSION \(r)") }
+                throw CLIError.failed("\(regressions.count) figure(s) regressed against \(path)")
+            }
+        }
+    }
+}
