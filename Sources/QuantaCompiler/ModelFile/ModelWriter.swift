@@ -71,6 +71,9 @@ public struct ModelWriter {
     public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant) -> Int {
         switch variant {
         case .reference: return 0
+        case .pointwise, .grouped, .im2col, .depthwise, .depthwise3x3:
+            // `variant(_:in:)` does not choose optimized kernels yet.
+            preconditionFailure("scratch of optimized kernel variants is planned with their integration")
         }
     }
 

@@ -1,3 +1,5 @@
+import QuantaKernels
+
 #if _endian(big)
 #error("The .qmodel format is little-endian and is read in place: big-endian hosts are not supported")
 #endif
@@ -124,17 +126,13 @@ public enum OpKind: UInt8, Equatable, Sendable {
     }
 }
 
-/// Which implementation of an op the interpreter calls, chosen by the compiler and stored
-/// per op. Every kind supports `.reference`; optimized kernels add cases.
-@frozen
-public enum KernelVariant: UInt8, Equatable, Sendable {
-    /// The `Int8Reference` / `Layout` kernel of the op's family.
-    case reference = 0
-
-    /// Whether this variant implements ops of `kind`.
+/// The kernel variant stored per op is `QuantaKernels.KernelVariant` (chosen at
+/// quantization time); this is which op kinds each variant implements.
+extension KernelVariant {
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
+        case .pointwise, .grouped, .im2col, .depthwise, .depthwise3x3: return kind == .conv2D
         }
     }
 }
