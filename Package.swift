@@ -6,6 +6,17 @@ import PackageDescription
 /// (no -Ounchecked anywhere).
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
+/// On an x86_64 host the kernels are built for AVX2 (+FMA): Swift's own SIMD code then
+/// uses 256-bit registers and `QUANTA_AVX2` enables the intrinsic GEMM kernel
+/// (Sources/QuantaKernels/Optimized/*+x86_64.swift). The result needs an AVX2 CPU (Haswell,
+/// Zen or later). Elsewhere (aarch64 hosts, the Embedded cross builds, which do not use
+/// this manifest) the portable SIMD kernels are compiled. See docs/PERFORMANCE.md.
+#if arch(x86_64)
+let kernelISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("QUANTA_AVX2")]
+#else
+let kernelISA: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "Quanta",
     products: [
@@ -15,7 +26,7 @@ let package = Package(
         .executable(name: "quanta", targets: ["quanta"]),
     ],
     targets: [
-        .target(name: "QuantaKernels", swiftSettings: optimizedInDebug),
+        .target(name: "QuantaKernels", swiftSettings: optimizedInDebug + kernelISA),
         .target(name: "QuantaRuntime", dependencies: ["QuantaKernels"], swiftSettings: optimizedInDebug),
         // The runtime's C API header (quanta.h); the functions are QuantaRuntime's @_cdecl ones.
         .target(name: "CQuanta"),

@@ -10,10 +10,6 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case sampleInputCount(sample: Int, expected: Int, actual: Int)
     /// A calibration sample's array for a graph input has the wrong element count.
     case sampleSize(sample: Int, input: String, expected: Int, actual: Int)
-    /// Calibration arrays (e.g. from .npy files) that do not fit a graph input.
-    case sampleShape(source: String, input: String, expected: [Int], actual: [Int])
-    /// The graph has several inputs; calibration arrays from files feed one.
-    case multipleInputs(count: Int)
     /// The float reference produced NaN or infinity (`count` values over all samples).
     case nonFiniteActivation(tensor: String, count: Int)
     /// A tensor read by the graph has no calibration range (and no constant data).
@@ -39,10 +35,6 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
             return "calibration sample \(s): \(a) input arrays, the graph has \(e) inputs"
         case .sampleSize(let s, let input, let e, let a):
             return "calibration sample \(s), input '\(input)': \(a) values, expected \(e)"
-        case .sampleShape(let source, let input, let e, let a):
-            return "\(source): shape \(NumPyError.format(a)) does not fit input '\(input)' (expected \(NumPyError.format(e)) or a batch of it)"
-        case .multipleInputs(let n):
-            return "the graph has \(n) inputs; calibration from .npy files supports single-input graphs"
         case .nonFiniteActivation(let t, let n):
             return "tensor '\(t)': the float model produced \(n) NaN or infinite values on the calibration samples"
         case .missingRange(let t):

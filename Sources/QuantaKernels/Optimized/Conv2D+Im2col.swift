@@ -1,0 +1,117 @@
+/// General int8 convolution (any kernel, stride, dilation, padding; any groups) as
+/// im2col + `PointwiseGEMM`: for a chunk of `Im2col.chunkRows` output pixels and one
+/// group, each pixel's receptive field `[ky][kx][i]` (the OHWI order of a filter row) is
+/// copied into a scratch row, padding positions holding the input zero point, which the
+/// folded bias cancels: `Σ w * (zp) - zp * Σ w = 0`, as the reference skips them.
+///
+/// Reference: `Int8Reference.conv2D`; same results bit for bit. Typical uses: the first
+/// layer (3×3 stride 2, 3 channels), 1×K and K×1 kernels, strided 1×1, grouped 3×3.
+///
+/// Scratch (`scratchByteCount`): `chunkRows × K` bytes of im2col rows, then the GEMM panel.
+/// Packed weights: one `PointwiseGEMM` block per group (depth `kH·kW·Ci`, `O/G` columns).
+public enum Im2col {
+    /// Output pixels gathered per GEMM call (a multiple of the 4- and 6-row tiles).
+    public static let chunkRows = 48
+
+    /// Depth of one group's GEMM: `kernelH * kernelW * inputChannelsPerGroup`.
+    @inlinable
+    public static func depth(_ filter: FilterShape) -> Int {
+        filter.kernelH * filter.kernelW * filter.inputChannelsPerGroup
+    }
+
+    @inlinable
+    public static func scratchByteCount(filter: FilterShape) -> Int {
+        chunkRows * depth(filter) + PointwiseGEMM.panelByteCount(depth: depth(filter))
+    }
+
+    /// Bytes of the packed weights: `groups` GEMM blocks.
+    @inlinable
+    public static func packedByteCount(filter: FilterShape, groups: Int) -> Int {
+        groups * PointwiseGEMM.packedByteCount(depth: depth(filter), columns: filter.outputChannels / groups)
+    }
+
+    /// Packs OHWI weights and bias per group, folding `inputZeroPoint`.
+    public static func pack(
+        weights: UnsafePointer<Int8>, filter: FilterShape, groups: Int, bias: UnsafePointer<Int32>?,
+        inputZeroPoint: Int32, into destination: UnsafeMutableRawPointer
+    ) {
+        let k = depth(filter)
+        let perGroup = filter.outputChannels / groups
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
+        for g in 0..<groups {
+            PointwiseGEMM.pack(
+                weights: weights + g * perGroup * k, weightRowStride: k, depth: k, columns: perGroup,
+                bias: bias.map { $0 + g * perGroup }, inputZeroPoint: inputZeroPoint,
+                into: destination + g * blockBytes)
+        }
+    }
+
+    /// Runs the convolution. `scratch` holds `scratchByteCount(filter:)` bytes.
+    ///
+    /// - Precondition: as `Int8Reference.conv2D`; `-128 <= inputZeroPoint <= 127`;
+    ///   `packed` from `pack` with the same zero point. `output` overlaps neither `input`
+    ///   nor `scratch`.
+    public static func run(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
+        packed: UnsafeRawPointer, filter: FilterShape,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization, scratch: UnsafeMutableRawPointer
+    ) {
+        let groups = parameters.groups
+        checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
+        let k = depth(filter)
+        let perGroup = filter.outputChannels / groups
+        let ci = filter.inputChannelsPerGroup
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
+        let rowsBuffer = scratch.assumingMemoryBound(to: Int8.self)
+        let panel = scratch + chunkRows * k
+        let pixels = outputShape.n * outputShape.h * outputShape.w
+        let pad = Int8(truncatingIfNeeded: inputZeroPoint)
+        var first = 0
+        while first < pixels {
+            let count = min(chunkRows, pixels - first)
+            for g in 0..<groups {
+                for r in 0..<count {
+                    let pixel = first + r
+                    let ox = pixel % outputShape.w
+                    let oy = (pixel / outputShape.w) % outputShape.h
+                    let b = pixel / (outputShape.w * outputShape.h)
+                    let y0 = oy * parameters.strideH - parameters.padding.top
+                    let x0 = ox * parameters.strideW - parameters.padding.left
+                    var dst = rowsBuffer + r * k
+                    for ky in 0..<filter.kernelH {
+                        let iy = y0 + ky * parameters.dilationH
+                        for kx in 0..<filter.kernelW {
+                            let ix = x0 + kx * parameters.dilationW
+                            if iy < 0 || iy >= inputShape.h || ix < 0 || ix >= inputShape.w {
+                                dst.update(repeating: pad, count: ci)
+                            } else {
+                                dst.update(from: input + inputShape.index(b, iy, ix, g * ci), count: ci)
+                            }
+                            dst += ci
+                        }
+                    }
+                }
+                PointwiseGEMM.run(GEMMOperands(
+                    rows: count, depth: k, columns: perGroup, a: rowsBuffer, aRowStride: k,
+                    packed: packed + g * blockBytes,
+                    output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
+                    requantization: requantization, channelOffset: g * perGroup, panel: panel))
+            }
+            first += count
+        }
+    }
+
+    @usableFromInline
+    static func checkGEMMShapes(
+        inputShape: TensorShape, inputZeroPoint: Int32, filter: FilterShape, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization
+    ) {
+        let groups = parameters.groups
+        precondition(groups >= 1 && filter.outputChannels % groups == 0 && inputShape.c == groups * filter.inputChannelsPerGroup, "conv2D: channels do not match groups")
+        precondition(parameters.strideH >= 1 && parameters.strideW >= 1 && parameters.dilationH >= 1 && parameters.dilationW >= 1, "conv2D: stride and dilation must be positive")
+        precondition(outputShape == parameters.outputShape(input: inputShape, filter: filter), "conv2D: output shape mismatch")
+        precondition(inputZeroPoint >= -128 && inputZeroPoint <= 127, "conv2D: input zero point outside int8")
+        precondition(requantization.channelCount == 1 || requantization.channelCount == filter.outputChannels, "conv2D: requantization channel count")
+    }
+}

@@ -1,0 +1,66 @@
+/// Which int8 convolution kernel runs a layer. Chosen once, at quantization time, by
+/// `choose`, stored in the model (raw value), and switched on by the interpreter through
+/// `OptimizedConv2D.run`. Every variant gives `Int8Reference.conv2D`'s results bit for bit.
+///
+/// Each variant has its packed-weights layout (`packedWeightsByteCount`, `OptimizedConv2D.packWeights`,
+/// the same bytes on every architecture) and its scratch size (`scratchBytes`), so the
+/// planner can place the scratch in the arena. Raw values are part of the model format.
+@frozen
+public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
+    /// `Int8Reference.conv2D` (plain loops). No packed weights, no scratch.
+    case reference = 0
+    /// 1×1, stride 1, no padding, groups 1: `PointwiseGEMM` over all pixels.
+    case pointwise = 1
+    /// 1 < groups < channels: `GroupedConv` (1×1 in place per group, else im2col per group).
+    case grouped = 2
+    /// Groups 1, any other geometry: `Im2col` + `PointwiseGEMM`.
+    case im2col = 3
+    /// Depthwise (groups == channels), any kernel, stride, dilation, multiplier: `DepthwiseConv.run`.
+    case depthwise = 4
+    /// Depthwise 3×3, stride 1 or 2, dilation 1: `DepthwiseConv.run3x3`.
+    case depthwise3x3 = 5
+
+    /// The variant for a convolution with these shapes (the compiler calls this once per
+    /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
+    /// optimized kernels pad with it as an int8 value and keep `in - zp` in int16) or the
+    /// shapes are inconsistent.
+    public static func choose(
+        inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32
+    ) -> KernelVariant {
+        let groups = parameters.groups
+        guard inputZeroPoint >= -128 && inputZeroPoint <= 127,
+              groups >= 1, filter.inputChannelsPerGroup >= 1, filter.outputChannels >= 1,
+              filter.outputChannels % groups == 0, inputShape.c == groups * filter.inputChannelsPerGroup,
+              parameters.strideH >= 1, parameters.strideW >= 1, parameters.dilationH >= 1, parameters.dilationW >= 1
+        else { return .reference }
+        if groups == inputShape.c && groups > 1 {
+            if filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1 && parameters.dilationW == 1
+                && parameters.strideH <= 2 && parameters.strideW <= 2 {
+                return .depthwise3x3
+            }
+            return .depthwise
+        }
+        if groups > 1 { return .grouped }
+        if GroupedConv.isDirect(filter: filter, parameters: parameters) { return .pointwise }
+        return .im2col
+    }
+
+    /// Bytes of arena scratch this variant needs for the layer.
+    public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
+        switch self {
+        case .reference, .depthwise, .depthwise3x3: return 0
+        case .pointwise: return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup)
+        case .grouped: return GroupedConv.scratchByteCount(filter: filter, parameters: parameters)
+        case .im2col: return Im2col.scratchByteCount(filter: filter)
+        }
+    }
+
+    /// Bytes of this variant's packed weights (0 for `.reference`, which reads the OHWI weights).
+    public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
+        switch self {
+        case .reference: return 0
+        case .pointwise, .grouped, .im2col: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
+        case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
+        }
+    }
+}

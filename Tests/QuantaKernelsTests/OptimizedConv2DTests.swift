@@ -1,0 +1,297 @@
+import XCTest
+@testable import QuantaKernels
+
+/// Seeded generator (SplitMix64) so every randomized case is reproducible from its seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// One random int8 convolution: data, constants and the reference result.
+struct ConvCase {
+    var inputShape: TensorShape
+    var filter: FilterShape
+    var parameters: Conv2DParameters
+    var outputShape: TensorShape
+    var inputZeroPoint: Int32
+    var input: [Int8]
+    var weights: [Int8]
+    var bias: [Int32]?
+    var multipliers: [Int32]
+    var shifts: [Int32]
+    var outputZeroPoint: Int32
+    var clampMin: Int32
+    var clampMax: Int32
+
+    init(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters,
+         perChannel: Bool = true, hasBias: Bool = true, using g: inout SeededGenerator) {
+        self.inputShape = inputShape
+        self.filter = filter
+        self.parameters = parameters
+        outputShape = parameters.outputShape(input: inputShape, filter: filter)
+        inputZeroPoint = Int32.random(in: -128...127, using: &g)
+        input = (0..<inputShape.elementCount).map { _ in Int8.random(in: -128...127, using: &g) }
+        // Weights mostly in the symmetric range, occasionally -128 (the kernels accept any int8).
+        weights = (0..<filter.elementCount).map { _ in
+            Int.random(in: 0..<50, using: &g) == 0 ? -128 : Int8.random(in: -127...127, using: &g)
+        }
+        bias = hasBias ? (0..<filter.outputChannels).map { _ in Int32.random(in: -(1 << 20)...(1 << 20), using: &g) } : nil
+        let count = perChannel ? filter.outputChannels : 1
+        // The accumulators reach ~K·2^15; shifts from -20 to +1 (left shifts included) with
+        // Q31 multipliers spread the outputs over the whole int8 range and beyond (clamped).
+        let k = filter.kernelH * filter.kernelW * filter.inputChannelsPerGroup
+        let base = Int32(max(1, 64 - (k * 32768).leadingZeroBitCount)) - 8 - 1   // log2(acc range) - 8
+        // A third exactly 2^30 and a third with 20 low zero bits, so that SRDHM and RDBPOT
+        // often see exact ties (their rounding direction is what differs between schemes).
+        multipliers = (0..<count).map { _ in
+            switch Int.random(in: 0..<3, using: &g) {
+            case 0: return 1 << 30
+            case 1: return (1 << 30) + Int32.random(in: 0..<1024, using: &g) << 20
+            default: return Int32.random(in: (1 << 30)...Int32.max, using: &g)
+            }
+        }
+        shifts = (0..<count).map { _ in max(-31, min(1, -base + Int32.random(in: -3...3, using: &g))) }
+        outputZeroPoint = Int32.random(in: -128...127, using: &g)
+        if Bool.random(using: &g) {
+            clampMin = -128
+            clampMax = 127
+        } else {
+            let lo = Int32.random(in: -128...100, using: &g)
+            clampMin = lo
+            clampMax = Int32.random(in: lo...127, using: &g)
+        }
+    }
+
+    func withRequantization<R>(_ body: (Requantization) -> R) -> R {
+        multipliers.withUnsafeBufferPointer { m in
+            shifts.withUnsafeBufferPointer { s in
+                body(Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count,
+                                    outputZeroPoint: outputZeroPoint, clampMin: clampMin, clampMax: clampMax))
+            }
+        }
+    }
+
+    func reference() -> [Int8] {
+        var out = [Int8](repeating: 0, count: outputShape.elementCount)
+        withRequantization { r in
+            input.withUnsafeBufferPointer { i in
+                weights.withUnsafeBufferPointer { w in
+                    withBias { b in
+                        out.withUnsafeMutableBufferPointer { o in
+                            Int8Reference.conv2D(
+                                input: i.baseAddress!, inputShape: inputShape, inputZeroPoint: inputZeroPoint,
+                                weights: w.baseAddress!, filter: filter, bias: b, output: o.baseAddress!,
+                                outputShape: outputShape, parameters: parameters, requantization: r)
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func withBias<R>(_ body: (UnsafePointer<Int32>?) -> R) -> R {
+        if let bias { return bias.withUnsafeBufferPointer { body($0.baseAddress) } }
+        return body(nil)
+    }
+
+    /// Runs `variant` through `OptimizedConv2D.run` with guard bytes after the output and
+    /// the scratch; fails the test if a guard byte changed.
+    func optimized(_ variant: KernelVariant, file: StaticString = #filePath, line: UInt = #line) -> [Int8] {
+        let guardBytes = 64
+        let packed = OptimizedConv2D.packWeights(
+            variant: variant, weights: weights, filter: filter, bias: bias, inputShape: inputShape,
+            inputZeroPoint: inputZeroPoint, parameters: parameters)
+        let scratchCount = variant.scratchBytes(inputShape: inputShape, filter: filter, parameters: parameters)
+        var scratch = [UInt8](repeating: 0xA5, count: scratchCount + guardBytes + 1)
+        var out = [Int8](repeating: 0x5A, count: outputShape.elementCount + guardBytes)
+        withRequantization { r in
+            input.withUnsafeBufferPointer { i in
+                weights.withUnsafeBufferPointer { w in
+                    withBias { b in
+                        packed.withUnsafeBytes { p in
+                            scratch.withUnsafeMutableBytes { s in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    // Odd offset: kernels must not assume scratch alignment.
+                                    OptimizedConv2D.run(
+                                        variant: variant, input: i.baseAddress!, inputShape: inputShape,
+                                        inputZeroPoint: inputZeroPoint, weights: w.baseAddress!, filter: filter,
+                                        bias: b, output: o.baseAddress!, outputShape: outputShape,
+                                        parameters: parameters, requantization: r,
+                                        packedWeights: p.baseAddress, scratch: s.baseAddress! + 1)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssert(out[outputShape.elementCount...].allSatisfy { $0 == 0x5A }, "output guard overwritten", file: file, line: line)
+        XCTAssert(scratch[(scratchCount + 1)...].allSatisfy { $0 == 0xA5 }, "scratch guard overwritten", file: file, line: line)
+        return Array(out[..<outputShape.elementCount])
+    }
+
+    var description: String {
+        "in \(inputShape) filter \(filter) \(parameters) zp \(inputZeroPoint) bias \(bias != nil) channels \(multipliers.count)"
+    }
+}
+
+final class OptimizedConv2DTests: XCTestCase {
+    /// Checks the chosen variant (and, if given, a forced one) against the reference.
+    func check(_ c: ConvCase, expect: KernelVariant? = nil, also: [KernelVariant] = [], file: StaticString = #filePath, line: UInt = #line) {
+        let chosen = KernelVariant.choose(inputShape: c.inputShape, filter: c.filter, parameters: c.parameters, inputZeroPoint: c.inputZeroPoint)
+        if let expect { XCTAssertEqual(chosen, expect, c.description, file: file, line: line) }
+        let reference = c.reference()
+        for variant in [chosen] + also {
+            let result = c.optimized(variant, file: file, line: line)
+            if result != reference {
+                let first = result.indices.first { result[$0] != reference[$0] }!
+                XCTFail("\(variant) differs from reference at \(first): \(result[first]) vs \(reference[first]); \(c.description)", file: file, line: line)
+            }
+        }
+    }
+
+    func testPointwiseEqualsReferenceOnRandomShapes() {
+        var g = SeededGenerator(seed: 1)
+        for _ in 0..<40 {
+            let c = Int.random(in: 1...45, using: &g)
+            let o = Int.random(in: 1...40, using: &g)
+            let shape = TensorShape(n: Int.random(in: 1...2, using: &g), h: Int.random(in: 1...7, using: &g), w: Int.random(in: 1...7, using: &g), c: c)
+            let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                parameters: Conv2DParameters(), perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+            check(test, expect: .pointwise, also: [.im2col, .grouped])
+        }
+    }
+
+    func testPointwiseEqualsReferenceOnMobileNetShape() {
+        var g = SeededGenerator(seed: 2)
+        let test = ConvCase(inputShape: TensorShape(h: 7, w: 7, c: 96), filter: FilterShape(outputChannels: 576, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 96),
+                            parameters: Conv2DParameters(), using: &g)
+        check(test, expect: .pointwise)
+    }
+
+    func testPortableGEMMEqualsReferenceOnRandomShapes() {
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<30 {
+            let c = Int.random(in: 1...40, using: &g)
+            let o = Int.random(in: 1...35, using: &g)
+            let shape = TensorShape(h: Int.random(in: 1...5, using: &g), w: Int.random(in: 1...6, using: &g), c: c)
+            let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                parameters: Conv2DParameters(), perChannel: Bool.random(using: &g), using: &g)
+            let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: test.weights, filter: test.filter, bias: test.bias,
+                                                     inputShape: shape, inputZeroPoint: test.inputZeroPoint, parameters: test.parameters)
+            var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: c))
+            var out = [Int8](repeating: 0, count: test.outputShape.elementCount)
+            test.withRequantization { r in
+                test.input.withUnsafeBufferPointer { i in
+                    packed.withUnsafeBytes { p in
+                        panel.withUnsafeMutableBytes { s in
+                            out.withUnsafeMutableBufferPointer { o in
+                                PointwiseGEMM.runPortable(GEMMOperands(
+                                    rows: shape.h * shape.w, depth: c, columns: test.filter.outputChannels, a: i.baseAddress!, aRowStride: c,
+                                    packed: p.baseAddress!, output: o.baseAddress!, outputRowStride: test.filter.outputChannels,
+                                    requantization: r, panel: s.baseAddress!))
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(out, test.reference(), test.description)
+        }
+    }
+
+    func testGroupedEqualsReferenceFor1x1And3x3() {
+        var g = SeededGenerator(seed: 4)
+        for trial in 0..<24 {
+            let groups = Int.random(in: 2...4, using: &g)
+            let ci = Int.random(in: 2...9, using: &g)   // 1 would be depthwise
+            let co = Int.random(in: 1...11, using: &g)
+            let k = trial % 2 == 0 ? 1 : 3
+            let stride = Int.random(in: 1...2, using: &g)
+            let pad = k == 3 ? Padding(top: Int.random(in: 0...1, using: &g), left: Int.random(in: 0...1, using: &g),
+                                       bottom: Int.random(in: 0...1, using: &g), right: Int.random(in: 0...1, using: &g)) : .zero
+            let shape = TensorShape(n: Int.random(in: 1...2, using: &g), h: Int.random(in: 3...8, using: &g), w: Int.random(in: 3...8, using: &g), c: groups * ci)
+            let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: groups * co, kernelH: k, kernelW: k, inputChannelsPerGroup: ci),
+                                parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: pad, groups: groups),
+                                perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+            check(test, expect: .grouped)
+        }
+    }
+
+    func testIm2colEqualsReferenceOnGeneralGeometries() {
+        var g = SeededGenerator(seed: 5)
+        // (kernelH, kernelW, stride, dilation, input channels): first layer, 1×K, K×1, 5×5
+        // dilated, 2×2 even kernel, strided 1×1.
+        let shapes: [(Int, Int, Int, Int, Int)] = [(3, 3, 2, 1, 3), (1, 5, 1, 1, 6), (5, 1, 1, 1, 5), (5, 5, 1, 2, 4),
+                                                   (2, 2, 2, 1, 7), (1, 1, 2, 1, 9), (3, 3, 1, 1, 17), (7, 7, 2, 1, 3)]
+        for (kh, kw, stride, dilation, c) in shapes {
+            for _ in 0..<3 {
+                let pad = Padding(top: Int.random(in: 0...kh / 2 + 1, using: &g), left: Int.random(in: 0...kw / 2 + 1, using: &g),
+                                  bottom: Int.random(in: 0...kh / 2, using: &g), right: Int.random(in: 0...kw / 2, using: &g))
+                let shape = TensorShape(n: Int.random(in: 1...2, using: &g), h: Int.random(in: kh * dilation...kh * dilation + 9, using: &g),
+                                        w: Int.random(in: kw * dilation...kw * dilation + 9, using: &g), c: c)
+                let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: Int.random(in: 1...20, using: &g), kernelH: kh, kernelW: kw, inputChannelsPerGroup: c),
+                                    parameters: Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, padding: pad),
+                                    perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+                check(test, expect: .im2col)
+            }
+        }
+    }
+
+    func testDepthwise3x3EqualsReferenceForEveryPaddingEdgeAndStride() {
+        var g = SeededGenerator(seed: 6)
+        for stride in 1...2 {
+            for padMask in 0..<16 {
+                let pad = Padding(top: padMask & 1, left: (padMask >> 1) & 1, bottom: (padMask >> 2) & 1, right: (padMask >> 3) & 1)
+                let c = [1, 3, 8, 16, 17, 33, 40][Int.random(in: 0..<7, using: &g)]
+                let multiplier = padMask % 5 == 0 ? 2 : 1
+                let shape = TensorShape(h: Int.random(in: 3...9, using: &g), w: Int.random(in: 3...9, using: &g), c: c)
+                let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: c * multiplier, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+                                    parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: pad, groups: c),
+                                    perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+                check(test, expect: c > 1 ? .depthwise3x3 : .im2col, also: c > 1 ? [.depthwise] : [])
+            }
+        }
+    }
+
+    func testDepthwiseEqualsReferenceWithMultiplierDilationAndLargeKernels() {
+        var g = SeededGenerator(seed: 7)
+        // (kernel, stride, dilation, multiplier)
+        let geometries: [(Int, Int, Int, Int)] = [(5, 1, 1, 1), (5, 2, 1, 1), (3, 1, 2, 1), (3, 2, 1, 3), (5, 1, 1, 2), (2, 2, 1, 1), (3, 3, 1, 1), (7, 1, 3, 1)]
+        for (k, stride, dilation, multiplier) in geometries {
+            for _ in 0..<3 {
+                let c = Int.random(in: 2...37, using: &g)
+                let span = (k - 1) * dilation + 1
+                let pad = Padding(top: Int.random(in: 0...k / 2, using: &g), left: Int.random(in: 0...k / 2, using: &g),
+                                  bottom: Int.random(in: 0...k / 2, using: &g), right: Int.random(in: 0...k / 2, using: &g))
+                let shape = TensorShape(n: Int.random(in: 1...2, using: &g), h: Int.random(in: span...span + 6, using: &g), w: Int.random(in: span...span + 6, using: &g), c: c)
+                let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: c * multiplier, kernelH: k, kernelW: k, inputChannelsPerGroup: 1),
+                                    parameters: Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation, padding: pad, groups: c),
+                                    perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+                let expected: KernelVariant = (k == 3 && dilation == 1 && stride <= 2) ? .depthwise3x3 : .depthwise
+                check(test, expect: expected, also: [.grouped])
+            }
+        }
+    }
+
+    func testGlobalDepthwiseEqualsReference() {
+        var g = SeededGenerator(seed: 8)
+        let test = ConvCase(inputShape: TensorShape(h: 7, w: 7, c: 29), filter: FilterShape(outputChannels: 29, kernelH: 7, kernelW: 7, inputChannelsPerGroup: 1),
+                            parameters: Conv2DParameters(groups: 29), using: &g)
+        check(test, expect: .depthwise)
+    }
+
+    func testChooseFallsBackToReferenceForZeroPointOutsideInt8() {
+        let v = KernelVariant.choose(inputShape: TensorShape(h: 4, w: 4, c: 8), filter: FilterShape(outputChannels: 8, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 8),
+                                     parameters: Conv2DParameters(), inputZeroPoint: 128)
+        XCTAssertEqual(v, .reference)
+        XCTAssertEqual(KernelVariant.reference.rawValue, 0)
+    }
+}
