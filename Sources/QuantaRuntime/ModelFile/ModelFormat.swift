@@ -1,3 +1,5 @@
+import QuantaKernels
+
 #if _endian(big)
 #error("The .qmodel format is little-endian and is read in place: big-endian hosts are not supported")
 #endif
@@ -123,8 +125,6 @@ public enum OpKind: UInt8, Equatable, Sendable {
         }
     }
 }
-
-import QuantaKernels
 
 /// The kernel variant byte of an op record is `QuantaKernels.KernelVariant`'s raw value
 /// (chosen by the compiler, switched on by the interpreter).
