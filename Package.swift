@@ -38,6 +38,9 @@ let package = Package(
             name: "quanta", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
             path: "Tools/quanta",
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        .executableTarget(
+            name: "quanta-kernel-bench", dependencies: ["QuantaKernels"],
+            path: "Tools/kernel-bench", swiftSettings: kernelISA),
         .testTarget(
             name: "QuantaKernelsTests", dependencies: ["QuantaKernels"],
             resources: [.copy("Fixtures")],

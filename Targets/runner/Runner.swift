@@ -47,7 +47,7 @@ enum RunError: Error {
         case .inputCount(let n): return "the model has \(n) inputs; quanta-run feeds exactly one"
         case .inputShape(let expected, let found, let layout):
             return "input shape \(shapeText(found)) does not match the model's input \(shapeText(expected)) (\(layout)); "
-                + "a leading dimension that is a multiple of the batch is allowed"
+                + "a first dimension that is a multiple of \(expected[0]) stacks batches"
         case .arenaTooSmall(let provided, let needed):
             return "--arena-bytes \(provided) is smaller than the model's arena plan (\(needed) bytes)"
         }
@@ -121,20 +121,24 @@ func runChecked(_ options: Options) throws(RunError) {
     if arenaBytes < model.arenaSize { throw .arenaTooSmall(provided: arenaBytes, needed: model.arenaSize) }
     guard let arena = AlignedBuffer(count: arenaBytes) else { throw .file(.outOfMemory(bytes: arenaBytes)) }
     defer { arena.release() }
-    var interpreter: Interpreter
+    let interpreter: Interpreter
     do { interpreter = try Interpreter(model: model, arena: arena.mutableRaw) } catch { throw .arena(error) }
 
     let input = interpreter.input(0)
     let layout = input.sourceLayout
     let expected = sourceShape(input.shape, layout)
-    var found = samples.shape
-    // A rank-1 sample for an NC input of batch 1, or a multiple of the batch.
-    let matches = found.count == expected.count && found.count >= 1
-        && found[0] > 0 && found[0] % expected[0] == 0
-        && found.dropFirst().elementsEqual(expected.dropFirst())
-    guard matches else { throw .inputShape(expected: expected, found: found, layout: layoutName(layout)) }
-    let batches = found[0] / expected[0]
-    found[0] = batches
+    // The input's source shape, a stack of k batches along the first axis (k * n there),
+    // or, for batch 1, one sample without the batch axis.
+    let found = samples.shape
+    let batches: Int
+    if found.count == expected.count, found[0] > 0, found[0] % expected[0] == 0,
+       found.dropFirst().elementsEqual(expected.dropFirst()) {
+        batches = found[0] / expected[0]
+    } else if expected[0] == 1, found.elementsEqual(expected.dropFirst()) {
+        batches = 1
+    } else {
+        throw .inputShape(expected: expected, found: found, layout: layoutName(layout))
+    }
 
     // Output buffers for all batches (allocated before the timed loop).
     var outputBuffers: [AlignedBuffer] = []

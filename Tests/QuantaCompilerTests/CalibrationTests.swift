@@ -82,6 +82,33 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(stats.counts, expected)
     }
 
+    func testWindowMovesInsteadOfCoarseningWhileTheSpanFits() {
+        var stats = TensorStatistics(binCount: 256)
+        stats.observe([-1, 0.5, 1])  // width 2/254: the window is full
+        stats.observe([-1.5])  // [-1.5, 1] needs 318 bins: width doubles, 159 bins used, centred
+        let width = stats.binWidth
+        XCTAssertEqual(width, 4.0 / 254)
+        let first = stats.firstBin
+        XCTAssertLessThan(Double(first + 256) * width, 2, "the window ends below 2")
+        stats.observe([2])  // beyond the window, but [-1.5, 2] spans 223 bins: the window moves
+        XCTAssertEqual(stats.binWidth, width)
+        XCTAssertGreaterThan(stats.firstBin, first)
+        XCTAssertEqual(stats.counts.reduce(0, +), 5)
+        stats.observe([-4])  // [-4, 2] needs 381 bins
+        XCTAssertEqual(stats.binWidth, 2 * width)
+        XCTAssertEqual(stats.counts.reduce(0, +), 6)
+    }
+
+    func testExactZerosAreCountedAndLeftOutOfTheEntropyHistogram() {
+        var random = CalibrationRandom(seed: 10)
+        var stats = TensorStatistics()
+        // A ReLU output: 70% exact zeros, the rest half-normal.
+        stats.observe((0..<50_000).map { _ in random.unit() < 0.7 ? 0 : abs(random.gaussian()) })
+        XCTAssertGreaterThan(stats.zeroCount, 34_000)
+        XCTAssertEqual(stats.foldedHistogram().reduce(0, +), Double(stats.count - stats.zeroCount))
+        XCTAssertGreaterThan(stats.range(.entropy).upperBound, 2.5, "the zero spike does not pull the threshold down")
+    }
+
     func testZerosSeenBeforeTheFirstNonZeroValueAreKept() {
         var stats = TensorStatistics()
         stats.observe([0, 0, 0])

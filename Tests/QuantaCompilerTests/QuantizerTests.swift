@@ -224,6 +224,14 @@ final class QuantizerTests: XCTestCase {
         XCTAssertEqual(add.clampMax, Int32(Quantizer.quantize(6, yq)))
     }
 
+    func testNonFiniteActivationIsAnErrorNamingTheTensor() throws {
+        var calibrator = try Calibrator(graph: addGraph())
+        try calibrator.observe(sample: [[1, 2, .infinity, 0, 0, 0, 0, 0, 0, 0, 0, .nan]])
+        XCTAssertThrowsError(try calibrator.ranges(.minmax)) { error in
+            XCTAssertEqual(error as? QuantizationError, .nonFiniteActivation(tensor: "x", count: 2))
+        }
+    }
+
     func testInvalidPercentileIsRejected() {
         var g = Graph()
         let x = g.addTensor(GraphTensor(name: "x", shape: TensorShape(h: 1, w: 1, c: 1)))

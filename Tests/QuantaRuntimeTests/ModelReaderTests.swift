@@ -193,6 +193,11 @@ final class ModelReaderTests: XCTestCase {
         f.bytes[record + 1] = 7
         ModelWriter.sealChecksum(&f.bytes)
         XCTAssertModelError(f.load(), .invalidOp(index: 3, reason: .unsupportedVariant(7)))
+        // An optimized convolution variant is not valid for a lookup table (nor, until the
+        // format carries packed weights, for a convolution).
+        f.bytes[record + 1] = KernelVariant.pointwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 3, reason: .unsupportedVariant(1)))
     }
 
     func testBadQuantizationIsRejected() throws {

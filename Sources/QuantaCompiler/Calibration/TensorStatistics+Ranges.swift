@@ -36,8 +36,9 @@ extension TensorStatistics {
 
     // MARK: Entropy
 
-    /// The histogram of |x|: folded bin `j` counts the values with |x| in `[j, j+1) * binWidth`
-    /// (up to the half-open side at zero), trimmed after the last non-empty bin.
+    /// The histogram of |x| without the exact zeros: folded bin `j` counts the non-zero
+    /// values with |x| in `[j, j+1) * binWidth` (up to the half-open side at zero), trimmed
+    /// after the last non-empty bin.
     func foldedHistogram() -> [Double] {
         let length = Swift.max(firstBin + binCount, -firstBin, 0)
         var folded = [Double](repeating: 0, count: length)
@@ -45,11 +46,16 @@ extension TensorStatistics {
             let a = firstBin + i
             folded[a >= 0 ? a : -a - 1] += Double(counts[i])
         }
+        if !folded.isEmpty { folded[0] -= Double(zeroCount) }
         let used = (folded.lastIndex(where: { $0 != 0 }) ?? -1) + 1
         return Array(folded[0..<used])
     }
 
-    /// TensorRT's entropy calibration on the |x| histogram (as in MXNet and ONNX Runtime):
+    /// TensorRT's entropy calibration on the |x| histogram (as in MXNet and ONNX Runtime),
+    /// leaving out the exact zeros: they are quantized without error (zero is always
+    /// representable), and the spike of a ReLU output at 0 would otherwise dominate the
+    /// divergence of every candidate that merges bins (pytorch-quantization sets
+    /// `bins[0] = bins[1]` for the same reason):
     /// for each candidate threshold of `i` bins (`quantizedBins ... used bins`), the
     /// reference `P` is the first `i` bins with everything beyond added to the last one;
     /// the candidate `Q` merges those `i` bins (without the outliers) into `quantizedBins`
@@ -60,6 +66,7 @@ extension TensorStatistics {
     /// `threshold = i * binWidth`; the whole |x| range when it spans at most `quantizedBins` bins.
     public func entropyThreshold(quantizedBins: Int = 128) -> Double {
         let folded = foldedHistogram()
+        guard !folded.isEmpty else { return 0 }
         guard folded.count > quantizedBins else { return Double(folded.count) * binWidth }
         let total = folded.reduce(0, +)
         var bestDivergence = Double.infinity
@@ -173,12 +180,15 @@ extension TensorStatistics {
     }
 
     /// The non-empty bins as `(a, b, count)`: the value interval of each bin intersected
-    /// with `[min, max]`.
+    /// with `[min, max]`; the exact zeros are a point mass `(0, 0, zeroCount)` of their own.
     func occupiedBins() -> [(a: Double, b: Double, count: Double)] {
         var result: [(a: Double, b: Double, count: Double)] = []
+        if zeroCount > 0 { result.append((0, 0, Double(zeroCount))) }
         for i in 0..<binCount where counts[i] != 0 {
+            let n = counts[i] - (firstBin + i == 0 ? zeroCount : 0)
+            guard n > 0 else { continue }
             let a = Swift.max(edge(i), Double(min)), b = Swift.min(edge(i + 1), Double(max))
-            result.append((a, Swift.max(a, b), Double(counts[i])))
+            result.append((a, Swift.max(a, b), Double(n)))
         }
         return result
     }

@@ -5,10 +5,12 @@
 /// `[(firstBin + i) * binWidth, (firstBin + i + 1) * binWidth)`, so zero is always a bin
 /// edge and the histogram can be folded to |x| exactly. The first non-zero data sets
 /// `binWidth` so that `[min(0, lo), max(0, hi)]` spans `binCount - 2` bins. When later data
-/// falls outside the window, the width is doubled (as often as needed) and every old bin
-/// `a` (absolute index) is merged into bin `a >> k` (floor division by 2^k): re-binning is
-/// exact, no count moves across a bin edge, and the result depends only on the values and
-/// the order in which they were observed. Non-finite values are counted apart and ignored.
+/// falls outside the window, the window moves if the data's span still fits in `binCount`
+/// bins; otherwise the width is doubled (as often as needed) and every old bin `a`
+/// (absolute index) is merged into bin `a >> k` (floor division by 2^k). Either way
+/// re-binning is exact (no count moves across a bin edge), the occupied span is then
+/// centred in the window, and the result depends only on the values and the order in
+/// which they were observed. Non-finite values are counted apart and ignored.
 public struct TensorStatistics: Equatable, Sendable {
     public static let defaultBinCount = 2048
 
@@ -17,6 +19,9 @@ public struct TensorStatistics: Equatable, Sendable {
     public private(set) var count: Int = 0
     /// NaN and infinite values observed (not in `min`, `max` or the histogram).
     public private(set) var nonFiniteCount: Int = 0
+    /// Values exactly 0 observed (also in the histogram). ReLU outputs are often half zeros;
+    /// zero is always exactly representable, so the entropy and MSE methods treat them apart.
+    public private(set) var zeroCount: Int = 0
     /// Smallest finite value observed (+infinity before any).
     public private(set) var min: Float = .infinity
     /// Largest finite value observed (-infinity before any).
@@ -37,12 +42,14 @@ public struct TensorStatistics: Equatable, Sendable {
     /// Adds `values` to the statistics.
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) {
         var lo = Float.infinity, hi = -Float.infinity
-        var finite = 0
+        var finite = 0, zeros = 0
         for x in values where x.isFinite {
             lo = Swift.min(lo, x)
             hi = Swift.max(hi, x)
             finite += 1
+            if x == 0 { zeros += 1 }
         }
+        zeroCount += zeros
         nonFiniteCount += values.count - finite
         guard finite > 0 else { return }
         let zerosSoFar = count  // meaningful only while binWidth == 0 (all values so far were 0)
@@ -74,7 +81,9 @@ public struct TensorStatistics: Equatable, Sendable {
         values.withUnsafeBufferPointer { observe($0) }
     }
 
-    /// Doubles the bin width until the occupied bins and `[lo, hi]` fit in the window.
+    /// Makes the window cover the occupied bins and `[lo, hi]`: moves it when their span
+    /// fits in `binCount` bins, otherwise doubles the width (merging bin `a` into `a >> k`)
+    /// until it does; then centres the span in the window.
     private mutating func grow(toCover lo: Double, _ hi: Double) {
         let needLo = Self.absoluteBin(lo, binWidth), needHi = Self.absoluteBin(hi, binWidth)
         if needLo >= firstBin && needHi < firstBin + binCount { return }
@@ -83,22 +92,19 @@ public struct TensorStatistics: Equatable, Sendable {
         }
         var shift = 0
         var width = binWidth
-        var newFirst = 0
-        repeat {
+        var low = Swift.min(firstBin + i0, needLo), high = Swift.max(firstBin + i1, needHi)
+        while high - low >= binCount {
             shift += 1
             width *= 2
-            let low = Swift.min((firstBin + i0) >> shift, Self.absoluteBin(lo, width))
-            let high = Swift.max((firstBin + i1) >> shift, Self.absoluteBin(hi, width))
-            if high - low < binCount {
-                newFirst = low
-                break
-            }
-        } while true
-        var merged = [Int](repeating: 0, count: binCount)
-        for i in i0...i1 where counts[i] != 0 {
-            merged[((firstBin + i) >> shift) - newFirst] += counts[i]
+            low = Swift.min((firstBin + i0) >> shift, Self.absoluteBin(lo, width))
+            high = Swift.max((firstBin + i1) >> shift, Self.absoluteBin(hi, width))
         }
-        counts = merged
+        let newFirst = low - (binCount - 1 - (high - low)) / 2
+        var moved = [Int](repeating: 0, count: binCount)
+        for i in i0...i1 where counts[i] != 0 {
+            moved[((firstBin + i) >> shift) - newFirst] += counts[i]
+        }
+        counts = moved
         binWidth = width
         firstBin = newFirst
     }

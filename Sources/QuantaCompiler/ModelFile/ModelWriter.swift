@@ -68,16 +68,14 @@ public struct ModelWriter {
     }
 
     /// Scratch bytes op `op` needs with its kernel variant (the reference kernels need none).
-    public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant) -> Int {
-        switch variant {
-        case .reference: return 0
-        case .pointwise, .grouped, .im2col, .depthwise, .depthwise3x3:
-            // `variant(_:in:)` does not choose optimized kernels yet.
-            preconditionFailure("scratch of optimized kernel variants is planned with their integration")
-        }
+    public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant, in model: QuantizedModel) -> Int {
+        guard variant != .reference, case let .conv2D(parameters, filter, _, _, _) = op.kind else { return 0 }
+        return variant.scratchBytes(
+            inputShape: model.tensors[op.inputs[0]].shape, filter: filter, parameters: parameters)
     }
 
-    /// The kernel variant chosen for `op`.
+    /// The kernel variant chosen for `op`: `.reference` until the format carries the
+    /// optimized convolutions' packed weights (see docs/FORMAT.md).
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel) -> KernelVariant { .reference }
 
     /// Buffer requests and their placement. An op's output may take over its first
@@ -112,7 +110,7 @@ public struct ModelWriter {
         }
         var scratchRequest = [Int?](repeating: nil, count: model.ops.count)
         for (i, op) in model.ops.enumerated() {
-            let size = scratchSize(op, variant: variant(op, in: model))
+            let size = scratchSize(op, variant: variant(op, in: model), in: model)
             guard size > 0 else { continue }
             scratchRequest[i] = requests.count
             requests.append(BufferRequest(size: size, firstStep: i, lastStep: i, alignment: 16))

@@ -11,6 +11,9 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
     /// A tensor's element type is not one Quanta reads (float32, float16, double, int64,
     /// int32, int8, uint8, ...).
     case unsupportedDataType(tensor: String, dataType: Int32)
+    /// A tensor's dims are negative, larger than `ONNXLimits.maxDimension`, or multiply to
+    /// more than `ONNXLimits.maxElementCount` elements.
+    case invalidTensorDims(tensor: String, dims: [Int64])
     /// A tensor's data does not hold `dims`' element count.
     case tensorSizeMismatch(tensor: String, expected: Int, found: Int)
     /// A node whose op type Quanta does not import.
@@ -40,6 +43,9 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
         case .externalData(let t):
             return "tensor '\(t)' uses external data; save the model with its weights inside the .onnx file"
         case .unsupportedDataType(let t, let d): return "tensor '\(t)' has unsupported data type \(d)"
+        case .invalidTensorDims(let t, let d):
+            return "tensor '\(t)' has dims \(d): each must be in 0...\(ONNXLimits.maxDimension), "
+                + "with at most \(ONNXLimits.maxElementCount) elements"
         case .tensorSizeMismatch(let t, let e, let f): return "tensor '\(t)' should have \(e) elements, has \(f)"
         case .unsupportedOp(let n, let o, let s):
             return "node '\(n)': unsupported op '\(o)'; supported ops: \(s.joined(separator: ", "))"

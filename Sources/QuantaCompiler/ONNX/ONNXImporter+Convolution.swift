@@ -1,4 +1,5 @@
 import QuantaKernels
+import QuantaRuntime
 
 /// Explicit padding of a window op from ONNX's `auto_pad` and `pads`
 /// (`[top, left, bottom, right]`). SAME_UPPER puts the odd pixel at the end, SAME_LOWER at
@@ -13,6 +14,9 @@ func resolvePadding(
         let pads = op.ints("pads") ?? [0, 0, 0, 0]
         guard pads.count == 4 else { throw op.unsupported("pads \(pads) (2-D windows only)") }
         guard pads.allSatisfy({ $0 >= 0 }) else { throw op.unsupported("negative pads \(pads)") }
+        guard pads.allSatisfy({ $0 <= ModelFormat.maxGeometry }) else {
+            throw op.unsupported("pads \(pads) (at most \(ModelFormat.maxGeometry))")
+        }
         return Padding(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3])
     case "VALID":
         return .zero
@@ -34,7 +38,10 @@ func resolvePadding(
 /// Two-element spatial attribute (strides, dilations), with a default.
 func pair(_ op: NodeContext, _ key: String, _ defaultValue: Int) throws -> [Int] {
     guard let v = op.ints(key) else { return [defaultValue, defaultValue] }
-    guard v.count == 2, v.allSatisfy({ $0 >= 1 }) else { throw op.unsupported("\(key) \(v) (2-D windows only)") }
+    guard v.count == 2 else { throw op.unsupported("\(key) \(v) (2-D windows only)") }
+    guard v.allSatisfy({ $0 >= 1 && $0 <= ModelFormat.maxGeometry }) else {
+        throw op.unsupported("\(key) \(v) (each in 1...\(ModelFormat.maxGeometry))")
+    }
     return v
 }
 
@@ -47,7 +54,7 @@ extension ImportContext {
         let (o, ipg, kh, kw) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
         let groups = op.int("group", 1)
         let c = x.dims[1]
-        guard groups >= 1, ipg * groups == c, o % groups == 0 else {
+        guard groups >= 1, groups <= c, ipg * groups == c, o % groups == 0 else {
             throw op.mismatch("weights \(w.dims) with group \(groups) do not fit \(c) input channels")
         }
         let strides = try pair(op, "strides", 1)
@@ -87,12 +94,17 @@ extension ImportContext {
         let strides = try pair(op, "strides", 1)
         let dilations = try pair(op, "dilations", 1)
         let outputPadding = op.ints("output_padding") ?? [0, 0]
-        guard outputPadding.count == 2 else { throw op.unsupported("output_padding \(outputPadding)") }
+        guard outputPadding.count == 2, outputPadding.allSatisfy({ $0 >= 0 && $0 <= ModelFormat.maxGeometry }) else {
+            throw op.unsupported("output_padding \(outputPadding)")
+        }
         let ih = x.dims[2], iw = x.dims[3]
         var padding: Padding
         let autoPad = op.string("auto_pad", "NOTSET")
         if let outputShape = op.ints("output_shape") {
             let target = Array(outputShape.suffix(2))
+            guard target.count == 2, target.allSatisfy({ $0 >= 1 && $0 <= ONNXLimits.maxDimension }) else {
+                throw op.unsupported("output_shape \(outputShape)")
+            }
             func split(_ input: Int, _ k: Int, _ s: Int, _ d: Int, _ op_: Int, _ t: Int) -> (Int, Int) {
                 let total = max(0, s * (input - 1) + op_ + (k - 1) * d + 1 - t)
                 return autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2)
@@ -112,7 +124,9 @@ extension ImportContext {
             padding = .zero
         } else {
             let pads = op.ints("pads") ?? [0, 0, 0, 0]
-            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { throw op.unsupported("pads \(pads)") }
+            guard pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= ModelFormat.maxGeometry }) else {
+                throw op.unsupported("pads \(pads)")
+            }
             padding = Padding(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3])
         }
         let filter = FilterShape(outputChannels: o, kernelH: kh, kernelW: kw, inputChannelsPerGroup: ci)

@@ -1,4 +1,5 @@
 import QuantaKernels
+import QuantaRuntime
 
 extension ImportContext {
     /// GlobalAveragePool, and ReduceMean over axes {2, 3} (keepdims 1 → `[N, C, 1, 1]`,
@@ -21,7 +22,9 @@ extension ImportContext {
     /// `count_include_pad = 1` and non-zero padding is rejected.
     func importPool(_ op: NodeContext) throws {
         let x = try spatialActivation(try op.input(0), op)
-        guard let kernel = op.ints("kernel_shape"), kernel.count == 2 else {
+        guard let kernel = op.ints("kernel_shape"), kernel.count == 2,
+            kernel.allSatisfy({ $0 >= 1 && $0 <= ModelFormat.maxGeometry })
+        else {
             throw op.unsupported("kernel_shape \(op.ints("kernel_shape") ?? []) (2-D only)")
         }
         let strides = try pair(op, "strides", 1)

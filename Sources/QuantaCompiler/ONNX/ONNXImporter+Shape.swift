@@ -1,4 +1,5 @@
 import QuantaKernels
+import QuantaRuntime
 
 extension ImportContext {
     // MARK: Flatten, Reshape, Transpose (activations)
@@ -38,13 +39,19 @@ extension ImportContext {
         }
         let allowZero = op.int("allowzero", 0) != 0
         var target = raw.enumerated().map { (i, d) in d == 0 && !allowZero && i < dims.count ? dims[i] : d }
-        let total = dims.reduce(1, *)
-        if let inferred = target.firstIndex(of: -1) {
-            let known = target.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            guard known > 0, total % known == 0 else { throw op.mismatch("cannot reshape \(dims) to \(raw)") }
-            target[inferred] = total / known
+        // Every dimension is checked against ONNXLimits before any product is formed.
+        guard let total = ONNXLimits.elementCount(dims), target.filter({ $0 == -1 }).count <= 1 else {
+            throw op.mismatch("cannot reshape \(dims) to \(raw)")
         }
-        guard target.allSatisfy({ $0 >= 0 }), target.reduce(1, *) == total else {
+        if let inferred = target.firstIndex(of: -1) {
+            var known = target
+            known.remove(at: inferred)
+            guard let k = ONNXLimits.elementCount(known), k > 0, total % k == 0 else {
+                throw op.mismatch("cannot reshape \(dims) to \(raw)")
+            }
+            target[inferred] = total / k
+        }
+        guard ONNXLimits.elementCount(target) == total else {
             throw op.mismatch("cannot reshape \(dims) to \(raw)")
         }
         return target
@@ -150,13 +157,14 @@ extension ImportContext {
         } else if let name = op.optionalInput(1) {
             sizes = try constant(name, op).integers.map { Int($0) }
         } else if let n = op.ints("num_outputs").map({ _ in op.int("num_outputs", count) }) {
+            guard n >= 1, n <= c else { throw op.mismatch("\(c) channels do not split into \(n) outputs") }
             let chunk = (c + n - 1) / n
             sizes = (0..<n).map { min(chunk, c - $0 * chunk) }
         } else {
             guard count > 0, c % count == 0 else { throw op.mismatch("\(c) channels do not split evenly into \(count)") }
             sizes = [Int](repeating: c / count, count: count)
         }
-        guard sizes.count == count, sizes.reduce(0, +) == c, sizes.allSatisfy({ $0 > 0 }) else {
+        guard sizes.count == count, sizes.allSatisfy({ $0 > 0 && $0 <= c }), sizes.reduce(0, +) == c else {
             throw op.mismatch("split \(sizes) does not cover \(c) channels in \(count) outputs")
         }
         var start = 0
@@ -253,6 +261,7 @@ extension ImportContext {
             }
             if let axesName = op.optionalInput(3) {
                 let axes = try constant(axesName, op).integers.map { Int($0) < 0 ? Int($0) + 4 : Int($0) }
+                guard axes.allSatisfy({ (0..<4).contains($0) }) else { throw op.unsupported("Pad axes \(axes) of a rank-4 tensor") }
                 var full = [Int](repeating: 0, count: 8)
                 for (k, axis) in axes.enumerated() where k + axes.count < pads.count + 1 {
                     full[axis] = pads[k]
@@ -266,6 +275,9 @@ extension ImportContext {
             throw op.unsupported("padding of the batch or channel axis \(pads)")
         }
         guard pads.allSatisfy({ $0 >= 0 }) else { throw op.unsupported("negative pads \(pads)") }
+        guard pads.allSatisfy({ $0 <= ModelFormat.maxGeometry }) else {
+            throw op.unsupported("pads \(pads) (at most \(ModelFormat.maxGeometry))")
+        }
         let padding = Padding(top: pads[2], left: pads[3], bottom: pads[6], right: pads[7])
         let dims = [a.dims[0], a.dims[1], a.dims[2] + pads[2] + pads[6], a.dims[3] + pads[3] + pads[7]]
         emit(op, .pad(padding, value: value), inputs: [a.tensor], output: try op.output(0), dims: dims)

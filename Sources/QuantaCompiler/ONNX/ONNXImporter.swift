@@ -101,7 +101,7 @@ struct ImportedConstant {
         self.floats = ints.map { Float($0) }
     }
 
-    var integers: [Int64] { ints ?? floats.map { Int64($0) } }
+    var integers: [Int64] { ints ?? floats.map { ONNXLimits.saturatingInt64($0) } }
     var count: Int { floats.count }
 }
 
@@ -198,6 +198,9 @@ final class ImportContext {
         default: throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims)
         }
         guard dims.allSatisfy({ $0 > 0 }) else { throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims) }
+        guard ONNXLimits.elementCount(dims) != nil else {
+            throw ONNXImportError.invalidTensorDims(tensor: input.name, dims: dims.map { Int64($0) })
+        }
         let index = graph.addTensor(GraphTensor(name: input.name, shape: nhwcShape(dims), sourceLayout: layout))
         graph.inputs.append(index)
         values[input.name] = .activation(ImportedActivation(tensor: index, dims: dims))

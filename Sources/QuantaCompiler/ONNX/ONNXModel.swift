@@ -213,8 +213,15 @@ public struct ONNXTensorProto {
         }
     }
 
-    /// Number of elements: the product of `dims` (1 for a scalar).
-    public var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
+    /// Number of elements: the product of `dims` (1 for a scalar); -1 when the dims are
+    /// not valid (`ONNXLimits.elementCount` is nil: a negative or too large dimension).
+    public var elementCount: Int { ONNXLimits.elementCount(dims) ?? -1 }
+
+    /// `elementCount`, or `.invalidTensorDims` when the dims are out of `ONNXLimits`.
+    func validatedElementCount() throws -> Int {
+        guard let count = ONNXLimits.elementCount(dims) else { throw ONNXImportError.invalidTensorDims(tensor: name, dims: dims) }
+        return count
+    }
 
     /// The elements as Float, in the tensor's row-major order. Integer types convert
     /// exactly where representable; float16 and double round to nearest.
@@ -223,6 +230,7 @@ public struct ONNXTensorProto {
         guard let type = DataType(rawValue: dataType) else {
             throw ONNXImportError.unsupportedDataType(tensor: name, dataType: dataType)
         }
+        _ = try validatedElementCount()
         let values: [Float]
         if let raw = rawData {
             values = try decodeRaw(raw, type)
@@ -242,12 +250,14 @@ public struct ONNXTensorProto {
         return values
     }
 
-    /// The elements as Int64 (shapes, axes, pads). Float types are truncated.
+    /// The elements as Int64 (shapes, axes, pads). Float types are truncated toward zero
+    /// and saturate at the Int64 range (NaN becomes 0).
     public func int64Values() throws -> [Int64] {
         if usesExternalData { throw ONNXImportError.externalData(tensor: name) }
         guard let type = DataType(rawValue: dataType) else {
             throw ONNXImportError.unsupportedDataType(tensor: name, dataType: dataType)
         }
+        _ = try validatedElementCount()
         if rawData == nil {
             switch type {
             case .int64:
@@ -273,7 +283,7 @@ public struct ONNXTensorProto {
                 return Int64(bitPattern: v)
             }
         }
-        return try floatValues().map { Int64($0) }
+        return try floatValues().map { ONNXLimits.saturatingInt64($0) }
     }
 
     private func decodeRaw(_ raw: ArraySlice<UInt8>, _ type: DataType) throws -> [Float] {

@@ -147,12 +147,12 @@ public enum PointwiseGEMM {
         }
     }
 
-    /// The int16 pair `(A[r, 2·pair], A[r, 2·pair+1])` repeated over 16 int32 lanes.
+    /// The int16 pair `(A[r, 2·pair], A[r, 2·pair+1])` repeated over 16 int32 lanes: one
+    /// 32-bit broadcast (`ld1r {v.2s}` on aarch64), then the widening that `smlal` folds in.
     @inline(__always) @usableFromInline
     static func broadcastPair(_ row: UnsafeRawPointer, _ pair: Int) -> SIMD16<Int32> {
-        let x0 = Int32(row.loadUnaligned(fromByteOffset: 4 * pair, as: Int16.self))
-        let x1 = Int32(row.loadUnaligned(fromByteOffset: 4 * pair + 2, as: Int16.self))
-        return SIMD16<Int32>(x0, x1, x0, x1, x0, x1, x0, x1, x0, x1, x0, x1, x0, x1, x0, x1)
+        let bits = row.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self)
+        return VectorMath.widen(unsafeBitCast(SIMD8<Int32>(repeating: bits), to: SIMD16<Int16>.self))
     }
 }
 

@@ -34,6 +34,22 @@ enum VectorMath {
         return r
     }
 
+    /// Lane-wise maximum (an element loop: the generic `pointwiseMax` is not inlined).
+    @inline(__always) @usableFromInline
+    static func max(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Swift.max(a[i], b[i]) }
+        return r
+    }
+
+    /// Lane-wise minimum.
+    @inline(__always) @usableFromInline
+    static func min(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Swift.min(a[i], b[i]) }
+        return r
+    }
+
     /// `r[i] = v[2i] + v[2i+1]` (wrapping).
     @inline(__always) @usableFromInline
     static func pairwiseSum(_ v: SIMD16<Int32>) -> SIMD8<Int32> {
@@ -103,16 +119,20 @@ struct RequantizationBlock8 {
             m = UnsafeRawPointer(r.multipliers + first).loadUnaligned(as: SIMD8<Int32>.self)
             s = UnsafeRawPointer(r.shifts + first).loadUnaligned(as: SIMD8<Int32>.self)
         } else {
-            for i in 0..<max(0, min(count, 8)) {
+            for i in 0..<Swift.max(0, Swift.min(count, 8)) {
                 m[i] = r.multipliers[first + i * channelStride]
                 s[i] = r.shifts[first + i * channelStride]
             }
         }
-        precondition(all((s .>= -31) .& (s .<= 31)), "requantization: shift outside -31...31")
+        // (s + 31) | (31 - s) is negative exactly when s is outside -31...31. Element loops
+        // throughout: Swift's SIMD comparisons and masks compile to lane-by-lane stores here.
+        var outside: Int32 = 0
+        for i in 0..<8 { outside |= (s[i] &+ 31) | (31 &- s[i]) }
+        precondition(outside >= 0, "requantization: shift outside -31...31")
         let zero = SIMD8<Int32>()
         multiplier = m
-        left = pointwiseMax(s, zero)
-        right = pointwiseMax(zero &- s, zero)
+        left = VectorMath.max(s, zero)
+        right = VectorMath.max(zero &- s, zero)
         mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
         halfMask = mask &>> 1
         zeroPoint = SIMD8(repeating: r.outputZeroPoint)
@@ -129,12 +149,17 @@ struct RequantizationBlock8 {
             let p = Int64(x[i]) &* Int64(multiplier[i]) &+ (1 << 30)
             r[i] = Int32(truncatingIfNeeded: p &>> 31)
         }
+        // Branch-free lane selects (SIMD comparisons and masks compile to lane-by-lane
+        // stores): `t == 0` only when x and M are both Int32.min, whose 2^31 wrapped to
+        // Int32.min and saturates to Int32.max (xor with all ones).
         let minimum = SIMD8<Int32>(repeating: Int32.min)
-        r.replace(with: Int32.max, where: (x .== minimum) .& (multiplier .== minimum))
+        let t = (x ^ minimum) | (multiplier ^ minimum)
+        r ^= ~((t | (SIMD8<Int32>() &- t)) &>> 31)
+        // remainder and threshold are in 0..<2^31, so threshold - remainder < 0 exactly
+        // when remainder > threshold, and its sign is the +1 of the rounding.
         let remainder = r & mask
         let threshold = halfMask &- (r &>> 31)
-        var y = r &>> right
-        y.replace(with: y &+ 1, where: remainder .> threshold)
-        return pointwiseMin(pointwiseMax(y, low), high) &+ zeroPoint
+        let y = (r &>> right) &- ((threshold &- remainder) &>> 31)
+        return VectorMath.min(VectorMath.max(y, low), high) &+ zeroPoint
     }
 }

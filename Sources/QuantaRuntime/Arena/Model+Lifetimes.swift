@@ -5,19 +5,62 @@ import QuantaKernels
 extension Model {
     /// First and last step (op index) at which tensor `t` is alive: from its producer (step 0
     /// for model inputs and tensors no op writes) to its last reader (the last op for model
-    /// outputs).
+    /// outputs). One pass over the ops (for reports; validation computes all at once).
     public func lifetime(_ t: Int) -> (first: Int, last: Int) {
+        precondition(t >= 0 && t < tensorCount, "tensor index out of range")
         var first = -1, last = -1
         for i in 0..<opCount {
             let op = opRecord(i)
             if first < 0 && op.output(0) == t { first = i }
             for k in 0..<op.inputCount where op.input(k) == t { last = i }
         }
-        for k in 0..<outputCount where outputTensor(k) == t { last = opCount - 1 }
+        for k in 0..<outputCount where outputTensor(k) == t { last = max(0, opCount - 1) }
         for k in 0..<inputCount where inputTensor(k) == t { first = 0 }
         if first < 0 { first = 0 }
         if last < first { last = first }
         return (first, last)
+    }
+
+    /// First and last step (op index) of every tensor, written to `first` and `last`: from
+    /// its producer (step 0 for model inputs and tensors no op writes) to its last reader
+    /// (the last op for model outputs). One pass over the ops.
+    func lifetimes(first: UnsafeMutableBufferPointer<Int32>, last: UnsafeMutableBufferPointer<Int32>) {
+        for t in 0..<tensorCount {
+            first[t] = -1
+            last[t] = -1
+        }
+        for i in 0..<opCount {
+            let op = opRecord(i)
+            let out = op.output(0)
+            if first[out] < 0 { first[out] = Int32(i) }
+            for k in 0..<op.inputCount { last[op.input(k)] = Int32(i) }
+        }
+        for k in 0..<outputCount { last[outputTensor(k)] = Int32(max(0, opCount - 1)) }
+        for k in 0..<inputCount { first[inputTensor(k)] = 0 }
+        for t in 0..<tensorCount {
+            if first[t] < 0 { first[t] = 0 }
+            if last[t] < first[t] { last[t] = first[t] }
+        }
+    }
+
+    /// The first pair of arena tensors that are alive at the same step and share bytes
+    /// without an in-place op between them, as an error.
+    func overlap(first: UnsafeMutableBufferPointer<Int32>, last: UnsafeMutableBufferPointer<Int32>) -> ModelError? {
+        for a in 0..<tensorCount where isArenaTensor(a) {
+            let startA = arenaOffset(a), endA = startA + shape(a).elementCount
+            let firstA = Int(first[a]), lastA = Int(last[a])
+            for b in (a + 1)..<tensorCount where isArenaTensor(b) {
+                let firstB = Int(first[b]), lastB = Int(last[b])
+                guard firstA <= lastB, firstB <= lastA else { continue }
+                let startB = arenaOffset(b), endB = startB + shape(b).elementCount
+                guard startA < endB, startB < endA else { continue }
+                // Touching lifetimes are allowed only for an in-place op at that step.
+                if lastA == firstB && mayWorkInPlace(step: lastA, input: a, output: b) { continue }
+                if lastB == firstA && mayWorkInPlace(step: lastB, input: b, output: a) { continue }
+                return .overlappingBuffers(first: a, second: b, step: max(firstA, firstB))
+            }
+        }
+        return nil
     }
 
     /// Whether op `step` may write `output` over `input` (same arena offset): lookup tables,
@@ -36,22 +79,15 @@ extension Model {
     }
 
     func validateLifetimes() throws(ModelError) {
-        guard tensorCount > 1 else { return }
-        for a in 0..<tensorCount where isArenaTensor(a) {
-            let startA = arenaOffset(a), endA = startA + shape(a).elementCount
-            var lifeA: (first: Int, last: Int)? = nil
-            for b in (a + 1)..<tensorCount where isArenaTensor(b) {
-                let startB = arenaOffset(b), endB = startB + shape(b).elementCount
-                guard startA < endB, startB < endA else { continue }
-                let la = lifeA ?? lifetime(a)
-                lifeA = la
-                let lb = lifetime(b)
-                guard la.first <= lb.last, lb.first <= la.last else { continue }
-                // Touching lifetimes are allowed only for an in-place op at that step.
-                if la.last == lb.first && mayWorkInPlace(step: la.last, input: a, output: b) { continue }
-                if lb.last == la.first && mayWorkInPlace(step: lb.last, input: b, output: a) { continue }
-                throw .overlappingBuffers(first: a, second: b, step: max(la.first, lb.first))
+        if tensorCount > 1 {
+            // Two arrays of tensorCount entries (stack-allocated where the standard library can).
+            let error = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * tensorCount) { buffer in
+                let first = UnsafeMutableBufferPointer(rebasing: buffer[0..<tensorCount])
+                let last = UnsafeMutableBufferPointer(rebasing: buffer[tensorCount..<(2 * tensorCount)])
+                lifetimes(first: first, last: last)
+                return overlap(first: first, last: last)
             }
+            if let error { throw error }
         }
         // Scratch buffers are alive only during their op and must not share bytes with the
         // op's tensors.

@@ -1,0 +1,151 @@
+// quanta-kernel-bench: times the int8 convolution kernels, reference vs optimized, on
+// MobileNetV2-like shapes, one thread, and prints GMAC/s. Run with Tools/bench-kernels.
+import QuantaKernels
+import Glibc
+
+/// Thread CPU time: the development machine is shared, and wall time under load measures
+/// the scheduler; CPU time measures the kernel (caches are still shared).
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+struct Generator {
+    var state: UInt64 = 0x1234_5678
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int8() -> Int8 { Int8(truncatingIfNeeded: next()) }
+}
+
+/// Best of `repeats` timings of `body`, each running at least ~0.2 s worth of calls.
+func seconds(repeats: Int = 5, _ body: () -> Void) -> Double {
+    body()
+    var calls = 1
+    while true {
+        let t0 = now()
+        for _ in 0..<calls { body() }
+        if now() - t0 > 0.05 { break }
+        calls *= 2
+    }
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let t0 = now()
+        for _ in 0..<calls { body() }
+        best = min(best, (now() - t0) / Double(calls))
+    }
+    return best
+}
+
+func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, skipReference: Bool = false) {
+    var g = Generator()
+    let zp: Int32 = -5
+    let input = (0..<inputShape.elementCount).map { _ in g.int8() }
+    let weights = (0..<filter.elementCount).map { _ in Int8(clamping: Int(g.int8())) == -128 ? 0 : g.int8() }
+    let bias = (0..<filter.outputChannels).map { _ in Int32(truncatingIfNeeded: g.next() % 2000) - 1000 }
+    let multipliers = (0..<filter.outputChannels).map { _ in Int32(1 << 30) + Int32(truncatingIfNeeded: g.next() % (1 << 29)) }
+    let shifts = [Int32](repeating: -9, count: filter.outputChannels)
+    let outputShape = parameters.outputShape(input: inputShape, filter: filter)
+    let variant = KernelVariant.choose(inputShape: inputShape, filter: filter, parameters: parameters, inputZeroPoint: zp)
+    let packed = OptimizedConv2D.packWeights(variant: variant, weights: weights, filter: filter, bias: bias, inputShape: inputShape, inputZeroPoint: zp, parameters: parameters)
+    var scratch = [UInt8](repeating: 0, count: variant.scratchBytes(inputShape: inputShape, filter: filter, parameters: parameters) + 1)
+    var outRef = [Int8](repeating: 0, count: outputShape.elementCount)
+    var outOpt = [Int8](repeating: 0, count: outputShape.elementCount)
+    let macs = Double(OpCounts.conv2D(input: inputShape, filter: filter, parameters: parameters).multiplyAccumulates)
+    multipliers.withUnsafeBufferPointer { m in
+        shifts.withUnsafeBufferPointer { s in
+            let r = Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count, outputZeroPoint: 3, clampMin: -128, clampMax: 127)
+            input.withUnsafeBufferPointer { i in
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        packed.withUnsafeBytes { p in
+                            scratch.withUnsafeMutableBytes { sc in
+                                outRef.withUnsafeMutableBufferPointer { oRef in
+                                    outOpt.withUnsafeMutableBufferPointer { oOpt in
+                                        let reference = {
+                                            Int8Reference.conv2D(input: i.baseAddress!, inputShape: inputShape, inputZeroPoint: zp, weights: w.baseAddress!, filter: filter, bias: b.baseAddress, output: oRef.baseAddress!, outputShape: outputShape, parameters: parameters, requantization: r)
+                                        }
+                                        let optimized = {
+                                            OptimizedConv2D.run(variant: variant, input: i.baseAddress!, inputShape: inputShape, inputZeroPoint: zp, weights: w.baseAddress!, filter: filter, bias: b.baseAddress, output: oOpt.baseAddress!, outputShape: outputShape, parameters: parameters, requantization: r, packedWeights: p.baseAddress, scratch: sc.baseAddress)
+                                        }
+                                        let tRef = seconds(repeats: 2, reference)
+                                        let tOpt = seconds(optimized)
+                                        let same = Array(oRef) == Array(oOpt)
+                                        let pad = String(repeating: " ", count: max(0, 34 - name.count))
+                                        print("\(name)\(pad) \(variant)  ref \(fmt(macs / tRef / 1e9)) GMAC/s  opt \(fmt(macs / tOpt / 1e9)) GMAC/s  (\(fmt(tOpt * 1e3)) ms, x\(fmt(tRef / tOpt)))  bit-exact: \(same)")
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+func fmt(_ x: Double) -> String {
+    let scaled = Int((x * 100).rounded())
+    let frac = scaled % 100
+    return "\(scaled / 100).\(frac < 10 ? "0" : "")\(frac)"
+}
+
+func pointwise(_ h: Int, _ c: Int, _ o: Int) {
+    bench("pointwise \(h)x\(h)x\(c)->\(o)", input: TensorShape(h: h, w: h, c: c),
+          filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c), parameters: Conv2DParameters())
+}
+
+func depthwise(_ h: Int, _ c: Int, stride: Int) {
+    bench("depthwise3x3 s\(stride) \(h)x\(h)x\(c)", input: TensorShape(h: h, w: h, c: c),
+          filter: FilterShape(outputChannels: c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+          parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: stride == 1 ? .uniform(1) : Padding(top: 0, left: 0, bottom: 1, right: 1), groups: c))
+}
+
+print("int8 conv kernels, one thread (GMAC/s = 1e9 multiply-accumulates per second, padding taps counted)")
+pointwise(56, 24, 144)
+pointwise(14, 96, 576)
+pointwise(7, 320, 1280)
+pointwise(28, 144, 32)
+depthwise(56, 144, stride: 1)
+depthwise(112, 96, stride: 2)
+depthwise(14, 576, stride: 1)
+bench("conv3x3 s2 224x224x3->32 (im2col)", input: TensorShape(h: 224, w: 224, c: 3),
+      filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3),
+      parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: Padding(top: 0, left: 0, bottom: 1, right: 1)))
+bench("grouped 1x1 g3 28x28x240->240", input: TensorShape(h: 28, w: 28, c: 240),
+      filter: FilterShape(outputChannels: 240, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 80), parameters: Conv2DParameters(groups: 3))
+
+#if arch(x86_64) && QUANTA_AVX2
+import _Builtin_intrinsics.intel
+
+/// The `vpmaddwd` + `vpaddd` peak on this machine: 12 independent register accumulators,
+/// no memory traffic (the ceiling for the exact int16 GEMM path), measured like the kernels.
+@inline(never)
+func maddwdPeak(iterations: Int, _ seed: Int32) -> Int32 {
+    let a = _mm256_set1_epi32(seed), b = _mm256_set1_epi32(seed &+ 1), c = _mm256_set1_epi32(seed &+ 2)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    // Each accumulator feeds its own next multiply (12 chains of 4 cycles latency), so
+    // nothing is loop-invariant and the loop is bound by vpmaddwd throughput.
+    for _ in 0..<iterations {
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(s0, a)); s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(s1, b))
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(s2, c)); s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(s3, a))
+        s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(s4, b)); s5 = _mm256_add_epi32(s5, _mm256_madd_epi16(s5, c))
+        s6 = _mm256_add_epi32(s6, _mm256_madd_epi16(s6, a)); s7 = _mm256_add_epi32(s7, _mm256_madd_epi16(s7, b))
+        s8 = _mm256_add_epi32(s8, _mm256_madd_epi16(s8, c)); s9 = _mm256_add_epi32(s9, _mm256_madd_epi16(s9, a))
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(s10, b)); s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(s11, c))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)), _mm256_add_epi32(_mm256_add_epi32(s4, s5), _mm256_add_epi32(s6, s7)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(s8, s9), _mm256_add_epi32(s10, s11)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
+}
+
+let peakIterations = 1 << 22
+var sink: Int32 = 0
+let peakTime = seconds { sink &+= maddwdPeak(iterations: peakIterations, 3) }
+print("vpmaddwd+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 16) / peakTime / 1e9)) GMAC/s (sink \(sink & 1))")
+#endif
