@@ -8,6 +8,9 @@ public struct QuantizationOptions: Equatable, Sendable {
     public var perTensorWeights: Bool
     /// Histogram bins per activation tensor (even, at least 256).
     public var histogramBins: Int
+    /// Which convolution kernels the written model runs (`.fast`: the optimized variants,
+    /// bit-identical to `.reference`).
+    public var kernels: KernelSelection = .fast
 
     /// The method used when none is given: the best mean output SQNR and top-1 agreement
     /// of the four methods over five models (docs/CALIBRATION.md, `Tools/calibration-study`).
