@@ -22,6 +22,7 @@ enum QuantizeCommand: Command {
           --per-tensor         one weight scale per tensor instead of per output channel
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
+                               (default: dynamic dims taken from the calibration data)
           --limit N            use at most N calibration samples
           --json               print the summary as JSON
           --quiet              no progress bar
@@ -47,7 +48,9 @@ enum QuantizeCommand: Command {
             options.method = .percentile(v)
         }
         options.perTensorWeights = args.flag("per-tensor")
-        let inputShapes = try parseInputShapes(args.value("input-shape"))
+        // Dynamic dims not given with --input-shape come from the calibration data's shape.
+        let inputShapes = try ONNXInputShapes.resolve(
+            onnxPath: modelPath, samplePath: calibration, given: try parseInputShapes(args.value("input-shape")))
         let limit = try args.int("limit", default: Int.max)
 
         let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
