@@ -57,7 +57,7 @@ enum EvalCommand: Command {
         let bar = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
         let result = try Evaluator.evaluate(
             onnxPath: onnx, modelPath: qmodel, dataPath: try args.require("data"), labelsPath: args.value("labels"),
-            histogramTensor: args.value("histogram"), inputShapes: try ONNXInputShapes.resolve(
+            histogramTensor: args.value("histogram"), inputShapes: ONNXInputShapes.resolve(
                 onnxPath: onnx, samplePath: try args.require("data"), given: try parseInputShapes(args.value("input-shape"))),
             sampleLimit: try args.int("limit", default: Int.max),
             progress: { bar.update($0, $1, "evaluating") })

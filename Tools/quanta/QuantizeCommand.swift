@@ -49,7 +49,7 @@ enum QuantizeCommand: Command {
         }
         options.perTensorWeights = args.flag("per-tensor")
         // Dynamic dims not given with --input-shape come from the calibration data's shape.
-        let inputShapes = try ONNXInputShapes.resolve(
+        let inputShapes = ONNXInputShapes.resolve(
             onnxPath: modelPath, samplePath: calibration, given: try parseInputShapes(args.value("input-shape")))
         let limit = try args.int("limit", default: Int.max)
 

@@ -214,3 +214,26 @@ extension ImportContext {
         emit(op, .add(.none), inputs: [positive.tensor, scaled.tensor], output: output, dims: x.dims)
     }
 }
+
+extension ImportContext {
+    /// Expand of an `[N, C, 1, 1]` (or `[N, C]`) activation over H and W that only Mul and
+    /// Add read (`x * y.expand_as(x)` in squeeze-excite blocks, torch.onnx): the value stays
+    /// `[N, C, 1, 1]`, since those ops broadcast it themselves.
+    func importExpand(_ op: NodeContext) throws {
+        let x = try activation(try op.input(0), op)
+        let target = try constant(try op.input(1), op).integers.map { Int($0) }
+        let output = try op.output(0)
+        let readers = source.nodes.filter { $0.inputs.contains(output) }
+        let rank = max(target.count, x.dims.count)
+        let padded = [Int](repeating: 1, count: rank - x.dims.count) + x.dims
+        let t = [Int](repeating: 1, count: rank - target.count) + target
+        let onlyChannelsKept = x.flattenedFrom == nil && rank == 4 && padded[2] == 1 && padded[3] == 1
+            && (t[0] == 1 || t[0] == padded[0]) && (t[1] == 1 || t[1] == padded[1])
+        guard onlyChannelsKept, !readers.isEmpty, readers.allSatisfy({ $0.opType == "Mul" || $0.opType == "Add" }),
+            !source.outputs.contains(where: { $0.name == output })
+        else {
+            throw op.pattern("Expand of \(x.dims) to \(target) (only [N, C, 1, 1] over H, W, read by Mul or Add)")
+        }
+        values[output] = .activation(ImportedActivation(tensor: x.tensor, dims: padded))
+    }
+}

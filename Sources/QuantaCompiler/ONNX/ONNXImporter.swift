@@ -251,6 +251,7 @@ final class ImportContext {
         case "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu": try importActivation(op)
         case "Min", "Max": try importMinMax(op)
         case "PRelu": try importPRelu(op)
+        case "Expand": try importExpand(op)
         case "Add", "Mul", "Sub", "Div": try importBinary(op)
         case "GlobalAveragePool", "ReduceMean": try importGlobalAveragePool(op)
         case "AveragePool", "MaxPool": try importPool(op)

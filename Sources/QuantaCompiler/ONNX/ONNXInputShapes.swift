@@ -12,11 +12,12 @@ public enum ONNXInputShapes {
     /// file (or the first `.npy` file of the folder) at `samplePath`: `[1] + shape[1...]`
     /// when the data has the input's rank (a batch), `[1] + shape` when it has one less (a
     /// single sample). Declared fixed dimensions must agree with the data; when they do not,
-    /// nothing is added and import reports the dimension it cannot resolve.
-    public static func resolve(onnxPath: String, samplePath: String?, given: [String: [Int]]) throws -> [String: [Int]] {
-        guard let samplePath else { return given }
-        let model = try ONNXModelProto(bytes: try FileIO.read(onnxPath))
-        guard let graph = model.graph else { return given }
+    /// nothing is added and import reports the dimension it cannot resolve. A model or data
+    /// file that cannot be read adds nothing either: import and sample loading report it.
+    public static func resolve(onnxPath: String, samplePath: String?, given: [String: [Int]]) -> [String: [Int]] {
+        guard let samplePath, let bytes = try? FileIO.read(onnxPath), let model = try? ONNXModelProto(bytes: bytes),
+            let graph = model.graph
+        else { return given }
         let initializers = Set(graph.initializers.map { $0.name })
         let inputs = graph.inputs.filter { !initializers.contains($0.name) }
         guard inputs.count == 1, let input = inputs.first, given[input.name] == nil, let declared = input.shape else { return given }
@@ -24,7 +25,7 @@ public enum ONNXInputShapes {
             if case .value(let v) = d { return v <= 0 }
             return true
         }
-        guard isDynamic, let dataShape = try sampleShape(samplePath) else { return given }
+        guard isDynamic, let dataShape = sampleShape(samplePath) else { return given }
         var shape: [Int]
         if dataShape.count == declared.count {
             shape = [1] + dataShape.dropFirst()
@@ -43,7 +44,7 @@ public enum ONNXInputShapes {
     }
 
     /// The shape of the `.npy` file at `path`, or of the first `.npy` file in the folder.
-    static func sampleShape(_ path: String) throws -> [Int]? {
+    static func sampleShape(_ path: String) -> [Int]? {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
         if isDirectory.boolValue {
@@ -51,8 +52,8 @@ public enum ONNXInputShapes {
             guard let first = names.filter({ $0.hasSuffix(".npy") && !$0.hasPrefix(".") })
                 .sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).first
             else { return nil }
-            return try NumPy.read((path as NSString).appendingPathComponent(first)).shape
+            return (try? NumPy.read((path as NSString).appendingPathComponent(first)))?.shape
         }
-        return try NumPy.read(path).shape
+        return (try? NumPy.read(path))?.shape
     }
 }

@@ -134,7 +134,7 @@ public struct FuseDecomposedActivationPass: GraphPass {
     }
 
     private func close(_ x: Float, _ y: Float) -> Bool {
-        abs(x - y) <= tolerance * max(abs(x), abs(y))
+        x.isFinite && y.isFinite && abs(x - y) <= tolerance * max(abs(x), abs(y))
     }
 
     /// The scalar constant the node multiplies or adds to `input` with, if its other operand is one.
