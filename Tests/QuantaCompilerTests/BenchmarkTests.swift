@@ -68,6 +68,20 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertTrue(ratio > 0.2 && ratio < 5, "per-op sum \(report.perOpMedianSumMs) ms vs total \(total) ms")
     }
 
+    func testCPUTimeIsMeasuredPerWholeInvokeAndGivesTheThroughput() throws {
+        let report = try bench()
+        let cpu = report.total.cpu, wall = report.total.latency
+        XCTAssertEqual(cpu.samples, wall.samples)
+        XCTAssertTrue(cpu.minMs <= cpu.medianMs && cpu.medianMs <= cpu.maxMs)
+        // Per invoke, the thread's CPU time cannot exceed the wall time (slack: the CPU
+        // clock's reads enclose the wall clock's), so neither can any order statistic.
+        XCTAssertLessThanOrEqual(cpu.minMs, wall.minMs + 0.05)
+        XCTAssertLessThanOrEqual(cpu.medianMs, wall.medianMs + 0.05)
+        XCTAssertLessThanOrEqual(cpu.maxMs, wall.maxMs + 0.05)
+        let rate = try XCTUnwrap(report.total.gmacPerSecond)
+        XCTAssertEqual(rate, Double(report.macs) / (cpu.medianMs * 1e6), accuracy: rate * 1e-12)
+    }
+
     func testJSONHasTheDocumentedKeysAndDecodesBack() throws {
         let report = try bench()
         let json = report.json()
@@ -80,6 +94,8 @@ final class BenchmarkTests: XCTestCase {
         let total = try XCTUnwrap(object["total"] as? [String: Any])
         let latency = try XCTUnwrap(total["latency"] as? [String: Any])
         XCTAssertEqual(Set(latency.keys), ["medianMs", "minMs", "maxMs", "spread", "samples"])
+        let cpu = try XCTUnwrap(total["cpu"] as? [String: Any])
+        XCTAssertEqual(Set(cpu.keys), ["medianMs", "minMs", "maxMs", "spread", "samples"])
         let ops = try XCTUnwrap(object["ops"] as? [[String: Any]])
         XCTAssertEqual(ops.count, report.opCount)
         XCTAssertEqual(Set(ops[0].keys).intersection(["index", "name", "kind", "kernel", "macs", "latency"]).count, 6)
@@ -94,7 +110,7 @@ final class BenchmarkTests: XCTestCase {
         for op in report.ops where op.name.count <= 36 { XCTAssertTrue(table.contains(op.name), op.name) }
         XCTAssertTrue(table.contains("int8 invoke: median"))
         XCTAssertTrue(table.contains("arena \(report.arenaBytes) B"))
-        XCTAssertTrue(table.contains("int8 / float time"))
+        XCTAssertTrue(table.contains("int8 / float CPU time"))
     }
 
     func testFloatModelGivesTheRatioOfMedians() throws {
@@ -102,7 +118,8 @@ final class BenchmarkTests: XCTestCase {
         let float = try XCTUnwrap(report.float)
         XCTAssertEqual(float.model, Self.onnx)
         XCTAssertEqual(float.latency.samples, 3)
-        XCTAssertEqual(float.int8OverFloat, report.total.latency.medianMs / float.latency.medianMs, accuracy: 1e-12)
+        XCTAssertEqual(float.cpu.samples, 3)
+        XCTAssertEqual(float.int8OverFloat, report.total.cpu.medianMs / float.cpu.medianMs, accuracy: 1e-12)
     }
 
     func testFloatIterationsAreSeparate() throws {

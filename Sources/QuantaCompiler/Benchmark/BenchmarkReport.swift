@@ -33,8 +33,11 @@ public struct BenchmarkReport: Codable, Equatable {
 
     public struct FloatRun: Codable, Equatable {
         public var model: String
+        /// Wall time of whole runs.
         public var latency: LatencyStatistics
-        /// int8 median over float median (below 1: int8 is faster).
+        /// CPU time of the running thread.
+        public var cpu: LatencyStatistics
+        /// int8 CPU-time median over float CPU-time median (below 1: int8 is faster).
         public var int8OverFloat: Double
     }
 
@@ -93,15 +96,17 @@ public struct BenchmarkReport: Codable, Equatable {
         }
         lines.append("")
         let t = total.latency
-        lines.append("int8 invoke: median \(ms(t.medianMs)) ms, min \(ms(t.minMs)), max \(ms(t.maxMs)) (spread \(pct(t.spread))), \(rate(total.gmacPerSecond)) GMAC/s")
+        let c = total.cpu
+        lines.append("int8 invoke: median \(ms(t.medianMs)) ms, min \(ms(t.minMs)), max \(ms(t.maxMs)) (spread \(pct(t.spread))) wall")
+        lines.append("             median \(ms(c.medianMs)) ms, min \(ms(c.minMs)), max \(ms(c.maxMs)) CPU time, \(rate(total.gmacPerSecond)) GMAC/s")
         lines.append("sum of per-op medians: \(ms(perOpMedianSumMs)) ms")
         if let f = float {
             let l = f.latency
-            lines.append("float reference (\(f.model)): median \(ms(l.medianMs)) ms, min \(ms(l.minMs)), max \(ms(l.maxMs)) over \(l.samples) runs")
+            lines.append("float reference (\(f.model)): median \(ms(l.medianMs)) ms, min \(ms(l.minMs)), max \(ms(l.maxMs)) wall, median \(ms(f.cpu.medianMs)) ms CPU time over \(l.samples) runs")
             let faster = f.int8OverFloat <= 1
                 ? String(format: "int8 %.2f× faster", f.int8OverFloat > 0 ? 1 / f.int8OverFloat : 0)
                 : String(format: "float %.2f× faster", f.int8OverFloat)
-            lines.append(String(format: "int8 / float time: %.3f (", f.int8OverFloat) + faster + ")")
+            lines.append(String(format: "int8 / float CPU time: %.3f (", f.int8OverFloat) + faster + ")")
         }
         return lines.joined(separator: "\n")
     }
@@ -115,7 +120,12 @@ public struct BenchmarkReport: Codable, Equatable {
 
 /// Latency of whole invokes and the throughput it gives over the model's MACs.
 public struct BenchmarkLatency: Codable, Equatable {
+    /// Wall time.
     public var latency: LatencyStatistics
+    /// CPU time of the invoking thread (excludes preemption: the steadier figure on a
+    /// loaded machine).
+    public var cpu: LatencyStatistics
+    /// MACs over the CPU-time median.
     public var gmacPerSecond: Double?
 }
 

@@ -32,7 +32,7 @@ public enum BenchmarkInput: Equatable {
 /// optionally its float ONNX source on the float reference kernels.
 ///
 /// Whole-invoke latency is `Interpreter.invoke()` alone (setting the input is outside the
-/// timed region). Per-op latency is `Interpreter.invoke(ops: i ..< i + 1)` for each op in
+/// timed region), in wall time and in the thread's CPU time. Per-op latency is `Interpreter.invoke(ops: i ..< i + 1)` for each op in
 /// plan order over the same data, in a pass that follows each timed whole invoke, so the
 /// sum of per-op medians is close to the total median plus the timer calls. On a loaded
 /// machine the sum of per-op medians is the lower of the two: each op's median drops the
@@ -91,15 +91,19 @@ public enum ModelBenchmark {
         // conditions (on a shared machine, load changes from second to second).
         let opCount = model.opCount
         var totals: [UInt64] = []
+        var totalsCPU: [UInt64] = []
         totals.reserveCapacity(options.iterations)
+        totalsCPU.reserveCapacity(options.iterations)
         var perOp = [[UInt64]](repeating: [], count: opCount)
         for i in 0..<opCount { perOp[i].reserveCapacity(options.iterations) }
         for k in 0..<options.iterations {
             let input = int8Inputs[k % int8Inputs.count]
             session.setInput(0, int8: input)
+            let startCPU = ThreadCPUClock.nanoseconds()
             let start = MonotonicClock.nanoseconds()
             interpreter.invoke()
             totals.append(MonotonicClock.nanoseconds() - start)
+            totalsCPU.append(ThreadCPUClock.nanoseconds() - startCPU)
 
             session.setInput(0, int8: input)
             for i in 0..<opCount {
@@ -122,22 +126,24 @@ public enum ModelBenchmark {
         let perOpSum = ops.reduce(0) { $0 + $1.latency.medianMs }
         let kinds = summarize(ops, total: perOpSum)
         let total = LatencyStatistics(nanoseconds: totals)
+        let totalCPU = LatencyStatistics(nanoseconds: totalsCPU)
 
         var floatResult: BenchmarkReport.FloatRun?
         if let floatModel {
-            let latency = try timeFloat(
+            let (latency, cpu) = try timeFloat(
                 onnxPath: floatModel, inputs: floatInputs, int8InputElements: inputView.shape.elementCount,
                 int8OutputElements: session.interpreter.output(0).shape.elementCount, options: options)
             floatResult = BenchmarkReport.FloatRun(
-                model: floatModel, latency: latency,
-                int8OverFloat: latency.medianMs > 0 ? total.medianMs / latency.medianMs : 0)
+                model: floatModel, latency: latency, cpu: cpu,
+                int8OverFloat: cpu.medianMs > 0 ? totalCPU.medianMs / cpu.medianMs : 0)
         }
 
         return BenchmarkReport(
             model: source, input: inputName, iterations: options.iterations, warmup: options.warmup,
             opCount: opCount, macs: inspection.macs, fileBytes: inspection.fileBytes,
             arenaBytes: inspection.arenaBytes, arenaLowerBound: inspection.arenaLowerBound,
-            total: BenchmarkLatency(latency: total, gmacPerSecond: gmacPerSecond(macs: inspection.macs, ms: total.medianMs)),
+            total: BenchmarkLatency(
+                latency: total, cpu: totalCPU, gmacPerSecond: gmacPerSecond(macs: inspection.macs, ms: totalCPU.medianMs)),
             perOpMedianSumMs: perOpSum, ops: ops, kinds: kinds, float: floatResult)
     }
 
@@ -174,7 +180,7 @@ public enum ModelBenchmark {
     static func timeFloat(
         onnxPath: String, inputs: [[Float]], int8InputElements: Int, int8OutputElements: Int,
         options: BenchmarkOptions
-    ) throws -> LatencyStatistics {
+    ) throws -> (wall: LatencyStatistics, cpu: LatencyStatistics) {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath)
         guard graph.inputs.count == 1 else { throw BenchmarkError.inputCount(count: graph.inputs.count) }
         let floatInput = graph.tensors[graph.inputs[0]].shape.elementCount
@@ -188,11 +194,14 @@ public enum ModelBenchmark {
         let executor = FloatExecutor(graph: graph)
         for k in 0..<min(options.warmup, 1) { _ = try executor.run(inputs: [inputs[k % inputs.count]]) }
         var times: [UInt64] = []
+        var cpuTimes: [UInt64] = []
         for k in 0..<(options.floatIterations ?? options.iterations) {
+            let startCPU = ThreadCPUClock.nanoseconds()
             let start = MonotonicClock.nanoseconds()
             _ = try executor.run(inputs: [inputs[k % inputs.count]])
             times.append(MonotonicClock.nanoseconds() - start)
+            cpuTimes.append(ThreadCPUClock.nanoseconds() - startCPU)
         }
-        return LatencyStatistics(nanoseconds: times)
+        return (LatencyStatistics(nanoseconds: times), LatencyStatistics(nanoseconds: cpuTimes))
     }
 }
