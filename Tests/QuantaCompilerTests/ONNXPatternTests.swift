@@ -170,6 +170,16 @@ final class ONNXPatternTests: XCTestCase {
         XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 1, w: 1, c: 6))
     }
 
+    func testInputNormalizationMergesIntoOneAffineBeforeThePaddedConv() throws {
+        let l = try load("input_normalization", tolerance: 1e-5)
+        let ops = l.graph.nodes.map { $0.op }
+        XCTAssertEqual(l.graph.nodes.count, 3, "affine (Sub, Div, 1 - x merged), conv (Mul folded), mean: \(ops)")
+        guard case .conv2D(let affine) = ops.first else { return XCTFail("\(ops)") }
+        XCTAssertEqual(affine.filter.kernelH, 1)
+        XCTAssertEqual(affine.parameters.groups, 3)
+        guard case .globalAveragePool = ops.last else { return XCTFail("\(ops)") }
+    }
+
     // MARK: Resize / Upsample
 
     func testNearestResizeWithScalesAndSizesMatchesOnnxRuntime() throws {

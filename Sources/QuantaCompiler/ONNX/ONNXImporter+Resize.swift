@@ -72,6 +72,9 @@ extension ImportContext {
             return
         }
         let c = x.dims[1], (sh, sw) = (factors[0], factors[1])
+        guard ONNXLimits.elementCount([c, c, sh, sw]) != nil, ONNXLimits.elementCount([x.dims[0], c, x.dims[2] * sh, x.dims[3] * sw]) != nil else {
+            throw op.unsupported("\(op.opType) by \(factors) of \(x.dims) (too large)")
+        }
         let filter = FilterShape(outputChannels: c, kernelH: sh, kernelW: sw, inputChannelsPerGroup: c)
         var weights = [Float](repeating: 0, count: filter.elementCount)
         for ch in 0..<c { for y in 0..<sh { for xk in 0..<sw { weights[filter.index(ch, y, xk, ch)] = 1 } } }
