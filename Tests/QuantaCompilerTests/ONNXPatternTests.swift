@@ -188,11 +188,13 @@ final class ONNXPatternTests: XCTestCase {
         XCTAssertEqual(l.graph.nodes.filter { if case .transposeConv2D = $0.op { return true }; return false }.count, 2)
     }
 
-    func testUpsampleOpset7AttributesAndResizeOpset10InputsMatchOnnxRuntime() throws {
+    func testUpsampleOpset7AttributesResizeOpset10InputsAndOpset18AxesMatchOnnxRuntime() throws {
         let seven = try load("upsample_opset7", tolerance: 1e-5)
         XCTAssertEqual(seven.graph.tensors[seven.graph.outputs[0]].shape, TensorShape(n: 1, h: 6, w: 24, c: 3))
         let ten = try load("resize_opset10", tolerance: 1e-5)
         XCTAssertEqual(ten.graph.tensors[ten.graph.outputs[0]].shape, TensorShape(n: 1, h: 9, w: 8, c: 3))
+        let eighteen = try load("resize_opset18_axes", tolerance: 1e-5)
+        XCTAssertEqual(eighteen.graph.tensors[eighteen.graph.outputs[0]].shape, TensorShape(n: 1, h: 6, w: 8, c: 3))
     }
 
     func testUpsampleOpset9IsABlockCopyInInt8() throws {

@@ -16,6 +16,7 @@ extension ImportContext {
     /// `s_h × s_w` block, exactly in float and in int8 (weights 1 quantize to 127 at scale
     /// 1/127). This costs `C²·s_h·s_w` multiply-adds per input pixel and `C²·s_h·s_w` weight
     /// bytes; a dedicated upsampling kernel would cost none (see docs/ONNX_IMPORT.md).
+    /// Opset 18's `axes` attribute is honoured; `antialias` does not apply to nearest.
     /// Linear/cubic modes and non-integer scales are not supported.
     func importResize(_ op: NodeContext) throws {
         let x = try spatialActivation(try op.input(0), op)
@@ -50,6 +51,23 @@ extension ImportContext {
             }
             guard blockCopy else {
                 throw op.unsupported("Resize coordinate_transformation_mode '\(transform)' with nearest_mode '\(rounding)'")
+            }
+        }
+        // Opset 18+: `axes` names the axes that scales/sizes cover; the others keep their size.
+        if let axes = op.ints("axes") {
+            let normalized = axes.map { $0 < 0 ? $0 + 4 : $0 }
+            guard normalized.allSatisfy({ (0..<4).contains($0) }), Set(normalized).count == normalized.count else {
+                throw op.unsupported("\(op.opType) axes \(axes)")
+            }
+            if let given = scales, given.count == normalized.count {
+                var full: [Float] = [1, 1, 1, 1]
+                for (k, axis) in normalized.enumerated() { full[axis] = given[k] }
+                scales = full
+            }
+            if let given = sizes, given.count == normalized.count {
+                var full = x.dims
+                for (k, axis) in normalized.enumerated() { full[axis] = given[k] }
+                sizes = full
             }
         }
         let factors: [Int]
