@@ -61,11 +61,13 @@ final class BenchmarkTests: XCTestCase {
     func testSumOfPerOpMediansIsWithinAFactorOfTheTotal() throws {
         let report = try bench()
         XCTAssertEqual(report.perOpMedianSumMs, report.ops.reduce(0) { $0 + $1.latency.medianMs }, accuracy: 1e-9)
-        let total = report.total.latency.medianMs
-        XCTAssertGreaterThan(total, 0)
-        // Generous: the machine is shared; this catches a wrong unit or a missed op, not noise.
-        let ratio = report.perOpMedianSumMs / total
-        XCTAssertTrue(ratio > 0.2 && ratio < 5, "per-op sum \(report.perOpMedianSumMs) ms vs total \(total) ms")
+        let wall = report.total.latency.medianMs, cpu = report.total.cpu.medianMs
+        XCTAssertGreaterThan(cpu, 0)
+        // Generous, and robust to load: a loaded machine inflates the wall total (its window
+        // collects preemptions) more than per-op medians, while CPU time excludes them.
+        // This catches a wrong unit or a missed op, not noise.
+        let sum = report.perOpMedianSumMs
+        XCTAssertTrue(sum > 0.2 * cpu && sum < 5 * wall, "per-op sum \(sum) ms vs total \(cpu) ms CPU, \(wall) ms wall")
     }
 
     func testCPUTimeIsMeasuredPerWholeInvokeAndGivesTheThroughput() throws {
