@@ -10,14 +10,15 @@ enum BenchCommand: Command {
                             [--float MODEL.onnx | --no-float] [--float-iterations N] [--json]
 
         Loads and validates the model, binds an arena of the size it states, runs the
-        warm-up invokes, then times N whole invokes and N op-by-op passes (each op run
-        alone with the interpreter's range invoke). Prints per op and per op kind the
-        median, min and max latency and the MAC throughput, the arena against its lower
-        bound, and the total latency.
+        warm-up invokes, then times N whole invokes (wall time and the thread's CPU time)
+        alternating with N op-by-op passes (each op run alone with the interpreter's range
+        invoke). Prints per op and per op kind the median, min and max latency and the MAC
+        throughput, the arena against its lower bound, and the total latency. On a loaded
+        machine quote the CPU time: it excludes the time the thread was preempted.
 
         The float model (--float, or MODEL.onnx beside MODEL.qmodel when it exists) is
         timed on the float reference kernels over the same input, for the int8/float
-        time ratio. Inputs are random int8 values (seeded, deterministic) unless --input
+        CPU-time ratio. Inputs are random int8 values (seeded, deterministic) unless --input
         gives float32 samples, which are quantized with the model's input parameters and
         used in turn.
 
