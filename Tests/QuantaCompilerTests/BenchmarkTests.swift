@@ -27,7 +27,8 @@ final class BenchmarkTests: XCTestCase {
 
     func testPerOpRowsCoverEveryOpInPlanOrder() throws {
         let report = try bench()
-        let model = try Model(bytes: Self.qmodel.withUnsafeBytes { UnsafeRawBufferPointer($0) })
+        let session = try QuantizedSession(bytes: Self.qmodel)
+        let model = session.model
         let inspection = ModelInspection(model: model)
         XCTAssertEqual(report.opCount, model.opCount)
         XCTAssertEqual(report.ops.map(\.index), Array(0..<model.opCount))
@@ -42,6 +43,21 @@ final class BenchmarkTests: XCTestCase {
         }
         XCTAssertTrue(report.ops.contains { $0.kind.hasPrefix("conv2D.") })
         XCTAssertTrue(report.ops.contains { $0.kind == "lookupTable" })
+    }
+
+    func testConvolutionKindsNameTheirKernelVariant() throws {
+        let report = try bench()
+        let session = try QuantizedSession(bytes: Self.qmodel)
+        let model = session.model
+        for op in report.ops {
+            let description = model.op(op.index)
+            if description.kind == .conv2D {
+                XCTAssertEqual(op.kind, "conv2D.\(description.variant)", op.name)
+                XCTAssertEqual(op.kernel, "\(description.variant)", op.name)
+            } else {
+                XCTAssertEqual(op.kind, "\(description.kind)", op.name)
+            }
+        }
     }
 
     func testKindRowsPartitionTheOps() throws {
