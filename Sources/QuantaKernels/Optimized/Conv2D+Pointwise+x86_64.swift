@@ -155,10 +155,15 @@ struct AVX2Requantization {
     @usableFromInline var low: __m256i
     @usableFromInline var high: __m256i
     @usableFromInline var zeroPoint: __m256i
+    @usableFromInline var maySaturate: Bool
 
     @inline(__always) @usableFromInline
     init(_ r: Requantization, first: Int, count: Int) {
-        let b = RequantizationBlock8(r, first: first, count: count)
+        self.init(block: RequantizationBlock8(r, first: first, count: count))
+    }
+
+    @inline(__always) @usableFromInline
+    init(block b: RequantizationBlock8) {
         multiplier = unsafeBitCast(b.multiplier, to: __m256i.self)
         multiplierOdd = _mm256_srli_epi64(multiplier, 32)
         multiplierIsMin = _mm256_cmpeq_epi32(multiplier, _mm256_set1_epi32(Int32.min))
@@ -169,6 +174,19 @@ struct AVX2Requantization {
         low = unsafeBitCast(b.low, to: __m256i.self)
         high = unsafeBitCast(b.high, to: __m256i.self)
         zeroPoint = unsafeBitCast(b.zeroPoint, to: __m256i.self)
+        maySaturate = b.maySaturate
+    }
+
+    /// `RequantizationBlock8(r, first:count:channelStride:)` in AVX2 registers.
+    @inline(__always) @usableFromInline
+    init(_ r: Requantization, first: Int, count: Int, channelStride: Int) {
+        self.init(block: RequantizationBlock8(r, first: first, count: count, channelStride: channelStride))
+    }
+
+    /// `apply` on portable vectors (the bit casts are free).
+    @inline(__always) @usableFromInline
+    func apply(_ acc: SIMD8<Int32>) -> SIMD8<Int32> {
+        unsafeBitCast(apply(unsafeBitCast(acc, to: __m256i.self)), to: SIMD8<Int32>.self)
     }
 
     @inline(__always) @usableFromInline
@@ -179,12 +197,36 @@ struct AVX2Requantization {
         let odd = _mm256_slli_epi64(
             _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), multiplierOdd), nudge), 1)
         var r = _mm256_blendv_epi8(even, odd, _mm256_set1_epi64x(-1 << 32))
-        let saturate = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(Int32.min)), multiplierIsMin)
-        r = _mm256_xor_si256(r, saturate)  // 0x8000_0000 (wrapped 2^31) becomes Int32.max
+        if maySaturate {
+            let saturate = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(Int32.min)), multiplierIsMin)
+            r = _mm256_xor_si256(r, saturate)  // 0x8000_0000 (wrapped 2^31) becomes Int32.max
+        }
         let remainder = _mm256_and_si256(r, mask)
         let threshold = _mm256_sub_epi32(halfMask, _mm256_srai_epi32(r, 31))
         let y = _mm256_sub_epi32(_mm256_srav_epi32(r, right), _mm256_cmpgt_epi32(remainder, threshold))
         return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(y, low), high), zeroPoint)
+    }
+}
+/// The output stage the depthwise kernels use on this target.
+@usableFromInline typealias Requantizer8 = AVX2Requantization
+
+extension VectorMath {
+    /// Writes 16 lanes (`a` then `b`, within -128...127) as 16 bytes.
+    @inline(__always) @usableFromInline
+    static func store16(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>, _ p: UnsafeMutablePointer<Int8>) {
+        PointwiseGEMM.store16(unsafeBitCast(a, to: __m256i.self), unsafeBitCast(b, to: __m256i.self), p, count: 16)
+    }
+}
+#else
+/// The output stage the depthwise kernels use on this target.
+@usableFromInline typealias Requantizer8 = RequantizationBlock8
+
+extension VectorMath {
+    /// Writes 16 lanes (`a` then `b`, within -128...127) as 16 bytes.
+    @inline(__always) @usableFromInline
+    static func store16(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>, _ p: UnsafeMutablePointer<Int8>) {
+        store8(a, p, count: 8)
+        store8(b, p + 8, count: 8)
     }
 }
 #endif
