@@ -95,8 +95,12 @@ public struct ModelWriter {
             let input = op.inputs.first, input >= 0, input < model.tensors.count
         else { return .reference }
         let tensor = model.tensors[input]
-        return KernelVariant.choose(
+        let variant = KernelVariant.choose(
             inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
+        // The depthwise kernels add raw products in int16 pairs: weights must be in -127...127
+        // (the quantizer's symmetric range; a hand-made -128 keeps the reference).
+        if variant == .depthwise || variant == .depthwise3x3, weights.contains(-128) { return .reference }
+        return variant
     }
 
     /// Buffer requests and their placement. An op's output may take over its first

@@ -5,10 +5,16 @@
 ///
 ///     acc[c*M+m] = bias[c*M+m] + Σ_{valid ky,kx} w[c*M+m, ky, kx] * (in[iy, ix, c] - inputZeroPoint)
 ///
-/// exactly as the reference (padding taps skipped): `in - inputZeroPoint` is within
-/// -255...255 for an int8 zero point and `|w| ≤ 128`, so each product fits in int16
-/// (`vpmullw`/`mul.8h`) and is widened into int32 accumulators. Requantization is the
-/// reference's, 8 lanes at a time (`RequantizationBlock8`).
+/// exactly as the reference (padding taps skipped). Edge columns (window partly outside the
+/// input) compute `(in - inputZeroPoint) · w` in int16 (within ±255·127) and widen each
+/// product. Interior columns fold the zero point into the bias (`bias - zp · Σ w`) and add
+/// raw products `in · w` in pairs in int16 before widening: with weights in -127...127 a
+/// pair is within ±2·128·127 = ±32512, so the int16 sum is exact (`vpmullw` + `vpaddw`,
+/// `mul`/`mla.8h`). Requantization is the reference's, 8 lanes at a time (`Requantizer8`).
+///
+/// - Precondition: weights in -127...127 (the quantizer's symmetric range; `ModelWriter`
+///   keeps the reference kernel for a filter holding -128). A -128 weight gives wrong
+///   but in-bounds results, never a trap: all arithmetic wraps.
 ///
 /// Packed weights (`DepthwiseConv.pack`, the same bytes on every architecture), with
 /// `cPad = C rounded up to 16`, `M` the depth multiplier:
@@ -181,11 +187,6 @@ public enum DepthwiseConv {
                                 }
                             }
                         }
-                        guard fullRows && count == 16 && xBegin < xEnd else {
-                            for ox in 0..<outputShape.w { edge(ox) }
-                            continue
-                        }
-                        for ox in 0..<xBegin { edge(ox) }
                         // Interior columns: the whole window is inside the input. The zero
                         // point is folded into the bias, and raw products w·x (within
                         // ±128·127 = ±16256) are added in pairs exactly in int16 before one
@@ -202,10 +203,33 @@ public enum DepthwiseConv {
                             a0 &+= VectorMath.widenLow(p)
                             a1 &+= VectorMath.widenHigh(p)
                         }
-                        if kernelH == 3 && kernelW == 3 {
+                        if kernelH == 3 && kernelW == 3 && count == 16 {
                             let w0 = x16(w), w1 = x16(w + cPad), w2 = x16(w + 2 * cPad)
                             let w3 = x16(w + 3 * cPad), w4 = x16(w + 4 * cPad), w5 = x16(w + 5 * cPad)
                             let w6 = x16(w + 6 * cPad), w7 = x16(w + 7 * cPad), w8 = x16(w + 8 * cPad)
+                            // Edge columns and rows: a tap outside the input reads as the zero
+                            // point, whose product the folded bias cancels (the reference skips it).
+                            let zp16 = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: inputZeroPoint))
+                            @inline(__always) func tap(_ ky: Int, _ kx: Int, _ x0: Int) -> SIMD16<Int16> {
+                                let iy = y0 + ky * dilationH, ix = x0 + kx * dilationW
+                                return iy < 0 || iy >= inputShape.h || ix < 0 || ix >= inputShape.w
+                                    ? zp16 : x16(inBase + iy * inRow + ix * channels)
+                            }
+                            @inline(__always) func edge3x3(_ ox: Int) {
+                                let x0 = ox * strideW - padLeft
+                                var a0 = folded0, a1 = folded1
+                                accumulate(tap(0, 0, x0) &* w0 &+ tap(0, 1, x0) &* w1, &a0, &a1)
+                                accumulate(tap(0, 2, x0) &* w2 &+ tap(1, 0, x0) &* w3, &a0, &a1)
+                                accumulate(tap(1, 1, x0) &* w4 &+ tap(1, 2, x0) &* w5, &a0, &a1)
+                                accumulate(tap(2, 0, x0) &* w6 &+ tap(2, 1, x0) &* w7, &a0, &a1)
+                                accumulate(tap(2, 2, x0) &* w8, &a0, &a1)
+                                store(q0.apply(a0), q1.apply(a1), outRow + ox * outputShape.c)
+                            }
+                            guard fullRows && xBegin < xEnd else {
+                                for ox in 0..<outputShape.w { edge3x3(ox) }
+                                continue
+                            }
+                            for ox in 0..<xBegin { edge3x3(ox) }
                             for _ in xBegin..<xEnd {
                                 let r0 = window, r1 = window + rowStep, r2 = window + 2 * rowStep
                                 var a0 = folded0, a1 = folded1
@@ -218,24 +242,30 @@ public enum DepthwiseConv {
                                 window += windowStep
                                 o += outputShape.c
                             }
-                        } else {
-                            for _ in xBegin..<xEnd {
-                                var a0 = folded0, a1 = folded1
-                                var t = 0
-                                while t < taps {
-                                    let ky = t / kernelW, kx = t % kernelW
-                                    var p = x16(window + ky * rowStep + kx * colStep) &* x16(w + t * cPad)
-                                    if t + 1 < taps {
-                                        let ky1 = (t + 1) / kernelW, kx1 = (t + 1) % kernelW
-                                        p &+= x16(window + ky1 * rowStep + kx1 * colStep) &* x16(w + (t + 1) * cPad)
-                                    }
-                                    accumulate(p, &a0, &a1)
-                                    t += 2
+                            for ox in xEnd..<outputShape.w { edge3x3(ox) }
+                            continue
+                        }
+                        guard fullRows && count == 16 && xBegin < xEnd else {
+                            for ox in 0..<outputShape.w { edge(ox) }
+                            continue
+                        }
+                        for ox in 0..<xBegin { edge(ox) }
+                        for _ in xBegin..<xEnd {
+                            var a0 = folded0, a1 = folded1
+                            var t = 0
+                            while t < taps {
+                                let ky = t / kernelW, kx = t % kernelW
+                                var p = x16(window + ky * rowStep + kx * colStep) &* x16(w + t * cPad)
+                                if t + 1 < taps {
+                                    let ky1 = (t + 1) / kernelW, kx1 = (t + 1) % kernelW
+                                    p &+= x16(window + ky1 * rowStep + kx1 * colStep) &* x16(w + (t + 1) * cPad)
                                 }
-                                store(q0.apply(a0), q1.apply(a1), o)
-                                window += windowStep
-                                o += outputShape.c
+                                accumulate(p, &a0, &a1)
+                                t += 2
                             }
+                            store(q0.apply(a0), q1.apply(a1), o)
+                            window += windowStep
+                            o += outputShape.c
                         }
                         for ox in xEnd..<outputShape.w { edge(ox) }
                     }
