@@ -210,8 +210,48 @@ func maddwdPeak(iterations: Int, _ seed: Int32) -> Int32 {
     return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
 }
 
+/// `vpmaddubsw` (u8 × s8 pairs → int16) + `vpmaddwd` with ones (→ int32) + `vpaddd`: the
+/// ONNX Runtime u8s8 path, 32 MACs per step.
+@inline(never)
+func maddubsPeak(iterations: Int, _ seed: Int32) -> Int32 {
+    let ones = _mm256_set1_epi16(1)
+    let a = _mm256_set1_epi32(seed), b = _mm256_set1_epi32(seed &+ 1), c = _mm256_set1_epi32(seed &+ 2)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    for _ in 0..<iterations {
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(s0, a), ones)); s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(s1, b), ones))
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(_mm256_maddubs_epi16(s2, c), ones)); s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(_mm256_maddubs_epi16(s3, a), ones))
+        s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(_mm256_maddubs_epi16(s4, b), ones)); s5 = _mm256_add_epi32(s5, _mm256_madd_epi16(_mm256_maddubs_epi16(s5, c), ones))
+        s6 = _mm256_add_epi32(s6, _mm256_madd_epi16(_mm256_maddubs_epi16(s6, a), ones)); s7 = _mm256_add_epi32(s7, _mm256_madd_epi16(_mm256_maddubs_epi16(s7, b), ones))
+        s8 = _mm256_add_epi32(s8, _mm256_madd_epi16(_mm256_maddubs_epi16(s8, c), ones)); s9 = _mm256_add_epi32(s9, _mm256_madd_epi16(_mm256_maddubs_epi16(s9, a), ones))
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(_mm256_maddubs_epi16(s10, b), ones)); s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(_mm256_maddubs_epi16(s11, c), ones))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)), _mm256_add_epi32(_mm256_add_epi32(s4, s5), _mm256_add_epi32(s6, s7)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(s8, s9), _mm256_add_epi32(s10, s11)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
+}
+
+/// fp32 `vfmadd231ps`, 8 lanes, 12 independent accumulators.
+@inline(never)
+func fmaPeak(iterations: Int, _ seed: Float) -> Float {
+    let a = _mm256_set1_ps(seed), b = _mm256_set1_ps(seed * 0.5), c = _mm256_set1_ps(seed * 0.25)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    for _ in 0..<iterations {
+        s0 = _mm256_fmadd_ps(s0, a, b); s1 = _mm256_fmadd_ps(s1, a, c); s2 = _mm256_fmadd_ps(s2, a, b); s3 = _mm256_fmadd_ps(s3, a, c)
+        s4 = _mm256_fmadd_ps(s4, a, b); s5 = _mm256_fmadd_ps(s5, a, c); s6 = _mm256_fmadd_ps(s6, a, b); s7 = _mm256_fmadd_ps(s7, a, c)
+        s8 = _mm256_fmadd_ps(s8, a, b); s9 = _mm256_fmadd_ps(s9, a, c); s10 = _mm256_fmadd_ps(s10, a, b); s11 = _mm256_fmadd_ps(s11, a, c)
+    }
+    let t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)), _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s4, s5), _mm256_add_ps(s6, s7)), _mm256_add_ps(_mm256_add_ps(s8, s9), _mm256_add_ps(s10, s11))))
+    return unsafeBitCast(t, to: SIMD8<Float>.self).sum()
+}
+
 let peakIterations = 1 << 22
 var sink: Int32 = 0
 let peakTime = seconds { sink &+= maddwdPeak(iterations: peakIterations, 3) }
 print("vpmaddwd+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 16) / peakTime / 1e9)) GMAC/s (sink \(sink & 1))")
+
+var sinkF: Float = 0
+let ubsTime = seconds { sink &+= maddubsPeak(iterations: peakIterations, 3) }
+print("vpmaddubsw+vpmaddwd(ones)+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 32) / ubsTime / 1e9)) GMAC/s")
+let fmaTime = seconds { sinkF += fmaPeak(iterations: peakIterations, 0.999) }
+print("fp32 vfmadd231ps register peak: \(fmt(Double(peakIterations * 12 * 8) / fmaTime / 1e9)) GMAC/s (sink \(sinkF > 0 ? 1 : 0))")
 #endif

@@ -7,107 +7,152 @@ import _Builtin_intrinsics.intel
 
 extension PointwiseGEMM {
     /// The AVX2 kernel; same results as `runPortable` and `Int8Reference.conv2D`.
+    ///
+    /// Rows go in panels of `panelRows(depth:)` (converted to int16 once); for each pair of
+    /// 8-column blocks the output stage is prepared once per panel, then the panel's 6-row
+    /// tiles run.
     public static func runAVX2(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
+        let chunk = panelRows(depth: g.depth)
         var row = 0
         while row < g.rows {
-            let rows = min(6, g.rows - row)
+            let rows = min(chunk, g.rows - row)
             fillPanel(g, firstRow: row, count: rows)
-            rowBlockAVX2(g, firstRow: row, rows: rows)
-            row += 6
+            panelAVX2(g, firstRow: row, rows: rows)
+            row += chunk
         }
     }
 
     @inline(never) @usableFromInline
-    static func rowBlockAVX2(_ g: GEMMOperands, firstRow: Int, rows: Int) {
+    static func panelAVX2(_ g: GEMMOperands, firstRow: Int, rows: Int) {
+        let nPad = paddedColumns(g.columns)
+        let blocks = nPad / 8
+        let rowBytes = paddedDepth(g.depth) * 2
+        var block = 0
+        while block + 1 < blocks {
+            let n0 = block * 8
+            let valid = min(16, g.columns - n0)
+            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: valid)
+            let qb = AVX2Requantization(g.requantization, first: g.channelOffset + n0 + 8, count: valid - 8)
+            var r = 0
+            while r < rows {
+                tile16AVX2(g, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rows: min(6, rows - r),
+                           firstRow: firstRow + r, block: block, qa: qa, qb: qb)
+                r += 6
+            }
+            block += 2
+        }
+        if block < blocks {
+            let n0 = block * 8
+            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: min(8, g.columns - n0))
+            var r = 0
+            while r < rows {
+                tile8AVX2(g, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rows: min(6, rows - r),
+                          firstRow: firstRow + r, block: block, qa: qa)
+                r += 6
+            }
+        }
+    }
+
+    /// Up to 6 rows (panel rows from `panel`) × the 16 columns of blocks `block`, `block + 1`.
+    @inline(__always) @usableFromInline
+    static func tile16AVX2(
+        _ g: GEMMOperands, panel: UnsafeRawPointer, rows: Int, firstRow: Int, block: Int,
+        qa: AVX2Requantization, qb: AVX2Requantization
+    ) {
         let kPad = paddedDepth(g.depth)
         let kPairs = kPad / 2
         let nPad = paddedColumns(g.columns)
-        let blocks = nPad / 8
         let weights = UnsafeRawPointer(g.packed) + 4 * nPad
         let rowBytes = kPad * 2
-        let panel = UnsafeRawPointer(g.panel)
         let p0 = panel
         let p1 = panel + min(1, rows - 1) * rowBytes
         let p2 = panel + min(2, rows - 1) * rowBytes
         let p3 = panel + min(3, rows - 1) * rowBytes
         let p4 = panel + min(4, rows - 1) * rowBytes
         let p5 = panel + min(5, rows - 1) * rowBytes
-        let out = g.output + firstRow * g.outputRowStride
-        var block = 0
-        while block + 1 < blocks {
-            let wa = weights + block * 8 * kPad
-            let wb = wa + 8 * kPad
-            var c00 = _mm256_setzero_si256(), c01 = _mm256_setzero_si256()
-            var c10 = _mm256_setzero_si256(), c11 = _mm256_setzero_si256()
-            var c20 = _mm256_setzero_si256(), c21 = _mm256_setzero_si256()
-            var c30 = _mm256_setzero_si256(), c31 = _mm256_setzero_si256()
-            var c40 = _mm256_setzero_si256(), c41 = _mm256_setzero_si256()
-            var c50 = _mm256_setzero_si256(), c51 = _mm256_setzero_si256()
-            for pair in 0..<kPairs {
-                let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
-                let vb = _mm256_cvtepi8_epi16(loadu128(wb + 16 * pair))
-                var x = _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(va, x))
-                c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(vb, x))
-                x = _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(va, x))
-                c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(vb, x))
-                x = _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(va, x))
-                c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(vb, x))
-                x = _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(va, x))
-                c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(vb, x))
-                x = _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(va, x))
-                c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(vb, x))
-                x = _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-                c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(va, x))
-                c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, x))
-            }
-            let n0 = block * 8
-            let valid = min(16, g.columns - n0)
-            let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
-            let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
-            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: valid)
-            let qb = AVX2Requantization(g.requantization, first: g.channelOffset + n0 + 8, count: valid - 8)
-            let o = out + n0
-            let s = g.outputRowStride
-            store16(qa.apply(_mm256_add_epi32(c00, ba)), qb.apply(_mm256_add_epi32(c01, bb)), o, count: valid)
-            if rows > 1 { store16(qa.apply(_mm256_add_epi32(c10, ba)), qb.apply(_mm256_add_epi32(c11, bb)), o + s, count: valid) }
-            if rows > 2 { store16(qa.apply(_mm256_add_epi32(c20, ba)), qb.apply(_mm256_add_epi32(c21, bb)), o + 2 * s, count: valid) }
-            if rows > 3 { store16(qa.apply(_mm256_add_epi32(c30, ba)), qb.apply(_mm256_add_epi32(c31, bb)), o + 3 * s, count: valid) }
-            if rows > 4 { store16(qa.apply(_mm256_add_epi32(c40, ba)), qb.apply(_mm256_add_epi32(c41, bb)), o + 4 * s, count: valid) }
-            if rows > 5 { store16(qa.apply(_mm256_add_epi32(c50, ba)), qb.apply(_mm256_add_epi32(c51, bb)), o + 5 * s, count: valid) }
-            block += 2
+        let wa = weights + block * 8 * kPad
+        let wb = wa + 8 * kPad
+        var c00 = _mm256_setzero_si256(), c01 = _mm256_setzero_si256()
+        var c10 = _mm256_setzero_si256(), c11 = _mm256_setzero_si256()
+        var c20 = _mm256_setzero_si256(), c21 = _mm256_setzero_si256()
+        var c30 = _mm256_setzero_si256(), c31 = _mm256_setzero_si256()
+        var c40 = _mm256_setzero_si256(), c41 = _mm256_setzero_si256()
+        var c50 = _mm256_setzero_si256(), c51 = _mm256_setzero_si256()
+        for pair in 0..<kPairs {
+            let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
+            let vb = _mm256_cvtepi8_epi16(loadu128(wb + 16 * pair))
+            var x = _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(va, x))
+            c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(vb, x))
+            x = _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(va, x))
+            c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(vb, x))
+            x = _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(va, x))
+            c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(vb, x))
+            x = _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(va, x))
+            c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(vb, x))
+            x = _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(va, x))
+            c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(vb, x))
+            x = _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+            c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(va, x))
+            c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, x))
         }
-        if block < blocks {
-            let wa = weights + block * 8 * kPad
-            var c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256(), c2 = _mm256_setzero_si256()
-            var c3 = _mm256_setzero_si256(), c4 = _mm256_setzero_si256(), c5 = _mm256_setzero_si256()
-            for pair in 0..<kPairs {
-                let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
-                c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-                c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(va, _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-                c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(va, _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-                c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(va, _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-                c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(va, _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-                c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(va, _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            }
-            let n0 = block * 8
-            let valid = min(8, g.columns - n0)
-            let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
-            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: valid)
-            let o = out + n0
-            let s = g.outputRowStride
-            store8(qa.apply(_mm256_add_epi32(c0, ba)), o, count: valid)
-            if rows > 1 { store8(qa.apply(_mm256_add_epi32(c1, ba)), o + s, count: valid) }
-            if rows > 2 { store8(qa.apply(_mm256_add_epi32(c2, ba)), o + 2 * s, count: valid) }
-            if rows > 3 { store8(qa.apply(_mm256_add_epi32(c3, ba)), o + 3 * s, count: valid) }
-            if rows > 4 { store8(qa.apply(_mm256_add_epi32(c4, ba)), o + 4 * s, count: valid) }
-            if rows > 5 { store8(qa.apply(_mm256_add_epi32(c5, ba)), o + 5 * s, count: valid) }
+        let n0 = block * 8
+        let valid = min(16, g.columns - n0)
+        let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
+        let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
+        let o = g.output + firstRow * g.outputRowStride + n0
+        let s = g.outputRowStride
+        store16(qa.apply(_mm256_add_epi32(c00, ba)), qb.apply(_mm256_add_epi32(c01, bb)), o, count: valid)
+        if rows > 1 { store16(qa.apply(_mm256_add_epi32(c10, ba)), qb.apply(_mm256_add_epi32(c11, bb)), o + s, count: valid) }
+        if rows > 2 { store16(qa.apply(_mm256_add_epi32(c20, ba)), qb.apply(_mm256_add_epi32(c21, bb)), o + 2 * s, count: valid) }
+        if rows > 3 { store16(qa.apply(_mm256_add_epi32(c30, ba)), qb.apply(_mm256_add_epi32(c31, bb)), o + 3 * s, count: valid) }
+        if rows > 4 { store16(qa.apply(_mm256_add_epi32(c40, ba)), qb.apply(_mm256_add_epi32(c41, bb)), o + 4 * s, count: valid) }
+        if rows > 5 { store16(qa.apply(_mm256_add_epi32(c50, ba)), qb.apply(_mm256_add_epi32(c51, bb)), o + 5 * s, count: valid) }
+    }
+
+    /// Up to 6 rows × the last (odd) 8-column block.
+    @inline(__always) @usableFromInline
+    static func tile8AVX2(
+        _ g: GEMMOperands, panel: UnsafeRawPointer, rows: Int, firstRow: Int, block: Int, qa: AVX2Requantization
+    ) {
+        let kPad = paddedDepth(g.depth)
+        let kPairs = kPad / 2
+        let nPad = paddedColumns(g.columns)
+        let rowBytes = kPad * 2
+        let p0 = panel
+        let p1 = panel + min(1, rows - 1) * rowBytes
+        let p2 = panel + min(2, rows - 1) * rowBytes
+        let p3 = panel + min(3, rows - 1) * rowBytes
+        let p4 = panel + min(4, rows - 1) * rowBytes
+        let p5 = panel + min(5, rows - 1) * rowBytes
+        let wa = UnsafeRawPointer(g.packed) + 4 * nPad + block * 8 * kPad
+        var c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256(), c2 = _mm256_setzero_si256()
+        var c3 = _mm256_setzero_si256(), c4 = _mm256_setzero_si256(), c5 = _mm256_setzero_si256()
+        for pair in 0..<kPairs {
+            let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
+            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(va, _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(va, _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(va, _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(va, _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(va, _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
         }
+        let n0 = block * 8
+        let valid = min(8, g.columns - n0)
+        let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
+        let o = g.output + firstRow * g.outputRowStride + n0
+        let s = g.outputRowStride
+        store8(qa.apply(_mm256_add_epi32(c0, ba)), o, count: valid)
+        if rows > 1 { store8(qa.apply(_mm256_add_epi32(c1, ba)), o + s, count: valid) }
+        if rows > 2 { store8(qa.apply(_mm256_add_epi32(c2, ba)), o + 2 * s, count: valid) }
+        if rows > 3 { store8(qa.apply(_mm256_add_epi32(c3, ba)), o + 3 * s, count: valid) }
+        if rows > 4 { store8(qa.apply(_mm256_add_epi32(c4, ba)), o + 4 * s, count: valid) }
+        if rows > 5 { store8(qa.apply(_mm256_add_epi32(c5, ba)), o + 5 * s, count: valid) }
     }
 
     @inline(__always) @usableFromInline

@@ -18,9 +18,16 @@
 ///
 /// so that one 16-byte load is the pair (k, k+1) of 8 output channels.
 public enum PointwiseGEMM {
-    /// Rows of A converted to int16 at a time; the panel scratch holds this many rows on
-    /// every architecture (the AVX2 kernel uses 6, the portable one 4).
-    public static let panelRows = 8
+    /// Rows of A converted to int16 at a time for depth `k`: a multiple of 12 (whole 6-row
+    /// AVX2 and 4-row portable tiles), as many as fit in ~16 KiB, 12...48. The kernel
+    /// prepares each column block's output stage once per panel, so small depths (where
+    /// requantization costs as much as the products) use tall panels. The same on every
+    /// architecture (the scratch size is part of the plan); never overflows for `k >= 1`.
+    @inlinable
+    public static func panelRows(depth k: Int) -> Int {
+        let rowBytes = 2 * paddedDepth(min(k, 1 << 20))
+        return Swift.max(12, Swift.min(48, (16384 / rowBytes) / 12 * 12))
+    }
 
     @inlinable
     public static func paddedDepth(_ k: Int) -> Int { (k + 1) & ~1 }
@@ -36,7 +43,7 @@ public enum PointwiseGEMM {
 
     /// Bytes of the int16 panel scratch the GEMM needs for depth `k`.
     @inlinable
-    public static func panelByteCount(depth k: Int) -> Int { panelRows * paddedDepth(k) * 2 }
+    public static func panelByteCount(depth k: Int) -> Int { panelRows(depth: k) * paddedDepth(k) * 2 }
 
     /// Packs `n` rows of `k` weights (row `j` at `weights + j * weightRowStride`) and their
     /// bias into the layout above at `destination` (`packedByteCount(depth:columns:)` bytes).

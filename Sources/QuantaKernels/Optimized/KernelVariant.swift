@@ -111,7 +111,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let taps = mul(Int64(filter.kernelH), Int64(filter.kernelW))
         guard let taps, let depth = mul(taps, Int64(filter.inputChannelsPerGroup)), depth <= limit else { return nil }
         let kPad = (depth + 1) & ~1
-        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
+        let panel = Int64(PointwiseGEMM.panelRows(depth: Int(depth))) * kPad * 2
         let packed: Int64?
         let scratch: Int64?
         switch self {
