@@ -107,12 +107,12 @@ extension PointwiseGEMM {
         let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
         let o = g.output + firstRow * g.outputRowStride + n0
         let s = g.outputRowStride
-        store16(qa.apply(_mm256_add_epi32(c00, ba)), qb.apply(_mm256_add_epi32(c01, bb)), o, count: valid)
-        if rows > 1 { store16(qa.apply(_mm256_add_epi32(c10, ba)), qb.apply(_mm256_add_epi32(c11, bb)), o + s, count: valid) }
-        if rows > 2 { store16(qa.apply(_mm256_add_epi32(c20, ba)), qb.apply(_mm256_add_epi32(c21, bb)), o + 2 * s, count: valid) }
-        if rows > 3 { store16(qa.apply(_mm256_add_epi32(c30, ba)), qb.apply(_mm256_add_epi32(c31, bb)), o + 3 * s, count: valid) }
-        if rows > 4 { store16(qa.apply(_mm256_add_epi32(c40, ba)), qb.apply(_mm256_add_epi32(c41, bb)), o + 4 * s, count: valid) }
-        if rows > 5 { store16(qa.apply(_mm256_add_epi32(c50, ba)), qb.apply(_mm256_add_epi32(c51, bb)), o + 5 * s, count: valid) }
+        qa.storeRounded16(qa.rounded(_mm256_add_epi32(c00, ba)), qb.rounded(_mm256_add_epi32(c01, bb)), o, count: valid)
+        if rows > 1 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c10, ba)), qb.rounded(_mm256_add_epi32(c11, bb)), o + s, count: valid) }
+        if rows > 2 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c20, ba)), qb.rounded(_mm256_add_epi32(c21, bb)), o + 2 * s, count: valid) }
+        if rows > 3 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c30, ba)), qb.rounded(_mm256_add_epi32(c31, bb)), o + 3 * s, count: valid) }
+        if rows > 4 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c40, ba)), qb.rounded(_mm256_add_epi32(c41, bb)), o + 4 * s, count: valid) }
+        if rows > 5 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c50, ba)), qb.rounded(_mm256_add_epi32(c51, bb)), o + 5 * s, count: valid) }
     }
 
     /// Up to 6 rows × the last (odd) 8-column block.
@@ -201,6 +201,12 @@ struct AVX2Requantization {
     @usableFromInline var high: __m256i
     @usableFromInline var zeroPoint: __m256i
     @usableFromInline var maySaturate: Bool
+    /// Whether any lane shifts left (a multiplier above one); when none does, `vpsllvd` is skipped.
+    @usableFromInline var shiftsLeft: Bool
+    /// The zero point in 16 int16 lanes, the clamp bounds in 16 int8 lanes (`storeRounded16`).
+    @usableFromInline var zeroPoint16: __m256i
+    @usableFromInline var clampMin8: __m128i
+    @usableFromInline var clampMax8: __m128i
 
     @inline(__always) @usableFromInline
     init(_ r: Requantization, first: Int, count: Int) {
@@ -220,6 +226,13 @@ struct AVX2Requantization {
         high = unsafeBitCast(b.high, to: __m256i.self)
         zeroPoint = unsafeBitCast(b.zeroPoint, to: __m256i.self)
         maySaturate = b.maySaturate
+        var anyLeft: Int32 = 0
+        for i in 0..<8 { anyLeft |= b.left[i] }
+        shiftsLeft = anyLeft != 0
+        let zp = b.zeroPoint[0]
+        zeroPoint16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: zp))
+        clampMin8 = _mm_set1_epi8(Int8(truncatingIfNeeded: b.low[0] &+ zp))
+        clampMax8 = _mm_set1_epi8(Int8(truncatingIfNeeded: b.high[0] &+ zp))
     }
 
     /// `RequantizationBlock8(r, first:count:channelStride:)` in AVX2 registers.
@@ -236,7 +249,13 @@ struct AVX2Requantization {
 
     @inline(__always) @usableFromInline
     func apply(_ acc: __m256i) -> __m256i {
-        let x = _mm256_sllv_epi32(acc, left)
+        _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(rounded(acc), low), high), zeroPoint)
+    }
+
+    /// `RDBPOT(SRDHM(acc << left, M), right)`: the output before the zero point and clamp.
+    @inline(__always) @usableFromInline
+    func rounded(_ acc: __m256i) -> __m256i {
+        let x = shiftsLeft ? _mm256_sllv_epi32(acc, left) : acc
         let nudge = _mm256_set1_epi64x(1 << 30)
         let even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudge), 31)
         let odd = _mm256_slli_epi64(
@@ -248,8 +267,26 @@ struct AVX2Requantization {
         }
         let remainder = _mm256_and_si256(r, mask)
         let threshold = _mm256_sub_epi32(halfMask, _mm256_srai_epi32(r, 31))
-        let y = _mm256_sub_epi32(_mm256_srav_epi32(r, right), _mm256_cmpgt_epi32(remainder, threshold))
-        return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(y, low), high), zeroPoint)
+        return _mm256_sub_epi32(_mm256_srav_epi32(r, right), _mm256_cmpgt_epi32(remainder, threshold))
+    }
+
+    /// Stores the first `count` of 16 outputs from `rounded` lanes `a` then `b` (channels
+    /// sharing this zero point and clamp): saturating packs to int16, saturating add of the
+    /// zero point, saturating pack to int8, then the clamp on bytes. Equals `apply`'s
+    /// `clamp(y + zp)` for every int32 y: a lane outside int16 stays outside int8 after the
+    /// zero point (|zp| ≤ 128), and the clamp bounds are int8.
+    @inline(__always) @usableFromInline
+    func storeRounded16(_ a: __m256i, _ b: __m256i, _ p: UnsafeMutablePointer<Int8>, count: Int) {
+        let words = _mm256_permutevar8x32_epi32(
+            _mm256_adds_epi16(_mm256_packs_epi32(a, b), zeroPoint16), _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7))
+        var bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), __m128i(words[2], words[3]))
+        bytes = _mm_min_epi8(_mm_max_epi8(bytes, clampMin8), clampMax8)
+        if count >= 16 {
+            _mm_storeu_si128(UnsafeMutableRawPointer(p).assumingMemoryBound(to: __m128i.self), bytes)
+        } else {
+            let v = unsafeBitCast(bytes, to: SIMD16<Int8>.self)
+            for i in 0..<count { p[i] = v[i] }
+        }
     }
 }
 /// The output stage the depthwise kernels use on this target.
