@@ -33,7 +33,12 @@ final class AllocationTests: XCTestCase {
     func testInvokeMakesNoHeapAllocation() throws {
         for source in [TestModels.small(), TestModels.layoutOps()] {
             let bytes = AlignedBuffer(try ModelWriter().write(source))
-            let arenaSize = try Model(bytes: bytes.bytes).arenaSize
+            let loaded = try Model(bytes: bytes.bytes)
+            let arenaSize = loaded.arenaSize
+            if source.ops.count == TestModels.small().ops.count {
+                // The optimized convolutions (packed weights, planned scratch) run too.
+                XCTAssertEqual((0..<3).map { loaded.op($0).variant }, [.im2col, .depthwise3x3, .pointwise])
+            }
             let arena = AlignedBuffer(count: arenaSize)
             var interpreter: Interpreter? = nil
             var model: Model? = nil

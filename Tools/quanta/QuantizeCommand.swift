@@ -20,8 +20,11 @@ enum QuantizeCommand: Command {
           --method M           minmax | percentile | entropy | mse   (default: \(QuantizationOptions.defaultMethodName))
           --percentile P       percentile for --method percentile (default 99.99)
           --per-tensor         one weight scale per tensor instead of per output channel
+          --kernels K          fast | reference   (default: fast; both give the same bits,
+                               reference stores plain OHWI weights and needs no scratch)
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
+                               (default: dynamic dims taken from the calibration data)
           --limit N            use at most N calibration samples
           --json               print the summary as JSON
           --quiet              no progress bar
@@ -29,7 +32,7 @@ enum QuantizeCommand: Command {
 
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
-            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit"],
+            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
             booleans: ["per-tensor", "json", "quiet"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
@@ -47,7 +50,15 @@ enum QuantizeCommand: Command {
             options.method = .percentile(v)
         }
         options.perTensorWeights = args.flag("per-tensor")
-        let inputShapes = try parseInputShapes(args.value("input-shape"))
+        if let k = args.value("kernels") {
+            guard let kernels = KernelSelection(rawValue: k) else {
+                throw CLIError.usage("unknown --kernels '\(k)'; expected fast or reference")
+            }
+            options.kernels = kernels
+        }
+        // Dynamic dims not given with --input-shape come from the calibration data's shape.
+        let inputShapes = ONNXInputShapes.resolve(
+            onnxPath: modelPath, samplePath: calibration, given: try parseInputShapes(args.value("input-shape")))
         let limit = try args.int("limit", default: Int.max)
 
         let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))

@@ -93,7 +93,7 @@ public enum QuantizePipeline {
         let quantized = try ModelQuantizer.quantize(
             graph: graph, calibration: samples.samples.map { [$0] }, options: options,
             progress: { done, total in progress?(done, total, "calibrating") })
-        let bytes = try ModelWriter().write(quantized)
+        let bytes = try ModelWriter(kernels: options.kernels).write(quantized)
 
         // Check what was written: load it in the runtime and compare with float.
         let session = try QuantizedSession(bytes: bytes, source: outputPath)
