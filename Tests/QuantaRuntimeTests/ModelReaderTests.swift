@@ -221,7 +221,8 @@ final class ModelReaderTests: XCTestCase {
                            .validationFailed(.invalidOp(index: 0, reason: .accumulatorRange(terms: limit + 1))))
         }
         // The reader on its own: 2 groups of 32897 channels (valid), patched to 1 group
-        // and 1 filter over all 65794 channels: the same weight bytes, one longer reduction.
+        // and 1 filter over all 65794 channels: the same OHWI weight bytes (ModelFile
+        // writes reference kernels: no packed weights), one longer reduction.
         var f = try ModelFile(reduction(channels: limit + 1, groupedConv: true))
         f.patch(f.parameter(op: 0, OpLayout.convGroups), 1)
         f.patch(f.parameter(op: 0, OpLayout.convFilter), 1)
