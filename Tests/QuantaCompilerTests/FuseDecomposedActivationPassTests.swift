@@ -123,4 +123,11 @@ final class FuseDecomposedActivationPassTests: XCTestCase {
         let x = (0..<shape.elementCount).map { Float($0 % 11) * 0.3 - 1.5 }
         XCTAssertLessThanOrEqual(importMaxRelativeError(try run(after, x)[0], try run(b.g, x)[0]), 1e-6)
     }
+
+    func testFlushDeadChannelsZeroesOnlyNegligibleChannels() throws {
+        var weights: [Float] = [0.5, -0.25, 1e-34, -2e-35, 0, 0, 3e-3, 1e-9]
+        XCTAssertTrue(FlushDeadChannelsPass().flush(&weights, channels: 4))
+        XCTAssertEqual(weights, [0.5, -0.25, 0, 0, 0, 0, 3e-3, 1e-9], "1e-9 / 0.5 is above 2^-40: kept")
+        XCTAssertFalse(FlushDeadChannelsPass().flush(&weights, channels: 4), "nothing left to flush")
+    }
 }

@@ -170,6 +170,49 @@ final class ONNXPatternTests: XCTestCase {
         XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 1, w: 1, c: 6))
     }
 
+    func testInputNormalizationMergesIntoOneAffineBeforeThePaddedConv() throws {
+        let l = try load("input_normalization", tolerance: 1e-5)
+        let ops = l.graph.nodes.map { $0.op }
+        XCTAssertEqual(l.graph.nodes.count, 3, "affine (Sub, Div, 1 - x merged), conv (Mul folded), mean: \(ops)")
+        guard case .conv2D(let affine) = ops.first else { return XCTFail("\(ops)") }
+        XCTAssertEqual(affine.filter.kernelH, 1)
+        XCTAssertEqual(affine.parameters.groups, 3)
+        guard case .globalAveragePool = ops.last else { return XCTFail("\(ops)") }
+    }
+
+    // MARK: Resize / Upsample
+
+    func testNearestResizeWithScalesAndSizesMatchesOnnxRuntime() throws {
+        let l = try load("resize_nearest", tolerance: 1e-5)
+        XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 30, w: 10, c: 4))
+        XCTAssertEqual(l.graph.nodes.filter { if case .transposeConv2D = $0.op { return true }; return false }.count, 2)
+    }
+
+    func testUpsampleOpset7AttributesResizeOpset10InputsAndOpset18AxesMatchOnnxRuntime() throws {
+        let seven = try load("upsample_opset7", tolerance: 1e-5)
+        XCTAssertEqual(seven.graph.tensors[seven.graph.outputs[0]].shape, TensorShape(n: 1, h: 6, w: 24, c: 3))
+        let ten = try load("resize_opset10", tolerance: 1e-5)
+        XCTAssertEqual(ten.graph.tensors[ten.graph.outputs[0]].shape, TensorShape(n: 1, h: 9, w: 8, c: 3))
+        let eighteen = try load("resize_opset18_axes", tolerance: 1e-5)
+        XCTAssertEqual(eighteen.graph.tensors[eighteen.graph.outputs[0]].shape, TensorShape(n: 1, h: 6, w: 8, c: 3))
+    }
+
+    func testUpsampleOpset9IsABlockCopyInInt8() throws {
+        let l = try load("upsample_opset9", tolerance: 1e-5)
+        let model = try ModelQuantizer.quantize(graph: l.graph, calibration: [[l.input]])
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model))
+        let got = session.run([l.input])[0]
+        let s = model.tensors[model.outputs[0]].shape
+        XCTAssertEqual(s, TensorShape(n: 1, h: 8, w: 15, c: 4))
+        for y in 0..<s.h { for x in 0..<s.w { for c in 0..<s.c {
+            // Every output pixel equals the top-left pixel of its 2×3 block.
+            XCTAssertEqual(got[s.index(0, y, x, c)], got[s.index(0, y - y % 2, x - x % 3, c)])
+        } } }
+        let step = model.tensors[model.outputs[0]].quantization.scale
+        let worst = zip(got, l.expected).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(worst, 3 * step, "conv + relu + upsample within 3 output steps of float")
+    }
+
     // MARK: Dynamic dims
 
     func testUnresolvedDynamicDimensionNamesInputAxisAndReadingNode() {

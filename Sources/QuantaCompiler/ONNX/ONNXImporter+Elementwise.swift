@@ -76,6 +76,15 @@ extension ImportContext {
         case (.activation(let x), .constant(var c)), (.constant(var c), .activation(let x)):
             let constantFirst: Bool
             if case .constant = a { constantFirst = true } else { constantFirst = false }
+            if constantFirst && op.opType == "Sub" {
+                // c - x = (-1) * x + c (both fold into a neighbouring conv as affine ops).
+                let minusOne = addConstantTensor(name: output + "/-1", shape: TensorShape(n: 1, h: 1, w: 1, c: 1), data: [-1])
+                let negated = emit(op, .mul(.none), inputs: [x.tensor, minusOne], output: output + "/neg", dims: x.dims, flattenedFrom: x.flattenedFrom)
+                let (shape, data) = try broadcastConstant(c, to: x, op)
+                let t = addConstantTensor(name: aName, shape: shape, data: data)
+                emit(op, .add(.none), inputs: [negated.tensor, t], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+                return
+            }
             if constantFirst && !isCommutative {
                 throw op.pattern("\(op.opType) with a constant first operand")
             }

@@ -417,19 +417,20 @@ extension ImportContext {
             result = fill.ints.map { ImportedConstant(dims: dims, ints: [Int64](repeating: $0[0], count: count)) }
                 ?? ImportedConstant(dims: dims, floats: [Float](repeating: fill.floats[0], count: count))
         case "Range":
-            guard inputs.count == 3 else { return false }
+            guard inputs.count == 3, inputs.allSatisfy({ $0.count == 1 }) else { throw op.mismatch("Range needs three scalars") }
             let (start, limit, delta) = (inputs[0], inputs[1], inputs[2])
-            if let s = start.ints?.first, let l = limit.ints?.first, let d = delta.ints?.first, d != 0 {
-                let n = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
-                guard n <= ONNXLimits.maxElementCount else { throw op.mismatch("Range of \(n) elements") }
-                result = ImportedConstant(dims: [n], ints: (0..<n).map { s + Int64($0) * d })
-            } else {
-                let s = start.floats[0], l = limit.floats[0], d = delta.floats[0]
-                guard d != 0 else { throw op.mismatch("Range with delta 0") }
-                let n = max(0, Int(((l - s) / d).rounded(.up)))
-                guard n <= ONNXLimits.maxElementCount else { throw op.mismatch("Range of \(n) elements") }
-                result = ImportedConstant(dims: [n], floats: (0..<n).map { s + Float($0) * d })
+            let useInts = start.ints != nil && limit.ints != nil && delta.ints != nil
+            let s = useInts ? Double(start.integers[0]) : Double(start.floats[0])
+            let l = useInts ? Double(limit.integers[0]) : Double(limit.floats[0])
+            let d = useInts ? Double(delta.integers[0]) : Double(delta.floats[0])
+            let span = ((l - s) / d).rounded(.up)
+            guard d != 0, span.isFinite, span <= Double(ONNXLimits.maxElementCount) else {
+                throw op.mismatch("Range(\(s), \(l), \(d))")
             }
+            let n = max(0, Int(span))
+            result = useInts
+                ? ImportedConstant(dims: [n], ints: (0..<n).map { start.integers[0] &+ Int64($0) &* delta.integers[0] })
+                : ImportedConstant(dims: [n], floats: (0..<n).map { start.floats[0] + Float($0) * delta.floats[0] })
         case "Expand":
             guard inputs.count == 2 else { return false }
             let shape = ImportedConstant(dims: inputs[1].integers.map { Int($0) }, floats: [])

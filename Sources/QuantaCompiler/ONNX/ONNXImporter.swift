@@ -35,8 +35,8 @@ public enum ONNXImporter {
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "ConvTranspose", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
-        "PRelu", "Range", "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze", "Where",
+        "PRelu", "Range", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
+        "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
 
     /// Imports the `.onnx` file at `path`.
@@ -252,6 +252,7 @@ final class ImportContext {
         case "Min", "Max": try importMinMax(op)
         case "PRelu": try importPRelu(op)
         case "Expand": try importExpand(op)
+        case "Resize", "Upsample": try importResize(op)
         case "Add", "Mul", "Sub", "Div": try importBinary(op)
         case "GlobalAveragePool", "ReduceMean": try importGlobalAveragePool(op)
         case "AveragePool", "MaxPool": try importPool(op)

@@ -20,10 +20,10 @@ public struct GraphPassPipeline {
     }
 
     /// RemoveIdentities, FoldConstants, FuseDecomposedActivation, ConstantElementwiseToAffine,
-    /// FoldPadIntoConv, FoldBatchNorm, FuseActivation.
+    /// FoldPadIntoConv, FoldBatchNorm, FuseActivation, FlushDeadChannels.
     public static let standard = GraphPassPipeline(passes: [
         RemoveIdentitiesPass(), FoldConstantsPass(), FuseDecomposedActivationPass(), ConstantElementwiseToAffinePass(),
-        FoldPadIntoConvPass(), FoldBatchNormPass(), FuseActivationPass(),
+        FoldPadIntoConvPass(), FoldBatchNormPass(), FuseActivationPass(), FlushDeadChannelsPass(),
     ])
 
     public func run(on graph: inout Graph) throws {
