@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import QuantaCompiler
+import QuantaRuntime
 
 /// Inputs that crashed a fuzz target once (Tools/fuzz), committed under
 /// Fixtures/fuzz/ with the first 8 hex digits of libFuzzer's name. Each must now fail
@@ -21,6 +22,22 @@ final class FuzzRegressionTests: XCTestCase {
             }
             XCTAssertEqual(node, "a")
             XCTAssertTrue(detail.hasPrefix("cannot reshape [1, 4, 3, 3] to [8315178135798768998"), detail)
+        }
+    }
+
+    /// The committed `.qmodel` seeds (Tools/fuzz-corpus/qmodel) load with the current
+    /// reader: after a format change they must be regenerated
+    /// (`Tools/fuzz-corpus/make_seeds.py`), or the fuzzer only exercises the version check.
+    func testEveryQModelFuzzSeedLoadsWithTheCurrentFormat() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent("Tools/fuzz-corpus/qmodel")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".qmodel") }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 10)
+        for name in names {
+            let data = try Data(contentsOf: dir.appendingPathComponent(name))
+            data.withUnsafeBytes { raw in
+                do { _ = try Model(bytes: raw) } catch { XCTFail("\(name): \(error)") }
+            }
         }
     }
 }
