@@ -70,7 +70,7 @@ final class CommandLineTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
         let arena = try XCTUnwrap(json?["arenaBytes"] as? Int), bound = try XCTUnwrap(json?["arenaLowerBound"] as? Int)
         XCTAssertTrue(bound > 0 && bound <= arena, "lower bound \(bound), arena \(arena)")
-        XCTAssertTrue(quantize.stdout.contains("arena      \(arena) B"), "quantize and inspect disagree on the arena: \(quantize.stdout)")
+        XCTAssertTrue(quantize.stdout.contains("arena      \(formatBytes(arena))"), "quantize and inspect disagree on the arena: \(quantize.stdout)")
         XCTAssertEqual((json?["layers"] as? [Any])?.count, 22)
         let y = scratch + "/y.npy"
         XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y).status, 0)
@@ -138,9 +138,30 @@ final class CommandLineTests: XCTestCase {
         assertFails(try quanta("run", truncated, "--input", evaluation, "--output", scratch + "/y.npy"), mentioning: "truncated", noFile: scratch + "/y.npy")
     }
 
+    /// `--kernels reference` writes a plan with the reference kernels only; both plans give
+    /// the same int8 outputs.
+    func testKernelsOptionWritesReferenceOrOptimizedPlans() throws {
+        var outputs: [NumPyArray] = []
+        for kernels in ["fast", "reference"] {
+            let q = scratch + "/\(kernels).qmodel"
+            let quantize = try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "8", "--quiet", "--kernels", kernels)
+            XCTAssertEqual(quantize.status, 0, quantize.stderr)
+            let session = try QuantizedSession(bytes: try FileIO.read(q))
+            let variants = (0..<session.model.opCount).map { session.model.op($0).variant }
+            XCTAssertEqual(variants.allSatisfy { $0 == .reference }, kernels == "reference", "\(kernels): \(variants)")
+            let y = scratch + "/\(kernels).npy"
+            XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y, "--int8").status, 0)
+            outputs.append(try NumPy.read(y))
+        }
+        XCTAssertEqual(outputs[0].dtype, .int8)
+        XCTAssertEqual(outputs[0].shape, [300, 10])
+        XCTAssertEqual(outputs[0].elements, outputs[1].elements)
+    }
+
     func testUsageErrorsExitTwo() throws {
         assertFails(try quanta("quantize", model, "--calibration", calibration, "--method", "bogus"), status: 2, mentioning: "unknown --method")
         assertFails(try quanta("bogus"), status: 2, mentioning: "unknown command")
+        assertFails(try quanta("quantize", model, "--calibration", calibration, "--kernels", "slow"), status: 2, mentioning: "unknown --kernels")
         assertFails(try quanta("run", model), status: 2, mentioning: "missing required option --input")
         XCTAssertEqual(try quanta("quantize", "--help").status, 0)
     }

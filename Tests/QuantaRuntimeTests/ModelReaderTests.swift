@@ -83,7 +83,7 @@ final class ModelReaderTests: XCTestCase {
     func testWrongVersionReportsUnsupportedVersion() throws {
         var f = try ModelFile()
         f.patch(4, 1)
-        XCTAssertModelError(f.load(), .unsupportedVersion(found: 1, supported: 2))
+        XCTAssertModelError(f.load(), .unsupportedVersion(found: 1, supported: ModelFormat.version))
     }
 
     func testFlippedBitReportsChecksumMismatch() throws {

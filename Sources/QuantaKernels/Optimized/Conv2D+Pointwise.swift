@@ -18,15 +18,16 @@
 ///
 /// so that one 16-byte load is the pair (k, k+1) of 8 output channels.
 public enum PointwiseGEMM {
-    /// Rows of A converted to int16 at a time for depth `k`: a multiple of 12 (whole 6-row
-    /// AVX2 and 4-row portable tiles), as many as fit in ~16 KiB, 12...48. The kernel
-    /// prepares each column block's output stage once per panel, so small depths (where
-    /// requantization costs as much as the products) use tall panels. The same on every
-    /// architecture (the scratch size is part of the plan); never overflows for `k >= 1`.
+    /// Rows of A converted to int16 at a time for depth `k`: a multiple of 6 (whole 6-row
+    /// AVX2 tiles; the portable kernel uses the first 4), as many as fit in 4 KiB, 6...48.
+    /// The AVX2 kernel prepares each column block's output stage once per panel, so small
+    /// depths (where requantization costs as much as the products) get tall panels while
+    /// deep layers keep a small scratch. The same on every architecture (the scratch size
+    /// is part of the plan); never overflows for `k >= 1`.
     @inlinable
     public static func panelRows(depth k: Int) -> Int {
         let rowBytes = 2 * paddedDepth(min(k, 1 << 20))
-        return Swift.max(12, Swift.min(48, (16384 / rowBytes) / 12 * 12))
+        return Swift.max(6, Swift.min(48, (4096 / rowBytes) / 6 * 6))
     }
 
     @inlinable

@@ -12,8 +12,9 @@ public enum ModelFormat {
     /// `"QMDL"` read as a little-endian `UInt32`.
     public static let magic: UInt32 = 0x4C44_4D51
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
-    /// constant and may name an optimized kernel variant.
-    public static let version: UInt32 = 2
+    /// constant and may name an optimized kernel variant. Version 3: the GEMM variants'
+    /// scratch depends on the depth (`PointwiseGEMM.panelRows(depth:)`).
+    public static let version: UInt32 = 3
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
     /// Byte offset of the 64-bit checksum in the header.
