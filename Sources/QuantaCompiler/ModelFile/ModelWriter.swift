@@ -81,14 +81,24 @@ public struct ModelWriter {
 
     /// Scratch bytes op `op` needs with its kernel variant (the reference kernels need none).
     public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant, in model: QuantizedModel) -> Int {
+        if variant == .pointwise, case let .fullyConnected(outputCount, inputCount, _, _, _) = op.kind {
+            return KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)?.scratch ?? 0
+        }
         guard variant != .reference, case let .conv2D(parameters, filter, _, _, _) = op.kind else { return 0 }
         return variant.scratchBytes(
             inputShape: model.tensors[op.inputs[0]].shape, filter: filter, parameters: parameters)
     }
 
-    /// The kernel variant chosen for `op`, once, at write time: `KernelVariant.choose` for
-    /// convolutions with `.fast`, `.reference` otherwise.
+    /// The kernel variant chosen for `op`, once, at write time: with `.fast`,
+    /// `KernelVariant.choose` for convolutions and `.pointwise` (one GEMM) for fully
+    /// connected layers; `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
+        if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
+            weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
+            KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) != nil
+        {
+            return .pointwise
+        }
         // Inconsistent constants stay with the reference, whose validation names them.
         guard kernels == .fast, case let .conv2D(parameters, filter, weights, bias, _) = op.kind,
             weights.count == filter.elementCount, bias.isEmpty || bias.count == filter.outputChannels,
@@ -377,9 +387,24 @@ public struct ModelWriter {
                     + ref8(weights) + ref32(bias) + requant(r)
             )
         case let .fullyConnected(outputCount, inputCount, weights, bias, r):
+            var packed: [Int8] = []
+            if variant == .pointwise, let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) {
+                packed = [Int8](repeating: 0, count: bytes.packedWeights)
+                packed.withUnsafeMutableBytes { dst in
+                    weights.withUnsafeBufferPointer { w in
+                        bias.withUnsafeBufferPointer { b in
+                            PointwiseGEMM.pack(
+                                weights: w.baseAddress!, weightRowStride: inputCount, depth: inputCount, columns: outputCount,
+                                bias: bias.isEmpty ? nil : b.baseAddress, inputZeroPoint: inputZeroPoint,
+                                into: dst.baseAddress!)
+                        }
+                    }
+                }
+            }
             return (
                 .fullyConnected,
-                [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+                [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(variant == .reference ? weights : [])
+                    + ref32(bias) + requant(r) + ref8(packed)
             )
         case let .add(q):
             return (

@@ -95,6 +95,20 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// A fully connected layer (`inputCount` → `outputCount`, weights `[out][in]`) runs as
+    /// `.pointwise`: one `PointwiseGEMM` with a row per batch, depth `inputCount`; its
+    /// packed weights (`PointwiseGEMM.pack`, row stride `inputCount`) and panel scratch,
+    /// computed with overflow checks (nil beyond `Int32.max`).
+    public static func fullyConnectedByteCounts(inputCount: Int, outputCount: Int) -> (packedWeights: Int, scratch: Int)? {
+        guard inputCount >= 1, outputCount >= 1, inputCount <= Int(Int32.max), outputCount <= Int(Int32.max) else { return nil }
+        let kPad = (Int64(inputCount) + 1) & ~1
+        let nPad = (Int64(outputCount) + 7) & ~7
+        let (packed, overflow) = nPad.multipliedReportingOverflow(by: 4 + kPad)
+        let panel = Int64(PointwiseGEMM.panelRows(depth: inputCount)) * kPad * 2
+        guard !overflow, packed <= Int64(Int32.max), panel <= Int64(Int32.max) else { return nil }
+        return (Int(packed), Int(panel))
+    }
+
     /// `packedWeightsByteCount` and `scratchBytes` computed with overflow checks (also
     /// where `Int` has 32 bits), nil when either exceeds `Int32.max`: for validating
     /// untrusted shapes before the unchecked formulas run. Same values as those two.

@@ -90,12 +90,21 @@ extension Interpreter {
                     op, multipliers: L.tconvMultipliers, shifts: L.tconvShifts, clamp: L.tconvClamp, output: output))
 
         case .fullyConnected:
-            Int8Reference.fullyConnected(
-                input: inp, inputZeroPoint: model.zeroPoint(input), weights: pointer8(op, L.fcWeights),
-                bias: bias(op, L.fcBias), output: out, batches: inShape.n,
-                inputCount: op.parameter(L.fcInputCount), outputCount: op.parameter(L.fcOutputCount),
-                requantization: requantization(
-                    op, multipliers: L.fcMultipliers, shifts: L.fcShifts, clamp: L.fcClamp, output: output))
+            let requant = requantization(
+                op, multipliers: L.fcMultipliers, shifts: L.fcShifts, clamp: L.fcClamp, output: output)
+            let inputCount = op.parameter(L.fcInputCount), outputCount = op.parameter(L.fcOutputCount)
+            if op.variantByte == KernelVariant.pointwise.rawValue {
+                // One GEMM row per batch; validation checked the packed block and the scratch.
+                PointwiseGEMM.run(GEMMOperands(
+                    rows: inShape.n, depth: inputCount, columns: outputCount, a: inp, aRowStride: inputCount,
+                    packed: model.constantPointer(op, L.fcPackedWeights), output: out, outputRowStride: outputCount,
+                    requantization: requant, panel: arena.pointer(model.scratch(op.scratch).offset)))
+            } else {
+                Int8Reference.fullyConnected(
+                    input: inp, inputZeroPoint: model.zeroPoint(input), weights: pointer8(op, L.fcWeights),
+                    bias: bias(op, L.fcBias), output: out, batches: inShape.n,
+                    inputCount: inputCount, outputCount: outputCount, requantization: requant)
+            }
 
         case .add:
             let second = op.input(1)

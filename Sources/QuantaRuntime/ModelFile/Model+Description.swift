@@ -45,8 +45,8 @@ extension Model {
             weightBytes = op.parameter(L.tconvWeights + 1)
             macs = shape(op.input(0)).elementCount * weightBytes / max(1, op.parameter(L.tconvFilter + 3))
         case .fullyConnected:
-            constantBytes = sum([L.fcWeights, L.fcBias, L.fcMultipliers, L.fcShifts])
-            weightBytes = op.parameter(L.fcWeights + 1)
+            constantBytes = sum([L.fcWeights, L.fcBias, L.fcMultipliers, L.fcShifts, L.fcPackedWeights])
+            weightBytes = op.parameter(L.fcOutputCount) * op.parameter(L.fcInputCount)
             macs = out.n * weightBytes
         case .softmax, .lookupTable:
             constantBytes = sum([0])

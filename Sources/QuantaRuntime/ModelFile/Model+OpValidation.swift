@@ -233,7 +233,22 @@ struct OpValidator {
             guard let weightCount = Checked.mul(outputCount, inputCount), weightCount <= Int(Int32.max) else {
                 throw fail(.invalidParameter(.count, value: outputCount))
             }
-            try constant(L.fcWeights, .weights, expected: weightCount)
+            let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
+            var packedBytes = 0, scratchBytes = 0
+            if variant != .reference {
+                guard variant == .pointwise,
+                    let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)
+                else { throw fail(.unsupportedVariant(op.variantByte)) }
+                packedBytes = bytes.packedWeights
+                scratchBytes = bytes.scratch
+            }
+            try constant(L.fcWeights, .weights, expected: variant == .reference ? weightCount : 0)
+            try constant(L.fcPackedWeights, .packedWeights, expected: packedBytes)
+            let s = op.scratch
+            let scratchSize = s >= 0 ? model.scratch(s).size : 0
+            guard scratchSize >= scratchBytes else {
+                throw fail(.scratchTooSmall(needed: scratchBytes, found: scratchSize))
+            }
             try requantization(
                 bias: L.fcBias, multipliers: L.fcMultipliers, shifts: L.fcShifts, channels: outputCount,
                 terms: inputCount)

@@ -13,7 +13,8 @@ public enum ModelFormat {
     public static let magic: UInt32 = 0x4C44_4D51
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
     /// constant and may name an optimized kernel variant. Version 3: the GEMM variants'
-    /// scratch depends on the depth (`PointwiseGEMM.panelRows(depth:)`).
+    /// scratch depends on the depth (`PointwiseGEMM.panelRows(depth:)`); fully connected
+    /// records carry a packed-weights constant too (variant `.pointwise`).
     public static let version: UInt32 = 3
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
@@ -91,7 +92,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         switch self {
         case .conv2D: return 15 + 10  // geometry 9, filter 4, clamp 2, 5 constants (the last: packed weights)
         case .transposeConv2D: return 14 + 8  // stride 2, padding 4, output padding 2, filter 4, clamp 2, 4 constants
-        case .fullyConnected: return 4 + 8  // outputCount, inputCount, clamp 2, 4 constants
+        case .fullyConnected: return 4 + 10  // outputCount, inputCount, clamp 2, 5 constants (the last: packed weights)
         case .add: return 12
         case .mul: return 7
         case .averagePool, .maxPool: return 10
@@ -132,12 +133,14 @@ public enum OpKind: UInt8, Equatable, Sendable {
 /// (chosen by the compiler, switched on by the interpreter).
 extension KernelVariant {
     /// Whether the interpreter runs ops of `kind` with this variant. Every kind runs
-    /// `.reference`; the optimized variants run convolutions only (packed weights in the
-    /// record, scratch in the arena plan; validation then checks `applies` for the op's
-    /// shapes, the packed length and the scratch size).
+    /// `.reference`; the optimized variants run convolutions, and `.pointwise` also fully
+    /// connected layers (packed weights in the record, scratch in the arena plan;
+    /// validation then checks `applies` for the op's shapes, the packed length and the
+    /// scratch size).
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
+        case .pointwise: return kind == .conv2D || kind == .fullyConnected
         default: return kind == .conv2D
         }
     }
