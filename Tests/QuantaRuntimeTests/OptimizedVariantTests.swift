@@ -9,7 +9,8 @@ import QuantaKernels
 final class OptimizedVariantTests: XCTestCase {
     /// TestModels.small(): conv1 3×3 pad 1 → im2col, dw 3×3 stride 2 → depthwise3x3, pw 1×1 → pointwise,
     /// fully connected 8 → 5 → pointwise (one GEMM).
-    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .reference, .reference, .pointwise]
+    /// and the residual add of two 4×4×8 tensors → elementwise.
+    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .elementwise, .reference, .pointwise]
 
     func shapes(_ source: QuantizedModel, op i: Int) -> (TensorShape, FilterShape, Conv2DParameters)? {
         guard case let .conv2D(p, f, _, _, _) = source.ops[i].kind else { return nil }
@@ -195,6 +196,18 @@ final class OptimizedVariantTests: XCTestCase {
         f.patch(record + 4, -1)
         XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .scratchTooSmall(needed: PointwiseGEMM.panelByteCount(depth: 8), found: 0)))
         XCTAssertNil(KernelVariant.fullyConnectedByteCounts(inputCount: Int(Int32.max), outputCount: 1 << 24))
+    }
+
+    func testElementwiseVariantRunsAddsOnly() throws {
+        var f = try ModelFile(kernels: .fast)
+        XCTAssertEqual(f.model.op(4).variant, .elementwise)
+        f.bytes[f.model.opRecord(4).offset + 1] = KernelVariant.pointwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 4, reason: .unsupportedVariant(KernelVariant.pointwise.rawValue)))
+        f.bytes[f.model.opRecord(4).offset + 1] = KernelVariant.elementwise.rawValue
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.elementwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(KernelVariant.elementwise.rawValue)))
     }
 
     func testCheckedByteCountsEqualTheKernelsFormulas() {

@@ -18,6 +18,13 @@ enum VectorMath {
         return r
     }
 
+    @inline(__always) @usableFromInline
+    static func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Int32(v[i]) }
+        return r
+    }
+
     /// Lanes 0..<8 of a widened int16 vector as int32.
     @inline(__always) @usableFromInline
     static func widenLow(_ v: SIMD16<Int16>) -> SIMD8<Int32> {

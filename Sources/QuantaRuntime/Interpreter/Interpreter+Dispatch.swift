@@ -115,9 +115,15 @@ extension Interpreter {
                 input2Multiplier: op.parameter32(6), input2Shift: op.parameter32(7),
                 outputMultiplier: op.parameter32(8), outputShift: op.parameter32(9),
                 clampMin: op.parameter32(10), clampMax: op.parameter32(11))
-            Int8Reference.add(
-                input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
-                output: out, outputShape: outShape, quantization: q)
+            if op.variantByte == KernelVariant.elementwise.rawValue {
+                // Validation checked that both operands have the output's shape.
+                VectorAdd.run(input1: inp, input2: UnsafePointer(data(second)), output: out,
+                              count: outShape.elementCount, quantization: q)
+            } else {
+                Int8Reference.add(
+                    input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
+                    output: out, outputShape: outShape, quantization: q)
+            }
 
         case .mul:
             let second = op.input(1)

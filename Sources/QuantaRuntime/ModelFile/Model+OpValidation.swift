@@ -261,6 +261,10 @@ struct OpValidator {
                 shapeB == shapeA || shapeB == TensorShape(n: shapeA.n, h: 1, w: 1, c: shapeA.c)
                 || shapeB == TensorShape(n: 1, h: 1, w: 1, c: 1)
             guard broadcastOK else { throw fail(.shapeMismatch(tensor: b, expected: shapeA, found: shapeB)) }
+            // The vectorized add runs same-shape operands only.
+            if op.variantByte == KernelVariant.elementwise.rawValue && shapeB != shapeA {
+                throw fail(.unsupportedVariant(op.variantByte))
+            }
             try expect(shapeA, tensor: output)
             guard op.parameter(0) == Int(model.zeroPoint(a)) else { throw fail(.quantizationMismatch(tensor: a)) }
             guard op.parameter(1) == Int(model.zeroPoint(b)) else { throw fail(.quantizationMismatch(tensor: b)) }

@@ -14,7 +14,8 @@ public enum ModelFormat {
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
     /// constant and may name an optimized kernel variant. Version 3: the GEMM variants'
     /// scratch depends on the depth (`PointwiseGEMM.panelRows(depth:)`); fully connected
-    /// records carry a packed-weights constant too (variant `.pointwise`).
+    /// records carry a packed-weights constant too (variant `.pointwise`); add may name
+    /// `.elementwise` (same-shape operands).
     public static let version: UInt32 = 3
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
@@ -141,6 +142,7 @@ extension KernelVariant {
         switch self {
         case .reference: return true
         case .pointwise: return kind == .conv2D || kind == .fullyConnected
+        case .elementwise: return kind == .add
         default: return kind == .conv2D
         }
     }
