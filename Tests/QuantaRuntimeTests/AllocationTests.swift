@@ -24,7 +24,7 @@ final class AllocationTests: XCTestCase {
     }
 
     func testInvokeMakesNoHeapAllocation() throws {
-        for source in [TestModels.small(), TestModels.layoutOps()] {
+        for source in [TestModels.small(), TestModels.layoutOps(), TestModels.resizeOps()] {
             let bytes = AlignedBuffer(try ModelWriter().write(source))
             let loaded = try Model(bytes: bytes.bytes)
             let arenaSize = loaded.arenaSize

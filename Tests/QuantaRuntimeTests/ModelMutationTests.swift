@@ -115,6 +115,10 @@ final class ModelMutationTests: XCTestCase {
         try runMutations(TestModels.small(), count: 5000, seed: 11)
     }
 
+    func testMutatedResizeModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        try runMutations(TestModels.resizeOps(), count: 2000, seed: 13)
+    }
+
     func testMutatedLayoutModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         try runMutations(TestModels.layoutOps(), count: 5000, seed: 12)
     }

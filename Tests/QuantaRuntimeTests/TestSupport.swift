@@ -114,6 +114,13 @@ enum DirectExecutor {
                 Int8Reference.lookupTable(input: input, output: &out, count: input.count, table: table)
             case .reshape:
                 out = input
+            case let .borderPad(p, mode):
+                Layout.borderPad(input: input, inputShape: inShape, output: &out, outputShape: outShape, padding: p, mode: mode)
+            case let .upsampleNearest(fh, fw):
+                Layout.upsampleNearest(input: input, inputShape: inShape, output: &out, outputShape: outShape, factorH: fh, factorW: fw)
+            case let .resizeBilinear(rows, columns):
+                Int8Reference.resizeBilinear(
+                    input: input, inputShape: inShape, output: &out, outputShape: outShape, rows: rows, columns: columns)
             }
             values[o] = out
         }

@@ -61,6 +61,9 @@ public struct ModelStatistics: Equatable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup table"
         case .reshape: return "reshape"
+        case .borderPad: return "border pad"
+        case .upsampleNearest: return "upsample nearest"
+        case .resizeBilinear: return "resize bilinear"
         }
     }
 }

@@ -410,6 +410,12 @@ public struct ModelWriter {
             return (.lookupTable, ref8(table))
         case .reshape:
             return (.reshape, [])
+        case let .borderPad(p, mode):
+            return (.borderPad, pad(p) + [mode.rawValue])
+        case let .upsampleNearest(fh, fw):
+            return (.upsampleNearest, [fh, fw])
+        case let .resizeBilinear(rows, columns):
+            return (.resizeBilinear, ref32(rows) + ref32(columns))
         }
     }
 }

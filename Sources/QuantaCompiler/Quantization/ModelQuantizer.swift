@@ -151,6 +151,18 @@ public enum ModelQuantizer {
         case .reshape:
             try arity(1)
             return .reshape
+        case .borderPad(let padding, let mode):
+            try arity(1)
+            return .borderPad(padding, mode: mode)
+        case .upsampleNearest(let fh, let fw):
+            try arity(1)
+            return .upsampleNearest(factorH: fh, factorW: fw)
+        case .resizeBilinear(let p):
+            try arity(1)
+            let i = graph.tensors[node.inputs[0]].shape, o = graph.tensors[node.outputs[0]].shape
+            return .resizeBilinear(
+                rows: ResizeTables.bilinear(p.transform, scale: p.scaleH, inputSize: i.h, outputSize: o.h),
+                columns: ResizeTables.bilinear(p.transform, scale: p.scaleW, inputSize: i.w, outputSize: o.w))
         }
     }
 }

@@ -101,5 +101,12 @@ public enum QuantizedOpKind {
     case lookupTable([Int8])
     /// Same bytes, new shape (input and output share quantization).
     case reshape
+    /// Reflect/edge padding: a copy, input and output share quantization.
+    case borderPad(Padding, mode: BorderPadMode)
+    /// Nearest upsampling by integer factors: a copy, input and output share quantization.
+    case upsampleNearest(factorH: Int, factorW: Int)
+    /// Bilinear resize (`Int8Reference.resizeBilinear`): `[i0, i1, w1·2^10]` per output row
+    /// and per output column; input and output share quantization.
+    case resizeBilinear(rows: [Int32], columns: [Int32])
 }
 

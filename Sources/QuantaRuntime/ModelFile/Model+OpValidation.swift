@@ -351,6 +351,48 @@ struct OpValidator {
                 throw fail(.shapeMismatch(tensor: output, expected: inputShape, found: outputShape))
             }
             try sameQuantization(input, output)
+
+        case .borderPad:
+            let pad = try padding(0)
+            let mode = try parameter(4, .padMode, in: 0...1)
+            let input = inputShape
+            if mode == BorderPadMode.reflect.rawValue {
+                // Reflection reads `-i` and `2(n-1) - i`: every pad below the padded size.
+                let worst = max(pad.top, pad.bottom) >= input.h ? max(pad.top, pad.bottom) : max(pad.left, pad.right)
+                guard max(pad.top, pad.bottom) < input.h, max(pad.left, pad.right) < input.w else {
+                    throw fail(.invalidParameter(.padding, value: worst))
+                }
+            }
+            try expect(
+                TensorShape(n: input.n, h: input.h + pad.top + pad.bottom, w: input.w + pad.left + pad.right, c: input.c),
+                tensor: output)
+            try sameQuantization(self.input, output)
+
+        case .upsampleNearest:
+            let fh = try parameter(0, .factor, in: geometry)
+            let fw = try parameter(1, .factor, in: geometry)
+            let input = inputShape
+            guard let h = Checked.mul(input.h, fh), let w = Checked.mul(input.w, fw) else {
+                throw fail(.invalidParameter(.factor, value: fh))
+            }
+            try expect(TensorShape(n: input.n, h: h, w: w, c: input.c), tensor: output)
+            try sameQuantization(self.input, output)
+
+        case .resizeBilinear:
+            let input = inputShape, out = outputShape
+            try expect(TensorShape(n: input.n, h: out.h, w: out.w, c: input.c), tensor: output)
+            try sameQuantization(self.input, output)
+            // Every index inside the input and every weight in 0...1024 (`Int8Reference.resizeBilinear`).
+            for axis in 0..<2 {
+                let p = 2 * axis, count = axis == 0 ? out.h : out.w, size = axis == 0 ? input.h : input.w
+                let length = try constant(p, .resizeTable, expected: 12 * count)
+                for k in 0..<count {
+                    let i0 = constantWord(p, 3 * k), i1 = constantWord(p, 3 * k + 1), w = constantWord(p, 3 * k + 2)
+                    guard i0 >= 0, i0 < size, i1 >= 0, i1 < size, w >= 0, w <= 1 << Int8Reference.bilinearWeightBits else {
+                        throw fail(.badConstant(.resizeTable, offset: op.parameter(p), length: length, expectedLength: 12 * count))
+                    }
+                }
+            }
         }
     }
 }

@@ -76,6 +76,10 @@ public enum TensorProblem: Equatable, Sendable {
 public enum OpParameter: UInt8, Equatable, Sendable {
     case stride, dilation, padding, outputPadding, groups, filter, clamp, zeroPoint,
          multiplier, shift, leftShift, count, start, channels, kernel, padValue, scratch
+    /// `borderPad`'s mode word (0 reflect, 1 edge).
+    case padMode
+    /// `upsampleNearest`'s factors.
+    case factor
 }
 
 /// The constants an op refers to.
@@ -84,6 +88,8 @@ public enum OpConstant: UInt8, Equatable, Sendable {
     case weights, bias, multipliers, shifts, table
     /// An optimized convolution's packed weights (`KernelVariant.packedWeightsByteCount`).
     case packedWeights
+    /// `resizeBilinear`'s row or column table (`[i0, i1, w1]` int32 triples).
+    case resizeTable
 }
 
 /// What is wrong with an op record.

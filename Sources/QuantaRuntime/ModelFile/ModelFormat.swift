@@ -83,6 +83,12 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case softmax = 12
     case lookupTable = 13
     case reshape = 14
+    /// Reflect/edge padding (`Layout.borderPad`).
+    case borderPad = 20
+    /// Nearest upsampling by integer factors (`Layout.upsampleNearest`).
+    case upsampleNearest = 21
+    /// Bilinear resize (`Int8Reference.resizeBilinear`).
+    case resizeBilinear = 22
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -102,6 +108,9 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
+        case .borderPad: return 5  // pad ×4, mode (0 reflect, 1 edge)
+        case .upsampleNearest: return 2  // factorH, factorW
+        case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
         }
     }
 
@@ -123,6 +132,9 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup_table"
         case .reshape: return "reshape"
+        case .borderPad: return "border_pad"
+        case .upsampleNearest: return "upsample_nearest"
+        case .resizeBilinear: return "resize_bilinear"
         }
     }
 }
