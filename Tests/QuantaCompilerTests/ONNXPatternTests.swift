@@ -234,6 +234,47 @@ final class ONNXPatternTests: XCTestCase {
         _ = try checkInt8Copy(l, steps: 2)
     }
 
+    /// One node on a `[1, 2, 4, 5]` input, its constant inputs as initializers.
+    private func importSingle(
+        _ op: String, _ inputs: [String], initializers: [ProtoWriter], attributes: [(String, ONNXBuilder.Attr)]
+    ) throws -> Graph {
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node(op, ["x"] + inputs, ["y"], name: "n", attributes: attributes)], initializers: initializers,
+            inputs: [ONNXBuilder.valueInfo("x", [.value(1), .value(2), .value(4), .value(5)])],
+            outputs: [ONNXBuilder.valueInfo("y", [])])
+        return try ONNXImporter.importModel(bytes: bytes)
+    }
+
+    func testPadWrapReflectTooFarCubicAndNonIntegerNearestAreClearErrors() {
+        let pads = { (v: [Int64]) in ONNXBuilder.int64Tensor("p", v) }
+        func check(_ body: @autoclosure () throws -> Graph, _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try body(), line: line) { error in
+                guard case .unsupportedAttribute(let node, _, let detail)? = error as? ONNXImportError else {
+                    return XCTFail("\(error)", line: line)
+                }
+                XCTAssertEqual(node, "n", line: line)
+                XCTAssertTrue(detail.contains(fragment), detail, line: line)
+            }
+        }
+        check(try importSingle("Pad", ["p"], initializers: [pads([0, 0, 1, 1, 0, 0, 1, 1])], attributes: [("mode", .string("wrap"))]), "wrap")
+        check(try importSingle("Pad", ["p"], initializers: [pads([0, 0, 0, 5, 0, 0, 0, 0])], attributes: [("mode", .string("reflect"))]), "below")
+        let scales = ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 2, 2])
+        check(try importSingle("Resize", ["", "s"], initializers: [scales], attributes: [("mode", .string("cubic"))]), "cubic")
+        let odd = ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 1.5, 2])
+        check(try importSingle("Resize", ["", "s"], initializers: [odd], attributes: [
+            ("mode", .string("nearest")), ("coordinate_transformation_mode", .string("asymmetric")), ("nearest_mode", .string("floor"))]),
+            "integer")
+    }
+
+    func testEdgePadByZeroAndBilinearResizeByOneAreIdentities() throws {
+        let zero = try importSingle(
+            "Pad", ["p"], initializers: [ONNXBuilder.int64Tensor("p", [0, 0, 0, 0, 0, 0, 0, 0])], attributes: [("mode", .string("edge"))])
+        XCTAssertTrue(zero.nodes.isEmpty, "\(zero.nodes.map { $0.op })")
+        let one = try importSingle(
+            "Resize", ["", "s"], initializers: [ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 1, 1])], attributes: [("mode", .string("linear"))])
+        XCTAssertTrue(one.nodes.isEmpty, "\(one.nodes.map { $0.op })")
+    }
+
     func testBilinearUpsampleOpset9ResizeOpset10AndOpset18AxesMatchOnnxRuntime() throws {
         for name in ["upsample_bilinear_opset9", "resize_bilinear_opset10", "resize_bilinear_opset18"] {
             let l = try load(name, tolerance: 1e-5)
