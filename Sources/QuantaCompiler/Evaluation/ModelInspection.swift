@@ -32,7 +32,12 @@ public struct ModelInspection: Codable, Equatable {
     public var bufferOffsets: [Int] = []
     public var bufferNames: [String] = []
 
-    enum CodingKeys: String, CodingKey { case fileBytes, arenaBytes, arenaLowerBound, macs, weightBytes, layers }
+    /// The lower bound of any plan of whole tensors (fused blocks unfolded into their
+    /// expand, depthwise, project and add steps, depthwise-in-place ops given a separate
+    /// output): `NaivePlan.lowerBound(model:)`.
+    public var naiveLowerBound: Int = 0
+
+    enum CodingKeys: String, CodingKey { case fileBytes, arenaBytes, arenaLowerBound, naiveLowerBound, macs, weightBytes, layers }
 
     public init(model: Model) {
         fileBytes = model.bytes.count
@@ -53,6 +58,7 @@ public struct ModelInspection: Codable, Equatable {
             for t in op.inputs + op.outputs where model.tensor(t).arenaOffset != nil { arenaTensors.insert(t) }
         }
         for k in 0..<model.inputCount { arenaTensors.insert(model.inputTensor(k)) }
+        naiveLowerBound = NaivePlan.lowerBound(model: model)
         macs = layers.reduce(0) { $0 + $1.macs }
         weightBytes = layers.reduce(0) { $0 + $1.weightBytes }
         for t in arenaTensors.sorted() {

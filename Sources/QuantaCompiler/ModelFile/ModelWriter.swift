@@ -40,9 +40,13 @@ public struct ModelArenaPlan {
 public struct ModelWriter {
     /// Store tensor and op names (for reports); off for the smallest file.
     public var includeNames: Bool
+    /// Block fusion and depthwise in place (`MemoryPasses`) before planning; `.none` writes
+    /// the model's ops as they are (`quanta quantize --no-fuse`).
+    public var memoryPasses: MemoryPassOptions
 
-    public init(includeNames: Bool = true) {
+    public init(includeNames: Bool = true, memoryPasses: MemoryPassOptions = MemoryPassOptions()) {
         self.includeNames = includeNames
+        self.memoryPasses = memoryPasses
     }
 
     // MARK: Lifetimes and arena plan
@@ -69,6 +73,7 @@ public struct ModelWriter {
 
     /// Scratch bytes op `op` needs with its kernel variant (the reference kernels need none).
     public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant, in model: QuantizedModel) -> Int {
+        if let memory = MemoryPasses.scratchSize(op, in: model) { return memory }
         guard variant != .reference, case let .conv2D(parameters, filter, _, _, _) = op.kind else { return 0 }
         return variant.scratchBytes(
             inputShape: model.tensors[op.inputs[0]].shape, filter: filter, parameters: parameters)
@@ -80,7 +85,8 @@ public struct ModelWriter {
 
     /// Buffer requests and their placement. An op's output may take over its first
     /// input's bytes when the input dies at that op and the op works in place: lookup
-    /// tables, reshapes, and adds (first input only, not also the second).
+    /// tables, reshapes, adds and muls (first input only, not also the second), depthwise-in-place
+    /// ops and fused blocks whose rows allow it (`MemoryPasses`).
     public static func planArena(_ model: QuantizedModel) -> ModelArenaPlan {
         let lifetimes = lifetimes(model)
         var requests: [BufferRequest] = []
@@ -98,6 +104,7 @@ public struct ModelWriter {
                     let sourceRequest = tensorRequest[source], let sourceLife = lifetimes[source],
                     sourceLife.last == p, Self.worksInPlace(op),
                     model.tensors[source].shape.elementCount == tensor.shape.elementCount
+                        || MemoryPasses.mayShrinkInPlace(op)
                 {
                     reuse = sourceRequest
                 }
@@ -123,15 +130,18 @@ public struct ModelWriter {
     static func worksInPlace(_ op: QuantizedOp) -> Bool {
         switch op.kind {
         case .lookupTable, .reshape: return true
-        case .add: return op.inputs.count == 2 && op.inputs[0] != op.inputs[1]
+        case .add, .mul: return op.inputs.count == 2 && op.inputs[0] != op.inputs[1]
+        case .depthwiseConv2DInPlace: return true
+        case .invertedResidual(let block): return block.geometry.canRunInPlace
         default: return false
         }
     }
 
     // MARK: Bytes
 
-    /// The `.qmodel` bytes of `model`, validated by `QuantaRuntime.Model`.
-    public func write(_ model: QuantizedModel) throws -> [UInt8] {
+    /// The `.qmodel` bytes of `source` after the memory passes, validated by `QuantaRuntime.Model`.
+    public func write(_ source: QuantizedModel) throws -> [UInt8] {
+        let model = MemoryPasses.apply(source, options: memoryPasses).model
         let arena = Self.planArena(model)
         var out = ByteWriter()
         var constants = ByteWriter()
@@ -371,6 +381,32 @@ public struct ModelWriter {
             return (.lookupTable, ref8(table))
         case .reshape:
             return (.reshape, [])
+        case let .depthwiseConv2DInPlace(p, f, weights, bias, r):
+            return (
+                .depthwiseConv2DInPlace,
+                [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
+                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+            )
+        case let .invertedResidual(b):
+            let g = b.geometry, d = g.depthwise
+            func stage(_ s: FusedConvStage) -> [Int] {
+                [Int(s.requantization.clampMin), Int(s.requantization.clampMax)] + ref8(s.weights) + ref32(s.bias)
+                    + requant(s.requantization)
+            }
+            var add = [Int](repeating: 0, count: 12)
+            if let q = b.residual {
+                add = [q.input1ZeroPoint, q.input2ZeroPoint, q.outputZeroPoint, q.leftShift, q.input1Multiplier,
+                       q.input1Shift, q.input2Multiplier, q.input2Shift, q.outputMultiplier, q.outputShift,
+                       q.clampMin, q.clampMax].map { Int($0) }
+            }
+            let words: [Int] =
+                [b.replacedOps.count, g.expandedChannels, g.outputChannels, g.kernelH, g.kernelW,
+                 d.strideH, d.strideW, d.dilationH, d.dilationW] + pad(d.padding)
+                + [b.residual == nil ? 0 : (b.blockInputFirst ? 1 : 2)]
+                + [Int(b.expand.outputZeroPoint), Int(b.depthwise.outputZeroPoint), Int(b.project.outputZeroPoint)]
+                + [g.ringRows, g.ringBytes, g.depthwiseRowBytes, g.projectRowBytes]
+                + stage(b.expand) + stage(b.depthwise) + stage(b.project) + add
+            return (.invertedResidual, words)
         }
     }
 }

@@ -158,6 +158,12 @@ extension Interpreter {
         case .lookupTable:
             Int8Reference.lookupTable(input: inp, output: out, count: inShape.elementCount, table: pointer8(op, 0))
 
+        case .depthwiseConv2DInPlace:
+            runDepthwiseInPlace(op)
+
+        case .invertedResidual:
+            runInvertedResidual(op)
+
         case .reshape:
             if UnsafeMutablePointer(mutating: inp) != out {
                 UnsafeMutableRawPointer(out).copyMemory(from: inp, byteCount: inShape.elementCount)

@@ -33,7 +33,7 @@ extension Model {
         func sum(_ words: [Int]) -> Int { words.reduce(0) { $0 + op.parameter($1 + 1) } }
         let out = shape(op.output(0))
         switch kind {
-        case .conv2D:
+        case .conv2D, .depthwiseConv2DInPlace:
             constantBytes = sum([L.convWeights, L.convBias, L.convMultipliers, L.convShifts])
             weightBytes = op.parameter(L.convWeights + 1)
             macs = out.elementCount * op.parameter(L.convFilter + 1) * op.parameter(L.convFilter + 2)
@@ -48,6 +48,14 @@ extension Model {
             macs = out.n * weightBytes
         case .softmax, .lookupTable:
             constantBytes = sum([0])
+        case .invertedResidual:
+            let g = invertedResidualGeometry(op)
+            let stages = [L.irExpand, L.irDepthwise, L.irProject]
+            constantBytes = sum(stages.flatMap { [$0 + 2, $0 + 4, $0 + 6, $0 + 8] })
+            weightBytes = stages.reduce(0) { $0 + op.parameter($1 + 3) }
+            let d = g.depthwiseShape
+            macs = g.expandedShape.elementCount * g.inputShape.c + d.elementCount * g.kernelH * g.kernelW
+                + d.n * d.h * d.w * g.outputChannels * g.expandedChannels
         default:
             break
         }

@@ -82,6 +82,12 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case softmax = 12
     case lookupTable = 13
     case reshape = 14
+    /// A depthwise convolution (multiplier 1, stride 1, same shape) whose output may
+    /// overwrite its input; conv2D's parameter words, plus an arena scratch ring.
+    case depthwiseConv2DInPlace = 15
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) a row at a time through an
+    /// arena scratch ring (`InvertedResidual`); see docs/FORMAT.md.
+    case invertedResidual = 16
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -101,6 +107,8 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
+        case .depthwiseConv2DInPlace: return 15 + 8
+        case .invertedResidual: return OpLayout.irWordCount
         }
     }
 
@@ -122,6 +130,8 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup_table"
         case .reshape: return "reshape"
+        case .depthwiseConv2DInPlace: return "depthwise_in_place"
+        case .invertedResidual: return "inverted_residual"
         }
     }
 }

@@ -1,0 +1,259 @@
+import QuantaKernels
+
+/// One convolution stage of a fused block: its constants and its output zero point (the
+/// zero point of the tensor it no longer writes whole).
+public struct FusedConvStage: Equatable {
+    public var weights: [Int8]
+    public var bias: [Int32]
+    public var requantization: RequantizationConstants
+    public var outputZeroPoint: Int32
+}
+
+/// An inverted-residual block run a row at a time (`QuantaKernels.InvertedResidual`): the
+/// expanded and depthwise tensors are quantized exactly as unfused but never stored whole.
+public struct FusedInvertedResidual {
+    public var geometry: InvertedResidualGeometry
+    public var expand: FusedConvStage
+    public var depthwise: FusedConvStage
+    public var project: FusedConvStage
+    /// The residual add's constants (nil without a residual).
+    public var residual: AddQuantization?
+    /// The block input is the add's first operand.
+    public var blockInputFirst: Bool
+    /// Names of the ops the block replaces, in order (expand, depthwise, project[, add]).
+    public var replacedOps: [String]
+}
+
+/// What the planner decided for one fusable block.
+public struct FusionDecision: Equatable {
+    /// Names of the block's ops (expand, depthwise, project[, add]).
+    public var ops: [String]
+    public var fused: Bool
+    /// Largest bytes alive during the block's steps, unfused (whole tensors, no memory passes).
+    public var unfusedPeak: Int
+    /// Bytes alive at the fused op's step (tensors, ring and row scratch).
+    public var fusedPeak: Int
+    public var ringRows: Int
+    public var scratchBytes: Int
+    /// The block's output may overwrite its input (`InvertedResidualGeometry.canRunInPlace`).
+    public var outputOverInput: Bool
+}
+
+/// Which memory passes `MemoryPasses.apply` runs.
+public struct MemoryPassOptions: Equatable {
+    /// Fuse inverted-residual blocks where that lowers the bytes alive during the block.
+    public var fuseBlocks: Bool
+    /// Run shape-keeping depthwise convolutions in place where their input dies.
+    public var depthwiseInPlace: Bool
+
+    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true) {
+        self.fuseBlocks = fuseBlocks
+        self.depthwiseInPlace = depthwiseInPlace
+    }
+
+    public static let none = MemoryPassOptions(fuseBlocks: false, depthwiseInPlace: false)
+}
+
+/// The passes that take a model below the bound of any plan of whole tensors:
+///
+/// 1. **Block fusion**: expand 1×1 → depthwise (multiplier 1) → project 1×1 (→ add of the
+///    block input), on consecutive ops whose intermediate tensors have exactly one reader
+///    and are no model output, becomes one `.invertedResidual` op. The planner fuses a block
+///    when the bytes alive at the fused step are fewer than the most bytes alive during the
+///    block's steps unfused (`FusionDecision`).
+/// 2. **Depthwise in place**: a remaining shape-keeping depthwise `conv2D` (multiplier 1,
+///    stride 1) whose input dies at it becomes `.depthwiseConv2DInPlace`, so the planner may
+///    put its output over its input.
+///
+/// Numerics are unchanged: every int8 value the model computes is the same as without the
+/// passes (tested on whole models).
+public enum MemoryPasses {
+    /// A fusable block: op indices (consecutive) and the tensors involved.
+    struct Candidate {
+        var first: Int
+        var opCount: Int
+        var block: FusedInvertedResidual
+        var input: Int
+        var output: Int
+    }
+
+    /// The model after the passes and the decision for every fusable block.
+    public static func apply(_ model: QuantizedModel, options: MemoryPassOptions = MemoryPassOptions()) -> (model: QuantizedModel, decisions: [FusionDecision]) {
+        var decisions: [FusionDecision] = []
+        var current = model
+        if options.fuseBlocks {
+            let candidates = findBlocks(model)
+            if !candidates.isEmpty {
+                let unfused = ModelWriter.planArena(model)
+                let unfusedProfile = MemoryPlanner.liveProfile(unfused.requests)
+                let all = fuse(model, candidates, chosen: Set(candidates.indices))
+                let fusedPlan = ModelWriter.planArena(all)
+                let fusedProfile = MemoryPlanner.liveProfile(fusedPlan.requests)
+                var chosen = Set<Int>()
+                for (k, c) in candidates.enumerated() {
+                    var before = 0
+                    for s in c.first..<(c.first + c.opCount) { before = max(before, unfusedProfile.bytes(at: s)) }
+                    // In the all-fused model, block k sits at its first op's index minus the ops
+                    // removed by the blocks before it.
+                    let removed = candidates[..<k].reduce(0) { $0 + $1.opCount - 1 }
+                    let after = fusedProfile.bytes(at: c.first - removed)
+                    let fuse = after < before
+                    if fuse { chosen.insert(k) }
+                    let g = c.block.geometry
+                    decisions.append(FusionDecision(
+                        ops: c.block.replacedOps, fused: fuse, unfusedPeak: before, fusedPeak: after,
+                        ringRows: g.ringRows, scratchBytes: g.scratchBytes, outputOverInput: g.canRunInPlace))
+                }
+                current = fuse(model, candidates, chosen: chosen)
+            }
+        }
+        if options.depthwiseInPlace { current = depthwiseInPlace(current) }
+        return (current, decisions)
+    }
+
+    /// Readers (op indices) of every tensor.
+    static func readers(_ model: QuantizedModel) -> [[Int]] {
+        var r = [[Int]](repeating: [], count: model.tensors.count)
+        for (i, op) in model.ops.enumerated() { for t in Set(op.inputs) { r[t].append(i) } }
+        return r
+    }
+
+    static func pointwise(_ op: QuantizedOp) -> (Conv2DParameters, FilterShape, [Int8], [Int32], RequantizationConstants)? {
+        guard case let .conv2D(p, f, w, b, r) = op.kind, p.groups == 1, f.kernelH == 1, f.kernelW == 1,
+              p.strideH == 1, p.strideW == 1, p.padding == .zero, op.inputs.count == 1
+        else { return nil }
+        return (p, f, w, b, r)
+    }
+
+    static func stage(_ weights: [Int8], _ bias: [Int32], _ r: RequantizationConstants, _ channels: Int, zeroPoint: Int32) -> FusedConvStage {
+        FusedConvStage(weights: weights, bias: bias, requantization: r, outputZeroPoint: zeroPoint)
+    }
+
+    /// Every expand → depthwise → project (→ add) run of consecutive ops that can be fused.
+    static func findBlocks(_ model: QuantizedModel) -> [Candidate] {
+        let readers = readers(model)
+        let outputs = Set(model.outputs)
+        func private1(_ t: Int, reader: Int) -> Bool { readers[t] == [reader] && !outputs.contains(t) && model.tensors[t].data == nil }
+        var result: [Candidate] = []
+        var i = 0
+        let ops = model.ops
+        while i + 2 < ops.count {
+            defer { i += 1 }
+            guard let (_, ef, ew, eb, er) = pointwise(ops[i]) else { continue }
+            let x = ops[i].inputs[0], e = ops[i].outputs[0]
+            guard model.tensors[x].data == nil, !model.inputs.contains(e), private1(e, reader: i + 1) else { continue }
+            guard case let .conv2D(dp, df, dw, db, dr) = ops[i + 1].kind, ops[i + 1].inputs == [e],
+                  df.inputChannelsPerGroup == 1, dp.groups == ef.outputChannels, df.outputChannels == ef.outputChannels
+            else { continue }
+            let d = ops[i + 1].outputs[0]
+            guard private1(d, reader: i + 2), let (_, pf, pw, pb, pr) = pointwise(ops[i + 2]), ops[i + 2].inputs == [d]
+            else { continue }
+            let p = ops[i + 2].outputs[0]
+            let xShape = model.tensors[x].shape
+            var residual: AddQuantization? = nil
+            var blockInputFirst = true
+            var output = p
+            var count = 3
+            if i + 3 < ops.count, case let .add(q) = ops[i + 3].kind, private1(p, reader: i + 3),
+               Set(ops[i + 3].inputs) == Set([x, p]), ops[i + 3].inputs.count == 2,
+               model.tensors[p].shape == xShape {
+                residual = q
+                blockInputFirst = ops[i + 3].inputs[0] == x
+                output = ops[i + 3].outputs[0]
+                count = 4
+            }
+            let geometry = InvertedResidualGeometry(
+                inputShape: xShape, expandedChannels: ef.outputChannels, outputChannels: pf.outputChannels,
+                kernelH: df.kernelH, kernelW: df.kernelW, depthwise: dp, hasResidual: residual != nil)
+            guard geometry.isValid, geometry.outputShape == model.tensors[output].shape,
+                  model.tensors[e].quantization.zeroPoint >= -128, model.tensors[e].quantization.zeroPoint <= 127
+            else { continue }
+            let block = FusedInvertedResidual(
+                geometry: geometry,
+                expand: stage(ew, eb, er, ef.outputChannels, zeroPoint: model.tensors[e].quantization.zeroPoint),
+                depthwise: stage(dw, db, dr, df.outputChannels, zeroPoint: model.tensors[d].quantization.zeroPoint),
+                project: stage(pw, pb, pr, pf.outputChannels, zeroPoint: model.tensors[p].quantization.zeroPoint),
+                residual: residual, blockInputFirst: blockInputFirst,
+                replacedOps: ops[i..<(i + count)].map(\.name))
+            result.append(Candidate(first: i, opCount: count, block: block, input: x, output: output))
+            i += count - 1
+        }
+        return result
+    }
+
+    /// `model` with the `chosen` candidates replaced by fused ops and the tensors only they
+    /// used removed.
+    static func fuse(_ model: QuantizedModel, _ candidates: [Candidate], chosen: Set<Int>) -> QuantizedModel {
+        var ops: [QuantizedOp] = []
+        var i = 0
+        var k = 0
+        while i < model.ops.count {
+            while k < candidates.count && candidates[k].first < i { k += 1 }
+            if k < candidates.count, candidates[k].first == i, chosen.contains(k) {
+                let c = candidates[k]
+                ops.append(QuantizedOp(
+                    name: c.block.replacedOps.joined(separator: " + "), kind: .invertedResidual(c.block),
+                    inputs: [c.input], outputs: [c.output]))
+                i += c.opCount
+            } else {
+                ops.append(model.ops[i])
+                i += 1
+            }
+        }
+        var result = model
+        result.ops = ops
+        return compact(result)
+    }
+
+    /// Removes tensors that no op, input or output refers to, renumbering the rest.
+    static func compact(_ model: QuantizedModel) -> QuantizedModel {
+        var used = [Bool](repeating: false, count: model.tensors.count)
+        for op in model.ops { for t in op.inputs + op.outputs { used[t] = true } }
+        for t in model.inputs + model.outputs { used[t] = true }
+        var map = [Int](repeating: -1, count: model.tensors.count)
+        var tensors: [QuantizedTensor] = []
+        for t in model.tensors.indices where used[t] {
+            map[t] = tensors.count
+            tensors.append(model.tensors[t])
+        }
+        let ops = model.ops.map { op in
+            QuantizedOp(name: op.name, kind: op.kind, inputs: op.inputs.map { map[$0] }, outputs: op.outputs.map { map[$0] })
+        }
+        return QuantizedModel(tensors: tensors, ops: ops, inputs: model.inputs.map { map[$0] }, outputs: model.outputs.map { map[$0] })
+    }
+
+    /// Shape-keeping depthwise convolutions whose input dies at them become in-place ops.
+    static func depthwiseInPlace(_ model: QuantizedModel) -> QuantizedModel {
+        let lifetimes = ModelWriter.lifetimes(model)
+        let outputs = Set(model.outputs)
+        var result = model
+        for (i, op) in model.ops.enumerated() {
+            guard case let .conv2D(p, f, w, b, r) = op.kind, op.inputs.count == 1 else { continue }
+            let x = op.inputs[0]
+            guard let life = lifetimes[x], life.last == i, !outputs.contains(x),
+                  DepthwiseInPlace.isSupported(inputShape: model.tensors[x].shape, filter: f, parameters: p)
+            else { continue }
+            result.ops[i].kind = .depthwiseConv2DInPlace(parameters: p, filter: f, weights: w, bias: b, requantization: r)
+        }
+        return result
+    }
+
+    /// Arena scratch of a memory op (nil for other ops): the depthwise ring, or the fused
+    /// block's ring plus its depthwise and project rows.
+    static func scratchSize(_ op: QuantizedOp, in model: QuantizedModel) -> Int? {
+        switch op.kind {
+        case let .depthwiseConv2DInPlace(p, _, _, _, _):
+            return DepthwiseInPlace.scratchByteCount(inputShape: model.tensors[op.inputs[0]].shape, parameters: p)
+        case let .invertedResidual(block):
+            return block.geometry.scratchBytes
+        default:
+            return nil
+        }
+    }
+
+    /// Ops whose output may overwrite a larger input (a fused block with a smaller output).
+    static func mayShrinkInPlace(_ op: QuantizedOp) -> Bool {
+        if case let .invertedResidual(block) = op.kind { return block.geometry.canRunInPlace }
+        return false
+    }
+}
