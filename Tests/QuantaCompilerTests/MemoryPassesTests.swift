@@ -66,3 +66,49 @@ final class MemoryPassesTests: XCTestCase {
         XCTAssertLessThanOrEqual(2 * r.arena, r.naive)
     }
 }
+
+/// The arena targets on MobileNetV2's real tensor shapes (random constants; planning only).
+final class MemoryTargetTests: XCTestCase {
+    func figures(width: Double, resolution: Int) throws -> (naive: Int, arena: Int, plainArena: Int) {
+        let model = MobileNetV2Shapes.model(width: width, resolution: resolution)
+        let plain = ModelWriter.planArena(model).plan
+        let passed = MemoryPasses.apply(model).model
+        let arena = ModelWriter.planArena(passed)
+        XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests))
+        // Every ring and row scratch buffer is alive only at its op's step.
+        for (i, r) in arena.scratchRequest.enumerated() {
+            guard let r else { continue }
+            XCTAssertEqual(arena.requests[r].firstStep, i)
+            XCTAssertEqual(arena.requests[r].lastStep, i)
+        }
+        return (MemoryPlanner.lowerBound(ModelWriter.planArena(model).requests), arena.plan.arenaSize, plain.arenaSize)
+    }
+
+    func testMobileNetV2Width03At64FitsIn30KiBAndHalfTheNaiveBound() throws {
+        let f = try figures(width: 0.3, resolution: 64)
+        print("MobileNetV2 0.3/64 shapes: naive bound \(f.naive) B, arena without passes \(f.plainArena) B, with passes \(f.arena) B")
+        XCTAssertEqual(f.naive, 60 * 1024)
+        XCTAssertLessThanOrEqual(f.arena, 30 * 1024)
+        XCTAssertLessThanOrEqual(2 * f.arena, f.naive)
+    }
+
+    func testMobileNetV2Width035At96IsAtMostHalfTheNaiveBound() throws {
+        let f = try figures(width: 0.35, resolution: 96)
+        print("MobileNetV2 0.35/96 shapes: naive bound \(f.naive) B, arena without passes \(f.plainArena) B, with passes \(f.arena) B")
+        XCTAssertLessThanOrEqual(2 * f.arena, f.naive)
+    }
+
+    func testWrittenFileOfMobileNetV2ReportsBothBounds() throws {
+        let model = MobileNetV2Shapes.model(width: 0.3, resolution: 64, classes: 10)
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model))
+        let inspection = ModelInspection(model: session.model)
+        XCTAssertEqual(inspection.naiveLowerBound, 60 * 1024)
+        XCTAssertLessThanOrEqual(inspection.arenaBytes, 30 * 1024)
+        let table = inspection.table()
+        XCTAssertTrue(table.contains("naive lower bound of whole tensors 61440 B"), table)
+        XCTAssertTrue(table.contains("[fused 4 ops, ring 3 rows, in place]"), table)
+        let svg = inspection.svg()
+        XCTAssertTrue(svg.contains("class=\"fused\""))
+        XCTAssertTrue(svg.contains("class=\"naive-bound\""))
+    }
+}
