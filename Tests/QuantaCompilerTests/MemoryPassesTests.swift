@@ -41,8 +41,8 @@ final class MemoryPassesTests: XCTestCase {
                 XCTAssertEqual(plain.outputInt8(k), optimized.outputInt8(k), "\(name): output \(k) differs with the memory passes")
             }
         }
-        let passed = MemoryPasses.apply(w.quantized).model
-        let arena = ModelWriter.planArena(passed)
+        let passed = MemoryPasses.apply(w.quantized)
+        let arena = ModelWriter.planArena(passed.model, referenceOps: passed.referenceOps)
         XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests), name)
         let naive = ModelInspection(model: optimized.model).naiveLowerBound
         XCTAssertEqual(naive, plain.model.arenaLowerBound, "\(name): naive bound recomputed from the fused file")
@@ -60,7 +60,7 @@ final class MemoryPassesTests: XCTestCase {
     func testMobileNetV2OutputsAreIdenticalAndArenaIsAtMostHalfTheNaiveBound() throws {
         let m = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
         let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy")
-        let (_, decisions) = MemoryPasses.apply(w.quantized)
+        let decisions = MemoryPasses.apply(w.quantized).decisions
         XCTAssertGreaterThan(decisions.filter(\.fused).count, 5)
         let r = try checkIdentical(w, name: "mobilenet_v2_0.35_32")
         XCTAssertLessThanOrEqual(2 * r.arena, r.naive)
@@ -72,8 +72,8 @@ final class MemoryTargetTests: XCTestCase {
     func figures(width: Double, resolution: Int) throws -> (naive: Int, arena: Int, plainArena: Int) {
         let model = MobileNetV2Shapes.model(width: width, resolution: resolution)
         let plain = ModelWriter.planArena(model).plan
-        let passed = MemoryPasses.apply(model).model
-        let arena = ModelWriter.planArena(passed)
+        let passed = MemoryPasses.apply(model)
+        let arena = ModelWriter.planArena(passed.model, referenceOps: passed.referenceOps)
         XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests))
         // Every ring and row scratch buffer is alive only at its op's step.
         for (i, r) in arena.scratchRequest.enumerated() {

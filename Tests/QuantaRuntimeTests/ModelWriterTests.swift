@@ -6,7 +6,7 @@ import QuantaKernels
 final class ModelWriterTests: XCTestCase {
     func testRoundTripPreservesTensorsOpsIOAndNames() throws {
         let source = TestModels.small()
-        let buffer = AlignedBuffer(try ModelWriter().write(source))
+        let buffer = AlignedBuffer(try ModelWriter(kernels: .reference).write(source))
         let model = try Model(bytes: buffer.bytes)
         XCTAssertEqual(model.tensorCount, source.tensors.count)
         XCTAssertEqual(model.opCount, source.ops.count)
@@ -41,7 +41,7 @@ final class ModelWriterTests: XCTestCase {
 
     func testConstantsAreSixteenByteAlignedAndReadInPlace() throws {
         let source = TestModels.small()
-        let buffer = AlignedBuffer(try ModelWriter().write(source))
+        let buffer = AlignedBuffer(try ModelWriter(kernels: .reference).write(source))
         let model = try Model(bytes: buffer.bytes)
         let op = model.opRecord(0)
         let pointer = model.constantPointer(op, OpLayout.convWeights)
@@ -95,7 +95,7 @@ final class ModelWriterTests: XCTestCase {
     func testStatedArenaSizeAndLowerBoundAreThePlannersResult() throws {
         let source = TestModels.small()
         let plan = ModelWriter.planArena(source)
-        let buffer = AlignedBuffer(try ModelWriter().write(source))
+        let buffer = AlignedBuffer(try ModelWriter(memoryPasses: .none).write(source))
         let model = try Model(bytes: buffer.bytes)
         XCTAssertEqual(model.arenaSize, plan.plan.arenaSize)
         XCTAssertEqual(model.arenaLowerBound, plan.plan.lowerBound)

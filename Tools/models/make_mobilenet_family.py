@@ -23,11 +23,19 @@ BatchNormalization is left unfused (as an export with training=PRESERVE or
 do_constant_folding=False gives) unless --fuse-bn, which folds it into Conv biases (the
 exporter's eval-mode default). BN statistics are random too, so folding matters.
 
+--bn-from-data N sets every BN's running mean and variance to the batch statistics of N
+random samples instead (one training-mode forward pass, as a trained network's running
+statistics are): each BN output is then about N(bias, scale^2) per channel, so
+activations keep the ranges of a trained network through the whole depth (random
+statistics let them drift layer after layer). The benchmark models use it.
+
 Examples:
   make_mobilenet_family.py --out /tmp/m --model mobilenet_v2 --width 1.0 --resolution 224 --calibration 8
   make_mobilenet_family.py --out /tmp/m --model mobilenet_v2 --width 0.35 --resolution 96
   make_mobilenet_family.py --out /tmp/m --model mobilenet_v2 --width 0.3 --resolution 64
   make_mobilenet_family.py --out /tmp/m --model all --verify
+  make_mobilenet_family.py --out .build-models --model mobilenet_v2 --width 0.35 --resolution 96 \
+      --bn-from-data 8 --calibration 16 --eval 16
 
 Prints the path of every file written, one per line.
 """
@@ -224,7 +232,7 @@ DEFAULT_WIDTH = {"mobilenet_v1": 1.0, "mobilenet_v2": 1.0, "mobilenet_v3_small":
 
 
 def build(model: str, width: float, resolution: int, classes: int, seed: int, fuse_bn: bool,
-          constants_as: str) -> Program:
+          constants_as: str, bn_from_data: int = 0) -> Program:
     p = Program(constants_as=constants_as)
     b = Builder(p, np.random.default_rng(seed))
     if model == "mobilenet_v1":
@@ -237,9 +245,25 @@ def build(model: str, width: float, resolution: int, classes: int, seed: int, fu
         shufflenet_v2(b, width, classes, resolution)
     else:
         raise SystemExit(f"unknown model {model}")
+    if bn_from_data > 0:
+        set_bn_statistics_from_data(p, calibration_data(bn_from_data, resolution, seed + 500))
     if fuse_bn:
         p.fold_batch_norms()
     return p
+
+
+def set_bn_statistics_from_data(p: Program, x: np.ndarray) -> None:
+    """Running mean/var of every BatchNormalization := its batch statistics over `x` in one
+    training-mode forward pass (each BN normalizes with the statistics of its actual input,
+    which already depends on the BNs before it, as in training)."""
+    import jax.numpy as jnp
+
+    params = {k: jnp.asarray(v) for k, v in p.params.items()}
+    _, stats = p.run_jax(params, jnp.asarray(x), train=True)
+    for node, (mean, var) in stats.items():
+        mean_name, var_name = p.bn_stats[node]
+        p.params[mean_name] = np.asarray(mean, dtype=np.float32)
+        p.params[var_name] = np.asarray(var, dtype=np.float32)
 
 
 def calibration_data(n: int, resolution: int, seed: int) -> np.ndarray:
@@ -265,6 +289,10 @@ def main() -> int:
                     help="Reshape/Split/Clip shape operands as Constant nodes or initializers")
     ap.add_argument("--calibration", type=int, default=0, metavar="N",
                     help="also write N random calibration samples (N x 3 x R x R float32 .npy)")
+    ap.add_argument("--eval", type=int, default=0, metavar="N",
+                    help="also write N evaluation samples (other seed than calibration) as STEM_eval.npy")
+    ap.add_argument("--bn-from-data", type=int, default=0, metavar="N",
+                    help="BN running statistics from N random samples (realistic activation ranges)")
     ap.add_argument("--verify", action="store_true",
                     help="check onnxruntime against the jax interpretation on one sample")
     ap.add_argument("--name", default=None, help="file stem (default: model_width_resolution)")
@@ -276,7 +304,8 @@ def main() -> int:
     models = sorted(DEFAULT_WIDTH) if args.model == "all" else [args.model]
     for model in models:
         width = args.width if args.width is not None else DEFAULT_WIDTH[model]
-        p = build(model, width, args.resolution, args.classes, args.seed, args.fuse_bn, args.constants)
+        p = build(model, width, args.resolution, args.classes, args.seed, args.fuse_bn, args.constants,
+                  args.bn_from_data)
         stem = args.name or f"{model}_{width:g}_{args.resolution}" + ("_fused" if args.fuse_bn else "")
         onnx_model = p.to_onnx(3, args.resolution, args.resolution, args.classes, graph_name=model,
                                doc=f"Quanta {model} width {width:g} resolution {args.resolution}, random "
@@ -288,6 +317,10 @@ def main() -> int:
             cpath = os.path.join(args.out, stem + "_calibration.npy")
             np.save(cpath, calibration_data(args.calibration, args.resolution, args.seed))
             print(cpath)
+        if args.eval > 0:
+            epath = os.path.join(args.out, stem + "_eval.npy")
+            np.save(epath, calibration_data(args.eval, args.resolution, args.seed + 2000))
+            print(epath)
         if args.verify:
             import jax.numpy as jnp
             import onnxruntime as ort

@@ -20,6 +20,8 @@ enum QuantizeCommand: Command {
           --method M           minmax | percentile | entropy | mse   (default: \(QuantizationOptions.defaultMethodName))
           --percentile P       percentile for --method percentile (default 99.99)
           --per-tensor         one weight scale per tensor instead of per output channel
+          --kernels K          fast | reference   (default: fast; both give the same bits,
+                               reference stores plain OHWI weights and needs no scratch)
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
           --limit N            use at most N calibration samples
@@ -31,7 +33,7 @@ enum QuantizeCommand: Command {
 
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
-            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit"],
+            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
             booleans: ["per-tensor", "json", "quiet", "no-fuse"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
@@ -49,6 +51,12 @@ enum QuantizeCommand: Command {
             options.method = .percentile(v)
         }
         options.perTensorWeights = args.flag("per-tensor")
+        if let k = args.value("kernels") {
+            guard let kernels = KernelSelection(rawValue: k) else {
+                throw CLIError.usage("unknown --kernels '\(k)'; expected fast or reference")
+            }
+            options.kernels = kernels
+        }
         let inputShapes = try parseInputShapes(args.value("input-shape"))
         let limit = try args.int("limit", default: Int.max)
 

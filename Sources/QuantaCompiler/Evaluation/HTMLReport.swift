@@ -37,7 +37,7 @@ public enum HTMLReport {
         }
         html += "</table>\n"
         if !result.layers.isEmpty {
-            html += "<h2>SQNR per layer</h2>\n<p>Each bar is one intermediate tensor, in execution order; longer is better. Hover for details.</p>\n"
+            html += "<h2>SQNR per layer</h2>\n<p>Each bar is one intermediate tensor, in execution order; longer is better (blue ≥ 30 dB, amber 20–30 dB, red &lt; 20 dB). Hover for details.</p>\n"
             html += layerChart(result.layers)
         }
         if let h = result.histogram {

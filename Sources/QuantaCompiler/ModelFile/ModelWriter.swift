@@ -23,6 +23,15 @@ public enum ModelWriterError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Which int8 convolution kernels a written model runs (`quanta quantize --kernels`).
+public enum KernelSelection: String, Equatable, Sendable, CaseIterable {
+    /// `KernelVariant.choose` per convolution: packed weights in the file, scratch in the
+    /// arena. Bit-identical to `.reference`.
+    case fast
+    /// `Int8Reference` everywhere: OHWI weights, no scratch (for comparison).
+    case reference
+}
+
 /// The arena plan of a model: one buffer request per arena tensor and per scratch buffer,
 /// and the planner's placement.
 public struct ModelArenaPlan {
@@ -40,12 +49,15 @@ public struct ModelArenaPlan {
 public struct ModelWriter {
     /// Store tensor and op names (for reports); off for the smallest file.
     public var includeNames: Bool
+    /// Which convolution kernels the plan names.
+    public var kernels: KernelSelection
     /// Block fusion and depthwise in place (`MemoryPasses`) before planning; `.none` writes
     /// the model's ops as they are (`quanta quantize --no-fuse`).
     public var memoryPasses: MemoryPassOptions
 
-    public init(includeNames: Bool = true, memoryPasses: MemoryPassOptions = MemoryPassOptions()) {
+    public init(includeNames: Bool = true, kernels: KernelSelection = .fast, memoryPasses: MemoryPassOptions = MemoryPassOptions()) {
         self.includeNames = includeNames
+        self.kernels = kernels
         self.memoryPasses = memoryPasses
     }
 
@@ -79,15 +91,29 @@ public struct ModelWriter {
             inputShape: model.tensors[op.inputs[0]].shape, filter: filter, parameters: parameters)
     }
 
-    /// The kernel variant chosen for `op`: `.reference` until the format carries the
-    /// optimized convolutions' packed weights (see docs/FORMAT.md).
-    public static func variant(_ op: QuantizedOp, in model: QuantizedModel) -> KernelVariant { .reference }
+    /// The kernel variant chosen for `op`, once, at write time: `KernelVariant.choose` for
+    /// convolutions with `.fast`, `.reference` otherwise.
+    public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
+        // Inconsistent constants stay with the reference, whose validation names them.
+        guard kernels == .fast, case let .conv2D(parameters, filter, weights, bias, _) = op.kind,
+            weights.count == filter.elementCount, bias.isEmpty || bias.count == filter.outputChannels,
+            let input = op.inputs.first, input >= 0, input < model.tensors.count
+        else { return .reference }
+        let tensor = model.tensors[input]
+        return KernelVariant.choose(
+            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
+    }
 
     /// Buffer requests and their placement. An op's output may take over its first
     /// input's bytes when the input dies at that op and the op works in place: lookup
     /// tables, reshapes, adds and muls (first input only, not also the second), depthwise-in-place
     /// ops and fused blocks whose rows allow it (`MemoryPasses`).
-    public static func planArena(_ model: QuantizedModel) -> ModelArenaPlan {
+    /// Each op's scratch is a request alive during that op only. Ops in `referenceOps` run
+    /// the reference kernel whatever `kernels` says (`MemoryPasses` picks them where an
+    /// optimized variant's scratch would raise the peak).
+    public static func planArena(
+        _ model: QuantizedModel, kernels: KernelSelection = .fast, referenceOps: Set<Int> = []
+    ) -> ModelArenaPlan {
         let lifetimes = lifetimes(model)
         var requests: [BufferRequest] = []
         var tensorRequest = [Int?](repeating: nil, count: model.tensors.count)
@@ -117,7 +143,8 @@ public struct ModelWriter {
         }
         var scratchRequest = [Int?](repeating: nil, count: model.ops.count)
         for (i, op) in model.ops.enumerated() {
-            let size = scratchSize(op, variant: variant(op, in: model), in: model)
+            let chosen = referenceOps.contains(i) ? KernelVariant.reference : variant(op, in: model, kernels: kernels)
+            let size = scratchSize(op, variant: chosen, in: model)
             guard size > 0 else { continue }
             scratchRequest[i] = requests.count
             requests.append(BufferRequest(size: size, firstStep: i, lastStep: i, alignment: 16))
@@ -141,8 +168,9 @@ public struct ModelWriter {
 
     /// The `.qmodel` bytes of `source` after the memory passes, validated by `QuantaRuntime.Model`.
     public func write(_ source: QuantizedModel) throws -> [UInt8] {
-        let model = MemoryPasses.apply(source, options: memoryPasses).model
-        let arena = Self.planArena(model)
+        let passes = MemoryPasses.apply(source, options: memoryPasses, kernels: kernels)
+        let model = passes.model
+        let arena = Self.planArena(model, kernels: kernels, referenceOps: passes.referenceOps)
         var out = ByteWriter()
         var constants = ByteWriter()
 
@@ -154,6 +182,7 @@ public struct ModelWriter {
 
         // Ops (constants appended as they are met).
         var encoded: [(kind: OpKind, parameters: [Int])] = []
+        var variants: [KernelVariant] = []
         for op in model.ops {
             for t in op.inputs + op.outputs where t < 0 || t >= model.tensors.count {
                 throw ModelWriterError.tensorIndexOutOfRange(op: op.name, index: t)
@@ -164,7 +193,12 @@ public struct ModelWriter {
             guard op.inputs.count <= 255, op.outputs.count <= 255 else {
                 throw ModelWriterError.tooManyOperands(op: op.name, count: op.inputs.count + op.outputs.count)
             }
-            encoded.append(try Self.encode(op.kind, constants: &constants))
+            let variant = passes.referenceOps.contains(encoded.count) ? .reference : Self.variant(op, in: model, kernels: kernels)
+            variants.append(variant)
+            let input = op.inputs.first.map { model.tensors[$0] }
+            encoded.append(try Self.encode(
+                op.kind, variant: variant, inputShape: input?.shape ?? TensorShape(h: 1, w: 1, c: 1),
+                inputZeroPoint: input?.quantization.zeroPoint ?? 0, constants: &constants))
         }
 
         // Header placeholder.
@@ -203,7 +237,7 @@ public struct ModelWriter {
         for (i, op) in model.ops.enumerated() {
             recordOffsets.append(tableSize + body.count)
             body.u8(encoded[i].kind.rawValue)
-            body.u8(Self.variant(op, in: model).rawValue)
+            body.u8(variants[i].rawValue)
             body.u8(UInt8(op.inputs.count))
             body.u8(UInt8(op.outputs.count))
             try body.i32(scratchIndex[i] ?? -1, "scratch index")
@@ -313,8 +347,12 @@ public struct ModelWriter {
     }
 
     /// The op kind and parameter words of `kind` (layout: docs/FORMAT.md), appending its
-    /// constants to `constants`.
-    static func encode(_ kind: QuantizedOpKind, constants: inout ByteWriter) throws -> (OpKind, [Int]) {
+    /// constants to `constants`. A convolution with an optimized `variant` stores the
+    /// variant's packed weights (folded with `inputZeroPoint`) and an empty OHWI constant.
+    static func encode(
+        _ kind: QuantizedOpKind, variant: KernelVariant, inputShape: TensorShape, inputZeroPoint: Int32,
+        constants: inout ByteWriter
+    ) throws -> (OpKind, [Int]) {
         func ref(_ bytes: [UInt8]) -> [Int] {
             let offset = constants.appendConstant(bytes)
             return [offset, bytes.count]
@@ -332,10 +370,17 @@ public struct ModelWriter {
 
         switch kind {
         case let .conv2D(p, f, weights, bias, r):
+            var packed: [Int8] = []
+            if variant != .reference {
+                packed = OptimizedConv2D.packWeights(
+                    variant: variant, weights: weights, filter: f, bias: bias.isEmpty ? nil : bias,
+                    inputShape: inputShape, inputZeroPoint: inputZeroPoint, parameters: p)
+            }
             return (
                 .conv2D,
                 [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
-                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(variant == .reference ? weights : []) + ref32(bias)
+                    + requant(r) + ref8(packed)
             )
         case let .transposeConv2D(sh, sw, padding, oph, opw, f, weights, bias, r):
             return (
@@ -385,7 +430,7 @@ public struct ModelWriter {
             return (
                 .depthwiseConv2DInPlace,
                 [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
-                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r) + ref8([])
             )
         case let .invertedResidual(b):
             let g = b.geometry, d = g.depthwise

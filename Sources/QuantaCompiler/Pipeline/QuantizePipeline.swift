@@ -100,8 +100,8 @@ public enum QuantizePipeline {
         let quantized = try ModelQuantizer.quantize(
             graph: graph, calibration: samples.samples.map { [$0] }, options: options,
             progress: { done, total in progress?(done, total, "calibrating") })
-        let bytes = try ModelWriter(memoryPasses: memoryPasses).write(quantized)
-        let decisions = MemoryPasses.apply(quantized, options: memoryPasses).decisions
+        let bytes = try ModelWriter(kernels: options.kernels, memoryPasses: memoryPasses).write(quantized)
+        let decisions = MemoryPasses.apply(quantized, options: memoryPasses, kernels: options.kernels).decisions
 
         // Check what was written: load it in the runtime and compare with float.
         let session = try QuantizedSession(bytes: bytes, source: outputPath)

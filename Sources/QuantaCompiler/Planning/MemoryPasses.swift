@@ -78,16 +78,18 @@ public enum MemoryPasses {
     }
 
     /// The model after the passes and the decision for every fusable block.
-    public static func apply(_ model: QuantizedModel, options: MemoryPassOptions = MemoryPassOptions()) -> (model: QuantizedModel, decisions: [FusionDecision]) {
+    public static func apply(
+        _ model: QuantizedModel, options: MemoryPassOptions = MemoryPassOptions(), kernels: KernelSelection = .fast
+    ) -> (model: QuantizedModel, decisions: [FusionDecision], referenceOps: Set<Int>) {
         var decisions: [FusionDecision] = []
         var current = model
         if options.fuseBlocks {
             let candidates = findBlocks(model)
             if !candidates.isEmpty {
-                let unfused = ModelWriter.planArena(model)
+                let unfused = ModelWriter.planArena(model, kernels: kernels)
                 let unfusedProfile = MemoryPlanner.liveProfile(unfused.requests)
                 let all = fuse(model, candidates, chosen: Set(candidates.indices))
-                let fusedPlan = ModelWriter.planArena(all)
+                let fusedPlan = ModelWriter.planArena(all, kernels: kernels)
                 let fusedProfile = MemoryPlanner.liveProfile(fusedPlan.requests)
                 var chosen = Set<Int>()
                 for (k, c) in candidates.enumerated() {
@@ -108,7 +110,32 @@ public enum MemoryPasses {
             }
         }
         if options.depthwiseInPlace { current = depthwiseInPlace(current) }
-        return (current, decisions)
+        let referenceOps = options == .none ? [] : scratchFreePeak(current, kernels: kernels)
+        return (current, decisions, referenceOps)
+    }
+
+    /// Ops that should run the reference kernel (no scratch) although `kernels` would pick
+    /// an optimized variant: while the step where the most bytes are alive is an op with
+    /// variant scratch, and dropping that scratch makes the arena smaller by at least 1/16,
+    /// drop it (at most 8 ops). Typically the stem convolution, whose input and output are
+    /// the model's peak once the blocks are fused. The threshold keeps the fast kernel
+    /// where its scratch is a small part of the arena (MobileNetV2 0.3/64: 1.7 KiB of
+    /// 28 KiB) and trades it where the scratch is a large part (0.35/32: 1.7 of 7 KiB).
+    static func scratchFreePeak(_ model: QuantizedModel, kernels: KernelSelection) -> Set<Int> {
+        guard kernels == .fast else { return [] }
+        var chosen = Set<Int>()
+        var plan = ModelWriter.planArena(model, kernels: kernels)
+        for _ in 0..<8 {
+            guard let peak = MemoryPlanner.liveProfile(plan.requests).peakStep, peak < model.ops.count,
+                  plan.scratchRequest[peak] != nil, !chosen.contains(peak)
+            else { break }
+            let trial = chosen.union([peak])
+            let next = ModelWriter.planArena(model, kernels: kernels, referenceOps: trial)
+            guard 16 * (plan.plan.arenaSize - next.plan.arenaSize) >= plan.plan.arenaSize else { break }
+            chosen = trial
+            plan = next
+        }
+        return chosen
     }
 
     /// Readers (op indices) of every tensor.

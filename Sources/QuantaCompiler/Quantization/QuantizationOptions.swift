@@ -8,8 +8,12 @@ public struct QuantizationOptions: Equatable, Sendable {
     public var perTensorWeights: Bool
     /// Histogram bins per activation tensor (even, at least 256).
     public var histogramBins: Int
+    /// Which convolution kernels the written model runs (`.fast`: the optimized variants,
+    /// bit-identical to `.reference`).
+    public var kernels: KernelSelection = .fast
 
-    /// The method used when none is given (TFLite's and ONNX Runtime's default).
+    /// The method used when none is given: the best mean output SQNR and top-1 agreement
+    /// of the four methods over five models (docs/CALIBRATION.md, `Tools/calibration-study`).
     public static let defaultMethodName = "minmax"
 
     public init(method: CalibrationMethod = .minmax, perTensorWeights: Bool = false, histogramBins: Int = TensorStatistics.defaultBinCount) {

@@ -63,4 +63,77 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
         }
     }
+
+    /// Whether this variant computes a convolution of these shapes (the runtime checks a
+    /// stored variant with this at load): `.reference` always; the others need an int8
+    /// input zero point and consistent channel counts, and
+    /// - `.pointwise`: groups 1, 1×1, stride 1, no padding;
+    /// - `.grouped`, `.im2col`: any geometry and groups (`.grouped` 1 < groups);
+    /// - `.depthwise`: groups == channels, one input channel per group;
+    /// - `.depthwise3x3`: as `.depthwise`, 3×3, strides 1...2, dilation 1.
+    public func applies(
+        inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32
+    ) -> Bool {
+        if self == .reference { return true }
+        let groups = parameters.groups
+        guard inputZeroPoint >= -128 && inputZeroPoint <= 127,
+              groups >= 1, filter.inputChannelsPerGroup >= 1, filter.outputChannels >= 1,
+              filter.outputChannels % groups == 0, inputShape.c == groups * filter.inputChannelsPerGroup,
+              filter.kernelH >= 1, filter.kernelW >= 1,
+              parameters.strideH >= 1, parameters.strideW >= 1, parameters.dilationH >= 1, parameters.dilationW >= 1
+        else { return false }
+        let depthwise = groups == inputShape.c && filter.inputChannelsPerGroup == 1
+        switch self {
+        case .reference: return true
+        case .pointwise: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
+        case .grouped: return groups > 1
+        case .im2col: return true
+        case .depthwise: return depthwise
+        case .depthwise3x3:
+            return depthwise && filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1
+                && parameters.dilationW == 1 && parameters.strideH <= 2 && parameters.strideW <= 2
+        }
+    }
+
+    /// `packedWeightsByteCount` and `scratchBytes` computed with overflow checks (also
+    /// where `Int` has 32 bits), nil when either exceeds `Int32.max`: for validating
+    /// untrusted shapes before the unchecked formulas run. Same values as those two.
+    /// - Precondition: `applies(...)` for these shapes.
+    public func checkedByteCounts(
+        inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters
+    ) -> (packedWeights: Int, scratch: Int)? {
+        func mul(_ a: Int64, _ b: Int64) -> Int64? {
+            let (r, o) = a.multipliedReportingOverflow(by: b)
+            return o ? nil : r
+        }
+        let limit = Int64(Int32.max)
+        let groups = Int64(parameters.groups)
+        let taps = mul(Int64(filter.kernelH), Int64(filter.kernelW))
+        guard let taps, let depth = mul(taps, Int64(filter.inputChannelsPerGroup)), depth <= limit else { return nil }
+        let kPad = (depth + 1) & ~1
+        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
+        let packed: Int64?
+        let scratch: Int64?
+        switch self {
+        case .reference:
+            packed = 0
+            scratch = 0
+        case .pointwise, .grouped, .im2col:
+            let columns = (Int64(filter.outputChannels) / groups + 7) & ~7
+            packed = mul(columns, 4 + kPad).flatMap { mul($0, groups) }
+            let im2col = mul(Int64(Im2col.chunkRows), depth).map { $0 + panel }
+            switch self {
+            case .pointwise: scratch = panel
+            case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? panel : im2col
+            default: scratch = im2col
+            }
+        case .depthwise, .depthwise3x3:
+            let channels = Int64(inputShape.c)
+            let multiplier = Int64(filter.outputChannels) / max(channels, 1)
+            packed = mul(multiplier * ((channels + 15) & ~15), 4 + taps)
+            scratch = 0
+        }
+        guard let packed, let scratch, packed <= limit, scratch <= limit else { return nil }
+        return (Int(packed), Int(scratch))
+    }
 }

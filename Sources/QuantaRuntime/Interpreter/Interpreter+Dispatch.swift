@@ -2,8 +2,10 @@ import QuantaKernels
 
 /// The op dispatch: decodes one validated op record and calls its kernel.
 ///
-/// Each op's `KernelVariant` was chosen by the compiler and stored in the plan; every kind
-/// currently runs its `Int8Reference` / `Layout` kernel. No shape tests happen here:
+/// Each op's `KernelVariant` was chosen by the compiler and stored in the plan: convolutions
+/// switch on it (`OptimizedConv2D.run` with the packed weights and the planned scratch, or
+/// `Int8Reference.conv2D`); every other kind runs its `Int8Reference` / `Layout` kernel. No
+/// kernel search and no shape tests happen here:
 /// `Model.init` validated every shape and parameter the kernels rely on.
 extension Interpreter {
     @inlinable
@@ -54,12 +56,25 @@ extension Interpreter {
             let filter = FilterShape(
                 outputChannels: op.parameter(L.convFilter), kernelH: op.parameter(L.convFilter + 1),
                 kernelW: op.parameter(L.convFilter + 2), inputChannelsPerGroup: op.parameter(L.convFilter + 3))
-            Int8Reference.conv2D(
-                input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input),
-                weights: pointer8(op, L.convWeights), filter: filter, bias: bias(op, L.convBias),
-                output: out, outputShape: outShape, parameters: parameters,
-                requantization: requantization(
-                    op, multipliers: L.convMultipliers, shifts: L.convShifts, clamp: L.convClamp, output: output))
+            let requant = requantization(
+                op, multipliers: L.convMultipliers, shifts: L.convShifts, clamp: L.convClamp, output: output)
+            // The variant the compiler chose; validation checked that it applies to these
+            // shapes and that its packed weights and scratch are there.
+            let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
+            if variant == .reference {
+                Int8Reference.conv2D(
+                    input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input),
+                    weights: pointer8(op, L.convWeights), filter: filter, bias: bias(op, L.convBias),
+                    output: out, outputShape: outShape, parameters: parameters, requantization: requant)
+            } else {
+                let s = op.scratch
+                OptimizedConv2D.run(
+                    variant: variant, input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input),
+                    weights: pointer8(op, L.convWeights), filter: filter, bias: bias(op, L.convBias),
+                    output: out, outputShape: outShape, parameters: parameters, requantization: requant,
+                    packedWeights: model.constantPointer(op, L.convPackedWeights),
+                    scratch: s >= 0 ? arena.pointer(model.scratch(s).offset) : nil)
+            }
 
         case .transposeConv2D:
             let filter = FilterShape(

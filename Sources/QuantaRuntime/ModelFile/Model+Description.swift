@@ -9,7 +9,7 @@ public struct OpDescription: Equatable {
     public var inputs: [Int]
     /// Tensor indices written by the op.
     public var outputs: [Int]
-    /// Bytes of constants the op reads (weights, bias, multipliers, shifts, tables).
+    /// Bytes of constants the op reads (weights, packed weights, bias, multipliers, shifts, tables).
     public var constantBytes: Int
     /// Bytes of int8 weights (convolution and fully connected filters; 0 otherwise).
     public var weightBytes: Int
@@ -34,8 +34,10 @@ extension Model {
         let out = shape(op.output(0))
         switch kind {
         case .conv2D, .depthwiseConv2DInPlace:
-            constantBytes = sum([L.convWeights, L.convBias, L.convMultipliers, L.convShifts])
-            weightBytes = op.parameter(L.convWeights + 1)
+            constantBytes = sum([L.convWeights, L.convBias, L.convMultipliers, L.convShifts, L.convPackedWeights])
+            // The filter's element count (an optimized variant stores only its packed block).
+            weightBytes = op.parameter(L.convFilter) * op.parameter(L.convFilter + 1) * op.parameter(L.convFilter + 2)
+                * op.parameter(L.convFilter + 3)
             macs = out.elementCount * op.parameter(L.convFilter + 1) * op.parameter(L.convFilter + 2)
                 * op.parameter(L.convFilter + 3)
         case .transposeConv2D:

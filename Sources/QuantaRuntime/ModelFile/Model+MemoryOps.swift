@@ -41,9 +41,9 @@ extension Model {
             hasResidual: op.parameter(L.irResidual) != 0)
     }
 
-    /// The scratch buffer's size of `op` (-1 when it has none).
+    /// The scratch buffer's size of `op` (0 when it has none).
     func scratchSize(of op: OpRecord) -> Int {
-        op.scratch >= 0 ? scratch(op.scratch).size : -1
+        op.scratch >= 0 ? scratch(op.scratch).size : 0
     }
 }
 

@@ -165,13 +165,25 @@ struct OpValidator {
             guard let weightCount = Checked.product(o, kh, kw, ipg), weightCount <= Int(Int32.max) else {
                 throw fail(.invalidParameter(.filter, value: o))
             }
-            try constant(L.convWeights, .weights, expected: weightCount)
-            try requantization(
-                bias: L.convBias, multipliers: L.convMultipliers, shifts: L.convShifts, channels: o,
-                terms: try products(kh, kw, ipg))
             let parameters = Conv2DParameters(
                 strideH: strideH, strideW: strideW, dilationH: dilationH, dilationW: dilationW, padding: pad,
                 groups: groups)
+            // The reference kernel reads the OHWI weights; an optimized variant reads only its
+            // packed block (the OHWI constant is then empty).
+            let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
+            guard variant.applies(inputShape: input, filter: filter, parameters: parameters, inputZeroPoint: model.zeroPoint(self.input)),
+                let bytes = variant.checkedByteCounts(inputShape: input, filter: filter, parameters: parameters)
+            else { throw fail(.unsupportedVariant(op.variantByte)) }
+            try constant(L.convWeights, .weights, expected: variant == .reference ? weightCount : 0)
+            try constant(L.convPackedWeights, .packedWeights, expected: bytes.packedWeights)
+            let s = op.scratch
+            let scratchSize = s >= 0 ? model.scratch(s).size : 0
+            guard scratchSize >= bytes.scratch else {
+                throw fail(.scratchTooSmall(needed: bytes.scratch, found: scratchSize))
+            }
+            try requantization(
+                bias: L.convBias, multipliers: L.convMultipliers, shifts: L.convShifts, channels: o,
+                terms: try products(kh, kw, ipg))
             let expected = parameters.outputShape(input: input, filter: filter)
             guard expected.h >= 1, expected.w >= 1 else { throw fail(.invalidParameter(.kernel, value: kh)) }
             try expect(expected, tensor: output)

@@ -82,12 +82,16 @@ public enum OpParameter: UInt8, Equatable, Sendable {
 @frozen
 public enum OpConstant: UInt8, Equatable, Sendable {
     case weights, bias, multipliers, shifts, table
+    /// An optimized convolution's packed weights (`KernelVariant.packedWeightsByteCount`).
+    case packedWeights
 }
 
 /// What is wrong with an op record.
 @frozen
 public enum OpProblem: Equatable, Sendable {
     case unknownKind(UInt8)
+    /// The kernel variant byte names no `KernelVariant`, or one that does not run this op
+    /// kind or these shapes (`KernelVariant.supports`, `applies`).
     case unsupportedVariant(UInt8)
     case recordOutOfBounds(offset: Int)
     case wrongInputCount(found: Int, expected: Int)
@@ -107,7 +111,8 @@ public enum OpProblem: Equatable, Sendable {
     case quantizationMismatch(tensor: Int)
     /// The op's reduction could overflow its 32-bit accumulator.
     case accumulatorRange(terms: Int)
-    /// The op needs `needed` bytes of arena scratch; its scratch buffer has `found` (-1: none).
+    /// The op's kernel variant needs `needed` bytes of arena scratch; its scratch buffer
+    /// has `found` (0 when the op names none).
     case scratchTooSmall(needed: Int, found: Int)
     /// A depthwise-in-place op whose geometry does not keep the shape (multiplier 1,
     /// stride 1, same output shape), so its output cannot overwrite its input.

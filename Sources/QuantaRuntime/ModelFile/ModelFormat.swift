@@ -11,8 +11,9 @@ import QuantaKernels
 public enum ModelFormat {
     /// `"QMDL"` read as a little-endian `UInt32`.
     public static let magic: UInt32 = 0x4C44_4D51
-    /// The only version this reader accepts.
-    public static let version: UInt32 = 1
+    /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
+    /// constant and may name an optimized kernel variant.
+    public static let version: UInt32 = 2
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
     /// Byte offset of the 64-bit checksum in the header.
@@ -93,7 +94,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
     /// reference is two words: offset into the constants section and length in bytes.
     public var parameterCount: Int {
         switch self {
-        case .conv2D: return 15 + 8  // geometry 9, filter 4, clamp 2, 4 constants
+        case .conv2D: return 15 + 10  // geometry 9, filter 4, clamp 2, 5 constants (the last: packed weights)
         case .transposeConv2D: return 14 + 8  // stride 2, padding 4, output padding 2, filter 4, clamp 2, 4 constants
         case .fullyConnected: return 4 + 8  // outputCount, inputCount, clamp 2, 4 constants
         case .add: return 12
@@ -107,7 +108,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
-        case .depthwiseConv2DInPlace: return 15 + 8
+        case .depthwiseConv2DInPlace: return 15 + 10  // conv2D's words (packed weights empty)
         case .invertedResidual: return OpLayout.irWordCount
         }
     }
@@ -140,12 +141,13 @@ public enum OpKind: UInt8, Equatable, Sendable {
 /// (chosen by the compiler, switched on by the interpreter).
 extension KernelVariant {
     /// Whether the interpreter runs ops of `kind` with this variant. Every kind runs
-    /// `.reference`; the optimized convolution variants (packed weights and arena scratch)
-    /// are not wired into the format yet, so files naming them are rejected.
+    /// `.reference`; the optimized variants run convolutions only (packed weights in the
+    /// record, scratch in the arena plan; validation then checks `applies` for the op's
+    /// shapes, the packed length and the scratch size).
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
-        default: return false
+        default: return kind == .conv2D
         }
     }
 }

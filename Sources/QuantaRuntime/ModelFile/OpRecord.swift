@@ -37,6 +37,8 @@ enum OpLayout {
     // conv2D
     @usableFromInline static let convStride = 0, convDilation = 2, convPadding = 4, convGroups = 8, convFilter = 9
     @usableFromInline static let convClamp = 13, convWeights = 15, convBias = 17, convMultipliers = 19, convShifts = 21
+    /// Packed weights of an optimized variant (`OptimizedConv2D.packWeights`); length 0 for `.reference`.
+    @usableFromInline static let convPackedWeights = 23
     // transposeConv2D
     @usableFromInline static let tconvStride = 0, tconvPadding = 2, tconvOutputPadding = 6, tconvFilter = 8
     @usableFromInline static let tconvClamp = 12, tconvWeights = 14, tconvBias = 16, tconvMultipliers = 18, tconvShifts = 20

@@ -1,0 +1,187 @@
+import XCTest
+import QuantaCompiler
+import QuantaKernels
+@testable import QuantaRuntime
+
+/// The optimized convolution variants in the plan: what the writer stores (variant byte,
+/// packed weights, planned scratch), what the interpreter gives with them, and the exact
+/// error for each corrupted variant, packed-weights or scratch field.
+final class OptimizedVariantTests: XCTestCase {
+    /// TestModels.small(): conv1 3×3 pad 1 → im2col, dw 3×3 stride 2 → depthwise3x3, pw 1×1 → pointwise.
+    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .reference, .reference, .reference]
+
+    func shapes(_ source: QuantizedModel, op i: Int) -> (TensorShape, FilterShape, Conv2DParameters)? {
+        guard case let .conv2D(p, f, _, _, _) = source.ops[i].kind else { return nil }
+        return (source.tensors[source.ops[i].inputs[0]].shape, f, p)
+    }
+
+    func testFastWriterStoresTheChosenVariantPackedWeightsAndScratch() throws {
+        let source = TestModels.small()
+        let f = try ModelFile(source, kernels: .fast)
+        for i in 0..<source.ops.count {
+            let d = f.model.op(i)
+            XCTAssertEqual(d.variant, expectedVariants[i], "op \(i)")
+            guard let (input, filter, parameters) = shapes(source, op: i) else {
+                XCTAssertNil(d.scratchOffset)
+                continue
+            }
+            let op = f.model.opRecord(i)
+            XCTAssertEqual(f.model.constantLength(op, OpLayout.convWeights), 0, "op \(i): no OHWI copy")
+            XCTAssertEqual(f.model.constantLength(op, OpLayout.convPackedWeights),
+                           d.variant.packedWeightsByteCount(inputShape: input, filter: filter, parameters: parameters))
+            XCTAssertEqual(UInt(bitPattern: f.model.constantPointer(op, OpLayout.convPackedWeights)) % 16, 0)
+            XCTAssertEqual(d.scratchSize, d.variant.scratchBytes(inputShape: input, filter: filter, parameters: parameters))
+            XCTAssertEqual(d.weightBytes, filter.elementCount)
+            // The packed block is the kernels' own packing, read in place.
+            guard case let .conv2D(_, _, weights, bias, _) = source.ops[i].kind else { return XCTFail() }
+            let packed = OptimizedConv2D.packWeights(
+                variant: d.variant, weights: weights, filter: filter, bias: bias.isEmpty ? nil : bias,
+                inputShape: input, inputZeroPoint: source.tensors[source.ops[i].inputs[0]].quantization.zeroPoint,
+                parameters: parameters)
+            let stored = UnsafeBufferPointer(
+                start: f.model.constantPointer(op, OpLayout.convPackedWeights).assumingMemoryBound(to: Int8.self),
+                count: packed.count)
+            XCTAssertEqual(Array(stored), packed, "op \(i)")
+        }
+        XCTAssertEqual(f.model.op(1).scratchSize, 0)
+        XCTAssertNil(f.model.op(1).scratchOffset)
+    }
+
+    func testReferenceWriterStoresNoVariantAndNoScratch() throws {
+        let f = try ModelFile(TestModels.small(), kernels: .reference)
+        for i in 0..<f.model.opCount {
+            XCTAssertEqual(f.model.op(i).variant, .reference)
+            XCTAssertNil(f.model.op(i).scratchOffset)
+        }
+    }
+
+    func testFastAndReferencePlansGiveTheSameBitsAsDirectKernelCalls() throws {
+        for source in [TestModels.small(seed: 1), TestModels.small(seed: 7)] {
+            var rng = TestRandom(seed: 3)
+            let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
+            let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]
+            for kernels in KernelSelection.allCases {
+                let bytes = AlignedBuffer(try ModelWriter(kernels: kernels).write(source))
+                let model = try Model(bytes: bytes.bytes)
+                // Canaries around the arena: the scratch stays inside the plan.
+                let arena = AlignedBuffer(count: model.arenaSize + 64, fill: 0xA5)
+                let it = try Interpreter(model: model, arena: UnsafeMutableRawBufferPointer(rebasing: arena.raw[0..<model.arenaSize]))
+                input.withUnsafeBufferPointer { it.input(0).data.update(from: $0.baseAddress!, count: input.count) }
+                it.invoke()
+                XCTAssertEqual(Array(it.output(0).buffer), expected, "\(kernels)")
+                XCTAssertTrue(arena.raw[model.arenaSize..<(model.arenaSize + 64)].allSatisfy { $0 == 0xA5 })
+            }
+        }
+    }
+
+    // MARK: Corrupted fields
+
+    func testUnknownVariantIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        f.bytes[f.model.opRecord(2).offset + 1] = 9
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(9)))
+    }
+
+    func testVariantThatDoesNotFitTheShapesIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        // A 1×1 groups-1 convolution is not depthwise; a depthwise one is not pointwise.
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.depthwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(KernelVariant.depthwise.rawValue)))
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.pointwise.rawValue
+        f.bytes[f.model.opRecord(1).offset + 1] = KernelVariant.pointwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .unsupportedVariant(KernelVariant.pointwise.rawValue)))
+        // 3×3 with stride 2 is not the 1×1 grouped fast path either (groups 1 is not grouped).
+        f.bytes[f.model.opRecord(1).offset + 1] = KernelVariant.depthwise3x3.rawValue
+        f.bytes[f.model.opRecord(0).offset + 1] = KernelVariant.grouped.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .unsupportedVariant(KernelVariant.grouped.rawValue)))
+    }
+
+    func testReferenceVariantWithoutTheOHWIWeightsIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        let record = f.model.opRecord(2)
+        f.bytes[record.offset + 1] = KernelVariant.reference.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .badConstant(
+            .weights, offset: f.word(f.parameter(op: 2, OpLayout.convWeights)), length: 0, expectedLength: 64)))
+    }
+
+    func testPackedWeightsOfTheWrongLengthAreRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        let slot = f.parameter(op: 2, OpLayout.convPackedWeights + 1)
+        let length = f.word(slot)
+        XCTAssertEqual(length, 8 * (4 + 8))  // 8 channels × (folded bias + 8 weights)
+        f.patch(slot, length - 1)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .badConstant(
+            .packedWeights, offset: f.word(slot - 4), length: length - 1, expectedLength: length)))
+        // The reference variant must not carry packed weights.
+        var g = try ModelFile(kernels: .reference)
+        let referenceSlot = g.parameter(op: 2, OpLayout.convPackedWeights + 1)
+        g.patch(referenceSlot, 16)
+        XCTAssertModelError(g.load(), .invalidOp(index: 2, reason: .badConstant(
+            .packedWeights, offset: g.word(referenceSlot - 4), length: 16, expectedLength: 0)))
+    }
+
+    func testMissingScratchIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        f.patch(f.model.opRecord(2).offset + 4, -1)
+        let needed = PointwiseGEMM.panelByteCount(depth: 8)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .scratchTooSmall(needed: needed, found: 0)))
+    }
+
+    func testScratchSmallerThanTheVariantNeedsIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        let k = f.word(f.model.opRecord(0).offset + 4)
+        let entry = f.model.arenaSection + 16 + 4 * f.model.tensorCount + 8 * k
+        let size = f.word(entry + 4)
+        XCTAssertEqual(size, Im2col.scratchByteCount(filter: FilterShape(outputChannels: 8, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3)))
+        f.patch(entry + 4, size - 1)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .scratchTooSmall(needed: size, found: size - 1)))
+    }
+
+    func testSwitchingPointwiseToIm2colNeedsIm2colsLargerScratch() throws {
+        // Both variants pack the same bytes, so only the scratch size tells them apart.
+        var f = try ModelFile(kernels: .fast)
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.im2col.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        let filter = FilterShape(outputChannels: 8, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 8)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .scratchTooSmall(
+            needed: Im2col.scratchByteCount(filter: filter), found: PointwiseGEMM.panelByteCount(depth: 8))))
+    }
+
+    func testScratchSharingBytesWithTheOpsTensorsIsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        let k = f.word(f.model.opRecord(2).offset + 4)
+        let entry = f.model.arenaSection + 16 + 4 * f.model.tensorCount + 8 * k
+        f.patch(entry, f.model.arenaOffset(3))  // pw's scratch over pw's output
+        XCTAssertModelError(f.load(), .overlappingBuffers(first: 3, second: f.model.tensorCount + k, step: 2))
+    }
+
+    func testCheckedByteCountsEqualTheKernelsFormulas() {
+        var rng = TestRandom(seed: 11)
+        for _ in 0..<300 {
+            let groups = [1, 1, 2, 4][rng.int(0...3)]
+            let ipg = rng.int(1...20)
+            let c = groups * ipg
+            let o = groups * rng.int(1...12)
+            let k = rng.int(1...4)
+            let depthwise = rng.int(0...3) == 0
+            let input = TensorShape(h: rng.int(4...9), w: rng.int(4...9), c: depthwise ? ipg : c)
+            let filter = FilterShape(outputChannels: depthwise ? ipg * rng.int(1...3) : o, kernelH: k, kernelW: rng.int(1...3),
+                                     inputChannelsPerGroup: depthwise ? 1 : ipg)
+            let parameters = Conv2DParameters(strideH: rng.int(1...2), strideW: rng.int(1...2),
+                                              padding: .uniform(rng.int(0...1)), groups: depthwise ? ipg : groups)
+            for variant in KernelVariant.allCases where variant.applies(inputShape: input, filter: filter, parameters: parameters, inputZeroPoint: 0) {
+                let counts = variant.checkedByteCounts(inputShape: input, filter: filter, parameters: parameters)
+                XCTAssertEqual(counts?.packedWeights, variant.packedWeightsByteCount(inputShape: input, filter: filter, parameters: parameters), "\(variant) \(filter)")
+                XCTAssertEqual(counts?.scratch, variant.scratchBytes(inputShape: input, filter: filter, parameters: parameters), "\(variant) \(filter)")
+            }
+        }
+        // Counts beyond Int32 are refused rather than computed.
+        let huge = FilterShape(outputChannels: 1 << 24, kernelH: 4096, kernelW: 4096, inputChannelsPerGroup: 1 << 10)
+        XCTAssertNil(KernelVariant.im2col.checkedByteCounts(inputShape: TensorShape(h: 1, w: 1, c: 1 << 10), filter: huge, parameters: Conv2DParameters()))
+    }
+}
