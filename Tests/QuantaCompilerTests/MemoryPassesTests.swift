@@ -106,7 +106,7 @@ final class MemoryTargetTests: XCTestCase {
         XCTAssertLessThanOrEqual(inspection.arenaBytes, 30 * 1024)
         let table = inspection.table()
         XCTAssertTrue(table.contains("naive lower bound of whole tensors 61440 B"), table)
-        XCTAssertTrue(table.contains("[fused 4 ops, ring 3 rows, in place]"), table)
+        XCTAssertTrue(table.contains("[fused 4 ops, ring 3 rows, pointwise/depthwise3x3/pointwise, in place]"), table)
         let svg = inspection.svg()
         XCTAssertTrue(svg.contains("class=\"fused\""))
         XCTAssertTrue(svg.contains("class=\"naive-bound\""))

@@ -23,17 +23,27 @@ final class MemoryKernelTests: XCTestCase {
             clampMax = Bool.random(using: &g) ? min(127, zeroPoint + 90) : 127
         }
 
+        /// `variant`'s packed weights for this stage (empty for the reference).
+        func packed(_ variant: KernelVariant, inputShape: TensorShape, inputZeroPoint: Int32, filter: FilterShape, parameters: Conv2DParameters) -> [Int8] {
+            OptimizedConv2D.packWeights(
+                variant: variant, weights: weights, filter: filter, bias: bias, inputShape: inputShape,
+                inputZeroPoint: inputZeroPoint, parameters: parameters)
+        }
+
         /// Calls `body` with the stage as `FusedStage` (pointers valid only inside).
-        func withStage<R>(_ body: (FusedStage) -> R) -> R {
+        func withStage<R>(variant: KernelVariant = .reference, packed: [Int8] = [], _ body: (FusedStage) -> R) -> R {
             weights.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
                     multipliers.withUnsafeBufferPointer { m in
                         shifts.withUnsafeBufferPointer { s in
-                            body(FusedStage(
-                                weights: w.baseAddress!, bias: b.baseAddress!,
-                                requantization: Requantization(
-                                    multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count,
-                                    outputZeroPoint: zeroPoint, clampMin: clampMin, clampMax: clampMax)))
+                            packed.withUnsafeBytes { p in
+                                body(FusedStage(
+                                    weights: w.baseAddress!, bias: b.baseAddress!,
+                                    requantization: Requantization(
+                                        multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count,
+                                        outputZeroPoint: zeroPoint, clampMin: clampMin, clampMax: clampMax),
+                                    variant: variant, packedWeights: variant == .reference ? nil : p.baseAddress))
+                            }
                         }
                     }
                 }
@@ -73,15 +83,22 @@ final class MemoryKernelTests: XCTestCase {
             let stage = Stage(&g, filter: filter, typical: 1.0 / Double(kh * kw * 40))
             let expected = stage.reference(input, shape, inputZeroPoint: zp, filter: filter, parameters: parameters)
 
-            var data = input
-            var scratch = [Int8](repeating: 0, count: DepthwiseInPlace.scratchByteCount(inputShape: shape, parameters: parameters))
-            XCTAssertEqual(scratch.count, min(top + 1, shape.h) * shape.w * shape.c)
-            stage.withStage { s in
-                DepthwiseInPlace.run(
-                    data: &data, shape: shape, inputZeroPoint: zp, weights: s.weights, filter: filter, bias: s.bias,
-                    parameters: parameters, requantization: s.requantization, scratch: &scratch)
+            // The in-place op takes the depthwise variants only (a single channel chooses a GEMM).
+            let chosen = KernelVariant.choose(inputShape: shape, filter: filter, parameters: parameters, inputZeroPoint: zp)
+            let fast = chosen == .depthwise || chosen == .depthwise3x3 ? chosen : .reference
+            for variant in [KernelVariant.reference, fast] {
+                var data = input
+                var scratch = [Int8](repeating: 0, count: DepthwiseInPlace.scratchByteCount(inputShape: shape, filter: filter, parameters: parameters))
+                XCTAssertEqual(scratch.count, min(spanH + 1, shape.h) * shape.w * shape.c)
+                let packed = stage.packed(variant, inputShape: shape, inputZeroPoint: zp, filter: filter, parameters: parameters)
+                stage.withStage(variant: variant, packed: packed) { s in
+                    DepthwiseInPlace.run(
+                        data: &data, shape: shape, inputZeroPoint: zp, weights: s.weights, filter: filter, bias: s.bias,
+                        parameters: parameters, requantization: s.requantization, scratch: &scratch,
+                        variant: s.variant, packedWeights: s.packedWeights)
+                }
+                XCTAssertEqual(data, expected, "\(variant): kernel \(kh)×\(kw) dilation \(dh),\(dw) padding \(parameters.padding) shape \(shape)")
             }
-            XCTAssertEqual(data, expected, "kernel \(kh)×\(kw) dilation \(dh),\(dw) padding \(parameters.padding) shape \(shape)")
         }
     }
 
@@ -160,35 +177,52 @@ final class MemoryKernelTests: XCTestCase {
                 residual = FusedResidual(quantization: q, blockInputFirst: blockInputFirst)
             }
 
+            let pointwise = Conv2DParameters()
+            let expandRow = TensorShape(h: 1, w: shape.w, c: shape.c)
+            let dwRowIn = TensorShape(h: 1, w: shape.w, c: geometry.expandedChannels)
+            let projectRow = TensorShape(h: 1, w: geometry.depthwiseShape.w, c: geometry.expandedChannels)
+            for fast in [false, true] {
+            // The fused kernel runs `.pointwise` for the 1×1 stages and the depthwise variants
+            // in the middle (as `FusedInvertedResidual.chooseVariants` picks them).
+            func only(_ v: KernelVariant, _ allowed: [KernelVariant]) -> KernelVariant { fast && allowed.contains(v) ? v : .reference }
+            let ev = only(KernelVariant.choose(inputShape: expandRow, filter: geometry.expandFilter, parameters: pointwise, inputZeroPoint: zp), [.pointwise])
+            let dv = only(KernelVariant.choose(inputShape: dwRowIn, filter: geometry.depthwiseFilter, parameters: geometry.depthwise, inputZeroPoint: expand.zeroPoint), [.depthwise, .depthwise3x3])
+            let pv = only(KernelVariant.choose(inputShape: projectRow, filter: geometry.projectFilter, parameters: pointwise, inputZeroPoint: depthwise.zeroPoint), [.pointwise])
+            let ep = expand.packed(ev, inputShape: expandRow, inputZeroPoint: zp, filter: geometry.expandFilter, parameters: pointwise)
+            let dp = depthwise.packed(dv, inputShape: dwRowIn, inputZeroPoint: expand.zeroPoint, filter: geometry.depthwiseFilter, parameters: geometry.depthwise)
+            let pp = project.packed(pv, inputShape: projectRow, inputZeroPoint: depthwise.zeroPoint, filter: geometry.projectFilter, parameters: pointwise)
+            let scratchBytes = geometry.scratchBytes + InvertedResidual.panelBytes(geometry: geometry, expand: ev, project: pv)
+
             // Fused, separate output, scratch surrounded by canaries.
             let canary: Int8 = 0x5A
-            var scratch = [Int8](repeating: canary, count: geometry.scratchBytes + 32)
+            var scratch = [Int8](repeating: canary, count: scratchBytes + 32)
             var out = [Int8](repeating: 0, count: outShape.elementCount)
-            expand.withStage { es in depthwise.withStage { ds in project.withStage { ps in
+            expand.withStage(variant: ev, packed: ep) { es in depthwise.withStage(variant: dv, packed: dp) { ds in project.withStage(variant: pv, packed: pp) { ps in
                 scratch.withUnsafeMutableBufferPointer { sp in
                     InvertedResidual.run(
                         geometry: geometry, input: input, inputZeroPoint: zp, expand: es, depthwise: ds, project: ps,
                         residual: residual, output: &out, scratch: sp.baseAddress! + 16)
                 }
             } } }
-            XCTAssertEqual(out, expected, "geometry \(geometry)")
+            XCTAssertEqual(out, expected, "variants \(ev), \(dv), \(pv), geometry \(geometry)")
             XCTAssertTrue(scratch[0..<16].allSatisfy { $0 == canary } && scratch.suffix(16).allSatisfy { $0 == canary })
 
             // Fused in place: the output overwrites the input.
             if geometry.canRunInPlace {
                 inPlaceRuns += 1
                 var data = input
-                expand.withStage { es in depthwise.withStage { ds in project.withStage { ps in
+                expand.withStage(variant: ev, packed: ep) { es in depthwise.withStage(variant: dv, packed: dp) { ds in project.withStage(variant: pv, packed: pp) { ps in
                     data.withUnsafeMutableBufferPointer { p in
                         InvertedResidual.run(
                             geometry: geometry, input: p.baseAddress!, inputZeroPoint: zp, expand: es, depthwise: ds,
                             project: ps, residual: residual, output: p.baseAddress!, scratch: &scratch)
                     }
                 } } }
-                XCTAssertEqual(Array(data[0..<outShape.elementCount]), expected, "in place, geometry \(geometry)")
+                XCTAssertEqual(Array(data[0..<outShape.elementCount]), expected, "in place, variants \(ev), \(dv), \(pv), geometry \(geometry)")
+            }
             }
         }
-        XCTAssertGreaterThan(inPlaceRuns, 40)
+        XCTAssertGreaterThan(inPlaceRuns, 80)
     }
 
     func testFusedBlockScratchIsRingOfWindowRowsPlusOneRowEach() {

@@ -104,7 +104,8 @@ public struct ModelInspection: Codable, Equatable {
     static func memoryNote(model: Model, op i: Int) -> String? {
         var notes: [String] = []
         if let (g, _) = model.fusedBlock(i) {
-            notes.append("fused \(g.hasResidual ? 4 : 3) ops, ring \(g.ringRows) rows")
+            let variants = model.fusedStageVariants(i).map { "\($0)" }.joined(separator: "/")
+            notes.append("fused \(g.hasResidual ? 4 : 3) ops, ring \(g.ringRows) rows, \(variants)")
         }
         if inPlace(model: model, op: i) { notes.append("in place") }
         return notes.isEmpty ? nil : notes.joined(separator: ", ")

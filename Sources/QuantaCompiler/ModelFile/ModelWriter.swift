@@ -95,6 +95,11 @@ public struct ModelWriter {
     /// convolutions with `.fast`, `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
         // Inconsistent constants stay with the reference, whose validation names them.
+        // A depthwise-in-place op takes the depthwise variants only (they need no scratch).
+        if kernels == .fast, case let .depthwiseConv2DInPlace(parameters, filter, weights, bias, r) = op.kind {
+            let chosen = variant(QuantizedOp(name: op.name, kind: .conv2D(parameters: parameters, filter: filter, weights: weights, bias: bias, requantization: r), inputs: op.inputs, outputs: op.outputs), in: model, kernels: kernels)
+            return chosen == .depthwise || chosen == .depthwise3x3 ? chosen : .reference
+        }
         guard kernels == .fast, case let .conv2D(parameters, filter, weights, bias, _) = op.kind,
             weights.count == filter.elementCount, bias.isEmpty || bias.count == filter.outputChannels,
             let input = op.inputs.first, input >= 0, input < model.tensors.count
@@ -369,15 +374,17 @@ public struct ModelWriter {
         func requant(_ r: RequantizationConstants) -> [Int] { ref32(r.multipliers) + ref32(r.shifts) }
 
         switch kind {
-        case let .conv2D(p, f, weights, bias, r):
+        case let .conv2D(p, f, weights, bias, r), let .depthwiseConv2DInPlace(p, f, weights, bias, r):
             var packed: [Int8] = []
             if variant != .reference {
                 packed = OptimizedConv2D.packWeights(
                     variant: variant, weights: weights, filter: f, bias: bias.isEmpty ? nil : bias,
                     inputShape: inputShape, inputZeroPoint: inputZeroPoint, parameters: p)
             }
+            var opKind = OpKind.conv2D
+            if case .depthwiseConv2DInPlace = kind { opKind = .depthwiseConv2DInPlace }
             return (
-                .conv2D,
+                opKind,
                 [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
                     + [Int(r.clampMin), Int(r.clampMax)] + ref8(variant == .reference ? weights : []) + ref32(bias)
                     + requant(r) + ref8(packed)
@@ -426,18 +433,19 @@ public struct ModelWriter {
             return (.lookupTable, ref8(table))
         case .reshape:
             return (.reshape, [])
-        case let .depthwiseConv2DInPlace(p, f, weights, bias, r):
-            return (
-                .depthwiseConv2DInPlace,
-                [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
-                    + [Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r) + ref8([])
-            )
         case let .invertedResidual(b):
             let g = b.geometry, d = g.depthwise
             func stage(_ s: FusedConvStage) -> [Int] {
-                [Int(s.requantization.clampMin), Int(s.requantization.clampMax)] + ref8(s.weights) + ref32(s.bias)
-                    + requant(s.requantization)
+                [Int(s.requantization.clampMin), Int(s.requantization.clampMax)]
+                    + ref8(s.variant == .reference ? s.weights : []) + ref32(s.bias) + requant(s.requantization)
             }
+            func packed(_ s: FusedConvStage, input: TensorShape, zeroPoint: Int32, filter: FilterShape, parameters: Conv2DParameters) -> [Int] {
+                guard s.variant != .reference else { return ref8([]) }
+                return ref8(OptimizedConv2D.packWeights(
+                    variant: s.variant, weights: s.weights, filter: filter, bias: s.bias.isEmpty ? nil : s.bias,
+                    inputShape: input, inputZeroPoint: zeroPoint, parameters: parameters))
+            }
+            let rows = b.stageInputRows
             var add = [Int](repeating: 0, count: 12)
             if let q = b.residual {
                 add = [q.input1ZeroPoint, q.input2ZeroPoint, q.outputZeroPoint, q.leftShift, q.input1Multiplier,
@@ -451,6 +459,11 @@ public struct ModelWriter {
                 + [Int(b.expand.outputZeroPoint), Int(b.depthwise.outputZeroPoint), Int(b.project.outputZeroPoint)]
                 + [g.ringRows, g.ringBytes, g.depthwiseRowBytes, g.projectRowBytes]
                 + stage(b.expand) + stage(b.depthwise) + stage(b.project) + add
+                + [Int(b.expand.variant.rawValue), Int(b.depthwise.variant.rawValue), Int(b.project.variant.rawValue)]
+                + packed(b.expand, input: rows.expand, zeroPoint: inputZeroPoint, filter: g.expandFilter, parameters: Conv2DParameters())
+                + packed(b.depthwise, input: rows.depthwise, zeroPoint: b.expand.outputZeroPoint, filter: g.depthwiseFilter, parameters: g.depthwise)
+                + packed(b.project, input: rows.project, zeroPoint: b.depthwise.outputZeroPoint, filter: g.projectFilter, parameters: Conv2DParameters())
+                + [b.panelBytes]
             return (.invertedResidual, words)
         }
     }

@@ -7,6 +7,9 @@ public struct FusedConvStage: Equatable {
     public var bias: [Int32]
     public var requantization: RequantizationConstants
     public var outputZeroPoint: Int32
+    /// The stage's kernel (`.reference`, `.pointwise` for the 1×1 stages, a depthwise
+    /// variant for the middle one), chosen for the stage's row shapes.
+    public var variant: KernelVariant = .reference
 }
 
 /// An inverted-residual block run a row at a time (`QuantaKernels.InvertedResidual`): the
@@ -22,6 +25,43 @@ public struct FusedInvertedResidual {
     public var blockInputFirst: Bool
     /// Names of the ops the block replaces, in order (expand, depthwise, project[, add]).
     public var replacedOps: [String]
+
+    /// The input shapes the stages' kernels see (one row; the variants' packing and
+    /// applicability do not depend on the height).
+    public var stageInputRows: (expand: TensorShape, depthwise: TensorShape, project: TensorShape) {
+        let g = geometry
+        return (TensorShape(n: 1, h: 1, w: g.inputShape.w, c: g.inputShape.c),
+                TensorShape(n: 1, h: 1, w: g.inputShape.w, c: g.expandedChannels),
+                TensorShape(n: 1, h: 1, w: g.depthwiseShape.w, c: g.expandedChannels))
+    }
+
+    /// GEMM panel scratch of the 1×1 stages' variants.
+    public var panelBytes: Int {
+        InvertedResidual.panelBytes(geometry: geometry, expand: expand.variant, project: project.variant)
+    }
+
+    /// All scratch of the fused op: window, rows and panel.
+    public var scratchBytes: Int { geometry.scratchBytes + panelBytes }
+
+    /// Every stage on the reference kernel (no GEMM panel).
+    mutating func useReferenceStages() {
+        expand.variant = .reference
+        depthwise.variant = .reference
+        project.variant = .reference
+    }
+
+    /// Picks each stage's fast variant (`KernelVariant.choose` on the stage's row shapes),
+    /// keeping only the kinds the fused kernel runs: `.pointwise` for the 1×1 stages, the
+    /// depthwise variants for the middle one; anything else stays `.reference`.
+    mutating func chooseVariants(inputZeroPoint: Int32) {
+        let rows = stageInputRows, g = geometry
+        let e = KernelVariant.choose(inputShape: rows.expand, filter: g.expandFilter, parameters: Conv2DParameters(), inputZeroPoint: inputZeroPoint)
+        let d = KernelVariant.choose(inputShape: rows.depthwise, filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: expand.outputZeroPoint)
+        let p = KernelVariant.choose(inputShape: rows.project, filter: g.projectFilter, parameters: Conv2DParameters(), inputZeroPoint: depthwise.outputZeroPoint)
+        expand.variant = e == .pointwise ? e : .reference
+        depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
+        project.variant = p == .pointwise ? p : .reference
+    }
 }
 
 /// What the planner decided for one fusable block.
@@ -37,6 +77,8 @@ public struct FusionDecision: Equatable {
     public var scratchBytes: Int
     /// The block's output may overwrite its input (`InvertedResidualGeometry.canRunInPlace`).
     public var outputOverInput: Bool
+    /// Kernel variants of the expand, depthwise and project stages.
+    public var stageVariants: [KernelVariant] = []
 }
 
 /// Which memory passes `MemoryPasses.apply` runs.
@@ -60,7 +102,8 @@ public struct MemoryPassOptions: Equatable {
 ///    block input), on consecutive ops whose intermediate tensors have exactly one reader
 ///    and are no model output, becomes one `.invertedResidual` op. The planner fuses a block
 ///    when the bytes alive at the fused step are fewer than the most bytes alive during the
-///    block's steps unfused (`FusionDecision`).
+///    block's steps unfused (`FusionDecision`): with the fast stage kernels if that is
+///    fewer, else with the reference stages (no GEMM panel) if that is.
 /// 2. **Depthwise in place**: a remaining shape-keeping depthwise `conv2D` (multiplier 1,
 ///    stride 1) whose input dies at it becomes `.depthwiseConv2DInPlace`, so the planner may
 ///    put its output over its input.
@@ -84,29 +127,44 @@ public enum MemoryPasses {
         var decisions: [FusionDecision] = []
         var current = model
         if options.fuseBlocks {
-            let candidates = findBlocks(model)
-            if !candidates.isEmpty {
-                let unfused = ModelWriter.planArena(model, kernels: kernels)
-                let unfusedProfile = MemoryPlanner.liveProfile(unfused.requests)
-                let all = fuse(model, candidates, chosen: Set(candidates.indices))
-                let fusedPlan = ModelWriter.planArena(all, kernels: kernels)
-                let fusedProfile = MemoryPlanner.liveProfile(fusedPlan.requests)
-                var chosen = Set<Int>()
-                for (k, c) in candidates.enumerated() {
+            let fastCandidates = findBlocks(model, kernels: kernels)
+            if !fastCandidates.isEmpty {
+                // The same blocks with reference stages: no GEMM panel, for maps so small that
+                // the panel would outweigh the whole tensors fusion saves.
+                var referenceCandidates = fastCandidates
+                for k in referenceCandidates.indices { referenceCandidates[k].block.useReferenceStages() }
+                let unfusedProfile = MemoryPlanner.liveProfile(ModelWriter.planArena(model, kernels: kernels).requests)
+                let all = Set(fastCandidates.indices)
+                let fastProfile = MemoryPlanner.liveProfile(
+                    ModelWriter.planArena(fuse(model, fastCandidates, chosen: all), kernels: kernels).requests)
+                let referenceProfile = MemoryPlanner.liveProfile(
+                    ModelWriter.planArena(fuse(model, referenceCandidates, chosen: all), kernels: kernels).requests)
+                var chosen: [Candidate] = []
+                var removed = 0
+                for (k, c) in fastCandidates.enumerated() {
                     var before = 0
                     for s in c.first..<(c.first + c.opCount) { before = max(before, unfusedProfile.bytes(at: s)) }
-                    // In the all-fused model, block k sits at its first op's index minus the ops
-                    // removed by the blocks before it.
-                    let removed = candidates[..<k].reduce(0) { $0 + $1.opCount - 1 }
-                    let after = fusedProfile.bytes(at: c.first - removed)
-                    let fuse = after < before
-                    if fuse { chosen.insert(k) }
-                    let g = c.block.geometry
+                    // In the all-fused models, block k sits at its first op's index minus the
+                    // ops removed by the blocks before it.
+                    let step = c.first - removed
+                    removed += c.opCount - 1
+                    let fast = fastProfile.bytes(at: step), reference = referenceProfile.bytes(at: step)
+                    var pick: Candidate? = nil
+                    if fast < before {
+                        pick = c
+                    } else if reference < before {
+                        pick = referenceCandidates[k]
+                    }
+                    if let pick { chosen.append(pick) }
+                    let block = (pick ?? c).block
                     decisions.append(FusionDecision(
-                        ops: c.block.replacedOps, fused: fuse, unfusedPeak: before, fusedPeak: after,
-                        ringRows: g.ringRows, scratchBytes: g.scratchBytes, outputOverInput: g.canRunInPlace))
+                        ops: block.replacedOps, fused: pick != nil, unfusedPeak: before,
+                        fusedPeak: pick == nil ? min(fast, reference) : (fast < before ? fast : reference),
+                        ringRows: block.geometry.ringRows, scratchBytes: block.scratchBytes,
+                        outputOverInput: block.geometry.canRunInPlace,
+                        stageVariants: [block.expand.variant, block.depthwise.variant, block.project.variant]))
                 }
-                current = fuse(model, candidates, chosen: chosen)
+                current = fuse(model, chosen, chosen: Set(chosen.indices))
             }
         }
         if options.depthwiseInPlace { current = depthwiseInPlace(current) }
@@ -157,7 +215,7 @@ public enum MemoryPasses {
     }
 
     /// Every expand → depthwise → project (→ add) run of consecutive ops that can be fused.
-    static func findBlocks(_ model: QuantizedModel) -> [Candidate] {
+    static func findBlocks(_ model: QuantizedModel, kernels: KernelSelection = .fast) -> [Candidate] {
         let readers = readers(model)
         let outputs = Set(model.outputs)
         func private1(_ t: Int, reader: Int) -> Bool { readers[t] == [reader] && !outputs.contains(t) && model.tensors[t].data == nil }
@@ -195,13 +253,14 @@ public enum MemoryPasses {
             guard geometry.isValid, geometry.outputShape == model.tensors[output].shape,
                   model.tensors[e].quantization.zeroPoint >= -128, model.tensors[e].quantization.zeroPoint <= 127
             else { continue }
-            let block = FusedInvertedResidual(
+            var block = FusedInvertedResidual(
                 geometry: geometry,
                 expand: stage(ew, eb, er, ef.outputChannels, zeroPoint: model.tensors[e].quantization.zeroPoint),
                 depthwise: stage(dw, db, dr, df.outputChannels, zeroPoint: model.tensors[d].quantization.zeroPoint),
                 project: stage(pw, pb, pr, pf.outputChannels, zeroPoint: model.tensors[p].quantization.zeroPoint),
                 residual: residual, blockInputFirst: blockInputFirst,
                 replacedOps: ops[i..<(i + count)].map(\.name))
+            if kernels == .fast { block.chooseVariants(inputZeroPoint: model.tensors[x].quantization.zeroPoint) }
             result.append(Candidate(first: i, opCount: count, block: block, input: x, output: output))
             i += count - 1
         }
@@ -269,10 +328,10 @@ public enum MemoryPasses {
     /// block's ring plus its depthwise and project rows.
     static func scratchSize(_ op: QuantizedOp, in model: QuantizedModel) -> Int? {
         switch op.kind {
-        case let .depthwiseConv2DInPlace(p, _, _, _, _):
-            return DepthwiseInPlace.scratchByteCount(inputShape: model.tensors[op.inputs[0]].shape, parameters: p)
+        case let .depthwiseConv2DInPlace(p, f, _, _, _):
+            return DepthwiseInPlace.scratchByteCount(inputShape: model.tensors[op.inputs[0]].shape, filter: f, parameters: p)
         case let .invertedResidual(block):
-            return block.geometry.scratchBytes
+            return block.scratchBytes
         default:
             return nil
         }

@@ -29,17 +29,21 @@ extension Interpreter {
             filter: filter, bias: bias(op, L.convBias), parameters: parameters,
             requantization: requantization(
                 op, multipliers: L.convMultipliers, shifts: L.convShifts, clamp: L.convClamp, output: output),
-            scratch: scratchPointer(op))
+            scratch: scratchPointer(op), variant: KernelVariant(rawValue: op.variantByte) ?? .reference,
+            packedWeights: model.constantLength(op, L.convPackedWeights) == 0 ? nil : model.constantPointer(op, L.convPackedWeights))
     }
 
     @inlinable
-    func fusedStage(_ op: OpRecord, _ p: Int, outputZeroPoint: Int32) -> FusedStage {
-        FusedStage(
+    func fusedStage(_ op: OpRecord, _ p: Int, stage k: Int, outputZeroPoint: Int32) -> FusedStage {
+        let L = OpLayout.self
+        return FusedStage(
             weights: pointer8(op, p + 2), bias: bias(op, p + 4),
             requantization: Requantization(
                 multipliers: pointer32(op, p + 6), shifts: pointer32(op, p + 8),
                 channelCount: model.constantLength(op, p + 6) / 4, outputZeroPoint: outputZeroPoint,
-                clampMin: op.parameter32(p), clampMax: op.parameter32(p + 1)))
+                clampMin: op.parameter32(p), clampMax: op.parameter32(p + 1)),
+            variant: KernelVariant(rawValue: UInt8(truncatingIfNeeded: op.parameter(L.irVariants + k))) ?? .reference,
+            packedWeights: model.constantLength(op, L.irPacked + 2 * k) == 0 ? nil : model.constantPointer(op, L.irPacked + 2 * k))
     }
 
     @usableFromInline
@@ -63,9 +67,9 @@ extension Interpreter {
         InvertedResidual.run(
             geometry: model.invertedResidualGeometry(op), input: UnsafePointer(data(input)),
             inputZeroPoint: model.zeroPoint(input),
-            expand: fusedStage(op, L.irExpand, outputZeroPoint: op.parameter32(L.irZeroPoints)),
-            depthwise: fusedStage(op, L.irDepthwise, outputZeroPoint: op.parameter32(L.irZeroPoints + 1)),
-            project: fusedStage(op, L.irProject, outputZeroPoint: op.parameter32(L.irZeroPoints + 2)),
+            expand: fusedStage(op, L.irExpand, stage: 0, outputZeroPoint: op.parameter32(L.irZeroPoints)),
+            depthwise: fusedStage(op, L.irDepthwise, stage: 1, outputZeroPoint: op.parameter32(L.irZeroPoints + 1)),
+            project: fusedStage(op, L.irProject, stage: 2, outputZeroPoint: op.parameter32(L.irZeroPoints + 2)),
             residual: residual, output: data(output), scratch: scratchPointer(op))
     }
 }

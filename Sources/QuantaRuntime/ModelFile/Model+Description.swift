@@ -53,8 +53,9 @@ extension Model {
         case .invertedResidual:
             let g = invertedResidualGeometry(op)
             let stages = [L.irExpand, L.irDepthwise, L.irProject]
-            constantBytes = sum(stages.flatMap { [$0 + 2, $0 + 4, $0 + 6, $0 + 8] })
-            weightBytes = stages.reduce(0) { $0 + op.parameter($1 + 3) }
+            constantBytes = sum(stages.flatMap { [$0 + 2, $0 + 4, $0 + 6, $0 + 8] } + [L.irPacked, L.irPacked + 2, L.irPacked + 4])
+            // The filters' element counts (an optimized stage stores only its packed block).
+            weightBytes = g.expandFilter.elementCount + g.depthwiseFilter.elementCount + g.projectFilter.elementCount
             let d = g.depthwiseShape
             macs = g.expandedShape.elementCount * g.inputShape.c + d.elementCount * g.kernelH * g.kernelW
                 + d.n * d.h * d.w * g.outputChannels * g.expandedChannels

@@ -19,7 +19,13 @@ extension OpLayout {
     @usableFromInline static let irExpand = 21, irDepthwise = 31, irProject = 41
     /// The 12 words of `AddQuantization` (zeros without a residual).
     @usableFromInline static let irAdd = 51
-    @usableFromInline static let irWordCount = 63
+    /// Kernel variant of the expand, depthwise and project stages (`KernelVariant` raw values).
+    @usableFromInline static let irVariants = 63
+    /// Packed weights of the three stages (empty for `.reference`).
+    @usableFromInline static let irPacked = 66
+    /// GEMM panel bytes (the fourth part of the scratch).
+    @usableFromInline static let irPanel = 72
+    @usableFromInline static let irWordCount = 73
 }
 
 extension Model {
@@ -48,23 +54,42 @@ extension Model {
 }
 
 extension OpValidator {
-    /// A depthwise-in-place op (after conv2D's checks): a shape-keeping depthwise geometry
-    /// and a scratch ring of `DepthwiseInPlace.scratchByteCount` bytes.
+    /// A depthwise-in-place op (after conv2D's checks, which cover its variant and packed
+    /// weights): a shape-keeping depthwise geometry, a depthwise or reference variant, and a
+    /// scratch window of `DepthwiseInPlace.scratchByteCount` bytes.
     func depthwiseInPlace(filter: FilterShape, parameters: Conv2DParameters) throws(ModelError) {
         guard DepthwiseInPlace.isSupported(inputShape: inputShape, filter: filter, parameters: parameters) else {
             throw fail(.notRunnableInPlace)
         }
-        let needed = DepthwiseInPlace.scratchByteCount(inputShape: inputShape, parameters: parameters)
+        let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
+        guard variant == .reference || variant == .depthwise || variant == .depthwise3x3 else {
+            throw fail(.unsupportedVariant(op.variantByte))
+        }
+        let needed = DepthwiseInPlace.scratchByteCount(inputShape: inputShape, filter: filter, parameters: parameters)
         let found = model.scratchSize(of: op)
         guard found >= needed else { throw fail(.scratchTooSmall(needed: needed, found: found)) }
     }
 
-    /// One conv stage of a fused block: clamp, weights of `weightCount`, bias/multipliers/shifts
-    /// for `channels`, accumulator bound for `terms` products.
-    func fusedStage(_ p: Int, weightCount: Int, channels: Int, terms: Int) throws(ModelError) {
+    /// One conv stage of a fused block: its variant (one of `allowed`, applying to the
+    /// stage's row shape), clamp, weights of `weightCount` (0 for an optimized variant), packed
+    /// weights, bias/multipliers/shifts for `channels`, accumulator bound for `terms` products.
+    /// Returns the variant.
+    @discardableResult
+    func fusedStage(
+        _ p: Int, stage k: Int, allowed: [KernelVariant], row: TensorShape, filter: FilterShape,
+        parameters: Conv2DParameters, inputZeroPoint: Int32, weightCount: Int, channels: Int, terms: Int
+    ) throws(ModelError) -> KernelVariant {
+        let L = OpLayout.self
+        let raw = try parameter(L.irVariants + k, .count, in: 0...255)
+        guard let variant = KernelVariant(rawValue: UInt8(raw)), allowed.contains(variant),
+              variant.applies(inputShape: row, filter: filter, parameters: parameters, inputZeroPoint: inputZeroPoint),
+              let bytes = variant.checkedByteCounts(inputShape: row, filter: filter, parameters: parameters)
+        else { throw fail(.unsupportedVariant(UInt8(truncatingIfNeeded: raw))) }
+        try constant(L.irPacked + 2 * k, .packedWeights, expected: bytes.packedWeights)
         try clamp(p)
-        try constant(p + 2, .weights, expected: weightCount)
+        try constant(p + 2, .weights, expected: variant == .reference ? weightCount : 0)
         try requantization(bias: p + 4, multipliers: p + 6, shifts: p + 8, channels: channels, terms: terms)
+        return variant
     }
 
     /// An `invertedResidual` op: geometry, zero points, stage constants, residual add,
@@ -100,16 +125,32 @@ extension OpValidator {
         for k in 0..<4 where op.parameter(L.irScratchLayout + k) != layout[k] {
             throw fail(.scratchLayoutMismatch(word: L.irScratchLayout + k, found: op.parameter(L.irScratchLayout + k), expected: layout[k]))
         }
-        let found = model.scratchSize(of: op)
-        guard found >= g.scratchBytes else { throw fail(.scratchTooSmall(needed: g.scratchBytes, found: found)) }
-
         guard let expandWeights = Checked.mul(ce, input.c), let projectWeights = Checked.mul(co, ce),
             let dwWeights = Checked.product(ce, kh, kw, 1), expandWeights <= Int(Int32.max),
             projectWeights <= Int(Int32.max), dwWeights <= Int(Int32.max)
         else { throw fail(.invalidParameter(.filter, value: ce)) }
-        try fusedStage(L.irExpand, weightCount: expandWeights, channels: ce, terms: input.c)
-        try fusedStage(L.irDepthwise, weightCount: dwWeights, channels: ce, terms: try products(kh, kw, 1))
-        try fusedStage(L.irProject, weightCount: projectWeights, channels: co, terms: ce)
+        let pointwise = Conv2DParameters()
+        let eZeroPoint = Int32(op.parameter(L.irZeroPoints)), dZeroPoint = Int32(op.parameter(L.irZeroPoints + 1))
+        let ev = try fusedStage(
+            L.irExpand, stage: 0, allowed: [.reference, .pointwise], row: TensorShape(h: 1, w: input.w, c: input.c),
+            filter: g.expandFilter, parameters: pointwise, inputZeroPoint: model.zeroPoint(self.input),
+            weightCount: expandWeights, channels: ce, terms: input.c)
+        try fusedStage(
+            L.irDepthwise, stage: 1, allowed: [.reference, .depthwise, .depthwise3x3], row: TensorShape(h: 1, w: input.w, c: ce),
+            filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: eZeroPoint,
+            weightCount: dwWeights, channels: ce, terms: try products(kh, kw, 1))
+        let pv = try fusedStage(
+            L.irProject, stage: 2, allowed: [.reference, .pointwise], row: TensorShape(h: 1, w: g.depthwiseShape.w, c: ce),
+            filter: g.projectFilter, parameters: pointwise, inputZeroPoint: dZeroPoint,
+            weightCount: projectWeights, channels: co, terms: ce)
+        let panel = InvertedResidual.panelBytes(geometry: g, expand: ev, project: pv)
+        guard op.parameter(L.irPanel) == panel else {
+            throw fail(.scratchLayoutMismatch(word: L.irPanel, found: op.parameter(L.irPanel), expected: panel))
+        }
+        let found = model.scratchSize(of: op)
+        guard let needed = Checked.add(g.scratchBytes, panel), found >= needed else {
+            throw fail(.scratchTooSmall(needed: g.scratchBytes + panel, found: found))
+        }
 
         let projectZeroPoint = op.parameter(L.irZeroPoints + 2)
         if residual == 0 {
@@ -140,5 +181,14 @@ extension Model {
         let op = opRecord(i)
         guard op.kindByte == OpKind.invertedResidual.rawValue else { return nil }
         return (invertedResidualGeometry(op), op.parameter(OpLayout.irResidual) == 1)
+    }
+
+    /// For reports: the kernel variants of a fused block's expand, depthwise and project
+    /// stages (empty for other ops).
+    public func fusedStageVariants(_ i: Int) -> [KernelVariant] {
+        precondition(i >= 0 && i < opCount, "op index out of range")
+        let op = opRecord(i)
+        guard op.kindByte == OpKind.invertedResidual.rawValue else { return [] }
+        return (0..<3).map { KernelVariant(rawValue: UInt8(truncatingIfNeeded: op.parameter(OpLayout.irVariants + $0))) ?? .reference }
     }
 }

@@ -147,6 +147,7 @@ extension KernelVariant {
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
+        case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         default: return kind == .conv2D
         }
     }
