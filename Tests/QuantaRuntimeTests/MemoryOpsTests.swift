@@ -106,19 +106,23 @@ final class MemoryOpsTests: XCTestCase {
     }
 
     /// Byte offset of parameter word `p` of op `i` in a model file.
-    func parameterOffset(_ bytes: [UInt8], op i: Int, word p: Int) -> Int {
+    static func parameterOffset(_ bytes: [UInt8], op i: Int, word p: Int) -> Int {
         func word(_ o: Int) -> Int { Int(Int32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: Int32.self) })) }
         let ops = word(ModelFormat.directoryOffset + 8)
         let record = ops + word(ops + 8 + 4 * i)
         return record + 12 + 4 * (Int(bytes[record + 2]) + Int(bytes[record + 3])) + 4 * p
     }
 
-    func mutated(_ bytes: [UInt8], at offset: Int, to value: Int32) -> [UInt8] {
+    func parameterOffset(_ bytes: [UInt8], op i: Int, word p: Int) -> Int { Self.parameterOffset(bytes, op: i, word: p) }
+
+    static func mutated(_ bytes: [UInt8], at offset: Int, to value: Int32) -> [UInt8] {
         var b = bytes
         withUnsafeBytes(of: value.littleEndian) { for k in 0..<4 { b[offset + k] = $0[k] } }
         ModelWriter.sealChecksum(&b)
         return b
     }
+
+    func mutated(_ bytes: [UInt8], at offset: Int, to value: Int32) -> [UInt8] { Self.mutated(bytes, at: offset, to: value) }
 
     func load(_ bytes: [UInt8]) -> ModelError? { ModelWriter.validate(bytes) }
 
@@ -184,5 +188,42 @@ final class MemoryOpsTests: XCTestCase {
         XCTAssertThrowsError(try ModelWriter(memoryPasses: .none).write(m)) { error in
             XCTAssertEqual(error as? ModelWriterError, .validationFailed(.invalidOp(index: 0, reason: .notRunnableInPlace)))
         }
+    }
+}
+
+/// Rewrites of the memory ops' own parameter words: every accepted file still invokes
+/// inside its arena (canaries) and never traps.
+final class MemoryOpsMutationTests: XCTestCase {
+    func testMutatedFusedAndInPlaceParametersAreRejectedOrRunInsideTheArena() throws {
+        let base = try ModelWriter().write(MemoryOpsTests.blocks(seed: 2))
+        let helper = MemoryOpsTests.self
+        var rng = TestRandom(seed: 77)
+        var ran = 0, rejected = 0
+        for trial in 0..<3000 {
+            // Op 1 and 2 are fused blocks (73 words), op 3 the in-place depthwise (25 words).
+            let op = [1, 2, 3][trial % 3]
+            let words = op == 3 ? 25 : 73
+            var bytes = base
+            for _ in 0..<rng.int(1...2) {
+                let o = helper.parameterOffset(bytes, op: op, word: rng.int(0...(words - 1)))
+                let old = Int(Int32(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: Int32.self) }))
+                let values = [0, 1, -1, 2, 3, old + 1, old - 1, old * 2, 127, 128, -128, 4096, Int(Int32.max)]
+                bytes = helper.mutated(bytes, at: o, to: Int32(truncatingIfNeeded: values[rng.int(0...(values.count - 1))]))
+            }
+            let file = AlignedBuffer(bytes)
+            guard let model = try? Model(bytes: file.bytes) else { rejected += 1; continue }
+            let guardBytes = 64
+            let block = AlignedBuffer(count: guardBytes + model.arenaSize + guardBytes, fill: 0xA5)
+            let arena = UnsafeMutableRawBufferPointer(rebasing: block.raw[guardBytes..<(guardBytes + model.arenaSize)])
+            let interpreter = try Interpreter(model: model, arena: arena)
+            interpreter.invoke()
+            for k in 0..<guardBytes where block.raw[k] != 0xA5 || block.raw[guardBytes + model.arenaSize + k] != 0xA5 {
+                XCTFail("trial \(trial): invoke wrote outside the arena")
+                break
+            }
+            ran += 1
+        }
+        XCTAssertGreaterThan(rejected, 1000)
+        XCTAssertGreaterThan(ran, 100)
     }
 }
