@@ -115,8 +115,16 @@ final class MemoryKernelTests: XCTestCase {
         XCTAssertFalse(DepthwiseInPlace.isSupported(inputShape: shape, filter: grouped, parameters: Conv2DParameters(padding: same, groups: 2)))
     }
 
-    /// A random block geometry; `residual` forces stride 1 and equal channels.
+    /// A random block geometry; `residual` forces stride 1, equal channels and a 1×1 expand;
+    /// otherwise one block in three has a stem-like K×K expand (stride 1 or 2).
     static func randomGeometry(_ g: inout SplitMix64, residual: Bool) -> InvertedResidualGeometry {
+        let stem = !residual && Int.random(in: 0...2, using: &g) == 0
+        let ek = stem ? [2, 3, 3].randomElement(using: &g)! : 1
+        let es = stem ? Int.random(in: 1...2, using: &g) : 1
+        let et = Int.random(in: 0...(ek - 1), using: &g), el = Int.random(in: 0...(ek - 1), using: &g)
+        let expand = Conv2DParameters(
+            strideH: es, strideW: es,
+            padding: Padding(top: et, left: el, bottom: Int.random(in: 0...(ek - 1), using: &g), right: Int.random(in: 0...(ek - 1), using: &g)))
         let k = [1, 3, 3, 5].randomElement(using: &g)!
         let stride = residual ? 1 : Int.random(in: 1...2, using: &g)
         let dilation = residual || k == 1 ? 1 : Int.random(in: 1...2, using: &g)
@@ -135,15 +143,17 @@ final class MemoryKernelTests: XCTestCase {
             depthwise: Conv2DParameters(
                 strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation,
                 padding: Padding(top: top, left: left, bottom: bottom, right: right), groups: ce),
-            hasResidual: residual)
+            hasResidual: residual, expandKernelH: ek, expandKernelW: ek, expand: expand)
     }
 
     func testFusedInvertedResidualEqualsUnfusedReferenceOverRandomBlocks() {
         var g = SplitMix64(seed: 0xF05E)
         var inPlaceRuns = 0
-        for trial in 0..<160 {
+        var stems = 0
+        for trial in 0..<240 {
             let geometry = Self.randomGeometry(&g, residual: trial % 2 == 0)
             guard geometry.isValid else { continue }
+            if geometry.expandKernelH > 1 { stems += 1 }
             let shape = geometry.inputShape
             let input = Int8TestData.int8s(shape.elementCount, &g)
             let zp = Int32.random(in: -128...127, using: &g)
@@ -157,7 +167,7 @@ final class MemoryKernelTests: XCTestCase {
             let blockInputFirst = Bool.random(using: &g)
 
             // Unfused: whole tensors.
-            let e = expand.reference(input, shape, inputZeroPoint: zp, filter: geometry.expandFilter, parameters: Conv2DParameters())
+            let e = expand.reference(input, shape, inputZeroPoint: zp, filter: geometry.expandFilter, parameters: geometry.expand)
             let d = depthwise.reference(e, geometry.expandedShape, inputZeroPoint: expand.zeroPoint, filter: geometry.depthwiseFilter, parameters: geometry.depthwise)
             var expected = project.reference(d, geometry.depthwiseShape, inputZeroPoint: depthwise.zeroPoint, filter: geometry.projectFilter, parameters: Conv2DParameters())
             let outShape = geometry.outputShape
@@ -178,17 +188,17 @@ final class MemoryKernelTests: XCTestCase {
             }
 
             let pointwise = Conv2DParameters()
-            let expandRow = TensorShape(h: 1, w: shape.w, c: shape.c)
-            let dwRowIn = TensorShape(h: 1, w: shape.w, c: geometry.expandedChannels)
+            let expandRow = TensorShape(h: geometry.expandKernelH, w: shape.w, c: shape.c)
+            let dwRowIn = TensorShape(h: 1, w: geometry.expandedShape.w, c: geometry.expandedChannels)
             let projectRow = TensorShape(h: 1, w: geometry.depthwiseShape.w, c: geometry.expandedChannels)
             for fast in [false, true] {
             // The fused kernel runs `.pointwise` for the 1×1 stages and the depthwise variants
             // in the middle (as `FusedInvertedResidual.chooseVariants` picks them).
             func only(_ v: KernelVariant, _ allowed: [KernelVariant]) -> KernelVariant { fast && allowed.contains(v) ? v : .reference }
-            let ev = only(KernelVariant.choose(inputShape: expandRow, filter: geometry.expandFilter, parameters: pointwise, inputZeroPoint: zp), [.pointwise])
+            let ev = only(KernelVariant.choose(inputShape: expandRow, filter: geometry.expandFilter, parameters: geometry.expand, inputZeroPoint: zp), [.pointwise, .im2col])
             let dv = only(KernelVariant.choose(inputShape: dwRowIn, filter: geometry.depthwiseFilter, parameters: geometry.depthwise, inputZeroPoint: expand.zeroPoint), [.depthwise, .depthwise3x3])
             let pv = only(KernelVariant.choose(inputShape: projectRow, filter: geometry.projectFilter, parameters: pointwise, inputZeroPoint: depthwise.zeroPoint), [.pointwise])
-            let ep = expand.packed(ev, inputShape: expandRow, inputZeroPoint: zp, filter: geometry.expandFilter, parameters: pointwise)
+            let ep = expand.packed(ev, inputShape: expandRow, inputZeroPoint: zp, filter: geometry.expandFilter, parameters: geometry.expand)
             let dp = depthwise.packed(dv, inputShape: dwRowIn, inputZeroPoint: expand.zeroPoint, filter: geometry.depthwiseFilter, parameters: geometry.depthwise)
             let pp = project.packed(pv, inputShape: projectRow, inputZeroPoint: depthwise.zeroPoint, filter: geometry.projectFilter, parameters: pointwise)
             let scratchBytes = geometry.scratchBytes + InvertedResidual.panelBytes(geometry: geometry, expand: ev, project: pv)
@@ -223,6 +233,7 @@ final class MemoryKernelTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(inPlaceRuns, 80)
+        XCTAssertGreaterThan(stems, 20)
     }
 
     func testFusedBlockScratchIsRingOfWindowRowsPlusOneRowEach() {

@@ -200,9 +200,9 @@ final class MemoryOpsMutationTests: XCTestCase {
         var rng = TestRandom(seed: 77)
         var ran = 0, rejected = 0
         for trial in 0..<3000 {
-            // Op 1 and 2 are fused blocks (73 words), op 3 the in-place depthwise (25 words).
+            // Op 1 and 2 are fused blocks (81 words), op 3 the in-place depthwise (25 words).
             let op = [1, 2, 3][trial % 3]
-            let words = op == 3 ? 25 : 73
+            let words = op == 3 ? 25 : 81
             var bytes = base
             for _ in 0..<rng.int(1...2) {
                 let o = helper.parameterOffset(bytes, op: op, word: rng.int(0...(words - 1)))

@@ -460,10 +460,11 @@ public struct ModelWriter {
                 + [g.ringRows, g.ringBytes, g.depthwiseRowBytes, g.projectRowBytes]
                 + stage(b.expand) + stage(b.depthwise) + stage(b.project) + add
                 + [Int(b.expand.variant.rawValue), Int(b.depthwise.variant.rawValue), Int(b.project.variant.rawValue)]
-                + packed(b.expand, input: rows.expand, zeroPoint: inputZeroPoint, filter: g.expandFilter, parameters: Conv2DParameters())
+                + packed(b.expand, input: rows.expand, zeroPoint: inputZeroPoint, filter: g.expandFilter, parameters: g.expand)
                 + packed(b.depthwise, input: rows.depthwise, zeroPoint: b.expand.outputZeroPoint, filter: g.depthwiseFilter, parameters: g.depthwise)
                 + packed(b.project, input: rows.project, zeroPoint: b.depthwise.outputZeroPoint, filter: g.projectFilter, parameters: Conv2DParameters())
                 + [b.panelBytes]
+                + [g.expandKernelH, g.expandKernelW, g.expand.strideH, g.expand.strideW] + pad(g.expand.padding)
             return (.invertedResidual, words)
         }
     }

@@ -30,8 +30,8 @@ public struct FusedInvertedResidual {
     /// applicability do not depend on the height).
     public var stageInputRows: (expand: TensorShape, depthwise: TensorShape, project: TensorShape) {
         let g = geometry
-        return (TensorShape(n: 1, h: 1, w: g.inputShape.w, c: g.inputShape.c),
-                TensorShape(n: 1, h: 1, w: g.inputShape.w, c: g.expandedChannels),
+        return (TensorShape(n: 1, h: g.expandKernelH, w: g.inputShape.w, c: g.inputShape.c),
+                TensorShape(n: 1, h: 1, w: g.expandedShape.w, c: g.expandedChannels),
                 TensorShape(n: 1, h: 1, w: g.depthwiseShape.w, c: g.expandedChannels))
     }
 
@@ -51,14 +51,15 @@ public struct FusedInvertedResidual {
     }
 
     /// Picks each stage's fast variant (`KernelVariant.choose` on the stage's row shapes),
-    /// keeping only the kinds the fused kernel runs: `.pointwise` for the 1×1 stages, the
-    /// depthwise variants for the middle one; anything else stays `.reference`.
+    /// keeping only the kinds the fused kernel runs: `.pointwise` (or `.im2col` for a K×K
+    /// expand) for the outer stages, the depthwise variants for the middle one; anything else
+    /// stays `.reference`.
     mutating func chooseVariants(inputZeroPoint: Int32) {
         let rows = stageInputRows, g = geometry
-        let e = KernelVariant.choose(inputShape: rows.expand, filter: g.expandFilter, parameters: Conv2DParameters(), inputZeroPoint: inputZeroPoint)
+        let e = KernelVariant.choose(inputShape: rows.expand, filter: g.expandFilter, parameters: g.expand, inputZeroPoint: inputZeroPoint)
         let d = KernelVariant.choose(inputShape: rows.depthwise, filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: expand.outputZeroPoint)
         let p = KernelVariant.choose(inputShape: rows.project, filter: g.projectFilter, parameters: Conv2DParameters(), inputZeroPoint: depthwise.outputZeroPoint)
-        expand.variant = e == .pointwise ? e : .reference
+        expand.variant = e == .pointwise || e == .im2col ? e : .reference
         depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
         project.variant = p == .pointwise ? p : .reference
     }
@@ -98,8 +99,8 @@ public struct MemoryPassOptions: Equatable {
 
 /// The passes that take a model below the bound of any plan of whole tensors:
 ///
-/// 1. **Block fusion**: expand 1×1 → depthwise (multiplier 1) → project 1×1 (→ add of the
-///    block input), on consecutive ops whose intermediate tensors have exactly one reader
+/// 1. **Block fusion**: expand (1×1, or a K×K groups-1 conv such as the stem) → depthwise
+///    (multiplier 1) → project 1×1 (→ add of the block input), on consecutive ops whose intermediate tensors have exactly one reader
 ///    and are no model output, becomes one `.invertedResidual` op. The planner fuses a block
 ///    when the bytes alive at the fused step are fewer than the most bytes alive during the
 ///    block's steps unfused (`FusionDecision`): with the fast stage kernels if that is
@@ -224,7 +225,9 @@ public enum MemoryPasses {
         let ops = model.ops
         while i + 2 < ops.count {
             defer { i += 1 }
-            guard let (_, ef, ew, eb, er) = pointwise(ops[i]) else { continue }
+            guard case let .conv2D(ep, ef, ew, eb, er) = ops[i].kind, ops[i].inputs.count == 1, ep.groups == 1,
+                  ep.dilationH == 1, ep.dilationW == 1
+            else { continue }
             let x = ops[i].inputs[0], e = ops[i].outputs[0]
             guard model.tensors[x].data == nil, !model.inputs.contains(e), private1(e, reader: i + 1) else { continue }
             guard case let .conv2D(dp, df, dw, db, dr) = ops[i + 1].kind, ops[i + 1].inputs == [e],
@@ -249,7 +252,8 @@ public enum MemoryPasses {
             }
             let geometry = InvertedResidualGeometry(
                 inputShape: xShape, expandedChannels: ef.outputChannels, outputChannels: pf.outputChannels,
-                kernelH: df.kernelH, kernelW: df.kernelW, depthwise: dp, hasResidual: residual != nil)
+                kernelH: df.kernelH, kernelW: df.kernelW, depthwise: dp, hasResidual: residual != nil,
+                expandKernelH: ef.kernelH, expandKernelW: ef.kernelW, expand: ep)
             guard geometry.isValid, geometry.outputShape == model.tensors[output].shape,
                   model.tensors[e].quantization.zeroPoint >= -128, model.tensors[e].quantization.zeroPoint <= 127
             else { continue }

@@ -1,9 +1,10 @@
-/// The shape of a fused inverted-residual block (MobileNetV2):
+/// The shape of a fused inverted-residual block (MobileNetV2), or of a stem conv with the
+/// depthwise-separable block after it (MobileNetV1/V2's first layers):
 ///
-///     x (n×H×W×Cin) ─ expand 1×1 ─▶ E (n×H×W×Ce) ─ depthwise kh×kw ─▶ D (n×Ho×Wo×Ce)
-///       ─ project 1×1 ─▶ P (n×Ho×Wo×Cout) [─ add x ─▶ y]
+///     x (n×H×W×Cin) ─ expand (1×1, or any kh×kw conv, groups 1) ─▶ E (n×He×We×Ce)
+///       ─ depthwise kh×kw ─▶ D (n×Ho×Wo×Ce) ─ project 1×1 ─▶ P (n×Ho×Wo×Cout) [─ add x ─▶ y]
 ///
-/// `E` and `D` are never stored whole: `InvertedResidual.run` keeps a ring of
+/// `E` and `D` are never stored whole: `InvertedResidual.run` keeps a window of
 /// `ringRows` rows of `E`, one row of `D`, and with a residual one row of `P`, in scratch.
 @frozen
 public struct InvertedResidualGeometry: Equatable, Sendable {
@@ -17,11 +18,17 @@ public struct InvertedResidualGeometry: Equatable, Sendable {
     public var depthwise: Conv2DParameters
     /// `y = add(x, P)` (or `add(P, x)`); needs `outputShape == inputShape`.
     public var hasResidual: Bool
+    /// The expand stage's kernel (1×1 in an inverted residual).
+    public var expandKernelH: Int
+    public var expandKernelW: Int
+    /// The expand stage's stride and padding (dilation 1, groups 1).
+    public var expand: Conv2DParameters
 
     @inlinable
     public init(
         inputShape: TensorShape, expandedChannels: Int, outputChannels: Int, kernelH: Int, kernelW: Int,
-        depthwise: Conv2DParameters, hasResidual: Bool
+        depthwise: Conv2DParameters, hasResidual: Bool,
+        expandKernelH: Int = 1, expandKernelW: Int = 1, expand: Conv2DParameters = Conv2DParameters()
     ) {
         self.inputShape = inputShape
         self.expandedChannels = expandedChannels
@@ -30,10 +37,13 @@ public struct InvertedResidualGeometry: Equatable, Sendable {
         self.kernelW = kernelW
         self.depthwise = depthwise
         self.hasResidual = hasResidual
+        self.expandKernelH = expandKernelH
+        self.expandKernelW = expandKernelW
+        self.expand = expand
     }
 
     @inlinable public var expandFilter: FilterShape {
-        FilterShape(outputChannels: expandedChannels, kernelH: 1, kernelW: 1, inputChannelsPerGroup: inputShape.c)
+        FilterShape(outputChannels: expandedChannels, kernelH: expandKernelH, kernelW: expandKernelW, inputChannelsPerGroup: inputShape.c)
     }
     @inlinable public var depthwiseFilter: FilterShape {
         FilterShape(outputChannels: expandedChannels, kernelH: kernelH, kernelW: kernelW, inputChannelsPerGroup: 1)
@@ -42,9 +52,7 @@ public struct InvertedResidualGeometry: Equatable, Sendable {
         FilterShape(outputChannels: outputChannels, kernelH: 1, kernelW: 1, inputChannelsPerGroup: expandedChannels)
     }
     /// Shape of `E`.
-    @inlinable public var expandedShape: TensorShape {
-        TensorShape(n: inputShape.n, h: inputShape.h, w: inputShape.w, c: expandedChannels)
-    }
+    @inlinable public var expandedShape: TensorShape { expand.outputShape(input: inputShape, filter: expandFilter) }
     /// Shape of `D`.
     @inlinable public var depthwiseShape: TensorShape { depthwise.outputShape(input: expandedShape, filter: depthwiseFilter) }
     /// Shape of `P` and of the block's output.
@@ -53,54 +61,80 @@ public struct InvertedResidualGeometry: Equatable, Sendable {
         return TensorShape(n: d.n, h: d.h, w: d.w, c: outputChannels)
     }
 
-    /// Rows of `E` kept (the window): the depthwise kernel's height `dilationH*(kernelH-1) + 1`, at most `H`.
-    @inlinable public var ringRows: Int { min(depthwise.dilationH * (kernelH - 1) + 1, inputShape.h) }
-    @inlinable public var ringBytes: Int { ringRows * inputShape.w * expandedChannels }
+    /// Rows of `E` kept (the window): the depthwise kernel's height `dilationH*(kernelH-1) + 1`, at most `He`.
+    @inlinable public var ringRows: Int { min(depthwise.dilationH * (kernelH - 1) + 1, expandedShape.h) }
+    @inlinable public var ringBytes: Int { ringRows * expandedShape.w * expandedChannels }
     /// One row of `D`.
     @inlinable public var depthwiseRowBytes: Int { depthwiseShape.w * expandedChannels }
     /// One row of `P` (only with a residual; without one the project stage writes `y` directly).
     @inlinable public var projectRowBytes: Int { hasResidual ? depthwiseShape.w * outputChannels : 0 }
-    /// Scratch of `run` without the GEMM panel: window of `E` rows, then the `D` row, then
-    /// the `P` row (the panel, `InvertedResidual.panelBytes`, follows).
+    /// Scratch of `run` without the stage kernels' own scratch: window of `E` rows, then the
+    /// `D` row, then the `P` row (`InvertedResidual.panelBytes` follow).
     @inlinable public var scratchBytes: Int { ringBytes + depthwiseRowBytes + projectRowBytes }
 
-    /// Whether the geometry is one `run` accepts: 1 ≤ every size, depthwise window inside
-    /// the padded input, residual only when the output shape equals the input shape.
+    /// Whether the geometry is one `run` accepts: 1 ≤ every size, every window (expand and
+    /// depthwise) holds at least one row of its input, residual only when the output shape
+    /// equals the input shape.
     public var isValid: Bool {
         guard inputShape.n >= 1, inputShape.h >= 1, inputShape.w >= 1, inputShape.c >= 1, expandedChannels >= 1,
               outputChannels >= 1, kernelH >= 1, kernelW >= 1, depthwise.strideH >= 1, depthwise.strideW >= 1,
               depthwise.dilationH >= 1, depthwise.dilationW >= 1, depthwise.groups == expandedChannels,
               depthwise.padding.top >= 0, depthwise.padding.left >= 0, depthwise.padding.bottom >= 0,
-              depthwise.padding.right >= 0
+              depthwise.padding.right >= 0,
+              expandKernelH >= 1, expandKernelW >= 1, expand.strideH >= 1, expand.strideW >= 1,
+              expand.dilationH == 1, expand.dilationW == 1, expand.groups == 1,
+              expand.padding.top >= 0, expand.padding.left >= 0, expand.padding.bottom >= 0, expand.padding.right >= 0
         else { return false }
+        let e = expandedShape
+        guard e.h >= 1, e.w >= 1 else { return false }
         let d = depthwiseShape
         guard d.h >= 1, d.w >= 1 else { return false }
-        // Every output row's window holds at least one input row.
+        // Every window holds at least one row of its input.
         guard depthwise.padding.top <= depthwise.dilationH * (kernelH - 1),
-              (d.h - 1) * depthwise.strideH - depthwise.padding.top <= inputShape.h - 1
+              (d.h - 1) * depthwise.strideH - depthwise.padding.top <= e.h - 1,
+              expand.padding.top <= expandKernelH - 1,
+              (e.h - 1) * expand.strideH - expand.padding.top <= inputShape.h - 1
         else { return false }
         return !hasResidual || outputShape == inputShape
+    }
+
+    /// The last row of `E` that output row `oy` reads, clamped to `E`.
+    @inlinable
+    public func lastExpandedRow(forOutputRow oy: Int) -> Int {
+        min(expandedShape.h - 1, oy * depthwise.strideH - depthwise.padding.top + depthwise.dilationH * (kernelH - 1))
+    }
+
+    /// The rows of `x` that rows `first...last` of `E` read, clamped to the input.
+    @inlinable
+    public func inputRows(forExpandedRows first: Int, _ last: Int) -> ClosedRange<Int> {
+        let top = first * expand.strideH - expand.padding.top
+        let bottom = last * expand.strideH - expand.padding.top + expandKernelH - 1
+        return max(0, top)...min(inputShape.h - 1, bottom)
     }
 
     /// The last row of `x` that output row `oy` reads (through `E`), clamped to the input.
     @inlinable
     public func lastInputRow(forOutputRow oy: Int) -> Int {
-        min(inputShape.h - 1, oy * depthwise.strideH - depthwise.padding.top + depthwise.dilationH * (kernelH - 1))
+        let e = lastExpandedRow(forOutputRow: oy)
+        return inputRows(forExpandedRows: e, e).upperBound
     }
 
     /// Whether `y` may start at the same byte as `x` (the block runs in place): no output
     /// row is written over input bytes that a later step still reads. Needs the output no
     /// larger than the input; then it suffices that after output row `oy` (batch item 0)
     /// the row ends at or before the first input row still to be read — row
-    /// `lastInputRow(oy) + 1` through `E`, and row `oy + 1` for the residual.
+    /// `lastInputRow(oy) + 1` through `E` (rows before it may still be read when the expand
+    /// windows overlap: the first row the next `E` row reads), and row `oy + 1` for the residual.
     public var canRunInPlace: Bool {
         guard isValid, outputShape.elementCount <= inputShape.elementCount else { return false }
         let out = outputShape
         let outRow = out.w * out.c, inRow = inputShape.w * inputShape.c
-        var consumed = 0
+        var lastE = -1
         for oy in 0..<out.h {
-            consumed = max(consumed, lastInputRow(forOutputRow: oy) + 1)
-            var needed = consumed
+            lastE = max(lastE, lastExpandedRow(forOutputRow: oy))
+            // The first input row any later step reads: the next E row's first input row.
+            var needed = lastE + 1 < expandedShape.h
+                ? inputRows(forExpandedRows: lastE + 1, lastE + 1).lowerBound : inputShape.h
             if hasResidual { needed = min(needed, oy + 1) }
             if (oy + 1) * outRow > needed * inRow { return false }
         }
@@ -162,10 +196,10 @@ public struct FusedResidual {
 public enum InvertedResidual {
     /// Bytes of GEMM panel the expand and project variants need (0 for the reference).
     public static func panelBytes(geometry g: InvertedResidualGeometry, expand: KernelVariant, project: KernelVariant) -> Int {
-        let row = TensorShape(n: 1, h: 1, w: g.inputShape.w, c: g.inputShape.c)
+        let row = TensorShape(n: 1, h: g.expandKernelH, w: g.inputShape.w, c: g.inputShape.c)
         let dRow = TensorShape(n: 1, h: 1, w: g.depthwiseShape.w, c: g.expandedChannels)
         return max(
-            expand.scratchBytes(inputShape: row, filter: g.expandFilter, parameters: Conv2DParameters()),
+            expand.scratchBytes(inputShape: row, filter: g.expandFilter, parameters: g.expand),
             project.scratchBytes(inputShape: dRow, filter: g.projectFilter, parameters: Conv2DParameters()))
     }
 
@@ -184,10 +218,11 @@ public enum InvertedResidual {
         output: UnsafeMutablePointer<Int8>, scratch: UnsafeMutablePointer<Int8>
     ) {
         let inShape = g.inputShape
+        let eShape = g.expandedShape
         let outShape = g.outputShape
         let dwShape = g.depthwiseShape
         let ce = g.expandedChannels
-        let eRowBytes = inShape.w * ce
+        let eRowBytes = eShape.w * ce
         let inRowBytes = inShape.w * inShape.c
         let outRowBytes = outShape.w * outShape.c
         let window = scratch
@@ -207,17 +242,25 @@ public enum InvertedResidual {
             var windowFirst = 0, windowCount = 0
             for oy in 0..<outShape.h {
                 let top = oy * g.depthwise.strideH - g.depthwise.padding.top
-                let first = max(0, top), last = min(inShape.h - 1, top + span)
+                let first = max(0, top), last = min(eShape.h - 1, top + span)
                 RowWindow.slide(window: window, rowBytes: eRowBytes, first: &windowFirst, count: &windowCount, to: first)
                 let newFirst = windowFirst + windowCount
                 if newFirst <= last {
+                    // Rows newFirst...last of E: a convolution over the input rows they read,
+                    // the clipped rows as padding.
                     let rows = last - newFirst + 1
+                    let inputTop = newFirst * g.expand.strideH - g.expand.padding.top
+                    let inputBottom = last * g.expand.strideH - g.expand.padding.top + g.expandKernelH - 1
+                    let read = g.inputRows(forExpandedRows: newFirst, last)
+                    var rowParameters = g.expand
+                    rowParameters.padding.top = read.lowerBound - inputTop
+                    rowParameters.padding.bottom = inputBottom - read.upperBound
                     OptimizedConv2D.run(
-                        variant: expand.variant, input: x + newFirst * inRowBytes,
-                        inputShape: TensorShape(n: 1, h: rows, w: inShape.w, c: inShape.c), inputZeroPoint: inputZeroPoint,
+                        variant: expand.variant, input: x + read.lowerBound * inRowBytes,
+                        inputShape: TensorShape(n: 1, h: read.count, w: inShape.w, c: inShape.c), inputZeroPoint: inputZeroPoint,
                         weights: expand.weights, filter: g.expandFilter, bias: expand.bias,
-                        output: window + windowCount * eRowBytes, outputShape: TensorShape(n: 1, h: rows, w: inShape.w, c: ce),
-                        parameters: pointwise, requantization: expand.requantization,
+                        output: window + windowCount * eRowBytes, outputShape: TensorShape(n: 1, h: rows, w: eShape.w, c: ce),
+                        parameters: rowParameters, requantization: expand.requantization,
                         packedWeights: expand.packedWeights, scratch: panel)
                     windowCount += rows
                 }
@@ -227,7 +270,7 @@ public enum InvertedResidual {
                 rowParameters.padding.bottom = top + span - last
                 OptimizedConv2D.run(
                     variant: depthwise.variant, input: UnsafePointer(window),
-                    inputShape: TensorShape(n: 1, h: windowCount, w: inShape.w, c: ce), inputZeroPoint: eZeroPoint,
+                    inputShape: TensorShape(n: 1, h: windowCount, w: eShape.w, c: ce), inputZeroPoint: eZeroPoint,
                     weights: depthwise.weights, filter: g.depthwiseFilter, bias: depthwise.bias,
                     output: dRow, outputShape: projectRowIn, parameters: rowParameters,
                     requantization: depthwise.requantization, packedWeights: depthwise.packedWeights, scratch: nil)

@@ -23,9 +23,13 @@ extension OpLayout {
     @usableFromInline static let irVariants = 63
     /// Packed weights of the three stages (empty for `.reference`).
     @usableFromInline static let irPacked = 66
-    /// GEMM panel bytes (the fourth part of the scratch).
+    /// Bytes of the stage kernels' own scratch (GEMM panel or im2col buffer; the fourth
+    /// part of the scratch).
     @usableFromInline static let irPanel = 72
-    @usableFromInline static let irWordCount = 73
+    /// The expand stage's kernel H/W, stride H/W and padding t/l/b/r (1, 1, 1, 1, 0, 0, 0, 0
+    /// for a 1×1 expand).
+    @usableFromInline static let irExpandKernel = 73, irExpandStride = 75, irExpandPadding = 77
+    @usableFromInline static let irWordCount = 81
 }
 
 extension Model {
@@ -44,7 +48,13 @@ extension Model {
                     top: op.parameter(L.irPadding), left: op.parameter(L.irPadding + 1),
                     bottom: op.parameter(L.irPadding + 2), right: op.parameter(L.irPadding + 3)),
                 groups: ce),
-            hasResidual: op.parameter(L.irResidual) != 0)
+            hasResidual: op.parameter(L.irResidual) != 0,
+            expandKernelH: op.parameter(L.irExpandKernel), expandKernelW: op.parameter(L.irExpandKernel + 1),
+            expand: Conv2DParameters(
+                strideH: op.parameter(L.irExpandStride), strideW: op.parameter(L.irExpandStride + 1),
+                padding: Padding(
+                    top: op.parameter(L.irExpandPadding), left: op.parameter(L.irExpandPadding + 1),
+                    bottom: op.parameter(L.irExpandPadding + 2), right: op.parameter(L.irExpandPadding + 3))))
     }
 
     /// The scratch buffer's size of `op` (0 when it has none).
@@ -109,12 +119,16 @@ extension OpValidator {
             _ = try parameter(L.irDilation + k, .dilation, in: geometryRange)
         }
         _ = try padding(L.irPadding)
+        let ekh = try parameter(L.irExpandKernel, .kernel, in: geometryRange)
+        let ekw = try parameter(L.irExpandKernel + 1, .kernel, in: geometryRange)
+        for k in 0..<2 { _ = try parameter(L.irExpandStride + k, .stride, in: geometryRange) }
+        _ = try padding(L.irExpandPadding)
         for k in 0..<3 { _ = try parameter(L.irZeroPoints + k, .zeroPoint, in: -128...127) }
         let g = model.invertedResidualGeometry(op)
         guard g.isValid else { throw fail(.invalidParameter(.kernel, value: kh)) }
         let input = inputShape
         // Every byte count the kernel forms stays far below Int32.max (also with 32-bit Int).
-        guard let eRow = Checked.mul(input.w, ce), let ring = Checked.mul(eRow, g.ringRows), ring <= Int(Int32.max),
+        guard let eRow = Checked.mul(g.expandedShape.w, ce), let ring = Checked.mul(eRow, g.ringRows), ring <= Int(Int32.max),
             let dRow = Checked.mul(g.depthwiseShape.w, ce), dRow <= Int(Int32.max),
             let pRow = Checked.mul(g.depthwiseShape.w, co), pRow <= Int(Int32.max),
             let e = Checked.mul(ring, 1).flatMap({ Checked.add($0, dRow) }).flatMap({ Checked.add($0, pRow) }),
@@ -125,18 +139,18 @@ extension OpValidator {
         for k in 0..<4 where op.parameter(L.irScratchLayout + k) != layout[k] {
             throw fail(.scratchLayoutMismatch(word: L.irScratchLayout + k, found: op.parameter(L.irScratchLayout + k), expected: layout[k]))
         }
-        guard let expandWeights = Checked.mul(ce, input.c), let projectWeights = Checked.mul(co, ce),
+        guard let expandWeights = Checked.product(ce, ekh, ekw, input.c), let projectWeights = Checked.mul(co, ce),
             let dwWeights = Checked.product(ce, kh, kw, 1), expandWeights <= Int(Int32.max),
             projectWeights <= Int(Int32.max), dwWeights <= Int(Int32.max)
         else { throw fail(.invalidParameter(.filter, value: ce)) }
         let pointwise = Conv2DParameters()
         let eZeroPoint = Int32(op.parameter(L.irZeroPoints)), dZeroPoint = Int32(op.parameter(L.irZeroPoints + 1))
         let ev = try fusedStage(
-            L.irExpand, stage: 0, allowed: [.reference, .pointwise], row: TensorShape(h: 1, w: input.w, c: input.c),
-            filter: g.expandFilter, parameters: pointwise, inputZeroPoint: model.zeroPoint(self.input),
-            weightCount: expandWeights, channels: ce, terms: input.c)
+            L.irExpand, stage: 0, allowed: [.reference, .pointwise, .im2col], row: TensorShape(h: ekh, w: input.w, c: input.c),
+            filter: g.expandFilter, parameters: g.expand, inputZeroPoint: model.zeroPoint(self.input),
+            weightCount: expandWeights, channels: ce, terms: try products(ekh, ekw, input.c))
         try fusedStage(
-            L.irDepthwise, stage: 1, allowed: [.reference, .depthwise, .depthwise3x3], row: TensorShape(h: 1, w: input.w, c: ce),
+            L.irDepthwise, stage: 1, allowed: [.reference, .depthwise, .depthwise3x3], row: TensorShape(h: 1, w: g.expandedShape.w, c: ce),
             filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: eZeroPoint,
             weightCount: dwWeights, channels: ce, terms: try products(kh, kw, 1))
         let pv = try fusedStage(
