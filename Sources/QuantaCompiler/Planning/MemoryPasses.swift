@@ -169,18 +169,19 @@ public enum MemoryPasses {
             }
         }
         if options.depthwiseInPlace { current = depthwiseInPlace(current) }
-        let referenceOps = options == .none ? [] : scratchFreePeak(current, kernels: kernels)
+        let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels)
         return (current, decisions, referenceOps)
     }
 
-    /// Ops that should run the reference kernel (no scratch) although `kernels` would pick
-    /// an optimized variant: while the step where the most bytes are alive is an op with
-    /// variant scratch, and dropping that scratch makes the arena smaller by at least 1/16,
-    /// drop it (at most 8 ops). Typically the stem convolution, whose input and output are
-    /// the model's peak once the blocks are fused. The threshold keeps the fast kernel
-    /// where its scratch is a small part of the arena (MobileNetV2 0.3/64: 1.7 KiB of
-    /// 28 KiB) and trades it where the scratch is a large part (0.35/32: 1.7 of 7 KiB).
-    static func scratchFreePeak(_ model: QuantizedModel, kernels: KernelSelection) -> Set<Int> {
+    /// Trades speed for memory where the kernels' own scratch sets the peak: while the step
+    /// where the most bytes are alive is an op with kernel scratch — an optimized variant's
+    /// (im2col buffer, GEMM panel) or a fused block's stage kernels' panel — and running that
+    /// op on the reference kernels makes the arena smaller by at least 1/16, do so (at most 8
+    /// ops). Returns the ops whose variant must be `.reference` (fused blocks are changed in
+    /// `model`). The threshold keeps the fast kernels where their scratch is a small part of
+    /// the arena: on MobileNetV2 1.0/224 the fused stem's panel is 1.7 KiB of 359 KiB, and the
+    /// reference stem would cost about 100 ms per invoke.
+    static func scratchFreePeak(_ model: inout QuantizedModel, kernels: KernelSelection) -> Set<Int> {
         guard kernels == .fast else { return [] }
         var chosen = Set<Int>()
         var plan = ModelWriter.planArena(model, kernels: kernels)
@@ -188,10 +189,17 @@ public enum MemoryPasses {
             guard let peak = MemoryPlanner.liveProfile(plan.requests).peakStep, peak < model.ops.count,
                   plan.scratchRequest[peak] != nil, !chosen.contains(peak)
             else { break }
+            var trialModel = model
+            if case var .invertedResidual(block) = model.ops[peak].kind {
+                guard block.panelBytes > 0 else { break }
+                block.useReferenceStages()
+                trialModel.ops[peak].kind = .invertedResidual(block)
+            }
             let trial = chosen.union([peak])
-            let next = ModelWriter.planArena(model, kernels: kernels, referenceOps: trial)
+            let next = ModelWriter.planArena(trialModel, kernels: kernels, referenceOps: trial)
             guard 16 * (plan.plan.arenaSize - next.plan.arenaSize) >= plan.plan.arenaSize else { break }
             chosen = trial
+            model = trialModel
             plan = next
         }
         return chosen
