@@ -18,7 +18,7 @@ public struct ModelInspection: Codable, Equatable {
         public var outputOffset: Int?
         public var scratchOffset: Int?
         public var scratchBytes: Int
-        /// Memory notes: "fused N ops, ring R rows", "in place" (output over input).
+        /// Memory notes: "fused N ops, window R rows, stage variants", "in place" (output over input).
         public var memory: String? = nil
     }
 
@@ -105,7 +105,7 @@ public struct ModelInspection: Codable, Equatable {
         var notes: [String] = []
         if let (g, _) = model.fusedBlock(i) {
             let variants = model.fusedStageVariants(i).map { "\($0)" }.joined(separator: "/")
-            notes.append("fused \(g.hasResidual ? 4 : 3) ops, ring \(g.ringRows) rows, \(variants)")
+            notes.append("fused \(g.hasResidual ? 4 : 3) ops, window \(g.ringRows) rows, \(variants)")
         }
         if inPlace(model: model, op: i) { notes.append("in place") }
         return notes.isEmpty ? nil : notes.joined(separator: ", ")

@@ -41,7 +41,7 @@ public struct QuantizeSummary: Codable, Equatable {
         lines.append("weights    \(formatBytes(floatWeightBytes)) float → \(formatBytes(int8WeightBytes)) int8 (incl. int32 bias and multipliers)")
         lines.append("file       \(formatBytes(modelFileBytes))")
         lines.append("arena      \(formatBytes(arenaBytes)) (naive lower bound of whole tensors: \(formatBytes(naiveLowerBound)); of this plan's buffers: \(formatBytes(arenaLowerBound)))")
-        if fusableBlocks > 0 { lines.append("fused      \(fusedBlocks) of \(fusableBlocks) inverted-residual blocks (row-at-a-time, ring buffer in scratch)") }
+        if fusableBlocks > 0 { lines.append("fused      \(fusedBlocks) of \(fusableBlocks) blocks (a row at a time through a row window in scratch)") }
         lines.append("calibrated \(samples) sample(s), method \(method)")
         lines.append("agreement  output SQNR \(formatSQNR(agreement.sqnr)) dB, cosine " + String(format: "%.5f", agreement.cosine) + ", max |error| " + String(format: "%.4g", agreement.maxAbsError))
         if let c = classification {
