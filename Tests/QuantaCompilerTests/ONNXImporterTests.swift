@@ -179,7 +179,7 @@ final class ONNXImporterTests: XCTestCase {
     func testDynamicSpatialDimensionNeedsAnInputShape() throws {
         let dims: [ONNXBuilder.Dim] = [.param("batch"), .value(3), .param("height"), .value(4)]
         XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: dims))) { error in
-            XCTAssertEqual(error as? ONNXImportError, .unresolvedDynamicDimension(input: "x", axis: 2, dimension: "height"))
+            XCTAssertEqual(error as? ONNXImportError, .unresolvedDynamicDimension(input: "x", axis: 2, dimension: "height", node: "conv0"))
         }
         let graph = try ONNXImporter.importModel(
             bytes: convModel(inputDims: dims), options: ONNXImportOptions(inputShapes: ["x": [1, 3, 5, 4]]))
@@ -187,7 +187,7 @@ final class ONNXImporterTests: XCTestCase {
     }
 
     func testTransposeOutsideTheShufflePatternIsAnError() {
-        let t = ONNXBuilder.node("Transpose", ["y"], ["z"], name: "nhwc", attributes: [("perm", .ints([0, 2, 3, 1]))])
+        let t = ONNXBuilder.node("Transpose", ["y"], ["z"], name: "nhwc", attributes: [("perm", .ints([0, 1, 3, 2]))])
         XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: fixed, extraNodes: [t], output: "z"))) { error in
             guard case .unsupportedPattern(let node, let op, _)? = error as? ONNXImportError else { return XCTFail("\(error)") }
             XCTAssertEqual(node, "nhwc")

@@ -27,6 +27,7 @@ enum EvalCommand: Command {
           --report DIR              write DIR/index.html (summary, per-layer SQNR chart, histogram)
           --histogram TENSOR        the tensor whose values the report's histogram shows
                                     (default: the layer with the lowest SQNR)
+          --input-shape NAME=DIMS   fix a dynamic input shape (default: from the data's shape)
           --limit N                 use at most N samples
           --quiet                   no progress bar
         """
@@ -56,7 +57,8 @@ enum EvalCommand: Command {
         let bar = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
         let result = try Evaluator.evaluate(
             onnxPath: onnx, modelPath: qmodel, dataPath: try args.require("data"), labelsPath: args.value("labels"),
-            histogramTensor: args.value("histogram"), inputShapes: try parseInputShapes(args.value("input-shape")),
+            histogramTensor: args.value("histogram"), inputShapes: ONNXInputShapes.resolve(
+                onnxPath: onnx, samplePath: try args.require("data"), given: try parseInputShapes(args.value("input-shape"))),
             sampleLimit: try args.int("limit", default: Int.max),
             progress: { bar.update($0, $1, "evaluating") })
         bar.finish()

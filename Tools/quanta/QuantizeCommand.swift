@@ -24,6 +24,7 @@ enum QuantizeCommand: Command {
                                reference stores plain OHWI weights and needs no scratch)
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
+                               (default: dynamic dims taken from the calibration data)
           --limit N            use at most N calibration samples
           --no-fuse            write ops as they are: no fused inverted-residual blocks, no
                                depthwise convolution in place (see docs/MEMORY.md)
@@ -57,7 +58,9 @@ enum QuantizeCommand: Command {
             }
             options.kernels = kernels
         }
-        let inputShapes = try parseInputShapes(args.value("input-shape"))
+        // Dynamic dims not given with --input-shape come from the calibration data's shape.
+        let inputShapes = ONNXInputShapes.resolve(
+            onnxPath: modelPath, samplePath: calibration, given: try parseInputShapes(args.value("input-shape")))
         let limit = try args.int("limit", default: Int.max)
 
         let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))

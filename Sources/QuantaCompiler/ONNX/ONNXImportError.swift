@@ -23,8 +23,9 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
     /// A supported op used in a layout Quanta cannot express in NHWC (e.g. a transpose
     /// in the middle of a conv net that is not a channel shuffle).
     case unsupportedPattern(node: String, opType: String, detail: String)
-    /// A graph input's dimension is symbolic or unknown and no shape was given for it.
-    case unresolvedDynamicDimension(input: String, axis: Int, dimension: String)
+    /// A graph input's dimension is symbolic or unknown and no shape was given for it;
+    /// `node` is the first node that reads the input (the one that needs its shape).
+    case unresolvedDynamicDimension(input: String, axis: Int, dimension: String, node: String)
     /// A graph input with a rank other than 2 or 4.
     case unsupportedInputRank(input: String, shape: [Int])
     /// A node reads a value no earlier node, initializer or input defines.
@@ -51,8 +52,9 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
             return "node '\(n)': unsupported op '\(o)'; supported ops: \(s.joined(separator: ", "))"
         case .unsupportedAttribute(let n, let o, let d): return "node '\(n)' (\(o)): unsupported \(d)"
         case .unsupportedPattern(let n, let o, let d): return "node '\(n)' (\(o)): \(d)"
-        case .unresolvedDynamicDimension(let i, let a, let d):
-            return "input '\(i)': dimension \(a) is dynamic ('\(d)'); give its shape with an input shape option"
+        case .unresolvedDynamicDimension(let i, let a, let d, let n):
+            return "input '\(i)': dimension \(a) is dynamic ('\(d)') and node '\(n)' needs it; "
+                + "give the shape with --input-shape \(i)=1x3xHxW or calibration data of that shape"
         case .unsupportedInputRank(let i, let s): return "input '\(i)' has shape \(s); only rank 2 [N,C] and rank 4 [N,C,H,W] are supported"
         case .missingValue(let n, let v): return "node '\(n)': input '\(v)' is not defined"
         case .expectedConstant(let n, let i): return "node '\(n)': input '\(i)' must be a constant (initializer)"

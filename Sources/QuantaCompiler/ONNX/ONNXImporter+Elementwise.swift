@@ -76,6 +76,15 @@ extension ImportContext {
         case (.activation(let x), .constant(var c)), (.constant(var c), .activation(let x)):
             let constantFirst: Bool
             if case .constant = a { constantFirst = true } else { constantFirst = false }
+            if constantFirst && op.opType == "Sub" {
+                // c - x = (-1) * x + c (both fold into a neighbouring conv as affine ops).
+                let minusOne = addConstantTensor(name: output + "/-1", shape: TensorShape(n: 1, h: 1, w: 1, c: 1), data: [-1])
+                let negated = emit(op, .mul(.none), inputs: [x.tensor, minusOne], output: output + "/neg", dims: x.dims, flattenedFrom: x.flattenedFrom)
+                let (shape, data) = try broadcastConstant(c, to: x, op)
+                let t = addConstantTensor(name: aName, shape: shape, data: data)
+                emit(op, .add(.none), inputs: [negated.tensor, t], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+                return
+            }
             if constantFirst && !isCommutative {
                 throw op.pattern("\(op.opType) with a constant first operand")
             }
@@ -161,5 +170,79 @@ extension ImportContext {
         graph.tensors[x.tensor].name = output
         values[output] = .activation(x)
         return true
+    }
+}
+
+extension ImportContext {
+    /// Min / Max of one activation and scalar constants (`Min(x, 6)`, `Max(x, 0)`: how some
+    /// exporters write Relu6 and Relu) → `.activation(.clip)`; Relu and Relu6 ranges become
+    /// `.relu` / `.relu6`. Several activations are not supported.
+    func importMinMax(_ op: NodeContext) throws {
+        var x: ImportedActivation?
+        var bound: Float = op.opType == "Min" ? .infinity : -.infinity
+        for name in op.node.inputs where !name.isEmpty {
+            switch try value(name, op) {
+            case .activation(let a):
+                guard x == nil else { throw op.pattern("\(op.opType) of several activations (only an activation and scalars)") }
+                x = a
+            case .constant(let c):
+                guard !c.floats.isEmpty, c.floats.allSatisfy({ $0 == c.floats[0] }) else {
+                    throw op.unsupported("\(op.opType) with a non-scalar constant \(c.dims)")
+                }
+                bound = op.opType == "Min" ? min(bound, c.floats[0]) : max(bound, c.floats[0])
+            default:
+                _ = try activation(name, op)
+            }
+        }
+        guard let x else { throw op.pattern("\(op.opType) without an activation input") }
+        let kind: UnaryActivation
+        if op.opType == "Max" && bound == 0 {
+            kind = .relu
+        } else {
+            kind = op.opType == "Min" ? .clip(min: -.infinity, max: bound) : .clip(min: bound, max: .infinity)
+        }
+        emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+    }
+
+    /// PRelu `x >= 0 ? x : slope * x`. One slope (or all slopes equal) → `.leakyRelu`;
+    /// per-channel slopes → `relu(x) + slope * min(x, 0)` (three nodes, exact in float).
+    func importPRelu(_ op: NodeContext) throws {
+        let x = try activation(try op.input(0), op)
+        let slopeName = try op.input(1)
+        let slope = try constant(slopeName, op)
+        let output = try op.output(0)
+        if let first = slope.floats.first, slope.floats.allSatisfy({ $0 == first }) {
+            emit(op, .activation(.leakyRelu(alpha: first)), inputs: [x.tensor], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+            return
+        }
+        let (shape, data) = try broadcastConstant(slope, to: x, op)
+        let positive = emit(op, .activation(.relu), inputs: [x.tensor], output: output + "/relu", dims: x.dims)
+        let negative = emit(op, .activation(.clip(min: -.infinity, max: 0)), inputs: [x.tensor], output: output + "/min0", dims: x.dims)
+        let k = addConstantTensor(name: slopeName, shape: shape, data: data)
+        let scaled = emit(op, .mul(.none), inputs: [negative.tensor, k], output: output + "/scaled", dims: x.dims)
+        emit(op, .add(.none), inputs: [positive.tensor, scaled.tensor], output: output, dims: x.dims)
+    }
+}
+
+extension ImportContext {
+    /// Expand of an `[N, C, 1, 1]` (or `[N, C]`) activation over H and W that only Mul and
+    /// Add read (`x * y.expand_as(x)` in squeeze-excite blocks, torch.onnx): the value stays
+    /// `[N, C, 1, 1]`, since those ops broadcast it themselves.
+    func importExpand(_ op: NodeContext) throws {
+        let x = try activation(try op.input(0), op)
+        let target = try constant(try op.input(1), op).integers.map { Int($0) }
+        let output = try op.output(0)
+        let readers = source.nodes.filter { $0.inputs.contains(output) }
+        let rank = max(target.count, x.dims.count)
+        let padded = [Int](repeating: 1, count: rank - x.dims.count) + x.dims
+        let t = [Int](repeating: 1, count: rank - target.count) + target
+        let onlyChannelsKept = x.flattenedFrom == nil && rank == 4 && padded[2] == 1 && padded[3] == 1
+            && (t[0] == 1 || t[0] == padded[0]) && (t[1] == 1 || t[1] == padded[1])
+        guard onlyChannelsKept, !readers.isEmpty, readers.allSatisfy({ $0.opType == "Mul" || $0.opType == "Add" }),
+            !source.outputs.contains(where: { $0.name == output })
+        else {
+            throw op.pattern("Expand of \(x.dims) to \(target) (only [N, C, 1, 1] over H, W, read by Mul or Add)")
+        }
+        values[output] = .activation(ImportedActivation(tensor: x.tensor, dims: padded))
     }
 }

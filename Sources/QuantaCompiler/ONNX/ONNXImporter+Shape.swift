@@ -71,6 +71,8 @@ extension ImportContext {
         case .shuffleSplit(let a, _):
             guard target == a.dims else { throw op.pattern("reshape of a rank-5 tensor to \(target)") }
             values[output] = .activation(a)
+        case .nhwcView:
+            throw op.pattern("reshape of an NCHW → NHWC transpose (supported only as a graph output)")
         case .activation(let a):
             if let from = a.flattenedFrom {
                 if target == a.dims {
@@ -112,6 +114,17 @@ extension ImportContext {
             values[output] = .shuffleTransposed(a, groups: groups)
         case .activation(let a) where perm == Array(0..<rank):
             values[output] = .activation(a)
+        case .activation(let a) where rank == 4 && perm == [0, 3, 1, 2] && graph.inputs.contains(a.tensor)
+            && onnxConsumers[op.node.inputs[0]] == 1:
+            // tf2onnx: an NHWC graph input transposed to NCHW. Quanta's layout is NHWC, so the
+            // input is taken as it is, declared NHWC (dims were read as [N, H, W, C]).
+            let (n, h, w, c) = (a.dims[0], a.dims[1], a.dims[2], a.dims[3])
+            graph.tensors[a.tensor].shape = TensorShape(n: n, h: h, w: w, c: c)
+            graph.tensors[a.tensor].sourceLayout = .nhwc
+            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [n, c, h, w]))
+        case .activation(let a) where rank == 4 && perm == [0, 2, 3, 1] && a.flattenedFrom == nil:
+            // NCHW → NHWC before a graph output (tf2onnx): the data is already NHWC.
+            values[output] = .nhwcView(a)
         default:
             throw op.pattern(
                 "Transpose with perm \(perm) of \(input.onnxDims): layout transposes other than the channel shuffle pattern "
@@ -387,9 +400,46 @@ extension ImportContext {
         case "Transpose":
             let perm = op.ints("perm") ?? Array((0..<x.dims.count).reversed())
             result = transposeConstant(x, perm: perm)
-        case "Add", "Sub", "Mul", "Div":
+        case "Add", "Sub", "Mul", "Div", "Equal", "Min", "Max":
+            guard inputs.count >= 2 else { return false }
+            result = try inputs.dropFirst().reduce(inputs[0]) { try elementwiseConstants($0, $1, op) }
+        case "Neg":
+            result = x.ints.map { ImportedConstant(dims: x.dims, ints: $0.map { 0 &- $0 }) }
+                ?? ImportedConstant(dims: x.dims, floats: x.floats.map { -$0 })
+        case "Floor", "Ceil", "Sqrt":
+            let f: (Float) -> Float = op.opType == "Floor" ? { $0.rounded(.down) } : op.opType == "Ceil" ? { $0.rounded(.up) } : { $0.squareRoot() }
+            result = ImportedConstant(dims: x.dims, floats: x.floats.map(f))
+        case "ConstantOfShape":
+            let dims = x.integers.map { Int($0) }
+            guard let count = ONNXLimits.elementCount(dims) else { throw op.mismatch("ConstantOfShape of \(dims)") }
+            let fill = try op.node.attribute("value")?.t.map { try constant(from: $0) } ?? ImportedConstant(dims: [1], floats: [0])
+            guard fill.count == 1 else { throw op.mismatch("ConstantOfShape value must have one element") }
+            result = fill.ints.map { ImportedConstant(dims: dims, ints: [Int64](repeating: $0[0], count: count)) }
+                ?? ImportedConstant(dims: dims, floats: [Float](repeating: fill.floats[0], count: count))
+        case "Range":
+            guard inputs.count == 3, inputs.allSatisfy({ $0.count == 1 }) else { throw op.mismatch("Range needs three scalars") }
+            let (start, limit, delta) = (inputs[0], inputs[1], inputs[2])
+            let useInts = start.ints != nil && limit.ints != nil && delta.ints != nil
+            let s = useInts ? Double(start.integers[0]) : Double(start.floats[0])
+            let l = useInts ? Double(limit.integers[0]) : Double(limit.floats[0])
+            let d = useInts ? Double(delta.integers[0]) : Double(delta.floats[0])
+            let span = ((l - s) / d).rounded(.up)
+            guard d != 0, span.isFinite, span <= Double(ONNXLimits.maxElementCount) else {
+                throw op.mismatch("Range(\(s), \(l), \(d))")
+            }
+            let n = max(0, Int(span))
+            result = useInts
+                ? ImportedConstant(dims: [n], ints: (0..<n).map { start.integers[0] &+ Int64($0) &* delta.integers[0] })
+                : ImportedConstant(dims: [n], floats: (0..<n).map { start.floats[0] + Float($0) * delta.floats[0] })
+        case "Expand":
             guard inputs.count == 2 else { return false }
-            result = try elementwiseConstants(inputs[0], inputs[1], op)
+            let shape = ImportedConstant(dims: inputs[1].integers.map { Int($0) }, floats: [])
+            result = try broadcastConstants([x], outputDims: broadcastDims([x.dims, shape.dims], op), op) { $0[0] }
+        case "Where":
+            guard inputs.count == 3 else { return false }
+            let dims = try broadcastDims(inputs.map { $0.dims }, op)
+            let allInts = inputs[1].ints != nil && inputs[2].ints != nil
+            result = try broadcastConstants(inputs, outputDims: dims, op, ints: allInts) { $0[0] != 0 ? $0[1] : $0[2] }
         case "Slice":
             guard x.dims.count == 1 else { return false }
             let p = try sliceParameters(op, rank: 1)
@@ -478,33 +528,89 @@ extension ImportContext {
         return ints.map { ImportedConstant(dims: outDims, ints: $0) } ?? ImportedConstant(dims: outDims, floats: floats)
     }
 
-    private func elementwiseConstants(_ a: ImportedConstant, _ b: ImportedConstant, _ op: NodeContext) throws -> ImportedConstant {
-        guard a.count == b.count || a.count == 1 || b.count == 1 else {
-            throw op.mismatch("constant \(op.opType) of \(a.dims) and \(b.dims)")
+    /// numpy broadcasting of several shapes.
+    func broadcastDims(_ shapes: [[Int]], _ op: NodeContext) throws -> [Int] {
+        let rank = shapes.map { $0.count }.max() ?? 0
+        var dims = [Int](repeating: 1, count: rank)
+        for s in shapes {
+            let padded = [Int](repeating: 1, count: rank - s.count) + s
+            for (i, d) in padded.enumerated() where d != 1 {
+                guard dims[i] == 1 || dims[i] == d else { throw op.mismatch("shapes \(shapes) do not broadcast") }
+                dims[i] = d
+            }
         }
-        let dims = a.count >= b.count ? a.dims : b.dims
-        let n = max(a.count, b.count)
-        if let ai = a.ints, let bi = b.ints {
+        guard ONNXLimits.elementCount(dims) != nil else { throw op.mismatch("broadcast shape \(dims) too large") }
+        return dims
+    }
+
+    /// Evaluates `f` elementwise over constants broadcast to `outputDims` (in Double for
+    /// floats, exactly for integers when `ints`).
+    func broadcastConstants(
+        _ inputs: [ImportedConstant], outputDims: [Int], _ op: NodeContext, ints: Bool? = nil, _ f: ([Double]) -> Double
+    ) throws -> ImportedConstant {
+        let rank = outputDims.count
+        let count = ONNXLimits.elementCount(outputDims) ?? 0
+        let useInts = ints ?? inputs.allSatisfy { $0.ints != nil }
+        let inputStrides: [[Int]] = inputs.map { c in
+            let padded = [Int](repeating: 1, count: rank - c.dims.count) + c.dims
+            var st = strides(padded)
+            for i in 0..<rank where padded[i] == 1 { st[i] = 0 }
+            return st
+        }
+        var index = [Int](repeating: 0, count: rank)
+        var floats = [Float](), intValues = [Int64]()
+        for _ in 0..<count {
+            let args: [Double] = inputs.enumerated().map { (k, c) in
+                var off = 0
+                for d in 0..<rank { off += index[d] * inputStrides[k][d] }
+                return c.ints.map { Double($0[off]) } ?? Double(c.floats[off])
+            }
+            let v = f(args)
+            if useInts {
+                intValues.append(v.isNaN ? 0 : v >= 9.2e18 ? .max : v <= -9.2e18 ? .min : Int64(v))
+            } else {
+                floats.append(Float(v))
+            }
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < outputDims[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return useInts ? ImportedConstant(dims: outputDims, ints: intValues) : ImportedConstant(dims: outputDims, floats: floats)
+    }
+
+    private func elementwiseConstants(_ a: ImportedConstant, _ b: ImportedConstant, _ op: NodeContext) throws -> ImportedConstant {
+        let dims = try broadcastDims([a.dims, b.dims], op)
+        if let ai = a.ints, let bi = b.ints, a.dims == b.dims || a.count == 1 || b.count == 1, op.opType != "Equal" {
+            // Integer shape arithmetic, exact.
+            let n = max(a.count, b.count)
             let r: [Int64] = (0..<n).map { k in
                 let x = ai[a.count == 1 ? 0 : k], y = bi[b.count == 1 ? 0 : k]
                 switch op.opType {
                 case "Add": return x &+ y
                 case "Sub": return x &- y
                 case "Mul": return x &* y
+                case "Min": return min(x, y)
+                case "Max": return max(x, y)
                 default: return y == 0 ? 0 : x / y
                 }
             }
             return ImportedConstant(dims: dims, ints: r)
         }
-        let r: [Float] = (0..<n).map { k in
-            let x = a.floats[a.count == 1 ? 0 : k], y = b.floats[b.count == 1 ? 0 : k]
+        let isInt = a.ints != nil && b.ints != nil
+        return try broadcastConstants([a, b], outputDims: dims, op, ints: isInt || op.opType == "Equal") { v in
             switch op.opType {
-            case "Add": return x + y
-            case "Sub": return x - y
-            case "Mul": return x * y
-            default: return x / y
+            case "Add": return Double(Float(v[0]) + Float(v[1]))
+            case "Sub": return Double(Float(v[0]) - Float(v[1]))
+            case "Mul": return Double(Float(v[0]) * Float(v[1]))
+            case "Min": return min(v[0], v[1])
+            case "Max": return max(v[0], v[1])
+            case "Equal": return v[0] == v[1] ? 1 : 0
+            default: return isInt ? (v[1] == 0 ? 0 : (v[0] / v[1]).rounded(.towardZero)) : Double(Float(v[0]) / Float(v[1]))
             }
         }
-        return ImportedConstant(dims: dims, floats: r)
     }
 }

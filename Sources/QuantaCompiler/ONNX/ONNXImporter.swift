@@ -32,11 +32,11 @@ public struct ONNXImportOptions {
 public enum ONNXImporter {
     /// Op types the importer understands (ai.onnx domain).
     public static let supportedOps: [String] = [
-        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv",
-        "ConvTranspose", "Div", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
-        "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad",
-        "ReduceMean", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze",
+        "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
+        "ConvTranspose", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
+        "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
+        "PRelu", "Range", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
+        "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
 
     /// Imports the `.onnx` file at `path`.
@@ -113,6 +113,9 @@ enum ImportedValue {
     case shuffleSplit(ImportedActivation, groups: Int)
     /// The above transposed by `(0, 2, 1, 3, 4)` (second step).
     case shuffleTransposed(ImportedActivation, groups: Int)
+    /// An `[N, C, H, W]` activation transposed by `(0, 2, 3, 1)` to `[N, H, W, C]` (tf2onnx's
+    /// last op before an NHWC graph output): the NHWC data as it is.
+    case nhwcView(ImportedActivation)
 
     var onnxDims: [Int] {
         switch self {
@@ -120,6 +123,7 @@ enum ImportedValue {
         case .constant(let c): return c.dims
         case .shuffleSplit(let a, let g): return [a.dims[0], g, a.dims[1] / g, a.dims[2], a.dims[3]]
         case .shuffleTransposed(let a, let g): return [a.dims[0], a.dims[1] / g, g, a.dims[2], a.dims[3]]
+        case .nhwcView(let a): return [a.dims[0], a.dims[2], a.dims[3], a.dims[1]]
         }
     }
 }
@@ -171,8 +175,10 @@ final class ImportContext {
         if let given = options.inputShapes[input.name] {
             dims = given
         } else {
+            let reader = source.nodes.enumerated().first { $0.element.inputs.contains(input.name) }
+                .map { nodeName($0.element, $0.offset) } ?? "(graph output)"
             guard let shape = input.shape else {
-                throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: 0, dimension: "unknown rank")
+                throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: 0, dimension: "unknown rank", node: reader)
             }
             dims = []
             for (axis, d) in shape.enumerated() {
@@ -186,7 +192,7 @@ final class ImportContext {
                 }
                 if resolved == nil && axis == 0 { resolved = options.batchSize }
                 guard let r = resolved else {
-                    throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: axis, dimension: label)
+                    throw ONNXImportError.unresolvedDynamicDimension(input: input.name, axis: axis, dimension: label, node: reader)
                 }
                 dims.append(r)
             }
@@ -208,6 +214,12 @@ final class ImportContext {
 
     private func addGraphOutput(_ name: String) throws {
         guard let value = values[name] else { throw ONNXImportError.unsupportedOutput(name: name, detail: "not computed by any node") }
+        if case .nhwcView(let a) = value {
+            graph.tensors[a.tensor].name = name
+            graph.tensors[a.tensor].sourceLayout = .nhwc
+            graph.outputs.append(a.tensor)
+            return
+        }
         guard case .activation(let a) = value else {
             throw ONNXImportError.unsupportedOutput(name: name, detail: "not an activation tensor (constant or partial pattern)")
         }
@@ -237,6 +249,10 @@ final class ImportContext {
         case "ConvTranspose": try importConvTranspose(op)
         case "BatchNormalization": try importBatchNormalization(op)
         case "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu": try importActivation(op)
+        case "Min", "Max": try importMinMax(op)
+        case "PRelu": try importPRelu(op)
+        case "Expand": try importExpand(op)
+        case "Resize", "Upsample": try importResize(op)
         case "Add", "Mul", "Sub", "Div": try importBinary(op)
         case "GlobalAveragePool", "ReduceMean": try importGlobalAveragePool(op)
         case "AveragePool", "MaxPool": try importPool(op)
@@ -260,7 +276,7 @@ final class ImportContext {
         }
     }
 
-    private func nodeName(_ node: ONNXNodeProto, _ index: Int) -> String {
+    func nodeName(_ node: ONNXNodeProto, _ index: Int) -> String {
         if !node.name.isEmpty { return node.name }
         if let o = node.outputs.first, !o.isEmpty { return o }
         return "\(node.opType)_\(index)"
@@ -280,6 +296,10 @@ final class ImportContext {
         case .constant:
             throw ONNXImportError.unsupportedPattern(
                 node: op.name, opType: op.node.opType, detail: "input '\(name)' is a constant where an activation is expected")
+        case .nhwcView:
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType,
+                detail: "input '\(name)' is an NCHW → NHWC transpose, supported only as a graph output")
         case .shuffleSplit, .shuffleTransposed:
             throw ONNXImportError.unsupportedPattern(
                 node: op.name, opType: op.node.opType,

@@ -19,9 +19,11 @@ public struct GraphPassPipeline {
         self.maxRounds = maxRounds
     }
 
-    /// RemoveIdentities, FoldConstants, FoldPadIntoConv, FoldBatchNorm, FuseActivation.
+    /// RemoveIdentities, FoldConstants, FuseDecomposedActivation, ConstantElementwiseToAffine,
+    /// FoldPadIntoConv, FoldBatchNorm, FuseActivation, FlushDeadChannels.
     public static let standard = GraphPassPipeline(passes: [
-        RemoveIdentitiesPass(), FoldConstantsPass(), FoldPadIntoConvPass(), FoldBatchNormPass(), FuseActivationPass(),
+        RemoveIdentitiesPass(), FoldConstantsPass(), FuseDecomposedActivationPass(), ConstantElementwiseToAffinePass(),
+        FoldPadIntoConvPass(), FoldBatchNormPass(), FuseActivationPass(), FlushDeadChannelsPass(),
     ])
 
     public func run(on graph: inout Graph) throws {
