@@ -30,7 +30,10 @@ final class CommandLineTests: XCTestCase {
     }
 
     @discardableResult
-    func quanta(_ args: String...) throws -> Outcome {
+    func quanta(_ args: String...) throws -> Outcome { try quanta(args) }
+
+    @discardableResult
+    func quanta(_ args: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = args
@@ -82,6 +85,35 @@ final class CommandLineTests: XCTestCase {
         let eval = try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--write-baseline", baseline, "--quiet")
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertEqual(try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--baseline", baseline, "--quiet").status, 0)
+    }
+
+    /// `--no-fuse` writes the ops as they are; by default the MobileNetV2 export's blocks are
+    /// fused, the arena is at most half the naive bound, and both files give the same int8
+    /// outputs through `quanta run`.
+    func testNoFuseKeepsWholeTensorsAndTheSameOutputs() throws {
+        let stem = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
+        var arenas: [Int] = [], outputs: [Data] = []
+        for flags in [[], ["--no-fuse"]] {
+            let q = scratch + "/m\(flags.count).qmodel"
+            let quantize = try quanta(
+                ["quantize", stem + ".onnx", "--calibration", stem + "_calibration.npy", "-o", q, "--limit", "4", "--json"] + flags)
+            XCTAssertEqual(quantize.status, 0, quantize.stderr)
+            let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(quantize.stdout.utf8)) as? [String: Any])
+            let arena = try XCTUnwrap(summary["arenaBytes"] as? Int), naive = try XCTUnwrap(summary["naiveLowerBound"] as? Int)
+            if flags.isEmpty {
+                XCTAssertGreaterThan(try XCTUnwrap(summary["fusedBlocks"] as? Int), 0)
+                XCTAssertLessThanOrEqual(2 * arena, naive)
+            } else {
+                XCTAssertEqual(summary["fusedBlocks"] as? Int, 0)
+                XCTAssertGreaterThanOrEqual(arena, naive)
+            }
+            arenas.append(arena)
+            let y = scratch + "/y\(flags.count).npy"
+            XCTAssertEqual(try quanta(["run", q, "--input", stem + "_eval.npy", "--output", y, "--int8"]).status, 0)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: y)))
+        }
+        XCTAssertLessThan(arenas[0], arenas[1])
+        XCTAssertEqual(outputs[0], outputs[1], "fused and unfused int8 outputs differ")
     }
 
     func testMissingModelFile() throws {

@@ -122,6 +122,12 @@ final class ModelMutationTests: XCTestCase {
     func testMutatedLayoutModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         try runMutations(TestModels.layoutOps(), count: 5000, seed: 12)
     }
+
+    /// Fused inverted-residual and depthwise-in-place ops (windows, row buffers, GEMM panel
+    /// in their scratch; outputs over inputs).
+    func testMutatedFusedBlockModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        try runMutations(MemoryOpsTests.blocks(seed: 5), count: 5000, seed: 13)
+    }
 }
 
 private extension Array where Element == Int {

@@ -101,6 +101,12 @@ public enum QuantizedOpKind {
     case lookupTable([Int8])
     /// Same bytes, new shape (input and output share quantization).
     case reshape
+    /// A depthwise `conv2D` (multiplier 1, stride 1, same shape) whose output may overwrite
+    /// its input, with a ring of rows as scratch. Made by `MemoryPasses`, not by quantization.
+    case depthwiseConv2DInPlace(parameters: Conv2DParameters, filter: FilterShape, weights: [Int8], bias: [Int32], requantization: RequantizationConstants)
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) run a row at a time. Made by
+    /// `MemoryPasses`, not by quantization.
+    case invertedResidual(FusedInvertedResidual)
     /// Reflect/edge padding: a copy, input and output share quantization.
     case borderPad(Padding, mode: BorderPadMode)
     /// Nearest upsampling by integer factors: a copy, input and output share quantization.

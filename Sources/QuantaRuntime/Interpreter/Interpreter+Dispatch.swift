@@ -173,6 +173,12 @@ extension Interpreter {
         case .lookupTable:
             Int8Reference.lookupTable(input: inp, output: out, count: inShape.elementCount, table: pointer8(op, 0))
 
+        case .depthwiseConv2DInPlace:
+            runDepthwiseInPlace(op)
+
+        case .invertedResidual:
+            runInvertedResidual(op)
+
         case .borderPad:
             Layout.borderPad(
                 input: inp, inputShape: inShape, output: out, outputShape: outShape, padding: padding(op, 0),

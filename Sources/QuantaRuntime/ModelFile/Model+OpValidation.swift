@@ -145,7 +145,7 @@ struct OpValidator {
     func validate(_ kind: OpKind) throws(ModelError) {
         let geometry = 1...ModelFormat.maxGeometry
         switch kind {
-        case .conv2D:
+        case .conv2D, .depthwiseConv2DInPlace:
             let L = OpLayout.self
             let strideH = try parameter(L.convStride, .stride, in: geometry)
             let strideW = try parameter(L.convStride + 1, .stride, in: geometry)
@@ -187,6 +187,10 @@ struct OpValidator {
             let expected = parameters.outputShape(input: input, filter: filter)
             guard expected.h >= 1, expected.w >= 1 else { throw fail(.invalidParameter(.kernel, value: kh)) }
             try expect(expected, tensor: output)
+            if kind == .depthwiseConv2DInPlace { try depthwiseInPlace(filter: filter, parameters: parameters) }
+
+        case .invertedResidual:
+            try invertedResidual()
 
         case .transposeConv2D:
             let L = OpLayout.self

@@ -120,4 +120,9 @@ public enum OpProblem: Equatable, Sendable {
     /// The op's kernel variant needs `needed` bytes of arena scratch; its scratch buffer
     /// has `found` (0 when the op names none).
     case scratchTooSmall(needed: Int, found: Int)
+    /// A depthwise-in-place op whose geometry does not keep the shape (multiplier 1,
+    /// stride 1, same output shape), so its output cannot overwrite its input.
+    case notRunnableInPlace
+    /// A fused block's recorded ring rows or scratch part sizes differ from its geometry's.
+    case scratchLayoutMismatch(word: Int, found: Int, expected: Int)
 }

@@ -83,6 +83,12 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case softmax = 12
     case lookupTable = 13
     case reshape = 14
+    /// A depthwise convolution (multiplier 1, stride 1, same shape) whose output may
+    /// overwrite its input; conv2D's parameter words, plus an arena scratch ring.
+    case depthwiseConv2DInPlace = 15
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) a row at a time through an
+    /// arena scratch ring (`InvertedResidual`); see docs/FORMAT.md.
+    case invertedResidual = 16
     /// Reflect/edge padding (`Layout.borderPad`).
     case borderPad = 20
     /// Nearest upsampling by integer factors (`Layout.upsampleNearest`).
@@ -108,6 +114,8 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
+        case .depthwiseConv2DInPlace: return 15 + 10  // conv2D's words (packed weights empty)
+        case .invertedResidual: return OpLayout.irWordCount
         case .borderPad: return 5  // pad ×4, mode (0 reflect, 1 edge)
         case .upsampleNearest: return 2  // factorH, factorW
         case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
@@ -132,6 +140,8 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup_table"
         case .reshape: return "reshape"
+        case .depthwiseConv2DInPlace: return "depthwise_in_place"
+        case .invertedResidual: return "inverted_residual"
         case .borderPad: return "border_pad"
         case .upsampleNearest: return "upsample_nearest"
         case .resizeBilinear: return "resize_bilinear"
@@ -149,6 +159,7 @@ extension KernelVariant {
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
+        case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         default: return kind == .conv2D
         }
     }
