@@ -47,6 +47,19 @@ final class CommandLineTests: XCTestCase {
         return Outcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs a Python script (python3 with onnx, as .ci/run installs) that writes a fixture.
+    func python(_ script: String, _ args: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + args
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, String(decoding: e, as: UTF8.self))
+    }
+
     let model = repositoryRoot + "/Models/digits_mobilenet.onnx"
     let calibration = repositoryRoot + "/Models/digits_calibration.npy"
     let evaluation = repositoryRoot + "/Models/digits_eval.npy"
@@ -155,6 +168,32 @@ final class CommandLineTests: XCTestCase {
         values[300] = .nan
         try NumPy.write(NumPyArray(shape: [2, 1, 16, 16], float32: values), to: bad)
         assertFails(try quanta("quantize", model, "--calibration", bad, "-o", out), mentioning: "NaN or infinite", noFile: out)
+    }
+
+    func testNaNInWeightsNamesTheNodeAndConstant() throws {
+        let bad = scratch + "/nanw.onnx", out = scratch + "/x.qmodel"
+        try python("""
+            import onnx, numpy as np, sys
+            from onnx import numpy_helper
+            m = onnx.load(sys.argv[1])
+            for t in m.graph.initializer:
+                if t.name == "features.0.0.weight":
+                    a = numpy_helper.to_array(t).copy(); a.flat[3] = np.nan
+                    t.CopyFrom(numpy_helper.from_array(a, t.name))
+            onnx.save(m, sys.argv[2])
+            """, model, bad)
+        assertFails(try quanta("quantize", bad, "--calibration", calibration, "-o", out),
+                    mentioning: "node '/features/0/0/Conv': weights hold(s) 1 NaN or infinite value(s)", noFile: out)
+    }
+
+    func testUnsupportedOpNamesNodeOpAndSupportedList() throws {
+        let bad = scratch + "/lstm.onnx", out = scratch + "/x.qmodel"
+        try python("""
+            import onnx, sys
+            m = onnx.load(sys.argv[1]); m.graph.node[3].op_type = "LSTM"; onnx.save(m, sys.argv[2])
+            """, model, bad)
+        assertFails(try quanta("quantize", bad, "--calibration", calibration, "-o", out),
+                    mentioning: "unsupported op 'LSTM'; supported ops: Add, ", noFile: out)
     }
 
     func testUnwritableOutput() throws {
