@@ -76,6 +76,9 @@ func describe(_ p: OpProblem) -> String {
     case .accumulatorRange(let terms): return "a reduction of \(terms) terms could overflow the 32-bit accumulator"
     case .scratchTooSmall(let needed, let found):
         return "its kernel needs \(needed) bytes of scratch, the plan gives \(found)"
+    case .notRunnableInPlace: return "a depthwise-in-place op whose geometry changes the shape"
+    case .scratchLayoutMismatch(let word, let found, let expected):
+        return "fused block word \(word) records \(found), its geometry gives \(expected)"
     }
 }
 

@@ -12,7 +12,7 @@ struct ModelFile {
     /// The reference kernels by default: the tests of the OHWI weights constant need it
     /// (an optimized variant stores only its packed block).
     init(_ source: QuantizedModel = TestModels.small(), kernels: KernelSelection = .reference) throws {
-        bytes = try ModelWriter(kernels: kernels).write(source)
+        bytes = try ModelWriter(kernels: kernels, memoryPasses: .none).write(source)
         keep = AlignedBuffer(bytes)
         model = try Model(bytes: keep.bytes)
     }
@@ -66,6 +66,42 @@ func XCTAssertModelError(_ result: Result<Model, ModelError>, _ expected: ModelE
 }
 
 final class ModelReaderTests: XCTestCase {
+    func testReflectPadNotBelowTheInputSizeIsRejected() throws {
+        var f = try ModelFile(TestModels.resizeOps())
+        // Op 0 reflects a 4×5 input by (1, 2, 1, 0); make the left pad 5 (= width) and the
+        // output shape consistent, so that only the reflect rule fails.
+        f.patch(f.parameter(op: 0, 1), 5)
+        f.patch(f.parameter(op: 0, 3), 0)
+        f.patch(f.parameter(op: 0, 0), 2)
+        f.patch(f.parameter(op: 0, 2), 0)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .invalidParameter(.padding, value: 5)))
+        var g = try ModelFile(TestModels.resizeOps())
+        g.patch(g.parameter(op: 0, 4), 2)
+        XCTAssertModelError(g.load(), .invalidOp(index: 0, reason: .invalidParameter(.padMode, value: 2)))
+    }
+
+    func testUpsampleFactorMustGiveTheOutputShape() throws {
+        var f = try ModelFile(TestModels.resizeOps())
+        f.patch(f.parameter(op: 1, 1), 2)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .shapeMismatch(
+            tensor: 2, expected: TensorShape(n: 1, h: 12, w: 14, c: 3), found: TensorShape(n: 1, h: 12, w: 21, c: 3))))
+        f.patch(f.parameter(op: 1, 1), 0)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .invalidParameter(.factor, value: 0)))
+    }
+
+    func testBilinearTableIndexOrWeightOutOfRangeIsRejected() throws {
+        let offset = { (f: ModelFile) in f.word(f.parameter(op: 2, 2)) }
+        var f = try ModelFile(TestModels.resizeOps())
+        f.patch(f.constant(op: 2, 2) + 4 * (3 * 29 + 1), 21)  // last column's x1 = input width
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: offset(f), length: 360, expectedLength: 360)))
+        var g = try ModelFile(TestModels.resizeOps())
+        g.patch(g.constant(op: 2, 0) + 4 * 2, 1025)  // first row's weight above 2^10
+        XCTAssertModelError(g.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: g.word(g.parameter(op: 2, 0)), length: 84, expectedLength: 84)))
+        var h = try ModelFile(TestModels.resizeOps())
+        h.patch(h.parameter(op: 2, 3), 348)
+        XCTAssertModelError(h.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: offset(h), length: 348, expectedLength: 360)))
+    }
+
     func testTruncatedFileReportsTruncated() throws {
         let f = try ModelFile()
         let n = f.bytes.count

@@ -8,12 +8,11 @@ import _Builtin_intrinsics.intel
 extension PointwiseGEMM {
     /// The AVX2 kernel; same results as `runPortable` and `Int8Reference.conv2D`.
     ///
-    /// Rows go in panels of `panelRows(depth:)` (converted to int16 once); for each pair of
-    /// 8-column blocks the output stage is prepared once per panel, then the panel's 6-row
-    /// tiles run.
+    /// Rows go 6 at a time (converted to int16 once into the panel); for each pair of
+    /// 8-column blocks the output stage is prepared once per panel, then the tile runs.
     public static func runAVX2(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
-        let chunk = panelRows(depth: g.depth)
+        let chunk = 6  // one tile per panel fill (the panel holds `panelRows` = 8 rows)
         var row = 0
         while row < g.rows {
             let rows = min(chunk, g.rows - row)

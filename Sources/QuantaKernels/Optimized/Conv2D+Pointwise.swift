@@ -18,17 +18,11 @@
 ///
 /// so that one 16-byte load is the pair (k, k+1) of 8 output channels.
 public enum PointwiseGEMM {
-    /// Rows of A converted to int16 at a time for depth `k`: a multiple of 6 (whole 6-row
-    /// AVX2 tiles; the portable kernel uses the first 4), as many as fit in 4 KiB, 6...48.
-    /// The AVX2 kernel prepares each column block's output stage once per panel, so small
-    /// depths (where requantization costs as much as the products) get tall panels while
-    /// deep layers keep a small scratch. The same on every architecture (the scratch size
-    /// is part of the plan); never overflows for `k >= 1`.
-    @inlinable
-    public static func panelRows(depth k: Int) -> Int {
-        let rowBytes = 2 * paddedDepth(min(k, 1 << 20))
-        return Swift.max(6, Swift.min(48, (4096 / rowBytes) / 6 * 6))
-    }
+    /// Rows of A the int16 panel scratch holds, on every architecture (the AVX2 kernel
+    /// converts and runs 6 at a time, the portable one 4). Part of the plan's scratch
+    /// sizes; fused kernels size their panel from `panelByteCount` too, whatever row count
+    /// they pass, so it must not depend on the rows.
+    public static let panelRows = 8
 
     @inlinable
     public static func paddedDepth(_ k: Int) -> Int { (k + 1) & ~1 }
@@ -44,7 +38,7 @@ public enum PointwiseGEMM {
 
     /// Bytes of the int16 panel scratch the GEMM needs for depth `k`.
     @inlinable
-    public static func panelByteCount(depth k: Int) -> Int { panelRows(depth: k) * paddedDepth(k) * 2 }
+    public static func panelByteCount(depth k: Int) -> Int { panelRows * paddedDepth(k) * 2 }
 
     /// Packs `n` rows of `k` weights (row `j` at `weights + j * weightRowStride`) and their
     /// bias into the layout above at `destination` (`packedByteCount(depth:columns:)` bytes).

@@ -108,7 +108,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let kPad = (Int64(inputCount) + 1) & ~1
         let nPad = (Int64(outputCount) + 7) & ~7
         let (packed, overflow) = nPad.multipliedReportingOverflow(by: 4 + kPad)
-        let panel = Int64(PointwiseGEMM.panelRows(depth: inputCount)) * kPad * 2
+        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
         guard !overflow, packed <= Int64(Int32.max), panel <= Int64(Int32.max) else { return nil }
         return (Int(packed), Int(panel))
     }
@@ -129,7 +129,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let taps = mul(Int64(filter.kernelH), Int64(filter.kernelW))
         guard let taps, let depth = mul(taps, Int64(filter.inputChannelsPerGroup)), depth <= limit else { return nil }
         let kPad = (depth + 1) & ~1
-        let panel = Int64(PointwiseGEMM.panelRows(depth: Int(depth))) * kPad * 2
+        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
         let packed: Int64?
         let scratch: Int64?
         switch self {

@@ -188,6 +188,27 @@ extension Interpreter {
         case .lookupTable:
             Int8Reference.lookupTable(input: inp, output: out, count: inShape.elementCount, table: pointer8(op, 0))
 
+        case .depthwiseConv2DInPlace:
+            runDepthwiseInPlace(op)
+
+        case .invertedResidual:
+            runInvertedResidual(op)
+
+        case .borderPad:
+            Layout.borderPad(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape, padding: padding(op, 0),
+                mode: op.parameter(4) == BorderPadMode.edge.rawValue ? .edge : .reflect)
+
+        case .upsampleNearest:
+            Layout.upsampleNearest(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape,
+                factorH: op.parameter(0), factorW: op.parameter(1))
+
+        case .resizeBilinear:
+            Int8Reference.resizeBilinear(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape,
+                rows: pointer32(op, 0), columns: pointer32(op, 2))
+
         case .reshape:
             if UnsafeMutablePointer(mutating: inp) != out {
                 UnsafeMutableRawPointer(out).copyMemory(from: inp, byteCount: inShape.elementCount)

@@ -12,8 +12,7 @@ public enum ModelFormat {
     /// `"QMDL"` read as a little-endian `UInt32`.
     public static let magic: UInt32 = 0x4C44_4D51
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
-    /// constant and may name an optimized kernel variant. Version 3: the GEMM variants'
-    /// scratch depends on the depth (`PointwiseGEMM.panelRows(depth:)`); fully connected
+    /// constant and may name an optimized kernel variant. Version 3: fully connected
     /// records carry a packed-weights constant too (variant `.pointwise`); add may name
     /// `.elementwise` (same-shape operands).
     public static let version: UInt32 = 3
@@ -86,6 +85,18 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case softmax = 12
     case lookupTable = 13
     case reshape = 14
+    /// A depthwise convolution (multiplier 1, stride 1, same shape) whose output may
+    /// overwrite its input; conv2D's parameter words, plus an arena scratch ring.
+    case depthwiseConv2DInPlace = 15
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) a row at a time through an
+    /// arena scratch ring (`InvertedResidual`); see docs/FORMAT.md.
+    case invertedResidual = 16
+    /// Reflect/edge padding (`Layout.borderPad`).
+    case borderPad = 20
+    /// Nearest upsampling by integer factors (`Layout.upsampleNearest`).
+    case upsampleNearest = 21
+    /// Bilinear resize (`Int8Reference.resizeBilinear`).
+    case resizeBilinear = 22
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -105,6 +116,11 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
+        case .depthwiseConv2DInPlace: return 15 + 10  // conv2D's words (packed weights empty)
+        case .invertedResidual: return OpLayout.irWordCount
+        case .borderPad: return 5  // pad ×4, mode (0 reflect, 1 edge)
+        case .upsampleNearest: return 2  // factorH, factorW
+        case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
         }
     }
 
@@ -126,6 +142,11 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup_table"
         case .reshape: return "reshape"
+        case .depthwiseConv2DInPlace: return "depthwise_in_place"
+        case .invertedResidual: return "inverted_residual"
+        case .borderPad: return "border_pad"
+        case .upsampleNearest: return "upsample_nearest"
+        case .resizeBilinear: return "resize_bilinear"
         }
     }
 }
@@ -143,6 +164,7 @@ extension KernelVariant {
         case .reference: return true
         case .pointwise: return kind == .conv2D || kind == .fullyConnected
         case .elementwise: return kind == .add
+        case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         default: return kind == .conv2D
         }
     }
