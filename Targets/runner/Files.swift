@@ -31,14 +31,22 @@ func readFile(_ path: String) throws(FileError) -> AlignedBuffer {
     return buffer
 }
 
-/// Writes `header` and then `data` to `path` (created or truncated).
+/// Writes `header` and then `data` to `path` atomically: into `path.tmp` first, renamed
+/// over `path` only when everything was written and closed, so a failed or interrupted
+/// run never leaves a partial `path` behind (and removes its `.tmp`).
 func writeFile(_ path: String, header: [UInt8], data: UnsafeRawBufferPointer) throws(FileError) {
-    let file: OpaquePointer? = path.withCString { c_fopen($0, "wb") }
-    guard let file else { throw .cannotOpen(path: path) }
+    let temporary = path + ".tmp"
+    let file: OpaquePointer? = temporary.withCString { c_fopen($0, "wb") }
+    guard let file else { throw .cannotWrite(path: path) }
     let headerWritten = header.withUnsafeBytes { h in
         h.count == 0 || c_fwrite(h.baseAddress!, 1, h.count, file) == h.count
     }
     let dataWritten = data.count == 0 || c_fwrite(data.baseAddress!, 1, data.count, file) == data.count
     let closed = c_fclose(file) == 0
-    guard headerWritten, dataWritten, closed else { throw .cannotWrite(path: path) }
+    let renamed = headerWritten && dataWritten && closed
+        && temporary.withCString { t in path.withCString { c_rename(t, $0) == 0 } }
+    guard renamed else {
+        _ = temporary.withCString { c_remove($0) }
+        throw .cannotWrite(path: path)
+    }
 }

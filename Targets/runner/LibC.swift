@@ -24,6 +24,10 @@ func c_ftell(_ file: OpaquePointer) -> Int
 func c_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int
 @_extern(c, "strlen")
 func c_strlen(_ s: UnsafePointer<CChar>) -> Int
+@_extern(c, "rename")
+func c_rename(_ from: UnsafePointer<CChar>, _ to: UnsafePointer<CChar>) -> Int32
+@_extern(c, "remove")
+func c_remove(_ path: UnsafePointer<CChar>) -> Int32
 /// `int clock_gettime(clockid_t, struct timespec *)`; `timespec` is two `long`s on
 /// these targets (glibc's default 32-bit time_t on armv7).
 @_extern(c, "clock_gettime")

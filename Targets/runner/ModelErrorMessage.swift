@@ -74,6 +74,11 @@ func describe(_ p: OpProblem) -> String {
         return "\(name(constant)) at \(offset) has \(length) bytes, expected \(expectedLength) (or out of bounds/misaligned)"
     case .quantizationMismatch(let t): return "quantization of tensor \(t) does not match the op's"
     case .accumulatorRange(let terms): return "a reduction of \(terms) terms could overflow the 32-bit accumulator"
+    case .scratchTooSmall(let needed, let found):
+        return "its kernel needs \(needed) bytes of scratch, the plan gives \(found)"
+    case .notRunnableInPlace: return "a depthwise-in-place op whose geometry changes the shape"
+    case .scratchLayoutMismatch(let word, let found, let expected):
+        return "fused block word \(word) records \(found), its geometry gives \(expected)"
     }
 }
 
@@ -135,6 +140,7 @@ func name(_ c: OpConstant) -> String {
     case .multipliers: return "multipliers"
     case .shifts: return "shifts"
     case .table: return "table"
+    case .packedWeights: return "packed weights"
     }
 }
 

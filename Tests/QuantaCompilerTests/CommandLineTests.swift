@@ -30,7 +30,10 @@ final class CommandLineTests: XCTestCase {
     }
 
     @discardableResult
-    func quanta(_ args: String...) throws -> Outcome {
+    func quanta(_ args: String...) throws -> Outcome { try quanta(args) }
+
+    @discardableResult
+    func quanta(_ args: [String]) throws -> Outcome {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = args
@@ -42,6 +45,19 @@ final class CommandLineTests: XCTestCase {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs a Python script (python3 with onnx, as .ci/run installs) that writes a fixture.
+    func python(_ script: String, _ args: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + args
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, String(decoding: e, as: UTF8.self))
     }
 
     let model = repositoryRoot + "/Models/digits_mobilenet.onnx"
@@ -70,7 +86,7 @@ final class CommandLineTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
         let arena = try XCTUnwrap(json?["arenaBytes"] as? Int), bound = try XCTUnwrap(json?["arenaLowerBound"] as? Int)
         XCTAssertTrue(bound > 0 && bound <= arena, "lower bound \(bound), arena \(arena)")
-        XCTAssertTrue(quantize.stdout.contains("arena      \(arena) B"), "quantize and inspect disagree on the arena: \(quantize.stdout)")
+        XCTAssertTrue(quantize.stdout.contains("arena      \(formatBytes(arena))"), "quantize and inspect disagree on the arena: \(quantize.stdout)")
         XCTAssertEqual((json?["layers"] as? [Any])?.count, 22)
         let y = scratch + "/y.npy"
         XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y).status, 0)
@@ -82,6 +98,35 @@ final class CommandLineTests: XCTestCase {
         let eval = try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--write-baseline", baseline, "--quiet")
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertEqual(try quanta("eval", model, q, "--data", evaluation, "--limit", "20", "--baseline", baseline, "--quiet").status, 0)
+    }
+
+    /// `--no-fuse` writes the ops as they are; by default the MobileNetV2 export's blocks are
+    /// fused, the arena is at most half the naive bound, and both files give the same int8
+    /// outputs through `quanta run`.
+    func testNoFuseKeepsWholeTensorsAndTheSameOutputs() throws {
+        let stem = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
+        var arenas: [Int] = [], outputs: [Data] = []
+        for flags in [[], ["--no-fuse"]] {
+            let q = scratch + "/m\(flags.count).qmodel"
+            let quantize = try quanta(
+                ["quantize", stem + ".onnx", "--calibration", stem + "_calibration.npy", "-o", q, "--limit", "4", "--json"] + flags)
+            XCTAssertEqual(quantize.status, 0, quantize.stderr)
+            let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(quantize.stdout.utf8)) as? [String: Any])
+            let arena = try XCTUnwrap(summary["arenaBytes"] as? Int), naive = try XCTUnwrap(summary["naiveLowerBound"] as? Int)
+            if flags.isEmpty {
+                XCTAssertGreaterThan(try XCTUnwrap(summary["fusedBlocks"] as? Int), 0)
+                XCTAssertLessThanOrEqual(2 * arena, naive)
+            } else {
+                XCTAssertEqual(summary["fusedBlocks"] as? Int, 0)
+                XCTAssertGreaterThanOrEqual(arena, naive)
+            }
+            arenas.append(arena)
+            let y = scratch + "/y\(flags.count).npy"
+            XCTAssertEqual(try quanta(["run", q, "--input", stem + "_eval.npy", "--output", y, "--int8"]).status, 0)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: y)))
+        }
+        XCTAssertLessThan(arenas[0], arenas[1])
+        XCTAssertEqual(outputs[0], outputs[1], "fused and unfused int8 outputs differ")
     }
 
     func testMissingModelFile() throws {
@@ -125,6 +170,32 @@ final class CommandLineTests: XCTestCase {
         assertFails(try quanta("quantize", model, "--calibration", bad, "-o", out), mentioning: "NaN or infinite", noFile: out)
     }
 
+    func testNaNInWeightsNamesTheNodeAndConstant() throws {
+        let bad = scratch + "/nanw.onnx", out = scratch + "/x.qmodel"
+        try python("""
+            import onnx, numpy as np, sys
+            from onnx import numpy_helper
+            m = onnx.load(sys.argv[1])
+            for t in m.graph.initializer:
+                if t.name == "features.0.0.weight":
+                    a = numpy_helper.to_array(t).copy(); a.flat[3] = np.nan
+                    t.CopyFrom(numpy_helper.from_array(a, t.name))
+            onnx.save(m, sys.argv[2])
+            """, model, bad)
+        assertFails(try quanta("quantize", bad, "--calibration", calibration, "-o", out),
+                    mentioning: "node '/features/0/0/Conv': weights hold(s) 1 NaN or infinite value(s)", noFile: out)
+    }
+
+    func testUnsupportedOpNamesNodeOpAndSupportedList() throws {
+        let bad = scratch + "/lstm.onnx", out = scratch + "/x.qmodel"
+        try python("""
+            import onnx, sys
+            m = onnx.load(sys.argv[1]); m.graph.node[3].op_type = "LSTM"; onnx.save(m, sys.argv[2])
+            """, model, bad)
+        assertFails(try quanta("quantize", bad, "--calibration", calibration, "-o", out),
+                    mentioning: "unsupported op 'LSTM'; supported ops: Add, ", noFile: out)
+    }
+
     func testUnwritableOutput() throws {
         assertFails(try quanta("quantize", model, "--calibration", calibration, "-o", "/nonexistent-dir/x.qmodel", "--limit", "4"), mentioning: "cannot write")
     }
@@ -138,9 +209,30 @@ final class CommandLineTests: XCTestCase {
         assertFails(try quanta("run", truncated, "--input", evaluation, "--output", scratch + "/y.npy"), mentioning: "truncated", noFile: scratch + "/y.npy")
     }
 
+    /// `--kernels reference` writes a plan with the reference kernels only; both plans give
+    /// the same int8 outputs.
+    func testKernelsOptionWritesReferenceOrOptimizedPlans() throws {
+        var outputs: [NumPyArray] = []
+        for kernels in ["fast", "reference"] {
+            let q = scratch + "/\(kernels).qmodel"
+            let quantize = try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "8", "--quiet", "--kernels", kernels)
+            XCTAssertEqual(quantize.status, 0, quantize.stderr)
+            let session = try QuantizedSession(bytes: try FileIO.read(q))
+            let variants = (0..<session.model.opCount).map { session.model.op($0).variant }
+            XCTAssertEqual(variants.allSatisfy { $0 == .reference }, kernels == "reference", "\(kernels): \(variants)")
+            let y = scratch + "/\(kernels).npy"
+            XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y, "--int8").status, 0)
+            outputs.append(try NumPy.read(y))
+        }
+        XCTAssertEqual(outputs[0].dtype, .int8)
+        XCTAssertEqual(outputs[0].shape, [300, 10])
+        XCTAssertEqual(outputs[0].elements, outputs[1].elements)
+    }
+
     func testUsageErrorsExitTwo() throws {
         assertFails(try quanta("quantize", model, "--calibration", calibration, "--method", "bogus"), status: 2, mentioning: "unknown --method")
         assertFails(try quanta("bogus"), status: 2, mentioning: "unknown command")
+        assertFails(try quanta("quantize", model, "--calibration", calibration, "--kernels", "slow"), status: 2, mentioning: "unknown --kernels")
         assertFails(try quanta("run", model), status: 2, mentioning: "missing required option --input")
         XCTAssertEqual(try quanta("quantize", "--help").status, 0)
     }

@@ -38,6 +38,27 @@ private final class SVGCollector: NSObject, XMLParserDelegate {
 }
 
 final class MemoryTimelineSVGTests: XCTestCase {
+    /// A written MobileNetV2-shaped model: its timeline is well-formed, shades one step per
+    /// fused block (tooltip names the block), draws the naive bound above the arena, and marks
+    /// the in-place outputs (dashed, tooltip names the buffer they overwrite).
+    func testTimelineOfAFusedModelShowsFusedStepsNaiveBoundAndInPlaceBuffers() throws {
+        let session = try QuantizedSession(bytes: try ModelWriter().write(MobileNetV2Shapes.model(width: 0.3, resolution: 64)))
+        let inspection = ModelInspection(model: session.model)
+        let (doc, ok, error) = SVGCollector.parse(inspection.svg())
+        XCTAssertTrue(ok, String(describing: error))
+        let fused = inspection.layers.filter { $0.memory?.hasPrefix("fused") == true }
+        XCTAssertEqual(fused.count, 17)
+        XCTAssertEqual(doc.elements.filter { $0.attributes["class"] == "fused" }.count, fused.count)
+        XCTAssertTrue(doc.titles.contains { $0.hasPrefix("fused block: ") && $0.contains(" + ") })
+        let naive = try XCTUnwrap(doc.elements.first { $0.attributes["class"] == "naive-bound" })
+        let arena = try XCTUnwrap(doc.elements.first { $0.attributes["class"] == "arena" })
+        // y grows downwards: the naive bound (60 KiB) is drawn above the arena (14 KiB).
+        XCTAssertLessThan(Double(naive.attributes["y1"] ?? "") ?? .infinity, Double(arena.attributes["y1"] ?? "") ?? -1)
+        let inPlace = doc.elements.filter { ($0.attributes["class"] ?? "").contains("inplace") }
+        XCTAssertGreaterThan(inPlace.count, 5)
+        XCTAssertTrue(doc.titles.contains { $0.contains("in place over") })
+    }
+
     func testSVGIsWellFormedXMLWithOneRectPerBuffer() {
         // The check can fail: an unescaped name is rejected by the parser.
         XCTAssertFalse(SVGCollector.parse("<svg><title>a<b</title></svg>").1)

@@ -57,6 +57,20 @@ final class ONNXAcceptanceCommandTests: XCTestCase {
         XCTAssertEqual(e.status, 0, e.stderr)
     }
 
+    func testRunOfTheDynamicOnnxModelTakesItsDimsFromTheInputData() throws {
+        let input = try samples([2, 3, 12, 16], seed: 4)
+        let output = scratch + "/y.npy"
+        let r = try quanta(["run", model, "--input", input, "--output", output])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let y = try NumPy.read(output)
+        XCTAssertEqual(y.shape.first, 2)
+        // The same as with the shape given explicitly.
+        let explicit = scratch + "/y2.npy"
+        let r2 = try quanta(["run", model, "--input", input, "--output", explicit, "--input-shape", "x=1x3x12x16"])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        XCTAssertEqual(try NumPy.read(explicit), y)
+    }
+
     func testDataThatDoesNotFitTheDeclaredChannelsNamesTheDynamicDimensionAndNode() throws {
         let calibration = try samples([2, 4, 12, 16], seed: 3)
         let q = try quanta(["quantize", model, "--calibration", calibration, "-o", scratch + "/x.qmodel", "--quiet"])

@@ -185,7 +185,102 @@ final class ONNXPatternTests: XCTestCase {
     func testNearestResizeWithScalesAndSizesMatchesOnnxRuntime() throws {
         let l = try load("resize_nearest", tolerance: 1e-5)
         XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 30, w: 10, c: 4))
-        XCTAssertEqual(l.graph.nodes.filter { if case .transposeConv2D = $0.op { return true }; return false }.count, 2)
+        XCTAssertEqual(l.graph.nodes.filter { if case .upsampleNearest = $0.op { return true }; return false }.count, 2)
+        XCTAssertFalse(l.graph.nodes.contains { if case .transposeConv2D = $0.op { return true }; return false })
+    }
+
+    /// Quantizes a graph of copies/interpolations applied to its input and checks the int8
+    /// output (dequantized) against onnxruntime: within `steps` output steps (input and output
+    /// share quantization, so the input's own rounding is half a step of it).
+    private func checkInt8Copy(_ l: Loaded, steps: Float, file: StaticString = #filePath, line: UInt = #line) throws -> [Float] {
+        let model = try ModelQuantizer.quantize(graph: l.graph, calibration: [[l.input]])
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model))
+        let got = session.run([l.input])[0]
+        XCTAssertEqual(model.tensors[model.inputs[0]].quantization, model.tensors[model.outputs[0]].quantization, file: file, line: line)
+        let step = model.tensors[model.outputs[0]].quantization.scale
+        let worst = zip(got, l.expected).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertEqual(got.count, l.expected.count, file: file, line: line)
+        XCTAssertLessThanOrEqual(worst, steps * step * (1 + 1e-5), "int8 error \(worst / step) steps", file: file, line: line)
+        return got
+    }
+
+    private func count(_ g: Graph, _ match: (GraphOp) -> Bool) -> Int { g.nodes.filter { match($0.op) }.count }
+
+    func testReflectAndEdgePadMatchOnnxRuntimeAndAreExactCopiesInInt8() throws {
+        let l = try load("pad_reflect_edge", tolerance: 0)
+        XCTAssertEqual(count(l.graph) { if case .borderPad(_, .reflect) = $0 { return true }; return false }, 1)
+        XCTAssertEqual(count(l.graph) { if case .borderPad(_, .edge) = $0 { return true }; return false }, 1)
+        XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 8, w: 11, c: 3))
+        _ = try checkInt8Copy(l, steps: 0.5)  // a copy of the quantized input
+    }
+
+    func testPadOpset2AttributesReflectByTheLargestAllowedAmount() throws {
+        let l = try load("pad_reflect_opset2", tolerance: 1e-5)
+        guard case .borderPad(let p, .reflect)? = l.graph.nodes.last?.op else { return XCTFail("\(l.graph.nodes.map { $0.op })") }
+        XCTAssertEqual(p, Padding(top: 2, left: 3, bottom: 2, right: 3))
+    }
+
+    func testBilinearResizeTorchPytorchHalfPixelAndAlignCornersMatchOnnxRuntime() throws {
+        let l = try load("resize_bilinear_torch", tolerance: 1e-5)
+        XCTAssertEqual(count(l.graph) { if case .resizeBilinear = $0 { return true }; return false }, 2)
+        // Two interpolations: each adds at most half a step of rounding and a quarter step of
+        // Q10 weight rounding to the input's half step.
+        _ = try checkInt8Copy(l, steps: 2)
+    }
+
+    func testBilinearResizeNonIntegerSizesAndDownscaleMatchOnnxRuntime() throws {
+        let l = try load("resize_bilinear_nonint", tolerance: 1e-5)
+        XCTAssertEqual(l.graph.tensors[l.graph.outputs[0]].shape, TensorShape(n: 1, h: 4, w: 8, c: 2))
+        _ = try checkInt8Copy(l, steps: 2)
+    }
+
+    /// One node on a `[1, 2, 4, 5]` input, its constant inputs as initializers.
+    private func importSingle(
+        _ op: String, _ inputs: [String], initializers: [ProtoWriter], attributes: [(String, ONNXBuilder.Attr)]
+    ) throws -> Graph {
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node(op, ["x"] + inputs, ["y"], name: "n", attributes: attributes)], initializers: initializers,
+            inputs: [ONNXBuilder.valueInfo("x", [.value(1), .value(2), .value(4), .value(5)])],
+            outputs: [ONNXBuilder.valueInfo("y", [])])
+        return try ONNXImporter.importModel(bytes: bytes)
+    }
+
+    func testPadWrapReflectTooFarCubicAndNonIntegerNearestAreClearErrors() {
+        let pads = { (v: [Int64]) in ONNXBuilder.int64Tensor("p", v) }
+        func check(_ body: @autoclosure () throws -> Graph, _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try body(), line: line) { error in
+                guard case .unsupportedAttribute(let node, _, let detail)? = error as? ONNXImportError else {
+                    return XCTFail("\(error)", line: line)
+                }
+                XCTAssertEqual(node, "n", line: line)
+                XCTAssertTrue(detail.contains(fragment), detail, line: line)
+            }
+        }
+        check(try importSingle("Pad", ["p"], initializers: [pads([0, 0, 1, 1, 0, 0, 1, 1])], attributes: [("mode", .string("wrap"))]), "wrap")
+        check(try importSingle("Pad", ["p"], initializers: [pads([0, 0, 0, 5, 0, 0, 0, 0])], attributes: [("mode", .string("reflect"))]), "below")
+        let scales = ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 2, 2])
+        check(try importSingle("Resize", ["", "s"], initializers: [scales], attributes: [("mode", .string("cubic"))]), "cubic")
+        let odd = ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 1.5, 2])
+        check(try importSingle("Resize", ["", "s"], initializers: [odd], attributes: [
+            ("mode", .string("nearest")), ("coordinate_transformation_mode", .string("asymmetric")), ("nearest_mode", .string("floor"))]),
+            "integer")
+    }
+
+    func testEdgePadByZeroAndBilinearResizeByOneAreIdentities() throws {
+        let zero = try importSingle(
+            "Pad", ["p"], initializers: [ONNXBuilder.int64Tensor("p", [0, 0, 0, 0, 0, 0, 0, 0])], attributes: [("mode", .string("edge"))])
+        XCTAssertTrue(zero.nodes.isEmpty, "\(zero.nodes.map { $0.op })")
+        let one = try importSingle(
+            "Resize", ["", "s"], initializers: [ONNXBuilder.tensor("s", dims: [4], floats: [1, 1, 1, 1])], attributes: [("mode", .string("linear"))])
+        XCTAssertTrue(one.nodes.isEmpty, "\(one.nodes.map { $0.op })")
+    }
+
+    func testBilinearUpsampleOpset9ResizeOpset10AndOpset18AxesMatchOnnxRuntime() throws {
+        for name in ["upsample_bilinear_opset9", "resize_bilinear_opset10", "resize_bilinear_opset18"] {
+            let l = try load(name, tolerance: 1e-5)
+            XCTAssertEqual(l.graph.nodes.count, 1, name)
+            _ = try checkInt8Copy(l, steps: 1.25)
+        }
     }
 
     func testUpsampleOpset7AttributesResizeOpset10InputsAndOpset18AxesMatchOnnxRuntime() throws {

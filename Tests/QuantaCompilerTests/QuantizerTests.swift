@@ -66,6 +66,55 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
+    func testBiasBeyondInt32WidensThatChannelsWeightScaleAndRequantizesItsWeights() throws {
+        // Channel 1: nearly dead weights (3e-7) with bias 0.5 at input scale 1e-3: at the natural
+        // scale 3e-7/127 the bias is 2.1e11 int32 units. Channel 0 is ordinary and must not change.
+        let weights: [Float] = [0.5, -0.25, 0.1, 0.05, 3e-7, -1e-7, 2e-7, 0]
+        let bias: [Float] = [0.01, 0.5]
+        let terms = 4
+        let (w, q) = try WeightQuantization.quantize(
+            weights: weights, bias: bias, channels: 2, perTensor: false, inputScale: 1e-3, accumulatorTerms: terms, node: "p2o.Conv.28")
+        let plain = WeightQuantization.quantize(weights, channels: 2, perTensor: false)
+        XCTAssertEqual(w.scales[0], plain.scales[0])
+        XCTAssertEqual(Array(w.values[0..<4]), Array(plain.values[0..<4]))
+        let limit = WeightQuantization.biasLimit(accumulatorTerms: terms)
+        XCTAssertGreaterThan(w.scales[1], plain.scales[1])
+        XCTAssertLessThanOrEqual(Double(abs(q[1])), limit)
+        XCTAssertGreaterThan(Double(abs(q[1])), limit * (1 - 0x1p-22))  // the smallest widening that fits, to Float precision
+        XCTAssertEqual(Double(q[1]) * 1e-3 * Double(w.scales[1]), 0.5, accuracy: 0.5 * 1e-3 * Double(w.scales[1]) + 1e-7)
+        for i in 4..<8 {  // re-quantized at the wide scale: within half a step
+            XCTAssertLessThanOrEqual(abs(Float(w.values[i]) * w.scales[1] - weights[i]), w.scales[1] / 2)
+        }
+        XCTAssertEqual(q[0], try WeightQuantization.quantizeBias([0.01], inputScale: 1e-3, weightScales: [plain.scales[0]], node: "c")[0])
+    }
+
+    func testBiasWideningPerTensorWidensTheOneScaleForEveryChannel() throws {
+        let weights: [Float] = [1e-7, -1e-7, 2e-7, 1e-7]
+        let (w, q) = try WeightQuantization.quantize(
+            weights: weights, bias: [0, 1], channels: 2, perTensor: true, inputScale: 1e-2, accumulatorTerms: 2, node: "fc")
+        XCTAssertEqual(w.scales[0], w.scales[1])
+        XCTAssertEqual(q[0], 0)
+        XCTAssertLessThanOrEqual(Double(q[1]), WeightQuantization.biasLimit(accumulatorTerms: 2))
+    }
+
+    func testBiasThatNoWeightScaleCanHoldIsStillAnError() {
+        // 2^17 products use 131072·255·128 > Int32.max of the accumulator: no room for any bias.
+        XCTAssertThrowsError(try WeightQuantization.quantize(
+            weights: [1, 1], bias: [1, 0], channels: 2, perTensor: false, inputScale: 1, accumulatorTerms: 1 << 17, node: "huge")
+        ) { error in
+            guard case .biasOverflow(let node, let channel, _)? = error as? QuantizationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(node, "huge")
+            XCTAssertEqual(channel, 0)
+        }
+        // An infinite bias.
+        XCTAssertThrowsError(try WeightQuantization.quantize(
+            weights: [1, 1], bias: [0, .infinity], channels: 2, perTensor: false, inputScale: 1, accumulatorTerms: 1, node: "inf")
+        ) { error in
+            guard case .biasOverflow(_, let channel, _)? = error as? QuantizationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(channel, 1)
+        }
+    }
+
     func testMultipliersReproduceTheRealMultiplierTo2PowMinus31() throws {
         var random = CalibrationRandom(seed: 12)
         let inScale: Float = 0.0237

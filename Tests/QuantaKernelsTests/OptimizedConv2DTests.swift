@@ -38,9 +38,11 @@ struct ConvCase {
         outputShape = parameters.outputShape(input: inputShape, filter: filter)
         inputZeroPoint = Int32.random(in: -128...127, using: &g)
         input = (0..<inputShape.elementCount).map { _ in Int8.random(in: -128...127, using: &g) }
-        // Weights mostly in the symmetric range, occasionally -128 (the kernels accept any int8).
+        // Weights mostly in the symmetric range, occasionally -128: the GEMM kernels accept any
+        // int8; the depthwise kernels need -127...127 (the quantizer's range), see DepthwiseConv.
+        let depthwise = parameters.groups == inputShape.c && filter.inputChannelsPerGroup == 1
         weights = (0..<filter.elementCount).map { _ in
-            Int.random(in: 0..<50, using: &g) == 0 ? -128 : Int8.random(in: -127...127, using: &g)
+            !depthwise && Int.random(in: 0..<50, using: &g) == 0 ? -128 : Int8.random(in: -127...127, using: &g)
         }
         bias = hasBias ? (0..<filter.outputChannels).map { _ in Int32.random(in: -(1 << 20)...(1 << 20), using: &g) } : nil
         let count = perChannel ? filter.outputChannels : 1
@@ -278,6 +280,21 @@ final class OptimizedConv2DTests: XCTestCase {
                 let expected: KernelVariant = (k == 3 && dilation == 1 && stride <= 2) ? .depthwise3x3 : .depthwise
                 check(test, expect: expected, also: [.grouped])
             }
+        }
+    }
+
+    /// The extreme products: x = -128 everywhere and |w| = 127 give int16 pair sums of
+    /// ±32512, the largest the depthwise kernels add before widening.
+    func testDepthwiseExtremeProductsStayExactInInt16Pairs() {
+        var g = SeededGenerator(seed: 9)
+        for (k, stride) in [(3, 1), (3, 2), (5, 1)] {
+            var test = ConvCase(inputShape: TensorShape(h: 9, w: 9, c: 32), filter: FilterShape(outputChannels: 32, kernelH: k, kernelW: k, inputChannelsPerGroup: 1),
+                                parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: .uniform(1), groups: 32), using: &g)
+            test.input = [Int8](repeating: -128, count: test.input.count)
+            test.weights = (0..<test.weights.count).map { i in (i / 32) % 2 == 0 ? -127 : 127 }
+            check(test, expect: k == 3 ? .depthwise3x3 : .depthwise)
+            test.weights = [Int8](repeating: -127, count: test.weights.count)
+            check(test, expect: k == 3 ? .depthwise3x3 : .depthwise)
         }
     }
 

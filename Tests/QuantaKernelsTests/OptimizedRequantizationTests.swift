@@ -31,13 +31,20 @@ final class OptimizedRequantizationTests: XCTestCase {
                     let r = Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: 8, outputZeroPoint: zp, clampMin: lo, clampMax: hi)
                     let portable = RequantizationBlock8(r, first: 0, count: 8).apply(accs)
                     #if arch(x86_64) && QUANTA_AVX2
-                    let avx = unsafeBitCast(AVX2Requantization(r, first: 0, count: 8).apply(unsafeBitCast(accs, to: SIMD4<Int64>.self)), to: SIMD8<Int32>.self)
+                    let q = AVX2Requantization(r, first: 0, count: 8)
+                    let avx = unsafeBitCast(q.apply(unsafeBitCast(accs, to: SIMD4<Int64>.self)), to: SIMD8<Int32>.self)
+                    // The GEMM's store: saturating packs, zero point in int16, clamp on bytes.
+                    var packed = [Int8](repeating: 0, count: 16)
+                    let y = q.rounded(unsafeBitCast(accs, to: SIMD4<Int64>.self))
+                    packed.withUnsafeMutableBufferPointer { q.storeRounded16(y, y, $0.baseAddress!, count: 16) }
                     #endif
                     for i in 0..<8 {
                         let expected = scalar(accs[i], ms[i], ss[i], zp: zp, lo: lo, hi: hi)
                         XCTAssertEqual(portable[i], expected, "acc \(accs[i]) m \(ms[i]) s \(ss[i])")
                         #if arch(x86_64) && QUANTA_AVX2
                         XCTAssertEqual(avx[i], expected, "AVX2: acc \(accs[i]) m \(ms[i]) s \(ss[i])")
+                        XCTAssertEqual(Int32(packed[i]), expected, "AVX2 packed store: acc \(accs[i]) m \(ms[i]) s \(ss[i])")
+                        XCTAssertEqual(Int32(packed[i + 8]), expected)
                         #endif
                     }
                 }

@@ -42,6 +42,10 @@ final class InterpreterTests: XCTestCase {
         try assertInterpreterMatchesKernels(TestModels.layoutOps())
     }
 
+    func testInterpreterEqualsDirectKernelCallsForBorderPadUpsampleAndBilinearResize() throws {
+        try assertInterpreterMatchesKernels(TestModels.resizeOps())
+    }
+
     func testOutputsAreNotAllSaturated() throws {
         // Guards the comparison above against a degenerate model whose outputs are constant.
         let source = TestModels.small()

@@ -115,8 +115,18 @@ final class ModelMutationTests: XCTestCase {
         try runMutations(TestModels.small(), count: 5000, seed: 11)
     }
 
+    func testMutatedResizeModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        try runMutations(TestModels.resizeOps(), count: 2000, seed: 13)
+    }
+
     func testMutatedLayoutModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         try runMutations(TestModels.layoutOps(), count: 5000, seed: 12)
+    }
+
+    /// Fused inverted-residual and depthwise-in-place ops (windows, row buffers, GEMM panel
+    /// in their scratch; outputs over inputs).
+    func testMutatedFusedBlockModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        try runMutations(MemoryOpsTests.blocks(seed: 5), count: 5000, seed: 13)
     }
 }
 

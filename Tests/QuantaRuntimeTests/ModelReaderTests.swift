@@ -12,7 +12,7 @@ struct ModelFile {
     /// The reference kernels by default: the tests of the OHWI weights constant need it
     /// (an optimized variant stores only its packed block).
     init(_ source: QuantizedModel = TestModels.small(), kernels: KernelSelection = .reference) throws {
-        bytes = try ModelWriter(kernels: kernels).write(source)
+        bytes = try ModelWriter(kernels: kernels, memoryPasses: .none).write(source)
         keep = AlignedBuffer(bytes)
         model = try Model(bytes: keep.bytes)
     }
@@ -66,6 +66,42 @@ func XCTAssertModelError(_ result: Result<Model, ModelError>, _ expected: ModelE
 }
 
 final class ModelReaderTests: XCTestCase {
+    func testReflectPadNotBelowTheInputSizeIsRejected() throws {
+        var f = try ModelFile(TestModels.resizeOps())
+        // Op 0 reflects a 4×5 input by (1, 2, 1, 0); make the left pad 5 (= width) and the
+        // output shape consistent, so that only the reflect rule fails.
+        f.patch(f.parameter(op: 0, 1), 5)
+        f.patch(f.parameter(op: 0, 3), 0)
+        f.patch(f.parameter(op: 0, 0), 2)
+        f.patch(f.parameter(op: 0, 2), 0)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .invalidParameter(.padding, value: 5)))
+        var g = try ModelFile(TestModels.resizeOps())
+        g.patch(g.parameter(op: 0, 4), 2)
+        XCTAssertModelError(g.load(), .invalidOp(index: 0, reason: .invalidParameter(.padMode, value: 2)))
+    }
+
+    func testUpsampleFactorMustGiveTheOutputShape() throws {
+        var f = try ModelFile(TestModels.resizeOps())
+        f.patch(f.parameter(op: 1, 1), 2)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .shapeMismatch(
+            tensor: 2, expected: TensorShape(n: 1, h: 12, w: 14, c: 3), found: TensorShape(n: 1, h: 12, w: 21, c: 3))))
+        f.patch(f.parameter(op: 1, 1), 0)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .invalidParameter(.factor, value: 0)))
+    }
+
+    func testBilinearTableIndexOrWeightOutOfRangeIsRejected() throws {
+        let offset = { (f: ModelFile) in f.word(f.parameter(op: 2, 2)) }
+        var f = try ModelFile(TestModels.resizeOps())
+        f.patch(f.constant(op: 2, 2) + 4 * (3 * 29 + 1), 21)  // last column's x1 = input width
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: offset(f), length: 360, expectedLength: 360)))
+        var g = try ModelFile(TestModels.resizeOps())
+        g.patch(g.constant(op: 2, 0) + 4 * 2, 1025)  // first row's weight above 2^10
+        XCTAssertModelError(g.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: g.word(g.parameter(op: 2, 0)), length: 84, expectedLength: 84)))
+        var h = try ModelFile(TestModels.resizeOps())
+        h.patch(h.parameter(op: 2, 3), 348)
+        XCTAssertModelError(h.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: offset(h), length: 348, expectedLength: 360)))
+    }
+
     func testTruncatedFileReportsTruncated() throws {
         let f = try ModelFile()
         let n = f.bytes.count
@@ -83,7 +119,7 @@ final class ModelReaderTests: XCTestCase {
     func testWrongVersionReportsUnsupportedVersion() throws {
         var f = try ModelFile()
         f.patch(4, 1)
-        XCTAssertModelError(f.load(), .unsupportedVersion(found: 1, supported: 2))
+        XCTAssertModelError(f.load(), .unsupportedVersion(found: 1, supported: ModelFormat.version))
     }
 
     func testFlippedBitReportsChecksumMismatch() throws {
@@ -177,6 +213,57 @@ final class ModelReaderTests: XCTestCase {
         var f = try ModelFile()
         f.patch(f.constant(op: 0, OpLayout.convBias), Int(Int32.max) - 1000)
         XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .accumulatorRange(terms: 27)))
+    }
+
+    /// One op over a (1, 1, 1, channels) input with zero bias and one (per-tensor)
+    /// requantization: a fully connected op to one output, or a 1×1 convolution with
+    /// 2 groups and 2 filters.
+    private func reduction(channels: Int, groupedConv: Bool) -> QuantizedModel {
+        var rng = TestRandom(seed: 7)
+        var m = QuantizedModel()
+        let outputs = groupedConv ? 2 : 1
+        m.tensors = [
+            QuantizedTensor(name: "x", shape: TensorShape(n: 1, h: 1, w: 1, c: channels),
+                            quantization: .init(scale: 0.1, zeroPoint: 0), sourceLayout: .nc),
+            QuantizedTensor(name: "y", shape: TensorShape(n: 1, h: 1, w: 1, c: outputs),
+                            quantization: .init(scale: 0.1, zeroPoint: 0), sourceLayout: .nc),
+        ]
+        m.inputs = [0]
+        m.outputs = [1]
+        let weights = rng.int8s(channels, -127...127)
+        let requantization = TestModels.requantization(1, &rng)
+        if groupedConv {
+            let filter = FilterShape(outputChannels: 2, kernelH: 1, kernelW: 1, inputChannelsPerGroup: channels / 2)
+            m.ops = [QuantizedOp(name: "conv", kind: .conv2D(
+                parameters: Conv2DParameters(groups: 2), filter: filter, weights: weights, bias: [],
+                requantization: requantization), inputs: [0], outputs: [1])]
+        } else {
+            m.ops = [QuantizedOp(name: "fc", kind: .fullyConnected(
+                outputCount: 1, inputCount: channels, weights: weights, bias: [],
+                requantization: requantization), inputs: [0], outputs: [1])]
+        }
+        return m
+    }
+
+    /// |acc| <= K * 255 * 128 + max|bias| must fit in int32: with zero bias K = 65793
+    /// products load, one more is rejected at load with a typed error (and already by the
+    /// writer), whatever the op.
+    func testReductionLongerThanTheAccumulatorBoundIsRejected() throws {
+        let limit = Int(Int32.max) / (255 * 128)
+        XCTAssertEqual(limit, 65793)
+        XCTAssertNoThrow(try ModelFile(reduction(channels: limit, groupedConv: false)))
+        XCTAssertThrowsError(try ModelWriter().write(reduction(channels: limit + 1, groupedConv: false))) { error in
+            XCTAssertEqual(error as? ModelWriterError,
+                           .validationFailed(.invalidOp(index: 0, reason: .accumulatorRange(terms: limit + 1))))
+        }
+        // The reader on its own: 2 groups of 32897 channels (valid), patched to 1 group
+        // and 1 filter over all 65794 channels: the same OHWI weight bytes (ModelFile
+        // writes reference kernels: no packed weights), one longer reduction.
+        var f = try ModelFile(reduction(channels: limit + 1, groupedConv: true))
+        f.patch(f.parameter(op: 0, OpLayout.convGroups), 1)
+        f.patch(f.parameter(op: 0, OpLayout.convFilter), 1)
+        f.patch(f.parameter(op: 0, OpLayout.convFilter + 3), limit + 1)
+        XCTAssertModelError(f.load(), .invalidOp(index: 0, reason: .accumulatorRange(terms: limit + 1)))
     }
 
     func testTensorIndexOutOfRangeIsRejected() throws {

@@ -95,7 +95,7 @@ final class ModelWriterTests: XCTestCase {
     func testStatedArenaSizeAndLowerBoundAreThePlannersResult() throws {
         let source = TestModels.small()
         let plan = ModelWriter.planArena(source)
-        let buffer = AlignedBuffer(try ModelWriter().write(source))
+        let buffer = AlignedBuffer(try ModelWriter(memoryPasses: .none).write(source))
         let model = try Model(bytes: buffer.bytes)
         XCTAssertEqual(model.arenaSize, plan.plan.arenaSize)
         XCTAssertEqual(model.arenaLowerBound, plan.plan.lowerBound)

@@ -7,8 +7,10 @@ import QuantaKernels
 /// packed weights, planned scratch), what the interpreter gives with them, and the exact
 /// error for each corrupted variant, packed-weights or scratch field.
 final class OptimizedVariantTests: XCTestCase {
-    /// TestModels.small(): conv1 3×3 pad 1 → im2col, dw 3×3 stride 2 → depthwise3x3, pw 1×1 → pointwise.
-    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .reference, .reference, .reference]
+    /// TestModels.small(): conv1 3×3 pad 1 → im2col, dw 3×3 stride 2 → depthwise3x3, pw 1×1 → pointwise,
+    /// fully connected 8 → 5 → pointwise (one GEMM).
+    /// and the residual add of two 4×4×8 tensors → elementwise.
+    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .elementwise, .reference, .pointwise]
 
     func shapes(_ source: QuantizedModel, op i: Int) -> (TensorShape, FilterShape, Conv2DParameters)? {
         guard case let .conv2D(p, f, _, _, _) = source.ops[i].kind else { return nil }
@@ -21,6 +23,23 @@ final class OptimizedVariantTests: XCTestCase {
         for i in 0..<source.ops.count {
             let d = f.model.op(i)
             XCTAssertEqual(d.variant, expectedVariants[i], "op \(i)")
+            if case let .fullyConnected(outputCount, inputCount, weights, bias, _) = source.ops[i].kind {
+                let op = f.model.opRecord(i)
+                XCTAssertEqual(f.model.constantLength(op, OpLayout.fcWeights), 0)
+                XCTAssertEqual(f.model.constantLength(op, OpLayout.fcPackedWeights), PointwiseGEMM.packedByteCount(depth: inputCount, columns: outputCount))
+                XCTAssertEqual(d.scratchSize, PointwiseGEMM.panelByteCount(depth: inputCount))
+                XCTAssertEqual(d.weightBytes, weights.count)
+                var packed = [Int8](repeating: 0, count: PointwiseGEMM.packedByteCount(depth: inputCount, columns: outputCount))
+                packed.withUnsafeMutableBytes { dst in
+                    PointwiseGEMM.pack(weights: weights, weightRowStride: inputCount, depth: inputCount, columns: outputCount,
+                                       bias: bias, inputZeroPoint: source.tensors[source.ops[i].inputs[0]].quantization.zeroPoint,
+                                       into: dst.baseAddress!)
+                }
+                let stored = UnsafeBufferPointer(
+                    start: f.model.constantPointer(op, OpLayout.fcPackedWeights).assumingMemoryBound(to: Int8.self), count: packed.count)
+                XCTAssertEqual(Array(stored), packed)
+                continue
+            }
             guard let (input, filter, parameters) = shapes(source, op: i) else {
                 XCTAssertNil(d.scratchOffset)
                 continue
@@ -158,6 +177,37 @@ final class OptimizedVariantTests: XCTestCase {
         let entry = f.model.arenaSection + 16 + 4 * f.model.tensorCount + 8 * k
         f.patch(entry, f.model.arenaOffset(3))  // pw's scratch over pw's output
         XCTAssertModelError(f.load(), .overlappingBuffers(first: 3, second: f.model.tensorCount + k, step: 2))
+    }
+
+    func testFullyConnectedVariantPackedWeightsAndScratchAreChecked() throws {
+        var f = try ModelFile(kernels: .fast)
+        let record = f.model.opRecord(6).offset
+        f.bytes[record + 1] = KernelVariant.depthwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .unsupportedVariant(KernelVariant.depthwise.rawValue)))
+        f.bytes[record + 1] = KernelVariant.pointwise.rawValue
+        let slot = f.parameter(op: 6, OpLayout.fcPackedWeights + 1)
+        let length = f.word(slot)
+        XCTAssertEqual(length, 8 * (4 + 8))
+        f.patch(slot, length + 16)
+        XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .badConstant(
+            .packedWeights, offset: f.word(slot - 4), length: length + 16, expectedLength: length)))
+        f.patch(slot, length)
+        f.patch(record + 4, -1)
+        XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .scratchTooSmall(needed: PointwiseGEMM.panelByteCount(depth: 8), found: 0)))
+        XCTAssertNil(KernelVariant.fullyConnectedByteCounts(inputCount: Int(Int32.max), outputCount: 1 << 24))
+    }
+
+    func testElementwiseVariantRunsAddsOnly() throws {
+        var f = try ModelFile(kernels: .fast)
+        XCTAssertEqual(f.model.op(4).variant, .elementwise)
+        f.bytes[f.model.opRecord(4).offset + 1] = KernelVariant.pointwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 4, reason: .unsupportedVariant(KernelVariant.pointwise.rawValue)))
+        f.bytes[f.model.opRecord(4).offset + 1] = KernelVariant.elementwise.rawValue
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.elementwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(KernelVariant.elementwise.rawValue)))
     }
 
     func testCheckedByteCountsEqualTheKernelsFormulas() {

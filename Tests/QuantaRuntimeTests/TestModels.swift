@@ -145,4 +145,29 @@ extension TestModels {
         m.ops.append(QuantizedOp(name: "softmax", kind: .softmax(expTable: table), inputs: [t9], outputs: [t10]))
         return m
     }
+
+    /// Reflect pad → nearest upsampling 2×3 → bilinear resize to a non-integer size (tables
+    /// from `ResizeTables`, half-pixel) → edge pad. All share one quantization.
+    static func resizeOps(seed: UInt64 = 3) -> QuantizedModel {
+        var m = QuantizedModel()
+        let shared = QuantizationParameters(scale: 0.05, zeroPoint: -9)
+        func tensor(_ name: String, _ shape: TensorShape) -> Int {
+            m.tensors.append(QuantizedTensor(name: name, shape: shape, quantization: shared, data: nil))
+            return m.tensors.count - 1
+        }
+        let t0 = tensor("in", TensorShape(n: 1, h: 4, w: 5, c: 3))
+        let t1 = tensor("reflected", TensorShape(n: 1, h: 6, w: 7, c: 3))
+        let t2 = tensor("up", TensorShape(n: 1, h: 12, w: 21, c: 3))
+        let t3 = tensor("bilinear", TensorShape(n: 1, h: 7, w: 30, c: 3))
+        let t4 = tensor("edged", TensorShape(n: 1, h: 10, w: 31, c: 3))
+        m.inputs = [t0]
+        m.outputs = [t4]
+        m.ops.append(QuantizedOp(name: "reflect", kind: .borderPad(Padding(top: 1, left: 2, bottom: 1, right: 0), mode: .reflect), inputs: [t0], outputs: [t1]))
+        m.ops.append(QuantizedOp(name: "up", kind: .upsampleNearest(factorH: 2, factorW: 3), inputs: [t1], outputs: [t2]))
+        m.ops.append(QuantizedOp(name: "bilinear", kind: .resizeBilinear(
+            rows: ResizeTables.bilinear(.halfPixel, scale: 7.0 / 12, inputSize: 12, outputSize: 7),
+            columns: ResizeTables.bilinear(.alignCorners, scale: 30.0 / 21, inputSize: 21, outputSize: 30)), inputs: [t2], outputs: [t3]))
+        m.ops.append(QuantizedOp(name: "edge", kind: .borderPad(Padding(top: 3, left: 0, bottom: 0, right: 1), mode: .edge), inputs: [t3], outputs: [t4]))
+        return m
+    }
 }

@@ -53,7 +53,7 @@ enum DirectExecutor {
                 if bias.isEmpty { body(nil) } else { bias.withUnsafeBufferPointer { body($0.baseAddress!) } }
             }
             switch op.kind {
-            case let .conv2D(p, f, w, bias, r):
+            case let .conv2D(p, f, w, bias, r), let .depthwiseConv2DInPlace(p, f, w, bias, r):
                 requant(r) { rq in withBias(bias) { b in
                     Int8Reference.conv2D(
                         input: input, inputShape: inShape, inputZeroPoint: inZP, weights: w, filter: f, bias: b,
@@ -114,6 +114,15 @@ enum DirectExecutor {
                 Int8Reference.lookupTable(input: input, output: &out, count: input.count, table: table)
             case .reshape:
                 out = input
+            case .invertedResidual:
+                preconditionFailure("DirectExecutor runs models before MemoryPasses (no fused blocks)")
+            case let .borderPad(p, mode):
+                Layout.borderPad(input: input, inputShape: inShape, output: &out, outputShape: outShape, padding: p, mode: mode)
+            case let .upsampleNearest(fh, fw):
+                Layout.upsampleNearest(input: input, inputShape: inShape, output: &out, outputShape: outShape, factorH: fh, factorW: fw)
+            case let .resizeBilinear(rows, columns):
+                Int8Reference.resizeBilinear(
+                    input: input, inputShape: inShape, output: &out, outputShape: outShape, rows: rows, columns: columns)
             }
             values[o] = out
         }

@@ -42,7 +42,9 @@ func seconds(repeats: Int = 5, _ body: () -> Void) -> Double {
     return best
 }
 
-func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, skipReference: Bool = false) {
+/// Times one convolution; returns the optimized kernel's seconds per call.
+@discardableResult
+func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, skipReference: Bool = false, quiet: Bool = false) -> Double {
     var g = Generator()
     let zp: Int32 = -5
     let input = (0..<inputShape.elementCount).map { _ in g.int8() }
@@ -57,6 +59,7 @@ func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, p
     var outRef = [Int8](repeating: 0, count: outputShape.elementCount)
     var outOpt = [Int8](repeating: 0, count: outputShape.elementCount)
     let macs = Double(OpCounts.conv2D(input: inputShape, filter: filter, parameters: parameters).multiplyAccumulates)
+    var result = 0.0
     multipliers.withUnsafeBufferPointer { m in
         shifts.withUnsafeBufferPointer { s in
             let r = Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count, outputZeroPoint: 3, clampMin: -128, clampMax: 127)
@@ -73,10 +76,15 @@ func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, p
                                         let optimized = {
                                             OptimizedConv2D.run(variant: variant, input: i.baseAddress!, inputShape: inputShape, inputZeroPoint: zp, weights: w.baseAddress!, filter: filter, bias: b.baseAddress, output: oOpt.baseAddress!, outputShape: outputShape, parameters: parameters, requantization: r, packedWeights: p.baseAddress, scratch: sc.baseAddress)
                                         }
-                                        let tRef = seconds(repeats: 2, reference)
                                         let tOpt = seconds(optimized)
+                                        if quiet {
+                                            result = tOpt
+                                            return
+                                        }
+                                        let tRef = seconds(repeats: 2, reference)
                                         let same = Array(oRef) == Array(oOpt)
                                         let pad = String(repeating: " ", count: max(0, 34 - name.count))
+                                        result = tOpt
                                         print("\(name)\(pad) \(variant)  ref \(fmt(macs / tRef / 1e9)) GMAC/s  opt \(fmt(macs / tOpt / 1e9)) GMAC/s  (\(fmt(tOpt * 1e3)) ms, x\(fmt(tRef / tOpt)))  bit-exact: \(same)")
                                     }
                                 }
@@ -87,6 +95,7 @@ func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, p
             }
         }
     }
+    return result
 }
 
 func fmt(_ x: Double) -> String {
@@ -104,6 +113,63 @@ func depthwise(_ h: Int, _ c: Int, stride: Int) {
     bench("depthwise3x3 s\(stride) \(h)x\(h)x\(c)", input: TensorShape(h: h, w: h, c: c),
           filter: FilterShape(outputChannels: c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
           parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: stride == 1 ? .uniform(1) : Padding(top: 0, left: 0, bottom: 1, right: 1), groups: c))
+}
+
+/// Every convolution of MobileNetV2 1.0/224 (NHWC, symmetric padding as exported from
+/// PyTorch), timed with the variant the writer would choose; prints totals by kind.
+func mobileNetV2() {
+    var layers: [(String, TensorShape, FilterShape, Conv2DParameters)] = []
+    func conv(_ kind: String, _ h: Int, _ c: Int, _ o: Int, k: Int, stride: Int, groups: Int = 1) {
+        layers.append((kind, TensorShape(h: h, w: h, c: c),
+                       FilterShape(outputChannels: o, kernelH: k, kernelW: k, inputChannelsPerGroup: c / groups),
+                       Conv2DParameters(strideH: stride, strideW: stride, padding: .uniform(k / 2), groups: groups)))
+    }
+    conv("first 3x3", 224, 3, 32, k: 3, stride: 2)
+    var h = 112, c = 32
+    conv("depthwise", h, c, c, k: 3, stride: 1, groups: c)
+    conv("pointwise", h, c, 16, k: 1, stride: 1)
+    c = 16
+    for (t, out, n, s) in [(6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)] {
+        for i in 0..<n {
+            let stride = i == 0 ? s : 1
+            conv("pointwise", h, c, c * t, k: 1, stride: 1)
+            conv("depthwise", h, c * t, c * t, k: 3, stride: stride, groups: c * t)
+            h = (h + 2 - 3) / stride + 1
+            conv("pointwise", h, c * t, out, k: 1, stride: 1)
+            c = out
+        }
+    }
+    conv("pointwise", h, c, 1280, k: 1, stride: 1)
+    var time: [String: Double] = [:], macs: [String: Int] = [:]
+    for (kind, input, filter, parameters) in layers {
+        let t = bench(kind, input: input, filter: filter, parameters: parameters, quiet: true)
+        time[kind, default: 0] += t
+        if CommandLine.arguments.contains("--layers") {
+            let m = OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates
+            print("  \(kind) \(input.h)x\(input.w)x\(input.c) -> \(filter.outputChannels) k\(filter.kernelH) s\(parameters.strideH): \(fmt(t * 1e3)) ms  \(fmt(Double(m) / t / 1e9)) GMAC/s")
+        }
+        macs[kind, default: 0] += OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates
+    }
+    print("MobileNetV2 1.0/224, \(layers.count) convolutions:")
+    for kind in ["first 3x3", "depthwise", "pointwise"] {
+        print("  \(kind): \(fmt(Double(macs[kind]!) / 1e6)) M MACs  \(fmt(time[kind]! * 1e3)) ms  \(fmt(Double(macs[kind]!) / time[kind]! / 1e9)) GMAC/s")
+    }
+    print("  all convolutions: \(fmt(Double(macs.values.reduce(0, +)) / 1e6)) M MACs  \(fmt(time.values.reduce(0, +) * 1e3)) ms")
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--only"), i + 1 < CommandLine.arguments.count {
+    // One shape, for profiling: --only dw56 | pw56 | first
+    switch CommandLine.arguments[i + 1] {
+    case "dw56": for _ in 0..<20 { depthwise(56, 144, stride: 1) }
+    case "pw56": for _ in 0..<20 { pointwise(56, 24, 144) }
+    default: for _ in 0..<20 { bench("first", input: TensorShape(h: 224, w: 224, c: 3), filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3), parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: .uniform(1)), quiet: true) }
+    }
+    exit(0)
+}
+
+if CommandLine.arguments.contains("--mobilenetv2") {
+    mobileNetV2()
+    exit(0)
 }
 
 print("int8 conv kernels, one thread (GMAC/s = 1e9 multiply-accumulates per second, padding taps counted)")
@@ -144,8 +210,48 @@ func maddwdPeak(iterations: Int, _ seed: Int32) -> Int32 {
     return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
 }
 
+/// `vpmaddubsw` (u8 × s8 pairs → int16) + `vpmaddwd` with ones (→ int32) + `vpaddd`: the
+/// ONNX Runtime u8s8 path, 32 MACs per step.
+@inline(never)
+func maddubsPeak(iterations: Int, _ seed: Int32) -> Int32 {
+    let ones = _mm256_set1_epi16(1)
+    let a = _mm256_set1_epi32(seed), b = _mm256_set1_epi32(seed &+ 1), c = _mm256_set1_epi32(seed &+ 2)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    for _ in 0..<iterations {
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(_mm256_maddubs_epi16(s0, a), ones)); s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(_mm256_maddubs_epi16(s1, b), ones))
+        s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(_mm256_maddubs_epi16(s2, c), ones)); s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(_mm256_maddubs_epi16(s3, a), ones))
+        s4 = _mm256_add_epi32(s4, _mm256_madd_epi16(_mm256_maddubs_epi16(s4, b), ones)); s5 = _mm256_add_epi32(s5, _mm256_madd_epi16(_mm256_maddubs_epi16(s5, c), ones))
+        s6 = _mm256_add_epi32(s6, _mm256_madd_epi16(_mm256_maddubs_epi16(s6, a), ones)); s7 = _mm256_add_epi32(s7, _mm256_madd_epi16(_mm256_maddubs_epi16(s7, b), ones))
+        s8 = _mm256_add_epi32(s8, _mm256_madd_epi16(_mm256_maddubs_epi16(s8, c), ones)); s9 = _mm256_add_epi32(s9, _mm256_madd_epi16(_mm256_maddubs_epi16(s9, a), ones))
+        s10 = _mm256_add_epi32(s10, _mm256_madd_epi16(_mm256_maddubs_epi16(s10, b), ones)); s11 = _mm256_add_epi32(s11, _mm256_madd_epi16(_mm256_maddubs_epi16(s11, c), ones))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)), _mm256_add_epi32(_mm256_add_epi32(s4, s5), _mm256_add_epi32(s6, s7)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(s8, s9), _mm256_add_epi32(s10, s11)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
+}
+
+/// fp32 `vfmadd231ps`, 8 lanes, 12 independent accumulators.
+@inline(never)
+func fmaPeak(iterations: Int, _ seed: Float) -> Float {
+    let a = _mm256_set1_ps(seed), b = _mm256_set1_ps(seed * 0.5), c = _mm256_set1_ps(seed * 0.25)
+    var s0 = a, s1 = b, s2 = c, s3 = a, s4 = b, s5 = c, s6 = a, s7 = b, s8 = c, s9 = a, s10 = b, s11 = c
+    for _ in 0..<iterations {
+        s0 = _mm256_fmadd_ps(s0, a, b); s1 = _mm256_fmadd_ps(s1, a, c); s2 = _mm256_fmadd_ps(s2, a, b); s3 = _mm256_fmadd_ps(s3, a, c)
+        s4 = _mm256_fmadd_ps(s4, a, b); s5 = _mm256_fmadd_ps(s5, a, c); s6 = _mm256_fmadd_ps(s6, a, b); s7 = _mm256_fmadd_ps(s7, a, c)
+        s8 = _mm256_fmadd_ps(s8, a, b); s9 = _mm256_fmadd_ps(s9, a, c); s10 = _mm256_fmadd_ps(s10, a, b); s11 = _mm256_fmadd_ps(s11, a, c)
+    }
+    let t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)), _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s4, s5), _mm256_add_ps(s6, s7)), _mm256_add_ps(_mm256_add_ps(s8, s9), _mm256_add_ps(s10, s11))))
+    return unsafeBitCast(t, to: SIMD8<Float>.self).sum()
+}
+
 let peakIterations = 1 << 22
 var sink: Int32 = 0
 let peakTime = seconds { sink &+= maddwdPeak(iterations: peakIterations, 3) }
 print("vpmaddwd+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 16) / peakTime / 1e9)) GMAC/s (sink \(sink & 1))")
+
+var sinkF: Float = 0
+let ubsTime = seconds { sink &+= maddubsPeak(iterations: peakIterations, 3) }
+print("vpmaddubsw+vpmaddwd(ones)+vpaddd register peak: \(fmt(Double(peakIterations * 12 * 32) / ubsTime / 1e9)) GMAC/s")
+let fmaTime = seconds { sinkF += fmaPeak(iterations: peakIterations, 0.999) }
+print("fp32 vfmadd231ps register peak: \(fmt(Double(peakIterations * 12 * 8) / fmaTime / 1e9)) GMAC/s (sink \(sinkF > 0 ? 1 : 0))")
 #endif

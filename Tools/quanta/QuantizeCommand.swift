@@ -26,6 +26,8 @@ enum QuantizeCommand: Command {
                                fix a dynamic input shape, e.g. input=1x3x224x224
                                (default: dynamic dims taken from the calibration data)
           --limit N            use at most N calibration samples
+          --no-fuse            write ops as they are: no fused inverted-residual blocks, no
+                               depthwise convolution in place (see docs/MEMORY.md)
           --json               print the summary as JSON
           --quiet              no progress bar
         """
@@ -33,7 +35,7 @@ enum QuantizeCommand: Command {
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
             argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
-            booleans: ["per-tensor", "json", "quiet"], aliases: ["o": "output"])
+            booleans: ["per-tensor", "json", "quiet", "no-fuse"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
@@ -64,7 +66,8 @@ enum QuantizeCommand: Command {
         let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
         let result = try QuantizePipeline.run(
             onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
-            inputShapes: inputShapes, sampleLimit: limit, progress: { done, total, stage in progress.update(done, total, stage) })
+            inputShapes: inputShapes, sampleLimit: limit,
+            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(), progress: { done, total, stage in progress.update(done, total, stage) })
         progress.finish()
         if args.flag("json") {
             print(result.summary.json())

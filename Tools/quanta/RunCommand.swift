@@ -21,7 +21,8 @@ enum RunCommand: Command {
           --input FILE     float32 .npy input
           --output FILE    .npy to write (written atomically)
           --int8           write the raw int8 output (only for .qmodel)
-          --input-shape NAME=DIMS   fix a dynamic input shape of an .onnx model
+          --input-shape NAME=DIMS   fix a dynamic input shape of an .onnx model (default:
+                           dynamic dims are taken from the shape of the --input data)
         """
 
     static func run(_ argv: [String]) throws {
@@ -32,7 +33,10 @@ enum RunCommand: Command {
         let output = try args.require("output")
         if modelPath.hasSuffix(".onnx") {
             if args.flag("int8") { throw CLIError.usage("--int8 applies to .qmodel files only") }
-            let n = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: try parseInputShapes(args.value("input-shape")))
+            // Dynamic dims not given with --input-shape come from the input data's shape.
+            let shapes = ONNXInputShapes.resolve(
+                onnxPath: modelPath, samplePath: input, given: try parseInputShapes(args.value("input-shape")))
+            let n = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: shapes)
             print("ran \(n) sample(s) on the float reference; wrote \(output)")
         } else {
             let n = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))

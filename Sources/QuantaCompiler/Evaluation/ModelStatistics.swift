@@ -29,6 +29,17 @@ public struct ModelStatistics: Equatable {
                 int8WeightBytes += table.count
             case .softmax(let table):
                 int8WeightBytes += 4 * table.count
+            case .depthwiseConv2DInPlace(let parameters, let filter, let weights, let bias, let r):
+                if let input { macs += OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates }
+                addConstants(weights: weights.count, bias: bias.count, requantization: r)
+            case .invertedResidual(let b):
+                let g = b.geometry
+                macs += OpCounts.conv2D(input: g.inputShape, filter: g.expandFilter, parameters: Conv2DParameters()).multiplyAccumulates
+                macs += OpCounts.conv2D(input: g.expandedShape, filter: g.depthwiseFilter, parameters: g.depthwise).multiplyAccumulates
+                macs += OpCounts.conv2D(input: g.depthwiseShape, filter: g.projectFilter, parameters: Conv2DParameters()).multiplyAccumulates
+                for s in [b.expand, b.depthwise, b.project] {
+                    addConstants(weights: s.weights.count, bias: s.bias.count, requantization: s.requantization)
+                }
             default:
                 break
             }
@@ -61,6 +72,11 @@ public struct ModelStatistics: Equatable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup table"
         case .reshape: return "reshape"
+        case .depthwiseConv2DInPlace: return "depthwise conv (in place)"
+        case .invertedResidual: return "inverted residual (fused)"
+        case .borderPad: return "border pad"
+        case .upsampleNearest: return "upsample nearest"
+        case .resizeBilinear: return "resize bilinear"
         }
     }
 }

@@ -264,6 +264,42 @@ public struct FloatExecutor {
         case .reshape:
             try check(outShape.elementCount == inShape.elementCount, "reshape of \(inShape) to \(outShape)")
             out = x[0]
+        case .borderPad(let padding, let mode):
+            try check(outShape == TensorShape(
+                n: inShape.n, h: inShape.h + padding.top + padding.bottom, w: inShape.w + padding.left + padding.right,
+                c: inShape.c), "output \(outShape) does not match padding \(padding) of \(inShape)")
+            try check(inShape.h >= 1 && inShape.w >= 1, "border padding of an empty input \(inShape)")
+            if mode == .reflect {
+                try check(max(padding.top, padding.bottom) < inShape.h && max(padding.left, padding.right) < inShape.w,
+                          "reflect padding \(padding) not below the input's size \(inShape)")
+            }
+            x[0].withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    Layout.borderPad(
+                        input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape,
+                        padding: padding, mode: mode)
+                }
+            }
+        case .upsampleNearest(let fh, let fw):
+            try check(fh >= 1 && fw >= 1 && outShape == TensorShape(n: inShape.n, h: inShape.h * fh, w: inShape.w * fw, c: inShape.c),
+                      "output \(outShape) is not \(inShape) upsampled by \(fh)×\(fw)")
+            x[0].withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    Layout.upsampleNearest(
+                        input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape,
+                        factorH: fh, factorW: fw)
+                }
+            }
+        case .resizeBilinear(let p):
+            try check(outShape.n == inShape.n && outShape.c == inShape.c && inShape.h >= 1 && inShape.w >= 1
+                      && outShape.h >= 1 && outShape.w >= 1 && p.scaleH > 0 && p.scaleW > 0,
+                      "bilinear resize of \(inShape) to \(outShape) with scales \(p.scaleH), \(p.scaleW)")
+            x[0].withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    FloatReference.resizeBilinear(
+                        input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape, parameters: p)
+                }
+            }
         }
         return [out]
     }

@@ -196,4 +196,10 @@ public enum GraphOp {
     case activation(UnaryActivation)
     /// Same data, new shape (flatten to `n × 1 × 1 × (h*w*c)` and the like).
     case reshape
+    /// Padding of H and W from the input's border (`Layout.borderPad`: reflect or edge).
+    case borderPad(Padding, mode: BorderPadMode)
+    /// Nearest upsampling by integer factors (`Layout.upsampleNearest`).
+    case upsampleNearest(factorH: Int, factorW: Int)
+    /// Bilinear resize of H and W to the output tensor's shape (`FloatReference.resizeBilinear`).
+    case resizeBilinear(ResizeBilinearParameters)
 }

@@ -51,10 +51,14 @@ public struct ModelWriter {
     public var includeNames: Bool
     /// Which convolution kernels the plan names.
     public var kernels: KernelSelection
+    /// Block fusion and depthwise in place (`MemoryPasses`) before planning; `.none` writes
+    /// the model's ops as they are (`quanta quantize --no-fuse`).
+    public var memoryPasses: MemoryPassOptions
 
-    public init(includeNames: Bool = true, kernels: KernelSelection = .fast) {
+    public init(includeNames: Bool = true, kernels: KernelSelection = .fast, memoryPasses: MemoryPassOptions = MemoryPassOptions()) {
         self.includeNames = includeNames
         self.kernels = kernels
+        self.memoryPasses = memoryPasses
     }
 
     // MARK: Lifetimes and arena plan
@@ -81,29 +85,61 @@ public struct ModelWriter {
 
     /// Scratch bytes op `op` needs with its kernel variant (the reference kernels need none).
     public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant, in model: QuantizedModel) -> Int {
+        if let memory = MemoryPasses.scratchSize(op, in: model) { return memory }
+        if variant == .pointwise, case let .fullyConnected(outputCount, inputCount, _, _, _) = op.kind {
+            return KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)?.scratch ?? 0
+        }
         guard variant != .reference, case let .conv2D(parameters, filter, _, _, _) = op.kind else { return 0 }
         return variant.scratchBytes(
             inputShape: model.tensors[op.inputs[0]].shape, filter: filter, parameters: parameters)
     }
 
-    /// The kernel variant chosen for `op`, once, at write time: `KernelVariant.choose` for
-    /// convolutions with `.fast`, `.reference` otherwise.
+    /// The kernel variant chosen for `op`, once, at write time: with `.fast`,
+    /// `KernelVariant.choose` for convolutions, `.pointwise` (one GEMM) for fully
+    /// connected layers, `.elementwise` for adds of same-shape operands; `.reference`
+    /// otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
+        if kernels == .fast, case .add = op.kind, op.inputs.count == 2,
+            op.inputs.allSatisfy({ $0 >= 0 && $0 < model.tensors.count }),
+            model.tensors[op.inputs[0]].shape == model.tensors[op.inputs[1]].shape
+        {
+            return .elementwise
+        }
+        if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
+            weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
+            KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) != nil
+        {
+            return .pointwise
+        }
         // Inconsistent constants stay with the reference, whose validation names them.
+        // A depthwise-in-place op takes the depthwise variants only (they need no scratch).
+        if kernels == .fast, case let .depthwiseConv2DInPlace(parameters, filter, weights, bias, r) = op.kind {
+            let chosen = variant(QuantizedOp(name: op.name, kind: .conv2D(parameters: parameters, filter: filter, weights: weights, bias: bias, requantization: r), inputs: op.inputs, outputs: op.outputs), in: model, kernels: kernels)
+            return chosen == .depthwise || chosen == .depthwise3x3 ? chosen : .reference
+        }
         guard kernels == .fast, case let .conv2D(parameters, filter, weights, bias, _) = op.kind,
             weights.count == filter.elementCount, bias.isEmpty || bias.count == filter.outputChannels,
             let input = op.inputs.first, input >= 0, input < model.tensors.count
         else { return .reference }
         let tensor = model.tensors[input]
-        return KernelVariant.choose(
+        let variant = KernelVariant.choose(
             inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
+        // The depthwise kernels add raw products in int16 pairs: weights must be in -127...127
+        // (the quantizer's symmetric range; a hand-made -128 keeps the reference).
+        if variant == .depthwise || variant == .depthwise3x3, weights.contains(-128) { return .reference }
+        return variant
     }
 
     /// Buffer requests and their placement. An op's output may take over its first
     /// input's bytes when the input dies at that op and the op works in place: lookup
-    /// tables, reshapes, and adds (first input only, not also the second).
-    /// Each op's scratch is a request alive during that op only.
-    public static func planArena(_ model: QuantizedModel, kernels: KernelSelection = .fast) -> ModelArenaPlan {
+    /// tables, reshapes, adds and muls (first input only, not also the second), depthwise-in-place
+    /// ops and fused blocks whose rows allow it (`MemoryPasses`).
+    /// Each op's scratch is a request alive during that op only. Ops in `referenceOps` run
+    /// the reference kernel whatever `kernels` says (`MemoryPasses` picks them where an
+    /// optimized variant's scratch would raise the peak).
+    public static func planArena(
+        _ model: QuantizedModel, kernels: KernelSelection = .fast, referenceOps: Set<Int> = []
+    ) -> ModelArenaPlan {
         let lifetimes = lifetimes(model)
         var requests: [BufferRequest] = []
         var tensorRequest = [Int?](repeating: nil, count: model.tensors.count)
@@ -120,6 +156,7 @@ public struct ModelWriter {
                     let sourceRequest = tensorRequest[source], let sourceLife = lifetimes[source],
                     sourceLife.last == p, Self.worksInPlace(op),
                     model.tensors[source].shape.elementCount == tensor.shape.elementCount
+                        || MemoryPasses.mayShrinkInPlace(op)
                 {
                     reuse = sourceRequest
                 }
@@ -132,7 +169,8 @@ public struct ModelWriter {
         }
         var scratchRequest = [Int?](repeating: nil, count: model.ops.count)
         for (i, op) in model.ops.enumerated() {
-            let size = scratchSize(op, variant: variant(op, in: model, kernels: kernels), in: model)
+            let chosen = referenceOps.contains(i) ? KernelVariant.reference : variant(op, in: model, kernels: kernels)
+            let size = scratchSize(op, variant: chosen, in: model)
             guard size > 0 else { continue }
             scratchRequest[i] = requests.count
             requests.append(BufferRequest(size: size, firstStep: i, lastStep: i, alignment: 16))
@@ -145,16 +183,20 @@ public struct ModelWriter {
     static func worksInPlace(_ op: QuantizedOp) -> Bool {
         switch op.kind {
         case .lookupTable, .reshape: return true
-        case .add: return op.inputs.count == 2 && op.inputs[0] != op.inputs[1]
+        case .add, .mul: return op.inputs.count == 2 && op.inputs[0] != op.inputs[1]
+        case .depthwiseConv2DInPlace: return true
+        case .invertedResidual(let block): return block.geometry.canRunInPlace
         default: return false
         }
     }
 
     // MARK: Bytes
 
-    /// The `.qmodel` bytes of `model`, validated by `QuantaRuntime.Model`.
-    public func write(_ model: QuantizedModel) throws -> [UInt8] {
-        let arena = Self.planArena(model, kernels: kernels)
+    /// The `.qmodel` bytes of `source` after the memory passes, validated by `QuantaRuntime.Model`.
+    public func write(_ source: QuantizedModel) throws -> [UInt8] {
+        let passes = MemoryPasses.apply(source, options: memoryPasses, kernels: kernels)
+        let model = passes.model
+        let arena = Self.planArena(model, kernels: kernels, referenceOps: passes.referenceOps)
         var out = ByteWriter()
         var constants = ByteWriter()
 
@@ -177,7 +219,7 @@ public struct ModelWriter {
             guard op.inputs.count <= 255, op.outputs.count <= 255 else {
                 throw ModelWriterError.tooManyOperands(op: op.name, count: op.inputs.count + op.outputs.count)
             }
-            let variant = Self.variant(op, in: model, kernels: kernels)
+            let variant = passes.referenceOps.contains(encoded.count) ? .reference : Self.variant(op, in: model, kernels: kernels)
             variants.append(variant)
             let input = op.inputs.first.map { model.tensors[$0] }
             encoded.append(try Self.encode(
@@ -353,15 +395,17 @@ public struct ModelWriter {
         func requant(_ r: RequantizationConstants) -> [Int] { ref32(r.multipliers) + ref32(r.shifts) }
 
         switch kind {
-        case let .conv2D(p, f, weights, bias, r):
+        case let .conv2D(p, f, weights, bias, r), let .depthwiseConv2DInPlace(p, f, weights, bias, r):
             var packed: [Int8] = []
             if variant != .reference {
                 packed = OptimizedConv2D.packWeights(
                     variant: variant, weights: weights, filter: f, bias: bias.isEmpty ? nil : bias,
                     inputShape: inputShape, inputZeroPoint: inputZeroPoint, parameters: p)
             }
+            var opKind = OpKind.conv2D
+            if case .depthwiseConv2DInPlace = kind { opKind = .depthwiseConv2DInPlace }
             return (
-                .conv2D,
+                opKind,
                 [p.strideH, p.strideW, p.dilationH, p.dilationW] + pad(p.padding) + [p.groups] + filter(f)
                     + [Int(r.clampMin), Int(r.clampMax)] + ref8(variant == .reference ? weights : []) + ref32(bias)
                     + requant(r) + ref8(packed)
@@ -373,9 +417,24 @@ public struct ModelWriter {
                     + ref8(weights) + ref32(bias) + requant(r)
             )
         case let .fullyConnected(outputCount, inputCount, weights, bias, r):
+            var packed: [Int8] = []
+            if variant == .pointwise, let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) {
+                packed = [Int8](repeating: 0, count: bytes.packedWeights)
+                packed.withUnsafeMutableBytes { dst in
+                    weights.withUnsafeBufferPointer { w in
+                        bias.withUnsafeBufferPointer { b in
+                            PointwiseGEMM.pack(
+                                weights: w.baseAddress!, weightRowStride: inputCount, depth: inputCount, columns: outputCount,
+                                bias: bias.isEmpty ? nil : b.baseAddress, inputZeroPoint: inputZeroPoint,
+                                into: dst.baseAddress!)
+                        }
+                    }
+                }
+            }
             return (
                 .fullyConnected,
-                [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias) + requant(r)
+                [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(variant == .reference ? weights : [])
+                    + ref32(bias) + requant(r) + ref8(packed)
             )
         case let .add(q):
             return (
@@ -410,6 +469,45 @@ public struct ModelWriter {
             return (.lookupTable, ref8(table))
         case .reshape:
             return (.reshape, [])
+        case let .invertedResidual(b):
+            let g = b.geometry, d = g.depthwise
+            func stage(_ s: FusedConvStage) -> [Int] {
+                [Int(s.requantization.clampMin), Int(s.requantization.clampMax)]
+                    + ref8(s.variant == .reference ? s.weights : []) + ref32(s.bias) + requant(s.requantization)
+            }
+            func packed(_ s: FusedConvStage, input: TensorShape, zeroPoint: Int32, filter: FilterShape, parameters: Conv2DParameters) -> [Int] {
+                guard s.variant != .reference else { return ref8([]) }
+                return ref8(OptimizedConv2D.packWeights(
+                    variant: s.variant, weights: s.weights, filter: filter, bias: s.bias.isEmpty ? nil : s.bias,
+                    inputShape: input, inputZeroPoint: zeroPoint, parameters: parameters))
+            }
+            let rows = b.stageInputRows
+            var add = [Int](repeating: 0, count: 12)
+            if let q = b.residual {
+                add = [q.input1ZeroPoint, q.input2ZeroPoint, q.outputZeroPoint, q.leftShift, q.input1Multiplier,
+                       q.input1Shift, q.input2Multiplier, q.input2Shift, q.outputMultiplier, q.outputShift,
+                       q.clampMin, q.clampMax].map { Int($0) }
+            }
+            let words: [Int] =
+                [b.replacedOps.count, g.expandedChannels, g.outputChannels, g.kernelH, g.kernelW,
+                 d.strideH, d.strideW, d.dilationH, d.dilationW] + pad(d.padding)
+                + [b.residual == nil ? 0 : (b.blockInputFirst ? 1 : 2)]
+                + [Int(b.expand.outputZeroPoint), Int(b.depthwise.outputZeroPoint), Int(b.project.outputZeroPoint)]
+                + [g.ringRows, g.ringBytes, g.depthwiseRowBytes, g.projectRowBytes]
+                + stage(b.expand) + stage(b.depthwise) + stage(b.project) + add
+                + [Int(b.expand.variant.rawValue), Int(b.depthwise.variant.rawValue), Int(b.project.variant.rawValue)]
+                + packed(b.expand, input: rows.expand, zeroPoint: inputZeroPoint, filter: g.expandFilter, parameters: g.expand)
+                + packed(b.depthwise, input: rows.depthwise, zeroPoint: b.expand.outputZeroPoint, filter: g.depthwiseFilter, parameters: g.depthwise)
+                + packed(b.project, input: rows.project, zeroPoint: b.depthwise.outputZeroPoint, filter: g.projectFilter, parameters: Conv2DParameters())
+                + [b.panelBytes]
+                + [g.expandKernelH, g.expandKernelW, g.expand.strideH, g.expand.strideW] + pad(g.expand.padding)
+            return (.invertedResidual, words)
+        case let .borderPad(p, mode):
+            return (.borderPad, pad(p) + [mode.rawValue])
+        case let .upsampleNearest(fh, fw):
+            return (.upsampleNearest, [fh, fw])
+        case let .resizeBilinear(rows, columns):
+            return (.resizeBilinear, ref32(rows) + ref32(columns))
         }
     }
 }

@@ -2,28 +2,35 @@ import QuantaKernels
 import QuantaRuntime
 
 extension ImportContext {
-    /// Resize (opset 10+) and Upsample (opset 7-9) in nearest mode with integer scales
-    /// `s_h, s_w` on H and W (1 on N and C), in a coordinate convention where output pixel `y`
-    /// reads input pixel `floor(y / s)`:
-    /// - `asymmetric` with `nearest_mode = floor` (torch.onnx `F.interpolate(scale_factor=k)`,
-    ///   paddle2onnx `nearest_interp_v2`, Upsample),
-    /// - `half_pixel` / `pytorch_half_pixel` with `round_prefer_floor` / `round_prefer_ceil`
-    ///   (the defaults): `(y + 0.5) / s - 0.5` never has fractional part 0.5 for integer `s`,
-    /// - `tf_half_pixel_for_nn` with `floor`.
+    /// Resize (opsets 10, 11, 13, 18, 19) and Upsample (opsets 7, 9) on H and W (N and C keep
+    /// their size):
     ///
-    /// It becomes a transposed convolution with kernel `s_h × s_w`, stride `s_h × s_w`, and
-    /// identity weights (`w[o, ky, kx, i] = o == i`): each input pixel is written to its
-    /// `s_h × s_w` block, exactly in float and in int8 (weights 1 quantize to 127 at scale
-    /// 1/127). This costs `C²·s_h·s_w` multiply-adds per input pixel and `C²·s_h·s_w` weight
-    /// bytes; a dedicated upsampling kernel would cost none (see docs/ONNX_IMPORT.md).
-    /// Opset 18's `axes` attribute is honoured; `antialias` does not apply to nearest.
-    /// Linear/cubic modes and non-integer scales are not supported.
+    /// - `nearest` with integer scales `s_h, s_w` → `.upsampleNearest` (a copy: output pixel
+    ///   `y` reads input pixel `floor(y / s)`), in the conventions where that is what ONNX
+    ///   computes: `asymmetric` with `nearest_mode = floor` (torch.onnx
+    ///   `F.interpolate(scale_factor=k)`, paddle2onnx `nearest_interp_v2`, Upsample),
+    ///   `half_pixel` / `pytorch_half_pixel` with `round_prefer_floor` / `round_prefer_ceil`
+    ///   (the defaults: `(y + 0.5) / s - 0.5` never has fractional part 0.5 for integer `s`),
+    ///   `tf_half_pixel_for_nn` with `floor`. Non-integer nearest scales are not supported.
+    /// - `linear` (Resize) / `linear`, `bilinear` (Upsample) → `.resizeBilinear` with any scales
+    ///   or sizes, up or down, in `half_pixel` (the default from opset 11), `pytorch_half_pixel`,
+    ///   `align_corners` and `asymmetric` (Resize opset 10 and Upsample); `antialias = 1`
+    ///   (opset 18) is rejected when it would apply (a scale below 1).
+    ///
+    /// Output size: `sizes`, or `floor(input · scale)`; the coordinate scale is the given
+    /// `scales` value, or `output / input` for `sizes`. Opset 18's `axes` is honoured;
+    /// `keep_aspect_ratio_policy` other than `stretch`, `cubic` and `tf_crop_and_resize` are not.
     func importResize(_ op: NodeContext) throws {
         let x = try spatialActivation(try op.input(0), op)
-        let mode = op.string("mode", "nearest")
-        guard mode == "nearest" else { throw op.unsupported("\(op.opType) mode '\(mode)' (nearest only)") }
+        let rawMode = op.string("mode", "nearest")
+        let mode = rawMode == "bilinear" && op.opType == "Upsample" ? "linear" : rawMode
+        guard mode == "nearest" || mode == "linear" else {
+            throw op.unsupported("\(op.opType) mode '\(rawMode)' (nearest and linear only)")
+        }
         var scales: [Float]?
         var sizes: [Int]?
+        var transform = "asymmetric"
+        var rounding = "floor"
         if op.opType == "Upsample" {
             if op.opset < 9, let s = op.node.attribute("scales") {
                 scales = s.floats
@@ -40,17 +47,11 @@ extension ImportContext {
             if scales == nil, let name = op.optionalInput(3) {
                 sizes = try constant(name, op).integers.map { Int($0) }
             }
-            let transform = op.string("coordinate_transformation_mode", "half_pixel")
-            let rounding = op.string("nearest_mode", "round_prefer_floor")
-            let blockCopy: Bool
-            switch transform {
-            case "asymmetric": blockCopy = rounding == "floor"
-            case "half_pixel", "pytorch_half_pixel": blockCopy = rounding == "round_prefer_floor" || rounding == "round_prefer_ceil"
-            case "tf_half_pixel_for_nn": blockCopy = rounding == "floor"
-            default: blockCopy = false
-            }
-            guard blockCopy else {
-                throw op.unsupported("Resize coordinate_transformation_mode '\(transform)' with nearest_mode '\(rounding)'")
+            transform = op.string("coordinate_transformation_mode", "half_pixel")
+            rounding = op.string("nearest_mode", "round_prefer_floor")
+            let policy = op.string("keep_aspect_ratio_policy", "stretch")
+            guard policy == "stretch" || sizes == nil else {
+                throw op.unsupported("Resize keep_aspect_ratio_policy '\(policy)'")
             }
         }
         // Opset 18+: `axes` names the axes that scales/sizes cover; the others keep their size.
@@ -70,34 +71,63 @@ extension ImportContext {
                 sizes = full
             }
         }
-        let factors: [Int]
+        // Output H, W and the coordinate scales.
+        let outH: Int, outW: Int, scaleH: Double, scaleW: Double
         if let sizes {
-            guard sizes.count == 4, sizes[0] == x.dims[0], sizes[1] == x.dims[1],
-                sizes[2] % x.dims[2] == 0, sizes[3] % x.dims[3] == 0
-            else { throw op.unsupported("Resize to sizes \(sizes) from \(x.dims) (integer H, W factors only)") }
-            factors = [sizes[2] / x.dims[2], sizes[3] / x.dims[3]]
+            guard sizes.count == 4, sizes[0] == x.dims[0], sizes[1] == x.dims[1], sizes[2] >= 1, sizes[3] >= 1 else {
+                throw op.unsupported("Resize to sizes \(sizes) from \(x.dims) (H and W only)")
+            }
+            (outH, outW) = (sizes[2], sizes[3])
+            (scaleH, scaleW) = (Double(outH) / Double(x.dims[2]), Double(outW) / Double(x.dims[3]))
         } else if let scales {
-            guard scales.count == 4, scales[0] == 1, scales[1] == 1,
-                scales[2...].allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= Float(ModelFormat.maxGeometry) })
-            else { throw op.unsupported("\(op.opType) scales \(scales) (integer H, W factors only)") }
-            factors = [Int(scales[2]), Int(scales[3])]
+            guard scales.count == 4, scales[0] == 1, scales[1] == 1, scales[2...].allSatisfy({ $0 > 0 && $0.isFinite }),
+                scales[2...].allSatisfy({ $0 * Float(x.dims[2] + x.dims[3]) <= Float(ONNXLimits.maxElementCount) })
+            else { throw op.unsupported("\(op.opType) scales \(scales) (positive H, W scales only)") }
+            (scaleH, scaleW) = (Double(scales[2]), Double(scales[3]))
+            (outH, outW) = (Int((Float(x.dims[2]) * scales[2]).rounded(.down)), Int((Float(x.dims[3]) * scales[3]).rounded(.down)))
         } else {
             throw op.mismatch("neither scales nor sizes given")
         }
+        guard outH >= 1, outW >= 1, outH <= ONNXLimits.maxDimension, outW <= ONNXLimits.maxDimension,
+            ONNXLimits.elementCount([x.dims[0], x.dims[1], outH, outW]) != nil
+        else { throw op.unsupported("\(op.opType) of \(x.dims) to \(outH)×\(outW) (size)") }
         let output = try op.output(0)
-        if factors == [1, 1] {
+        let dims = [x.dims[0], x.dims[1], outH, outW]
+        if outH == x.dims[2] && outW == x.dims[3] && (mode == "nearest" || (scaleH == 1 && scaleW == 1)) {
             values[output] = .activation(x)
             return
         }
-        let c = x.dims[1], (sh, sw) = (factors[0], factors[1])
-        guard ONNXLimits.elementCount([c, c, sh, sw]) != nil, ONNXLimits.elementCount([x.dims[0], c, x.dims[2] * sh, x.dims[3] * sw]) != nil else {
-            throw op.unsupported("\(op.opType) by \(factors) of \(x.dims) (too large)")
+        if mode == "linear" {
+            let t: ResizeCoordinateTransform
+            switch transform {
+            case "half_pixel": t = .halfPixel
+            case "pytorch_half_pixel": t = .pytorchHalfPixel
+            case "align_corners": t = .alignCorners
+            case "asymmetric": t = .asymmetric
+            default: throw op.unsupported("Resize linear with coordinate_transformation_mode '\(transform)'")
+            }
+            if op.int("antialias", 0) != 0 && (scaleH < 1 || scaleW < 1) {
+                throw op.unsupported("Resize linear downsampling with antialias = 1")
+            }
+            emit(op, .resizeBilinear(ResizeBilinearParameters(transform: t, scaleH: scaleH, scaleW: scaleW)),
+                 inputs: [x.tensor], output: output, dims: dims)
+            return
         }
-        let filter = FilterShape(outputChannels: c, kernelH: sh, kernelW: sw, inputChannelsPerGroup: c)
-        var weights = [Float](repeating: 0, count: filter.elementCount)
-        for ch in 0..<c { for y in 0..<sh { for xk in 0..<sw { weights[filter.index(ch, y, xk, ch)] = 1 } } }
-        let t = TransposeConvolutionOp(
-            strideH: sh, strideW: sw, padding: .zero, filter: filter, weights: weights, bias: [Float](repeating: 0, count: c))
-        emit(op, .transposeConv2D(t), inputs: [x.tensor], output: output, dims: [x.dims[0], c, x.dims[2] * sh, x.dims[3] * sw])
+        let blockCopy: Bool
+        switch transform {
+        case "asymmetric": blockCopy = rounding == "floor"
+        case "half_pixel", "pytorch_half_pixel": blockCopy = rounding == "round_prefer_floor" || rounding == "round_prefer_ceil"
+        case "tf_half_pixel_for_nn": blockCopy = rounding == "floor"
+        default: blockCopy = false
+        }
+        guard blockCopy else {
+            throw op.unsupported("Resize coordinate_transformation_mode '\(transform)' with nearest_mode '\(rounding)'")
+        }
+        guard outH % x.dims[2] == 0, outW % x.dims[3] == 0, scaleH == Double(outH / x.dims[2]), scaleW == Double(outW / x.dims[3])
+        else { throw op.unsupported("\(op.opType) nearest to \(outH)×\(outW) from \(x.dims) (integer H, W factors only)") }
+        guard outH / x.dims[2] <= ModelFormat.maxGeometry, outW / x.dims[3] <= ModelFormat.maxGeometry else {
+            throw op.unsupported("\(op.opType) nearest factors above \(ModelFormat.maxGeometry)")
+        }
+        emit(op, .upsampleNearest(factorH: outH / x.dims[2], factorW: outW / x.dims[3]), inputs: [x.tensor], output: output, dims: dims)
     }
 }

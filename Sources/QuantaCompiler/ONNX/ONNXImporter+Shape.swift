@@ -254,12 +254,20 @@ extension ImportContext {
 
     // MARK: Pad, Squeeze, Unsqueeze
 
-    /// Pad (constant mode) of H and W; pads from the attribute before opset 11, from the
-    /// constant input after.
+    /// Pad of H and W; pads from the attribute before opset 11, from the constant input
+    /// after. `constant` → `.pad`; `reflect` and `edge` → `.borderPad` (reflect needs each
+    /// pad below the size it pads, as numpy and onnxruntime do); `wrap` (opset 19) is not
+    /// supported.
     func importPad(_ op: NodeContext) throws {
         let a = try spatialActivation(try op.input(0), op)
         let mode = op.string("mode", "constant")
-        guard mode == "constant" else { throw op.unsupported("Pad mode '\(mode)' (constant only)") }
+        let border: BorderPadMode?
+        switch mode {
+        case "constant": border = nil
+        case "reflect": border = .reflect
+        case "edge": border = .edge
+        default: throw op.unsupported("Pad mode '\(mode)' (constant, reflect and edge only)")
+        }
         var pads: [Int]
         var value: Float = 0
         if op.opset < 11 {
@@ -293,6 +301,19 @@ extension ImportContext {
         }
         let padding = Padding(top: pads[2], left: pads[3], bottom: pads[6], right: pads[7])
         let dims = [a.dims[0], a.dims[1], a.dims[2] + pads[2] + pads[6], a.dims[3] + pads[3] + pads[7]]
+        if let border {
+            if border == .reflect {
+                guard max(pads[2], pads[6]) < a.dims[2], max(pads[3], pads[7]) < a.dims[3] else {
+                    throw op.unsupported("Pad reflect by \(pads) of \(a.dims) (each pad must be below the size it pads)")
+                }
+            }
+            if pads.allSatisfy({ $0 == 0 }) {
+                values[try op.output(0)] = .activation(a)
+                return
+            }
+            emit(op, .borderPad(padding, mode: border), inputs: [a.tensor], output: try op.output(0), dims: dims)
+            return
+        }
         emit(op, .pad(padding, value: value), inputs: [a.tensor], output: try op.output(0), dims: dims)
     }
 

@@ -16,6 +16,11 @@ public struct QuantizeSummary: Codable, Equatable {
     public var modelFileBytes: Int
     public var arenaBytes: Int
     public var arenaLowerBound: Int
+    /// The lower bound of any plan of whole tensors (before fusion and in-place depthwise).
+    public var naiveLowerBound: Int = 0
+    /// Inverted-residual blocks fused / fusable.
+    public var fusedBlocks: Int = 0
+    public var fusableBlocks: Int = 0
     /// Output 0 over all calibration samples.
     public var agreement: Agreement
     public var classification: ClassificationAgreement?
@@ -35,7 +40,8 @@ public struct QuantizeSummary: Codable, Equatable {
         lines.append("MACs       \(formatCount(macs))")
         lines.append("weights    \(formatBytes(floatWeightBytes)) float → \(formatBytes(int8WeightBytes)) int8 (incl. int32 bias and multipliers)")
         lines.append("file       \(formatBytes(modelFileBytes))")
-        lines.append("arena      \(formatBytes(arenaBytes)) (lower bound of whole tensors: \(formatBytes(arenaLowerBound)))")
+        lines.append("arena      \(formatBytes(arenaBytes)) (naive lower bound of whole tensors: \(formatBytes(naiveLowerBound)); of this plan's buffers: \(formatBytes(arenaLowerBound)))")
+        if fusableBlocks > 0 { lines.append("fused      \(fusedBlocks) of \(fusableBlocks) blocks (a row at a time through a row window in scratch)") }
         lines.append("calibrated \(samples) sample(s), method \(method)")
         lines.append("agreement  output SQNR \(formatSQNR(agreement.sqnr)) dB, cosine " + String(format: "%.5f", agreement.cosine) + ", max |error| " + String(format: "%.4g", agreement.maxAbsError))
         if let c = classification {
@@ -86,6 +92,7 @@ public enum QuantizePipeline {
     public static func run(
         onnxPath: String, calibrationPath: String, outputPath: String, options: QuantizationOptions,
         inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max,
+        memoryPasses: MemoryPassOptions = MemoryPassOptions(),
         progress: ((_ done: Int, _ total: Int, _ stage: String) -> Void)? = nil
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
@@ -93,7 +100,8 @@ public enum QuantizePipeline {
         let quantized = try ModelQuantizer.quantize(
             graph: graph, calibration: samples.samples.map { [$0] }, options: options,
             progress: { done, total in progress?(done, total, "calibrating") })
-        let bytes = try ModelWriter(kernels: options.kernels).write(quantized)
+        let bytes = try ModelWriter(kernels: options.kernels, memoryPasses: memoryPasses).write(quantized)
+        let decisions = MemoryPasses.apply(quantized, options: memoryPasses, kernels: options.kernels).decisions
 
         // Check what was written: load it in the runtime and compare with float.
         let session = try QuantizedSession(bytes: bytes, source: outputPath)
@@ -113,12 +121,15 @@ public enum QuantizePipeline {
         try FileIO.writeAtomically(bytes, to: outputPath)
 
         let stats = ModelStatistics(quantized)
-        let summary = QuantizeSummary(
+        var summary = QuantizeSummary(
             model: onnxPath, method: options.method.name, samples: samples.samples.count,
             opsByKind: stats.opsByKind, macs: stats.macs, floatWeightBytes: stats.floatWeightBytes,
             int8WeightBytes: stats.int8WeightBytes, modelFileBytes: bytes.count,
             arenaBytes: session.model.arenaSize, arenaLowerBound: session.model.arenaLowerBound,
             agreement: accumulator.result, classification: classification)
+        summary.naiveLowerBound = NaivePlan.lowerBound(model: session.model)
+        summary.fusedBlocks = decisions.filter(\.fused).count
+        summary.fusableBlocks = decisions.count
         return QuantizeResult(summary: summary, model: quantized, bytes: bytes)
     }
 }

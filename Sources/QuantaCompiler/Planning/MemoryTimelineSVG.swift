@@ -14,10 +14,17 @@ public enum MemoryTimelineSVG {
     ///   - bufferNames: one name per request (tensor or scratch names); missing ones are
     ///     shown as `buffer N`.
     ///   - opNames: one name per step; missing ones are shown as `op N`.
+    ///   - naiveLowerBound: when given, a dotted line (`class="naive-bound"`) at the lower
+    ///     bound of any plan of whole tensors (`NaivePlan`).
+    ///   - fusedSteps: steps that run a fused block (shaded `class="fused"` with the block's
+    ///     name as tooltip).
     public static func render(
-        requests: [BufferRequest], plan: ArenaPlan, bufferNames: [String] = [], opNames: [String] = []
+        requests: [BufferRequest], plan: ArenaPlan, bufferNames: [String] = [], opNames: [String] = [],
+        naiveLowerBound: Int? = nil, fusedSteps: Set<Int> = []
     ) -> String {
-        let layout = Layout(requests: requests, plan: plan, opCount: opNames.count)
+        var scalePlan = plan
+        if let naive = naiveLowerBound { scalePlan.arenaSize = max(plan.arenaSize, naive) }
+        let layout = Layout(requests: requests, plan: scalePlan, opCount: opNames.count)
         func bufferName(_ i: Int) -> String { i < bufferNames.count ? bufferNames[i] : "buffer \(i)" }
         func opName(_ s: Int) -> String { s >= 0 && s < opNames.count ? opNames[s] : "op \(s)" }
 
@@ -31,6 +38,8 @@ public enum MemoryTimelineSVG {
             .buffer:hover { stroke: #000; stroke-width: 2; }
             .inplace { stroke-dasharray: 3 2; }
             .peak { fill: #ffd54f; fill-opacity: 0.35; }
+            .fused { fill: #80cbc4; fill-opacity: 0.25; }
+            .naive-bound { stroke: #6a1b9a; stroke-width: 1.5; stroke-dasharray: 2 3; }
             .lower-bound { stroke: #c62828; stroke-width: 1.5; stroke-dasharray: 6 4; }
             .arena { stroke: #1565c0; stroke-width: 1.5; }
             .axis { stroke: #000; stroke-width: 1; }
@@ -49,6 +58,15 @@ public enum MemoryTimelineSVG {
                 <rect class="peak" x="\(fmt(layout.x(peak)))" y="\(fmt(layout.top))" width="\(fmt(layout.stepWidth))" \
                 height="\(fmt(layout.plotHeight))"><title>peak: \(escape(bytes(profile.peakBytes))) alive at step \(peak) \
                 (\(escape(opName(peak))))</title></rect>
+
+                """
+        }
+
+        // Fused blocks, behind the buffers.
+        for step in fusedSteps.sorted() {
+            svg += """
+                <rect class="fused" x="\(fmt(layout.x(step)))" y="\(fmt(layout.top))" width="\(fmt(layout.stepWidth))" \
+                height="\(fmt(layout.plotHeight))"><title>fused block: \(escape(opName(step)))</title></rect>
 
                 """
         }
@@ -98,6 +116,15 @@ public enum MemoryTimelineSVG {
             <text x="\(fmt(right - 4))" y="\(fmt(boundY + 12))" text-anchor="end" fill="#c62828">lower bound</text>
 
             """
+        if let naive = naiveLowerBound {
+            let naiveY = layout.y(naive)
+            svg += """
+                <line class="naive-bound" x1="\(fmt(layout.left))" y1="\(fmt(naiveY))" x2="\(fmt(right))" y2="\(fmt(naiveY))">\
+                <title>naive lower bound of whole tensors \(escape(bytes(naive)))</title></line>
+                <text x="\(fmt(layout.left + 4))" y="\(fmt(naiveY - 4))" fill="#6a1b9a">naive bound (whole tensors)</text>
+
+                """
+        }
 
         // Axes, op labels, axis titles.
         let bottom = layout.top + layout.plotHeight

@@ -72,10 +72,13 @@ public enum ModelQuantizer {
         case .conv2D(let op):
             try arity(1)
             let inScale = params[node.inputs[0]].scale
-            let w = WeightQuantization.quantize(op.weights, channels: op.filter.outputChannels, perTensor: options.perTensorWeights)
+            let (w, bias) = try WeightQuantization.quantize(
+                weights: op.weights, bias: op.bias, channels: op.filter.outputChannels, perTensor: options.perTensorWeights,
+                inputScale: inScale, accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup,
+                node: node.name)
             return .conv2D(
                 parameters: op.parameters, filter: op.filter, weights: w.values,
-                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                bias: bias,
                 requantization: try WeightQuantization.requantization(
                     inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
         case .transposeConv2D(let op):
@@ -84,20 +87,25 @@ public enum ModelQuantizer {
                 throw QuantizationError.unsupported(node: node.name, detail: "dilated transposed convolution (dilation \(op.dilationH)×\(op.dilationW))")
             }
             let inScale = params[node.inputs[0]].scale
-            let w = WeightQuantization.quantize(op.weights, channels: op.filter.outputChannels, perTensor: options.perTensorWeights)
+            let (w, bias) = try WeightQuantization.quantize(
+                weights: op.weights, bias: op.bias, channels: op.filter.outputChannels, perTensor: options.perTensorWeights,
+                inputScale: inScale, accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup,
+                node: node.name)
             return .transposeConv2D(
                 strideH: op.strideH, strideW: op.strideW, padding: op.padding,
                 outputPaddingH: op.outputPaddingH, outputPaddingW: op.outputPaddingW, filter: op.filter, weights: w.values,
-                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                bias: bias,
                 requantization: try WeightQuantization.requantization(
                     inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
         case .fullyConnected(let op):
             try arity(1)
             let inScale = params[node.inputs[0]].scale
-            let w = WeightQuantization.quantize(op.weights, channels: op.outputCount, perTensor: options.perTensorWeights)
+            let (w, bias) = try WeightQuantization.quantize(
+                weights: op.weights, bias: op.bias, channels: op.outputCount, perTensor: options.perTensorWeights,
+                inputScale: inScale, accumulatorTerms: op.inputCount, node: node.name)
             return .fullyConnected(
                 outputCount: op.outputCount, inputCount: op.inputCount, weights: w.values,
-                bias: try WeightQuantization.quantizeBias(op.bias, inputScale: inScale, weightScales: w.scales, node: node.name),
+                bias: bias,
                 requantization: try WeightQuantization.requantization(
                     inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
         case .add(let clamp):
@@ -143,6 +151,18 @@ public enum ModelQuantizer {
         case .reshape:
             try arity(1)
             return .reshape
+        case .borderPad(let padding, let mode):
+            try arity(1)
+            return .borderPad(padding, mode: mode)
+        case .upsampleNearest(let fh, let fw):
+            try arity(1)
+            return .upsampleNearest(factorH: fh, factorW: fw)
+        case .resizeBilinear(let p):
+            try arity(1)
+            let i = graph.tensors[node.inputs[0]].shape, o = graph.tensors[node.outputs[0]].shape
+            return .resizeBilinear(
+                rows: ResizeTables.bilinear(p.transform, scale: p.scaleH, inputSize: i.h, outputSize: o.h),
+                columns: ResizeTables.bilinear(p.transform, scale: p.scaleW, inputSize: i.w, outputSize: o.w))
         }
     }
 }

@@ -101,5 +101,18 @@ public enum QuantizedOpKind {
     case lookupTable([Int8])
     /// Same bytes, new shape (input and output share quantization).
     case reshape
+    /// A depthwise `conv2D` (multiplier 1, stride 1, same shape) whose output may overwrite
+    /// its input, with a ring of rows as scratch. Made by `MemoryPasses`, not by quantization.
+    case depthwiseConv2DInPlace(parameters: Conv2DParameters, filter: FilterShape, weights: [Int8], bias: [Int32], requantization: RequantizationConstants)
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) run a row at a time. Made by
+    /// `MemoryPasses`, not by quantization.
+    case invertedResidual(FusedInvertedResidual)
+    /// Reflect/edge padding: a copy, input and output share quantization.
+    case borderPad(Padding, mode: BorderPadMode)
+    /// Nearest upsampling by integer factors: a copy, input and output share quantization.
+    case upsampleNearest(factorH: Int, factorW: Int)
+    /// Bilinear resize (`Int8Reference.resizeBilinear`): `[i0, i1, w1·2^10]` per output row
+    /// and per output column; input and output share quantization.
+    case resizeBilinear(rows: [Int32], columns: [Int32])
 }
 

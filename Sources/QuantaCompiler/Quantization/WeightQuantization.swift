@@ -41,6 +41,61 @@ public enum WeightQuantization {
         return QuantizedWeights(values: values, scales: scales)
     }
 
+    /// Largest |int32 bias| the runtime accepts for an accumulator of `terms` int8 products:
+    /// `Int32.max - terms * 255 * 128` (the load-time bound `terms·255·128 + max|bias| ≤
+    /// Int32.max`, so that the kernels' accumulation cannot overflow). Negative when even a
+    /// zero bias does not fit.
+    public static func biasLimit(accumulatorTerms terms: Int) -> Double {
+        Double(Int32.max) - Double(terms) * 255 * 128
+    }
+
+    /// Weights and bias together, as TFLite's quantizer does (`AdjustWeightsForBiasScale`):
+    /// the weights as `quantize(_:channels:perTensor:)`, then every channel whose bias would
+    /// exceed `biasLimit(accumulatorTerms:)` at scale `inputScale * scale[c]` gets the wider
+    /// weight scale `|bias[c]| / (inputScale * limit)` (rounded up to the next Float until the
+    /// bias fits), and its weights are re-quantized with it — so `|q_i * scale[c] - w_i| <=
+    /// scale[c] / 2` still holds, with fewer than 127 levels used. Per tensor, the one scale
+    /// is widened for every channel. Happens for channels whose weights are nearly dead
+    /// (1e-7) but whose bias is not; the extra weight error is at most `scale[c] / 2` per
+    /// weight, relative to a bias that then needs all of int32.
+    ///
+    /// `QuantizationError.biasOverflow` only when no scale works: the limit is not positive
+    /// (`terms` too large), or `inputScale` or a bias value makes the scale non-finite.
+    public static func quantize(
+        weights: [Float], bias: [Float], channels: Int, perTensor: Bool, inputScale: Float,
+        accumulatorTerms: Int, node: String
+    ) throws -> (weights: QuantizedWeights, bias: [Int32]) {
+        var w = quantize(weights, channels: channels, perTensor: perTensor)
+        guard !bias.isEmpty else { return (w, []) }
+        precondition(bias.count == channels, "one bias per output channel")
+        let limit = biasLimit(accumulatorTerms: accumulatorTerms)
+        func needed(_ c: Int) -> Float? {
+            let units = abs(Double(bias[c])) / (Double(inputScale) * Double(w.scales[c]))
+            guard units.isFinite else { return nil }
+            return units.rounded(.toNearestOrAwayFromZero) <= limit ? w.scales[c] : Float(abs(Double(bias[c])) / (Double(inputScale) * limit))
+        }
+        var widened = [Float](w.scales)
+        for c in 0..<channels {
+            guard limit >= 1, var s = needed(c), s.isFinite, s > 0 else {
+                let value = Double(bias[c]) / (Double(inputScale) * Double(w.scales[c]))
+                throw QuantizationError.biasOverflow(node: node, channel: c, value: value)
+            }
+            // Float rounding of the division may leave the bias a step over the limit.
+            while (abs(Double(bias[c])) / (Double(inputScale) * Double(s))).rounded(.toNearestOrAwayFromZero) > limit {
+                s = s.nextUp
+            }
+            widened[c] = s
+        }
+        if perTensor, let m = widened.max() { widened = [Float](repeating: m, count: channels) }
+        let perChannel = weights.count / channels
+        for c in 0..<channels where widened[c] != w.scales[c] {
+            w.scales[c] = widened[c]
+            let q = QuantizationParameters(scale: widened[c], zeroPoint: 0)
+            for i in c * perChannel..<(c + 1) * perChannel { w.values[i] = max(Quantizer.quantize(weights[i], q), -127) }
+        }
+        return (w, try quantizeBias(bias, inputScale: inputScale, weightScales: w.scales, node: node))
+    }
+
     /// `bias[c] / (inputScale * weightScales[c])` rounded half away from zero (in Double),
     /// the int32 bias at scale `inputScale * weightScales[c]`, zero point 0. A value beyond
     /// Int32 is `QuantizationError.biasOverflow` rather than a silent saturation.

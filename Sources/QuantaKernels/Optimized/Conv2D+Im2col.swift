@@ -79,14 +79,23 @@ public enum Im2col {
                     let y0 = oy * parameters.strideH - parameters.padding.top
                     let x0 = ox * parameters.strideW - parameters.padding.left
                     var dst = rowsBuffer + r * k
+                    // A window row inside the input is one contiguous run of kernelW·ci
+                    // bytes when dilationW is 1 (NHWC).
+                    let rowRun = parameters.dilationW == 1 && groups == 1 && x0 >= 0
+                        && x0 + filter.kernelW <= inputShape.w
                     for ky in 0..<filter.kernelH {
                         let iy = y0 + ky * parameters.dilationH
+                        if rowRun && iy >= 0 && iy < inputShape.h {
+                            copy(dst, input + inputShape.index(b, iy, x0, 0), filter.kernelW * ci)
+                            dst += filter.kernelW * ci
+                            continue
+                        }
                         for kx in 0..<filter.kernelW {
                             let ix = x0 + kx * parameters.dilationW
                             if iy < 0 || iy >= inputShape.h || ix < 0 || ix >= inputShape.w {
-                                dst.update(repeating: pad, count: ci)
+                                for i in 0..<ci { dst[i] = pad }
                             } else {
-                                dst.update(from: input + inputShape.index(b, iy, ix, g * ci), count: ci)
+                                copy(dst, input + inputShape.index(b, iy, ix, g * ci), ci)
                             }
                             dst += ci
                         }
@@ -99,6 +108,34 @@ public enum Im2col {
                     requantization: requantization, channelOffset: g * perGroup, panel: panel))
             }
             first += count
+        }
+    }
+
+    /// Copies `n` bytes with unaligned 16-, 8- and 4-byte moves, the last one overlapping
+    /// (no call to memmove for the few bytes of a small-channel window, and no byte read
+    /// outside `src ..< src + n`).
+    @inline(__always) @usableFromInline
+    static func copy(_ dst: UnsafeMutablePointer<Int8>, _ src: UnsafePointer<Int8>, _ n: Int) {
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        if n >= 16 {
+            var i = 0
+            while i + 16 <= n {
+                d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self), toByteOffset: i, as: SIMD16<Int8>.self)
+                i += 16
+            }
+            if i < n {
+                d.storeBytes(of: s.loadUnaligned(fromByteOffset: n - 16, as: SIMD16<Int8>.self), toByteOffset: n - 16, as: SIMD16<Int8>.self)
+            }
+        } else if n >= 8 {
+            let head = s.loadUnaligned(as: UInt64.self), tail = s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            d.storeBytes(of: head, as: UInt64.self)
+            d.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            let head = s.loadUnaligned(as: UInt32.self), tail = s.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            d.storeBytes(of: head, as: UInt32.self)
+            d.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        } else {
+            for i in 0..<n { dst[i] = src[i] }
         }
     }
 

@@ -18,8 +18,10 @@
 ///
 /// so that one 16-byte load is the pair (k, k+1) of 8 output channels.
 public enum PointwiseGEMM {
-    /// Rows of A converted to int16 at a time; the panel scratch holds this many rows on
-    /// every architecture (the AVX2 kernel uses 6, the portable one 4).
+    /// Rows of A the int16 panel scratch holds, on every architecture (the AVX2 kernel
+    /// converts and runs 6 at a time, the portable one 4). Part of the plan's scratch
+    /// sizes; fused kernels size their panel from `panelByteCount` too, whatever row count
+    /// they pass, so it must not depend on the rows.
     public static let panelRows = 8
 
     @inlinable

@@ -19,6 +19,9 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     case depthwise = 4
     /// Depthwise 3×3, stride 1 or 2, dilation 1: `DepthwiseConv.run3x3`.
     case depthwise3x3 = 5
+    /// Not a convolution: an elementwise op vectorized 8 lanes at a time (`VectorAdd`, an
+    /// add of two operands of the same shape). No packed weights, no scratch.
+    case elementwise = 6
 
     /// The variant for a convolution with these shapes (the compiler calls this once per
     /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
@@ -48,7 +51,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// Bytes of arena scratch this variant needs for the layer.
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .depthwise, .depthwise3x3: return 0
+        case .reference, .depthwise, .depthwise3x3, .elementwise: return 0
         case .pointwise: return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup)
         case .grouped: return GroupedConv.scratchByteCount(filter: filter, parameters: parameters)
         case .im2col: return Im2col.scratchByteCount(filter: filter)
@@ -58,7 +61,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// Bytes of this variant's packed weights (0 for `.reference`, which reads the OHWI weights).
     public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference: return 0
+        case .reference, .elementwise: return 0
         case .pointwise, .grouped, .im2col: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
         case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
         }
@@ -85,6 +88,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let depthwise = groups == inputShape.c && filter.inputChannelsPerGroup == 1
         switch self {
         case .reference: return true
+        case .elementwise: return false
         case .pointwise: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
         case .grouped: return groups > 1
         case .im2col: return true
@@ -93,6 +97,20 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
             return depthwise && filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1
                 && parameters.dilationW == 1 && parameters.strideH <= 2 && parameters.strideW <= 2
         }
+    }
+
+    /// A fully connected layer (`inputCount` → `outputCount`, weights `[out][in]`) runs as
+    /// `.pointwise`: one `PointwiseGEMM` with a row per batch, depth `inputCount`; its
+    /// packed weights (`PointwiseGEMM.pack`, row stride `inputCount`) and panel scratch,
+    /// computed with overflow checks (nil beyond `Int32.max`).
+    public static func fullyConnectedByteCounts(inputCount: Int, outputCount: Int) -> (packedWeights: Int, scratch: Int)? {
+        guard inputCount >= 1, outputCount >= 1, inputCount <= Int(Int32.max), outputCount <= Int(Int32.max) else { return nil }
+        let kPad = (Int64(inputCount) + 1) & ~1
+        let nPad = (Int64(outputCount) + 7) & ~7
+        let (packed, overflow) = nPad.multipliedReportingOverflow(by: 4 + kPad)
+        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
+        guard !overflow, packed <= Int64(Int32.max), panel <= Int64(Int32.max) else { return nil }
+        return (Int(packed), Int(panel))
     }
 
     /// `packedWeightsByteCount` and `scratchBytes` computed with overflow checks (also
@@ -115,7 +133,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let packed: Int64?
         let scratch: Int64?
         switch self {
-        case .reference:
+        case .reference, .elementwise:
             packed = 0
             scratch = 0
         case .pointwise, .grouped, .im2col:

@@ -41,6 +41,8 @@ public enum OptimizedConv2D {
                 input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                 filter: filter, output: output, outputShape: outputShape, parameters: parameters,
                 requantization: requantization)
+        case .elementwise:
+            preconditionFailure("OptimizedConv2D: .elementwise is not a convolution variant")
         case .depthwise3x3:
             guard let packed = packedWeights else { preconditionFailure("OptimizedConv2D: depthwise without packed weights") }
             DepthwiseConv.run3x3(
@@ -59,7 +61,7 @@ public enum OptimizedConv2D {
         into destination: UnsafeMutableRawPointer
     ) {
         switch variant {
-        case .reference: return
+        case .reference, .elementwise: return
         case .pointwise, .grouped, .im2col:
             Im2col.pack(weights: weights, filter: filter, groups: parameters.groups, bias: bias,
                         inputZeroPoint: inputZeroPoint, into: destination)

@@ -18,6 +18,13 @@ enum VectorMath {
         return r
     }
 
+    @inline(__always) @usableFromInline
+    static func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
+        var r = SIMD8<Int32>()
+        for i in 0..<8 { r[i] = Int32(v[i]) }
+        return r
+    }
+
     /// Lanes 0..<8 of a widened int16 vector as int32.
     @inline(__always) @usableFromInline
     static func widenLow(_ v: SIMD16<Int16>) -> SIMD8<Int32> {
@@ -104,6 +111,9 @@ struct RequantizationBlock8 {
     @usableFromInline var low: SIMD8<Int32>
     @usableFromInline var high: SIMD8<Int32>
     @usableFromInline var zeroPoint: SIMD8<Int32>
+    /// Whether a lane's multiplier is `Int32.min`, the only value for which SRDHM can
+    /// saturate (never for a quantizer's multipliers, which are in 2^30 ..< 2^31).
+    @usableFromInline var maySaturate: Bool
 
     /// Parameters of channels `first + i * channelStride` for lane `i < count`; lanes at or
     /// past `count` get multiplier 0 and shift 0 (their outputs are never stored).
@@ -136,6 +146,9 @@ struct RequantizationBlock8 {
         mask = (SIMD8<Int32>(repeating: 1) &<< right) &- 1
         halfMask = mask &>> 1
         zeroPoint = SIMD8(repeating: r.outputZeroPoint)
+        var minimum: Int32 = 0
+        for i in 0..<8 { minimum |= m[i] == Int32.min ? 1 : 0 }
+        maySaturate = minimum != 0
         low = SIMD8(repeating: r.clampMin) &- zeroPoint
         high = SIMD8(repeating: r.clampMax) &- zeroPoint
     }
@@ -152,9 +165,11 @@ struct RequantizationBlock8 {
         // Branch-free lane selects (SIMD comparisons and masks compile to lane-by-lane
         // stores): `t == 0` only when x and M are both Int32.min, whose 2^31 wrapped to
         // Int32.min and saturates to Int32.max (xor with all ones).
-        let minimum = SIMD8<Int32>(repeating: Int32.min)
-        let t = (x ^ minimum) | (multiplier ^ minimum)
-        r ^= ~((t | (SIMD8<Int32>() &- t)) &>> 31)
+        if maySaturate {
+            let minimum = SIMD8<Int32>(repeating: Int32.min)
+            let t = (x ^ minimum) | (multiplier ^ minimum)
+            r ^= ~((t | (SIMD8<Int32>() &- t)) &>> 31)
+        }
         // remainder and threshold are in 0..<2^31, so threshold - remainder < 0 exactly
         // when remainder > threshold, and its sign is the +1 of the rounding.
         let remainder = r & mask

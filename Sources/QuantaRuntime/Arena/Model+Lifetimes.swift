@@ -64,7 +64,9 @@ extension Model {
     }
 
     /// Whether op `step` may write `output` over `input` (same arena offset): lookup tables,
-    /// reshapes and an add's first input, when the input dies at that op.
+    /// reshapes, an add's or mul's first input, depthwise-in-place ops, and fused inverted-residual
+    /// blocks whose rows allow it (`InvertedResidualGeometry.canRunInPlace`), when the input
+    /// dies at that op.
     func mayWorkInPlace(step: Int, input: Int, output: Int) -> Bool {
         guard step >= 0, step < opCount else { return false }
         let op = opRecord(step)
@@ -73,7 +75,9 @@ extension Model {
         }
         switch OpKind(rawValue: op.kindByte) {
         case .lookupTable, .reshape: return true
-        case .add: return op.input(1) != input
+        case .add, .mul: return op.input(1) != input
+        case .depthwiseConv2DInPlace: return true
+        case .invertedResidual: return invertedResidualGeometry(op).canRunInPlace
         default: return false
         }
     }

@@ -90,12 +90,21 @@ extension Interpreter {
                     op, multipliers: L.tconvMultipliers, shifts: L.tconvShifts, clamp: L.tconvClamp, output: output))
 
         case .fullyConnected:
-            Int8Reference.fullyConnected(
-                input: inp, inputZeroPoint: model.zeroPoint(input), weights: pointer8(op, L.fcWeights),
-                bias: bias(op, L.fcBias), output: out, batches: inShape.n,
-                inputCount: op.parameter(L.fcInputCount), outputCount: op.parameter(L.fcOutputCount),
-                requantization: requantization(
-                    op, multipliers: L.fcMultipliers, shifts: L.fcShifts, clamp: L.fcClamp, output: output))
+            let requant = requantization(
+                op, multipliers: L.fcMultipliers, shifts: L.fcShifts, clamp: L.fcClamp, output: output)
+            let inputCount = op.parameter(L.fcInputCount), outputCount = op.parameter(L.fcOutputCount)
+            if op.variantByte == KernelVariant.pointwise.rawValue {
+                // One GEMM row per batch; validation checked the packed block and the scratch.
+                PointwiseGEMM.run(GEMMOperands(
+                    rows: inShape.n, depth: inputCount, columns: outputCount, a: inp, aRowStride: inputCount,
+                    packed: model.constantPointer(op, L.fcPackedWeights), output: out, outputRowStride: outputCount,
+                    requantization: requant, panel: arena.pointer(model.scratch(op.scratch).offset)))
+            } else {
+                Int8Reference.fullyConnected(
+                    input: inp, inputZeroPoint: model.zeroPoint(input), weights: pointer8(op, L.fcWeights),
+                    bias: bias(op, L.fcBias), output: out, batches: inShape.n,
+                    inputCount: inputCount, outputCount: outputCount, requantization: requant)
+            }
 
         case .add:
             let second = op.input(1)
@@ -106,9 +115,15 @@ extension Interpreter {
                 input2Multiplier: op.parameter32(6), input2Shift: op.parameter32(7),
                 outputMultiplier: op.parameter32(8), outputShift: op.parameter32(9),
                 clampMin: op.parameter32(10), clampMax: op.parameter32(11))
-            Int8Reference.add(
-                input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
-                output: out, outputShape: outShape, quantization: q)
+            if op.variantByte == KernelVariant.elementwise.rawValue {
+                // Validation checked that both operands have the output's shape.
+                VectorAdd.run(input1: inp, input2: UnsafePointer(data(second)), output: out,
+                              count: outShape.elementCount, quantization: q)
+            } else {
+                Int8Reference.add(
+                    input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
+                    output: out, outputShape: outShape, quantization: q)
+            }
 
         case .mul:
             let second = op.input(1)
@@ -172,6 +187,27 @@ extension Interpreter {
 
         case .lookupTable:
             Int8Reference.lookupTable(input: inp, output: out, count: inShape.elementCount, table: pointer8(op, 0))
+
+        case .depthwiseConv2DInPlace:
+            runDepthwiseInPlace(op)
+
+        case .invertedResidual:
+            runInvertedResidual(op)
+
+        case .borderPad:
+            Layout.borderPad(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape, padding: padding(op, 0),
+                mode: op.parameter(4) == BorderPadMode.edge.rawValue ? .edge : .reflect)
+
+        case .upsampleNearest:
+            Layout.upsampleNearest(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape,
+                factorH: op.parameter(0), factorW: op.parameter(1))
+
+        case .resizeBilinear:
+            Int8Reference.resizeBilinear(
+                input: inp, inputShape: inShape, output: out, outputShape: outShape,
+                rows: pointer32(op, 0), columns: pointer32(op, 2))
 
         case .reshape:
             if UnsafeMutablePointer(mutating: inp) != out {

@@ -33,7 +33,7 @@ extension Model {
         func sum(_ words: [Int]) -> Int { words.reduce(0) { $0 + op.parameter($1 + 1) } }
         let out = shape(op.output(0))
         switch kind {
-        case .conv2D:
+        case .conv2D, .depthwiseConv2DInPlace:
             constantBytes = sum([L.convWeights, L.convBias, L.convMultipliers, L.convShifts, L.convPackedWeights])
             // The filter's element count (an optimized variant stores only its packed block).
             weightBytes = op.parameter(L.convFilter) * op.parameter(L.convFilter + 1) * op.parameter(L.convFilter + 2)
@@ -45,11 +45,20 @@ extension Model {
             weightBytes = op.parameter(L.tconvWeights + 1)
             macs = shape(op.input(0)).elementCount * weightBytes / max(1, op.parameter(L.tconvFilter + 3))
         case .fullyConnected:
-            constantBytes = sum([L.fcWeights, L.fcBias, L.fcMultipliers, L.fcShifts])
-            weightBytes = op.parameter(L.fcWeights + 1)
+            constantBytes = sum([L.fcWeights, L.fcBias, L.fcMultipliers, L.fcShifts, L.fcPackedWeights])
+            weightBytes = op.parameter(L.fcOutputCount) * op.parameter(L.fcInputCount)
             macs = out.n * weightBytes
         case .softmax, .lookupTable:
             constantBytes = sum([0])
+        case .invertedResidual:
+            let g = invertedResidualGeometry(op)
+            let stages = [L.irExpand, L.irDepthwise, L.irProject]
+            constantBytes = sum(stages.flatMap { [$0 + 2, $0 + 4, $0 + 6, $0 + 8] } + [L.irPacked, L.irPacked + 2, L.irPacked + 4])
+            // The filters' element counts (an optimized stage stores only its packed block).
+            weightBytes = g.expandFilter.elementCount + g.depthwiseFilter.elementCount + g.projectFilter.elementCount
+            let d = g.depthwiseShape
+            macs = g.expandedShape.elementCount * g.inputShape.c + d.elementCount * g.kernelH * g.kernelW
+                + d.n * d.h * d.w * g.outputChannels * g.expandedChannels
         default:
             break
         }

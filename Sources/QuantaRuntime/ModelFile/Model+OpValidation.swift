@@ -145,7 +145,7 @@ struct OpValidator {
     func validate(_ kind: OpKind) throws(ModelError) {
         let geometry = 1...ModelFormat.maxGeometry
         switch kind {
-        case .conv2D:
+        case .conv2D, .depthwiseConv2DInPlace:
             let L = OpLayout.self
             let strideH = try parameter(L.convStride, .stride, in: geometry)
             let strideW = try parameter(L.convStride + 1, .stride, in: geometry)
@@ -187,6 +187,10 @@ struct OpValidator {
             let expected = parameters.outputShape(input: input, filter: filter)
             guard expected.h >= 1, expected.w >= 1 else { throw fail(.invalidParameter(.kernel, value: kh)) }
             try expect(expected, tensor: output)
+            if kind == .depthwiseConv2DInPlace { try depthwiseInPlace(filter: filter, parameters: parameters) }
+
+        case .invertedResidual:
+            try invertedResidual()
 
         case .transposeConv2D:
             let L = OpLayout.self
@@ -233,7 +237,22 @@ struct OpValidator {
             guard let weightCount = Checked.mul(outputCount, inputCount), weightCount <= Int(Int32.max) else {
                 throw fail(.invalidParameter(.count, value: outputCount))
             }
-            try constant(L.fcWeights, .weights, expected: weightCount)
+            let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
+            var packedBytes = 0, scratchBytes = 0
+            if variant != .reference {
+                guard variant == .pointwise,
+                    let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)
+                else { throw fail(.unsupportedVariant(op.variantByte)) }
+                packedBytes = bytes.packedWeights
+                scratchBytes = bytes.scratch
+            }
+            try constant(L.fcWeights, .weights, expected: variant == .reference ? weightCount : 0)
+            try constant(L.fcPackedWeights, .packedWeights, expected: packedBytes)
+            let s = op.scratch
+            let scratchSize = s >= 0 ? model.scratch(s).size : 0
+            guard scratchSize >= scratchBytes else {
+                throw fail(.scratchTooSmall(needed: scratchBytes, found: scratchSize))
+            }
             try requantization(
                 bias: L.fcBias, multipliers: L.fcMultipliers, shifts: L.fcShifts, channels: outputCount,
                 terms: inputCount)
@@ -246,6 +265,10 @@ struct OpValidator {
                 shapeB == shapeA || shapeB == TensorShape(n: shapeA.n, h: 1, w: 1, c: shapeA.c)
                 || shapeB == TensorShape(n: 1, h: 1, w: 1, c: 1)
             guard broadcastOK else { throw fail(.shapeMismatch(tensor: b, expected: shapeA, found: shapeB)) }
+            // The vectorized add runs same-shape operands only.
+            if op.variantByte == KernelVariant.elementwise.rawValue && shapeB != shapeA {
+                throw fail(.unsupportedVariant(op.variantByte))
+            }
             try expect(shapeA, tensor: output)
             guard op.parameter(0) == Int(model.zeroPoint(a)) else { throw fail(.quantizationMismatch(tensor: a)) }
             guard op.parameter(1) == Int(model.zeroPoint(b)) else { throw fail(.quantizationMismatch(tensor: b)) }
@@ -351,6 +374,48 @@ struct OpValidator {
                 throw fail(.shapeMismatch(tensor: output, expected: inputShape, found: outputShape))
             }
             try sameQuantization(input, output)
+
+        case .borderPad:
+            let pad = try padding(0)
+            let mode = try parameter(4, .padMode, in: 0...1)
+            let input = inputShape
+            if mode == BorderPadMode.reflect.rawValue {
+                // Reflection reads `-i` and `2(n-1) - i`: every pad below the padded size.
+                let worst = max(pad.top, pad.bottom) >= input.h ? max(pad.top, pad.bottom) : max(pad.left, pad.right)
+                guard max(pad.top, pad.bottom) < input.h, max(pad.left, pad.right) < input.w else {
+                    throw fail(.invalidParameter(.padding, value: worst))
+                }
+            }
+            try expect(
+                TensorShape(n: input.n, h: input.h + pad.top + pad.bottom, w: input.w + pad.left + pad.right, c: input.c),
+                tensor: output)
+            try sameQuantization(self.input, output)
+
+        case .upsampleNearest:
+            let fh = try parameter(0, .factor, in: geometry)
+            let fw = try parameter(1, .factor, in: geometry)
+            let input = inputShape
+            guard let h = Checked.mul(input.h, fh), let w = Checked.mul(input.w, fw) else {
+                throw fail(.invalidParameter(.factor, value: fh))
+            }
+            try expect(TensorShape(n: input.n, h: h, w: w, c: input.c), tensor: output)
+            try sameQuantization(self.input, output)
+
+        case .resizeBilinear:
+            let input = inputShape, out = outputShape
+            try expect(TensorShape(n: input.n, h: out.h, w: out.w, c: input.c), tensor: output)
+            try sameQuantization(self.input, output)
+            // Every index inside the input and every weight in 0...1024 (`Int8Reference.resizeBilinear`).
+            for axis in 0..<2 {
+                let p = 2 * axis, count = axis == 0 ? out.h : out.w, size = axis == 0 ? input.h : input.w
+                let length = try constant(p, .resizeTable, expected: 12 * count)
+                for k in 0..<count {
+                    let i0 = constantWord(p, 3 * k), i1 = constantWord(p, 3 * k + 1), w = constantWord(p, 3 * k + 2)
+                    guard i0 >= 0, i0 < size, i1 >= 0, i1 < size, w >= 0, w <= 1 << Int8Reference.bilinearWeightBits else {
+                        throw fail(.badConstant(.resizeTable, offset: op.parameter(p), length: length, expectedLength: 12 * count))
+                    }
+                }
+            }
         }
     }
 }

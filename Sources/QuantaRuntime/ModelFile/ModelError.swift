@@ -76,6 +76,10 @@ public enum TensorProblem: Equatable, Sendable {
 public enum OpParameter: UInt8, Equatable, Sendable {
     case stride, dilation, padding, outputPadding, groups, filter, clamp, zeroPoint,
          multiplier, shift, leftShift, count, start, channels, kernel, padValue, scratch
+    /// `borderPad`'s mode word (0 reflect, 1 edge).
+    case padMode
+    /// `upsampleNearest`'s factors.
+    case factor
 }
 
 /// The constants an op refers to.
@@ -84,6 +88,8 @@ public enum OpConstant: UInt8, Equatable, Sendable {
     case weights, bias, multipliers, shifts, table
     /// An optimized convolution's packed weights (`KernelVariant.packedWeightsByteCount`).
     case packedWeights
+    /// `resizeBilinear`'s row or column table (`[i0, i1, w1]` int32 triples).
+    case resizeTable
 }
 
 /// What is wrong with an op record.
@@ -114,4 +120,9 @@ public enum OpProblem: Equatable, Sendable {
     /// The op's kernel variant needs `needed` bytes of arena scratch; its scratch buffer
     /// has `found` (0 when the op names none).
     case scratchTooSmall(needed: Int, found: Int)
+    /// A depthwise-in-place op whose geometry does not keep the shape (multiplier 1,
+    /// stride 1, same output shape), so its output cannot overwrite its input.
+    case notRunnableInPlace
+    /// A fused block's recorded ring rows or scratch part sizes differ from its geometry's.
+    case scratchLayoutMismatch(word: Int, found: Int, expected: Int)
 }

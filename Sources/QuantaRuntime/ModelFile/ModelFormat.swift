@@ -12,8 +12,10 @@ public enum ModelFormat {
     /// `"QMDL"` read as a little-endian `UInt32`.
     public static let magic: UInt32 = 0x4C44_4D51
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
-    /// constant and may name an optimized kernel variant.
-    public static let version: UInt32 = 2
+    /// constant and may name an optimized kernel variant. Version 3: fully connected
+    /// records carry a packed-weights constant too (variant `.pointwise`); add may name
+    /// `.elementwise` (same-shape operands).
+    public static let version: UInt32 = 3
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
     /// Byte offset of the 64-bit checksum in the header.
@@ -83,6 +85,18 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case softmax = 12
     case lookupTable = 13
     case reshape = 14
+    /// A depthwise convolution (multiplier 1, stride 1, same shape) whose output may
+    /// overwrite its input; conv2D's parameter words, plus an arena scratch ring.
+    case depthwiseConv2DInPlace = 15
+    /// Expand 1×1 → depthwise → project 1×1 (→ residual add) a row at a time through an
+    /// arena scratch ring (`InvertedResidual`); see docs/FORMAT.md.
+    case invertedResidual = 16
+    /// Reflect/edge padding (`Layout.borderPad`).
+    case borderPad = 20
+    /// Nearest upsampling by integer factors (`Layout.upsampleNearest`).
+    case upsampleNearest = 21
+    /// Bilinear resize (`Int8Reference.resizeBilinear`).
+    case resizeBilinear = 22
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -90,7 +104,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         switch self {
         case .conv2D: return 15 + 10  // geometry 9, filter 4, clamp 2, 5 constants (the last: packed weights)
         case .transposeConv2D: return 14 + 8  // stride 2, padding 4, output padding 2, filter 4, clamp 2, 4 constants
-        case .fullyConnected: return 4 + 8  // outputCount, inputCount, clamp 2, 4 constants
+        case .fullyConnected: return 4 + 10  // outputCount, inputCount, clamp 2, 5 constants (the last: packed weights)
         case .add: return 12
         case .mul: return 7
         case .averagePool, .maxPool: return 10
@@ -102,6 +116,11 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return 2
         case .lookupTable: return 2
         case .reshape: return 0
+        case .depthwiseConv2DInPlace: return 15 + 10  // conv2D's words (packed weights empty)
+        case .invertedResidual: return OpLayout.irWordCount
+        case .borderPad: return 5  // pad ×4, mode (0 reflect, 1 edge)
+        case .upsampleNearest: return 2  // factorH, factorW
+        case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
         }
     }
 
@@ -123,6 +142,11 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .softmax: return "softmax"
         case .lookupTable: return "lookup_table"
         case .reshape: return "reshape"
+        case .depthwiseConv2DInPlace: return "depthwise_in_place"
+        case .invertedResidual: return "inverted_residual"
+        case .borderPad: return "border_pad"
+        case .upsampleNearest: return "upsample_nearest"
+        case .resizeBilinear: return "resize_bilinear"
         }
     }
 }
@@ -131,12 +155,16 @@ public enum OpKind: UInt8, Equatable, Sendable {
 /// (chosen by the compiler, switched on by the interpreter).
 extension KernelVariant {
     /// Whether the interpreter runs ops of `kind` with this variant. Every kind runs
-    /// `.reference`; the optimized variants run convolutions only (packed weights in the
-    /// record, scratch in the arena plan; validation then checks `applies` for the op's
-    /// shapes, the packed length and the scratch size).
+    /// `.reference`; the optimized variants run convolutions, and `.pointwise` also fully
+    /// connected layers (packed weights in the record, scratch in the arena plan;
+    /// validation then checks `applies` for the op's shapes, the packed length and the
+    /// scratch size).
     public func supports(_ kind: OpKind) -> Bool {
         switch self {
         case .reference: return true
+        case .pointwise: return kind == .conv2D || kind == .fullyConnected
+        case .elementwise: return kind == .add
+        case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         default: return kind == .conv2D
         }
     }

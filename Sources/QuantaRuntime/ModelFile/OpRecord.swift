@@ -45,6 +45,8 @@ enum OpLayout {
     // fullyConnected
     @usableFromInline static let fcOutputCount = 0, fcInputCount = 1, fcClamp = 2
     @usableFromInline static let fcWeights = 4, fcBias = 6, fcMultipliers = 8, fcShifts = 10
+    /// Packed weights of the `.pointwise` variant (`PointwiseGEMM.pack`); length 0 for `.reference`.
+    @usableFromInline static let fcPackedWeights = 12
     // averagePool, maxPool: kernel 2, stride 2, padding 4, clamp 2
     @usableFromInline static let poolKernel = 0, poolStride = 2, poolPadding = 4, poolClamp = 8
 }

@@ -6,6 +6,9 @@
 /// definitions, found with dlsym(RTLD_NEXT)); while counting is enabled, calls made by
 /// the thread that enabled it are counted.
 
+/// 1 when the interposer is linked in; 0 in AddressSanitizer builds, where it is compiled
+/// out (the sanitizer's allocator must own every block) and nothing is counted.
+int quanta_allocation_counter_available(void);
 /// Starts counting on the calling thread (resets the counts).
 void quanta_allocation_counter_start(void);
 /// Stops counting.

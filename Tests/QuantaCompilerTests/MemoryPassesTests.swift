@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import QuantaKernels
+import QuantaRuntime
+@testable import QuantaCompiler
+
+/// Block fusion and depthwise in place on whole models: outputs byte-identical with the
+/// passes on and off, plans that keep the planner's invariants, and the arena against the
+/// naive bound of whole tensors.
+final class MemoryPassesTests: XCTestCase {
+    struct Written {
+        var quantized: QuantizedModel
+        var plain: [UInt8]
+        var optimized: [UInt8]
+        var samples: [[Float]]
+    }
+
+    /// Quantizes `onnx` on a few samples of `calibration` and writes it with and without the passes.
+    func write(onnx: String, calibration: String, samples limit: Int = 4) throws -> Written {
+        let graph = try QuantizePipeline.importGraph(onnxPath: onnx)
+        let samples = try QuantizePipeline.loadSamples(path: calibration, for: graph, limit: limit)
+        let quantized = try ModelQuantizer.quantize(graph: graph, calibration: samples.samples.map { [$0] })
+        return Written(
+            quantized: quantized, plain: try ModelWriter(memoryPasses: .none).write(quantized),
+            optimized: try ModelWriter().write(quantized), samples: samples.samples)
+    }
+
+    /// Runs every sample through both files and compares the int8 outputs byte for byte;
+    /// checks the optimized plan's invariants; returns (naive bound, arena with passes).
+    @discardableResult
+    func checkIdentical(_ w: Written, name: String) throws -> (naive: Int, arena: Int) {
+        let plain = try QuantizedSession(bytes: w.plain)
+        let optimized = try QuantizedSession(bytes: w.optimized)
+        for sample in w.samples {
+            // Different arenas: set the inputs of both (in-place ops may overwrite them).
+            plain.setInput(0, float: sample)
+            optimized.setInput(0, float: sample)
+            plain.invoke()
+            optimized.invoke()
+            for k in 0..<plain.model.outputCount {
+                XCTAssertEqual(plain.outputInt8(k), optimized.outputInt8(k), "\(name): output \(k) differs with the memory passes")
+            }
+        }
+        let passed = MemoryPasses.apply(w.quantized)
+        let arena = ModelWriter.planArena(passed.model, referenceOps: passed.referenceOps)
+        XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests), name)
+        let naive = ModelInspection(model: optimized.model).naiveLowerBound
+        // Whole tensors, no kernel scratch: the reference kernels without the passes.
+        let wholeTensors = try QuantizedSession(bytes: try ModelWriter(kernels: .reference, memoryPasses: .none).write(w.quantized))
+        XCTAssertEqual(naive, wholeTensors.model.arenaLowerBound, "\(name): naive bound recomputed from the fused file")
+        XCTAssertEqual(optimized.model.arenaSize, arena.plan.arenaSize)
+        print("\(name): naive bound \(naive) B, arena without passes \(plain.model.arenaSize) B, with passes \(optimized.model.arenaSize) B")
+        return (naive, optimized.model.arenaSize)
+    }
+
+    func testDigitsModelOutputsAreIdenticalWithMemoryPasses() throws {
+        let w = try write(onnx: repositoryRoot + "/Models/digits_mobilenet.onnx", calibration: repositoryRoot + "/Models/digits_calibration.npy")
+        let r = try checkIdentical(w, name: "digits_mobilenet")
+        XCTAssertLessThanOrEqual(r.arena, r.naive)
+    }
+
+    func testMobileNetV2OutputsAreIdenticalAndArenaIsAtMostHalfTheNaiveBound() throws {
+        let m = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
+        let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy")
+        let decisions = MemoryPasses.apply(w.quantized).decisions
+        XCTAssertGreaterThan(decisions.filter(\.fused).count, 5)
+        let r = try checkIdentical(w, name: "mobilenet_v2_0.35_32")
+        XCTAssertLessThanOrEqual(2 * r.arena, r.naive)
+    }
+}
+
+/// The arena targets on MobileNetV2's real tensor shapes (random constants; planning only).
+final class MemoryTargetTests: XCTestCase {
+    func figures(width: Double, resolution: Int) throws -> (naive: Int, arena: Int, plainArena: Int) {
+        let model = MobileNetV2Shapes.model(width: width, resolution: resolution)
+        let plain = ModelWriter.planArena(model).plan
+        let passed = MemoryPasses.apply(model)
+        let arena = ModelWriter.planArena(passed.model, referenceOps: passed.referenceOps)
+        XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests))
+        // Every ring and row scratch buffer is alive only at its op's step.
+        for (i, r) in arena.scratchRequest.enumerated() {
+            guard let r else { continue }
+            XCTAssertEqual(arena.requests[r].firstStep, i)
+            XCTAssertEqual(arena.requests[r].lastStep, i)
+        }
+        return (MemoryPlanner.lowerBound(ModelWriter.planArena(model).requests), arena.plan.arenaSize, plain.arenaSize)
+    }
+
+    func testMobileNetV2Width03At64FitsIn30KiBAndHalfTheNaiveBound() throws {
+        let f = try figures(width: 0.3, resolution: 64)
+        print("MobileNetV2 0.3/64 shapes: naive bound \(f.naive) B, arena without passes \(f.plainArena) B, with passes \(f.arena) B")
+        XCTAssertEqual(f.naive, 60 * 1024)
+        XCTAssertLessThanOrEqual(f.arena, 30 * 1024)
+        XCTAssertLessThanOrEqual(2 * f.arena, f.naive)
+    }
+
+    func testMobileNetV2Width035At96IsAtMostHalfTheNaiveBound() throws {
+        let f = try figures(width: 0.35, resolution: 96)
+        print("MobileNetV2 0.35/96 shapes: naive bound \(f.naive) B, arena without passes \(f.plainArena) B, with passes \(f.arena) B")
+        XCTAssertLessThanOrEqual(2 * f.arena, f.naive)
+    }
+
+    func testWrittenFileOfMobileNetV2ReportsBothBounds() throws {
+        let model = MobileNetV2Shapes.model(width: 0.3, resolution: 64, classes: 10)
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model))
+        let inspection = ModelInspection(model: session.model)
+        XCTAssertEqual(inspection.naiveLowerBound, 60 * 1024)
+        XCTAssertLessThanOrEqual(inspection.arenaBytes, 30 * 1024)
+        let table = inspection.table()
+        XCTAssertTrue(table.contains("naive lower bound of whole tensors 61440 B"), table)
+        XCTAssertTrue(table.contains("[fused 4 ops, window 3 rows, pointwise/depthwise3x3/pointwise, in place]"), table)
+        let svg = inspection.svg()
+        XCTAssertTrue(svg.contains("class=\"fused\""))
+        XCTAssertTrue(svg.contains("class=\"naive-bound\""))
+    }
+}
