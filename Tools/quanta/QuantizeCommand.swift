@@ -28,6 +28,8 @@ enum QuantizeCommand: Command {
           --limit N            use at most N calibration samples
           --no-fuse            write ops as they are: no fused inverted-residual blocks, no
                                depthwise convolution in place (see docs/MEMORY.md)
+          --fuse-all           fuse every block that lowers its own step's bytes (default:
+                               only the blocks the arena's size needs; fused blocks are slower)
           --json               print the summary as JSON
           --quiet              no progress bar
         """
@@ -35,7 +37,7 @@ enum QuantizeCommand: Command {
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
             argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
-            booleans: ["per-tensor", "json", "quiet", "no-fuse"], aliases: ["o": "output"])
+            booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
@@ -67,7 +69,7 @@ enum QuantizeCommand: Command {
         let result = try QuantizePipeline.run(
             onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
             inputShapes: inputShapes, sampleLimit: limit,
-            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(), progress: { done, total, stage in progress.update(done, total, stage) })
+            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all")), progress: { done, total, stage in progress.update(done, total, stage) })
         progress.finish()
         if args.flag("json") {
             print(result.summary.json())

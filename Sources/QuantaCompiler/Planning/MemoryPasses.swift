@@ -88,10 +88,16 @@ public struct MemoryPassOptions: Equatable {
     public var fuseBlocks: Bool
     /// Run shape-keeping depthwise convolutions in place where their input dies.
     public var depthwiseInPlace: Bool
+    /// Keep a block fused only where unfusing it would grow the arena: fused blocks run
+    /// a few rows at a time and are slower than the unfused whole-tensor kernels, so the
+    /// blocks away from the peak run unfused (same arena, faster). Off: every block that
+    /// lowers its own step's bytes stays fused.
+    public var fuseOnlyWhereArenaNeedsIt: Bool
 
-    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true) {
+    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true) {
         self.fuseBlocks = fuseBlocks
         self.depthwiseInPlace = depthwiseInPlace
+        self.fuseOnlyWhereArenaNeedsIt = fuseOnlyWhereArenaNeedsIt
     }
 
     public static let none = MemoryPassOptions(fuseBlocks: false, depthwiseInPlace: false)
@@ -141,6 +147,7 @@ public enum MemoryPasses {
                 let referenceProfile = MemoryPlanner.liveProfile(
                     ModelWriter.planArena(fuse(model, referenceCandidates, chosen: all), kernels: kernels).requests)
                 var chosen: [Candidate] = []
+                var chosenDecision: [Int] = []
                 var removed = 0
                 for (k, c) in fastCandidates.enumerated() {
                     var before = 0
@@ -156,7 +163,7 @@ public enum MemoryPasses {
                     } else if reference < before {
                         pick = referenceCandidates[k]
                     }
-                    if let pick { chosen.append(pick) }
+                    if let pick { chosen.append(pick); chosenDecision.append(decisions.count) }
                     let block = (pick ?? c).block
                     decisions.append(FusionDecision(
                         ops: block.replacedOps, fused: pick != nil, unfusedPeak: before,
@@ -165,7 +172,27 @@ public enum MemoryPasses {
                         outputOverInput: block.geometry.canRunInPlace,
                         stageVariants: [block.expand.variant, block.depthwise.variant, block.project.variant]))
                 }
-                current = fuse(model, chosen, chosen: Set(chosen.indices))
+                var keep = Set(chosen.indices)
+                if options.fuseOnlyWhereArenaNeedsIt && !chosen.isEmpty {
+                    // The arena the rest of the passes would give with these blocks fused.
+                    func arena(_ fused: Set<Int>) -> Int {
+                        var m = fuse(model, chosen, chosen: fused)
+                        if options.depthwiseInPlace { m = depthwiseInPlace(m) }
+                        let referenceOps = scratchFreePeak(&m, kernels: kernels)
+                        return ModelWriter.planArena(m, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
+                    }
+                    var best = arena(keep)
+                    for k in chosen.indices {
+                        let trial = keep.subtracting([k])
+                        let size = arena(trial)
+                        if size <= best {
+                            keep = trial
+                            best = size
+                            decisions[chosenDecision[k]].fused = false
+                        }
+                    }
+                }
+                current = fuse(model, chosen, chosen: keep)
             }
         }
         if options.depthwiseInPlace { current = depthwiseInPlace(current) }
