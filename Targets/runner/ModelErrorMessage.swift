@@ -130,6 +130,8 @@ func name(_ p: OpParameter) -> String {
     case .kernel: return "kernel"
     case .padValue: return "padValue"
     case .scratch: return "scratch"
+    case .padMode: return "pad mode"
+    case .factor: return "factor"
     }
 }
 
@@ -141,6 +143,7 @@ func name(_ c: OpConstant) -> String {
     case .shifts: return "shifts"
     case .table: return "table"
     case .packedWeights: return "packed weights"
+    case .resizeTable: return "resize table"
     }
 }
 

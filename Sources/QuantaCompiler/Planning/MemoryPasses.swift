@@ -93,11 +93,16 @@ public struct MemoryPassOptions: Equatable {
     /// blocks away from the peak run unfused (same arena, faster). Off: every block that
     /// lowers its own step's bytes stays fused.
     public var fuseOnlyWhereArenaNeedsIt: Bool
+    /// Switch any op whose kernel scratch sets the peak to the reference kernel when that
+    /// saves 1/16 of the arena, however slow (the default). Off (`--favor-speed`): only ops
+    /// with at most 1/200 of the model's MACs.
+    public var smallestArena: Bool
 
-    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true) {
+    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true, smallestArena: Bool = true) {
         self.fuseBlocks = fuseBlocks
         self.depthwiseInPlace = depthwiseInPlace
         self.fuseOnlyWhereArenaNeedsIt = fuseOnlyWhereArenaNeedsIt
+        self.smallestArena = smallestArena
     }
 
     public static let none = MemoryPassOptions(fuseBlocks: false, depthwiseInPlace: false)
@@ -178,7 +183,7 @@ public enum MemoryPasses {
                     func arena(_ fused: Set<Int>) -> Int {
                         var m = fuse(model, chosen, chosen: fused)
                         if options.depthwiseInPlace { m = depthwiseInPlace(m) }
-                        let referenceOps = scratchFreePeak(&m, kernels: kernels)
+                        let referenceOps = scratchFreePeak(&m, kernels: kernels, smallestArena: options.smallestArena)
                         return ModelWriter.planArena(m, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
                     }
                     var best = arena(keep)
@@ -196,7 +201,7 @@ public enum MemoryPasses {
             }
         }
         if options.depthwiseInPlace { current = depthwiseInPlace(current) }
-        let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels)
+        let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels, smallestArena: options.smallestArena)
         return (current, decisions, referenceOps)
     }
 
@@ -208,14 +213,25 @@ public enum MemoryPasses {
     /// `model`). The threshold keeps the fast kernels where their scratch is a small part of
     /// the arena: on MobileNetV2 1.0/224 the fused stem's panel is 1.7 KiB of 359 KiB, and the
     /// reference stem would cost about 100 ms per invoke.
-    static func scratchFreePeak(_ model: inout QuantizedModel, kernels: KernelSelection) -> Set<Int> {
+    ///
+    /// Unless `smallestArena`, only ops with at most 1/200 of the model's MACs are switched:
+    /// the reference kernels run about 20× slower, so that bounds the cost near 10 % of an
+    /// invoke. (MobileNetV2 0.3/64 with every switch: 14.0 KiB, 4.0 ms; bounded: 22.2 KiB,
+    /// 0.5 ms.)
+    static func scratchFreePeak(_ model: inout QuantizedModel, kernels: KernelSelection, smallestArena: Bool = true) -> Set<Int> {
         guard kernels == .fast else { return [] }
+        let totalMACs = ModelStatistics(model).macs
         var chosen = Set<Int>()
         var plan = ModelWriter.planArena(model, kernels: kernels)
         for _ in 0..<8 {
             guard let peak = MemoryPlanner.liveProfile(plan.requests).peakStep, peak < model.ops.count,
                   plan.scratchRequest[peak] != nil, !chosen.contains(peak)
             else { break }
+            if !smallestArena {
+                var single = model
+                single.ops = [model.ops[peak]]
+                guard ModelStatistics(single).macs * 200 <= totalMACs else { break }
+            }
             var trialModel = model
             if case var .invertedResidual(block) = model.ops[peak].kind {
                 guard block.panelBytes > 0 else { break }
