@@ -21,17 +21,7 @@ final class BenchCommandTests: XCTestCase {
     }
 
     func quanta(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runProcess(CommandLineTests.executable, args)
     }
 
     func assertOneLineError(_ r: (status: Int32, stdout: String, stderr: String), status: Int32, mentioning fragment: String,

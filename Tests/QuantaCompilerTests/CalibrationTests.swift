@@ -3,29 +3,6 @@ import QuantaKernels
 import XCTest
 @testable import QuantaCompiler
 
-/// SplitMix64: deterministic test data without Foundation's random sources.
-struct CalibrationRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(unit()) }
-    mutating func gaussian() -> Float {
-        let u = Swift.max(unit(), 1e-300), v = unit()
-        return Float((-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v))
-    }
-    mutating func laplace() -> Float {
-        let u = unit() - 0.5
-        return Float(-(u < 0 ? -1.0 : 1.0) * Foundation.log(Swift.max(1 - 2 * abs(u), 1e-300)))
-    }
-}
 
 /// Mean squared error of quantizing `values` to int8 with the parameters chosen for `range`.
 private func quantizationMSE(_ values: [Float], _ range: ClosedRange<Float>) -> Double {
@@ -42,7 +19,7 @@ final class CalibrationTests: XCTestCase {
     private let histogramMethods: [CalibrationMethod] = [.percentile(99.99), .entropy, .mse]
 
     func testMinMaxOfUniformDataIsTheDataRange() {
-        var random = CalibrationRandom(seed: 1)
+        var random = TestRandom(seed: 1)
         var stats = TensorStatistics()
         let values = [-2] + (0..<5000).map { _ in random.uniform(-2, 3) } + [3]
         stats.observe(values)
@@ -51,7 +28,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testHistogramHoldsEveryFiniteValueAfterGrowing() {
-        var random = CalibrationRandom(seed: 2)
+        var random = TestRandom(seed: 2)
         var stats = TensorStatistics()
         var all: [Float] = []
         for scale in [Float(0.5), 1, 8, 3, 100, -40] {
@@ -66,7 +43,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testGrowingRebinsExactlyAsIfBinnedAtTheFinalWidth() {
-        var random = CalibrationRandom(seed: 3)
+        var random = TestRandom(seed: 3)
         var stats = TensorStatistics(binCount: 256)
         var all: [Float] = []
         for (lo, hi) in [(Float(0), Float(1)), (-0.3, 1.2), (-5, 2), (-5, 40), (-100, 3)] {
@@ -100,7 +77,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testExactZerosAreCountedAndLeftOutOfTheEntropyHistogram() {
-        var random = CalibrationRandom(seed: 10)
+        var random = TestRandom(seed: 10)
         var stats = TensorStatistics()
         // A ReLU output: 70% exact zeros, the rest half-normal.
         stats.observe((0..<50_000).map { _ in random.unit() < 0.7 ? 0 : abs(random.gaussian()) })
@@ -128,7 +105,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testSingleHugeOutlierIsClippedByHistogramMethodsButNotByMinMax() {
-        var random = CalibrationRandom(seed: 4)
+        var random = TestRandom(seed: 4)
         var stats = TensorStatistics()
         var values = (0..<40000).map { _ in random.uniform(-1, 1) }
         values.insert(1000, at: 20000)
@@ -159,7 +136,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testPercentileOfNonNegativeDataStartsAtZero() {
-        var random = CalibrationRandom(seed: 5)
+        var random = TestRandom(seed: 5)
         var stats = TensorStatistics()
         stats.observe((0..<20000).map { _ in max(0, random.gaussian()) })
         XCTAssertEqual(stats.range(.percentile(99.99)).lowerBound, 0)
@@ -168,7 +145,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testEntropyOnGaussianClipsTheTailsButKeepsTheBulk() {
-        var random = CalibrationRandom(seed: 6)
+        var random = TestRandom(seed: 6)
         var stats = TensorStatistics()
         stats.observe((0..<100_000).map { _ in random.gaussian() })
         let range = stats.range(.entropy)
@@ -178,7 +155,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testMseRangeHasLowerErrorThanMinMaxOnHeavyTails() {
-        var random = CalibrationRandom(seed: 7)
+        var random = TestRandom(seed: 7)
         var stats = TensorStatistics()
         let values = (0..<50_000).map { _ in random.laplace() }
         stats.observe(values)
@@ -189,7 +166,7 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testExpectedSquaredErrorMatchesTheMeasuredQuantizationError() {
-        var random = CalibrationRandom(seed: 9)
+        var random = TestRandom(seed: 9)
         var stats = TensorStatistics()
         let values = (0..<50_000).map { _ in random.laplace() }
         stats.observe(values)
@@ -202,7 +179,7 @@ final class CalibrationTests: XCTestCase {
 
     func testSameValuesInSameOrderGiveIdenticalStatisticsAndRanges() {
         func run() -> TensorStatistics {
-            var random = CalibrationRandom(seed: 8)
+            var random = TestRandom(seed: 8)
             var stats = TensorStatistics()
             for k in 1...5 { stats.observe((0..<3000).map { _ in random.gaussian() * Float(k) }) }
             return stats

@@ -34,17 +34,8 @@ final class CommandLineTests: XCTestCase {
 
     @discardableResult
     func quanta(_ args: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try runProcess(Self.executable, args)
+        return Outcome(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// Runs a Python script (python3 with onnx, as .ci/run installs) that writes a fixture.

@@ -1,30 +1,13 @@
 import XCTest
 @testable import QuantaCompiler
 
-/// PlannerTestRNG: a small deterministic generator so random cases are the same on every run.
-struct PlannerTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in `range` (modulo bias is irrelevant here).
-    mutating func int(_ range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
-    }
-    mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) < p * 1_000_000 }
-}
 
 /// Random request sets: lifetimes from a random op graph (tensors written by one op, read
 /// by later ones, some elementwise ops marked in place, some scratch buffers), or free
 /// random lifetimes.
 enum PlannerTestRequests {
     /// `alignedSizes`: every size a multiple of 16 and every alignment 16.
-    static func graph(_ rng: inout PlannerTestRNG, alignedSizes: Bool) -> [BufferRequest] {
+    static func graph(_ rng: inout TestRandom, alignedSizes: Bool) -> [BufferRequest] {
         let ops = rng.int(1...40)
         var requests: [BufferRequest] = []
         func size() -> Int { alignedSizes ? 16 * rng.int(0...64) : rng.int(0...1000) }
@@ -56,7 +39,7 @@ enum PlannerTestRequests {
         return requests
     }
 
-    static func freeLifetimes(_ rng: inout PlannerTestRNG) -> [BufferRequest] {
+    static func freeLifetimes(_ rng: inout TestRandom) -> [BufferRequest] {
         let steps = rng.int(1...30)
         var requests: [BufferRequest] = []
         for _ in 0..<rng.int(0...50) {
@@ -87,7 +70,7 @@ final class MemoryPlannerTests: XCTestCase {
     // MARK: random graphs
 
     func testRandomPlansHaveNoOverlapStayInArenaAreAlignedAndRespectBounds() {
-        var rng = PlannerTestRNG(seed: 0x5EED_0001)
+        var rng = TestRandom(seed: 0x5EED_0001)
         var totalArena = 0, totalBound = 0, atBound = 0
         for c in 0..<300 {
             let aligned = c % 3 == 0
@@ -118,7 +101,7 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testPlanReportsEveryStrategyAndKeepsTheSmallest() {
-        var rng = PlannerTestRNG(seed: 0x5EED_0002)
+        var rng = TestRandom(seed: 0x5EED_0002)
         for c in 0..<50 {
             let requests = PlannerTestRequests.graph(&rng, alignedSizes: false)
             let (plan, report) = MemoryPlanner.planWithReport(requests)
@@ -151,7 +134,7 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testLowerBoundEqualsStepByStepCount() {
-        var rng = PlannerTestRNG(seed: 0x5EED_0003)
+        var rng = TestRandom(seed: 0x5EED_0003)
         for c in 0..<200 {
             let requests = c % 2 == 0 ? PlannerTestRequests.freeLifetimes(&rng) : PlannerTestRequests.graph(&rng, alignedSizes: false)
             XCTAssertEqual(MemoryPlanner.lowerBound(requests), bruteForceLowerBound(requests), "case \(c)")
@@ -187,7 +170,7 @@ final class MemoryPlannerTests: XCTestCase {
     // MARK: chains and in place
 
     func testLinearChainsReachTheLowerBoundExactly() {
-        var rng = PlannerTestRNG(seed: 0x5EED_0004)
+        var rng = TestRandom(seed: 0x5EED_0004)
         for c in 0..<150 {
             let sizes = (0...rng.int(1...60)).map { _ in 16 * rng.int(1...100) }
             let requests = PlannerTestRequests.chain(sizes: sizes)
@@ -344,7 +327,7 @@ final class MemoryPlannerTests: XCTestCase {
     }
 
     func testVerifierCatchesABufferMovedOntoALivePartnerInRandomPlans() {
-        var rng = PlannerTestRNG(seed: 0x5EED_0005)
+        var rng = TestRandom(seed: 0x5EED_0005)
         var broken = 0
         for _ in 0..<100 {
             let requests = PlannerTestRequests.graph(&rng, alignedSizes: true)
@@ -371,7 +354,7 @@ final class MemoryPlannerTests: XCTestCase {
 
     func testPlannerIsFastEnoughForFiveHundredOps() {
         var requests: [BufferRequest] = []
-        var rng = PlannerTestRNG(seed: 0x5EED_0006)
+        var rng = TestRandom(seed: 0x5EED_0006)
         for op in 0..<500 {  // a MobileNet-like spine with skips and scratch
             requests.append(BufferRequest(size: 16 * rng.int(1...4096), firstStep: op, lastStep: min(499, op + rng.int(1...3))))
             if op % 3 == 0 { requests.append(BufferRequest(size: 16 * rng.int(1...256), firstStep: op, lastStep: op)) }

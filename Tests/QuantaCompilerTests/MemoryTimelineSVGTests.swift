@@ -64,7 +64,7 @@ final class MemoryTimelineSVGTests: XCTestCase {
         XCTAssertFalse(SVGCollector.parse("<svg><title>a<b</title></svg>").1)
         XCTAssertFalse(SVGCollector.parse("<svg><rect></svg>").1)
         XCTAssertTrue(SVGCollector.parse("<svg><rect/></svg>").1)
-        var rng = PlannerTestRNG(seed: 0x5EED_0101)
+        var rng = TestRandom(seed: 0x5EED_0101)
         for c in 0..<20 {
             let requests = PlannerTestRequests.graph(&rng, alignedSizes: c % 2 == 0)
             let plan = MemoryPlanner.plan(requests)

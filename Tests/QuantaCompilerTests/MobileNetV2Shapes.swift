@@ -12,7 +12,7 @@ enum MobileNetV2Shapes {
     }
 
     static func model(width: Double, resolution: Int, classes: Int = 10, seed: UInt64 = 7) -> QuantizedModel {
-        var g = ShapesRandom(state: seed)
+        var g = TestRandom(seed: seed)
         var m = QuantizedModel()
         func tensor(_ name: String, _ shape: TensorShape) -> Int {
             let q = QuantizationParameters(scale: Float.random(in: 0.01...0.1, using: &g), zeroPoint: Int32.random(in: -128...(-100), using: &g))
@@ -83,14 +83,3 @@ enum MobileNetV2Shapes {
     }
 }
 
-/// SplitMix64, seeded, for the shapes model's constants.
-struct ShapesRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -14,7 +14,7 @@ final class QuantizerTests: XCTestCase {
     // MARK: Weights, bias, multipliers, clamps
 
     func testWeightsRoundTripWithinHalfAStepPerChannel() {
-        var random = CalibrationRandom(seed: 11)
+        var random = TestRandom(seed: 11)
         let channels = 6, perChannel = 27
         var weights: [Float] = []
         for c in 0..<channels {
@@ -116,7 +116,7 @@ final class QuantizerTests: XCTestCase {
     }
 
     func testMultipliersReproduceTheRealMultiplierTo2PowMinus31() throws {
-        var random = CalibrationRandom(seed: 12)
+        var random = TestRandom(seed: 12)
         let inScale: Float = 0.0237
         let weightScales = (0..<64).map { _ in Float(pow(10, random.unit() * 4 - 5)) }  // 1e-5 ... 0.1
         let output = QuantizationParameters(scale: 0.0421, zeroPoint: -5)
@@ -298,7 +298,7 @@ final class QuantizerTests: XCTestCase {
 
     /// x(1×6×6×4) → depthwise 3×3 + ReLU6 → pointwise 1×1 (8 outputs) → hard-swish
     private func convGraph(seed: UInt64) -> Graph {
-        var random = CalibrationRandom(seed: seed)
+        var random = TestRandom(seed: seed)
         var g = Graph()
         let x = g.addTensor(GraphTensor(name: "x", shape: TensorShape(h: 6, w: 6, c: 4), sourceLayout: .nchw))
         let d = g.addTensor(GraphTensor(name: "dw", shape: TensorShape(h: 6, w: 6, c: 4)))
@@ -321,7 +321,7 @@ final class QuantizerTests: XCTestCase {
     }
 
     private func samples(_ count: Int, seed: UInt64) -> [[[Float]]] {
-        var random = CalibrationRandom(seed: seed)
+        var random = TestRandom(seed: seed)
         return (0..<count).map { _ in [(0..<144).map { _ in random.uniform(-2, 2) }] }
     }
 
