@@ -282,10 +282,19 @@ public enum InvertedResidual {
                     requantization: project.requantization, packedWeights: project.packedWeights, scratch: panel)
                 if let residual {
                     let xRow = x + oy * inRowBytes
-                    Int8Reference.add(
-                        input1: residual.blockInputFirst ? xRow : UnsafePointer(pRow), shape1: projectRowOut,
-                        input2: residual.blockInputFirst ? UnsafePointer(pRow) : xRow, shape2: projectRowOut,
-                        output: yRow, outputShape: projectRowOut, quantization: residual.quantization)
+                    let q = residual.quantization
+                    if q.leftShift >= 0 && q.leftShift <= 22 && q.input1Shift <= 0 && q.input2Shift <= 0 && q.outputShift <= 0 {
+                        // Same bits as Int8Reference.add (VectorAdd's contract), 8 lanes at a time.
+                        VectorAdd.run(
+                            input1: residual.blockInputFirst ? xRow : UnsafePointer(pRow),
+                            input2: residual.blockInputFirst ? UnsafePointer(pRow) : xRow,
+                            output: yRow, count: projectRowOut.elementCount, quantization: q)
+                    } else {
+                        Int8Reference.add(
+                            input1: residual.blockInputFirst ? xRow : UnsafePointer(pRow), shape1: projectRowOut,
+                            input2: residual.blockInputFirst ? UnsafePointer(pRow) : xRow, shape2: projectRowOut,
+                            output: yRow, outputShape: projectRowOut, quantization: q)
+                    }
                 }
             }
         }
