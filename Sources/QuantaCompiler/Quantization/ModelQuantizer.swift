@@ -67,47 +67,43 @@ public enum ModelQuantizer {
                     node: node.name, detail: "expected \(inputs) input(s) and 1 output, found \(node.inputs.count) and \(node.outputs.count)")
             }
         }
+        /// Int8 weights, int32 bias and per-channel requantization of a weighted op with one
+        /// activation input (conv, transposed conv, fully connected).
+        func weighted(_ weights: [Float], _ bias: [Float], channels: Int, accumulatorTerms: Int, clamp: FloatClamp) throws
+            -> (weights: [Int8], bias: [Int32], requantization: RequantizationConstants)
+        {
+            let inScale = params[node.inputs[0]].scale
+            let (w, b) = try WeightQuantization.quantize(
+                weights: weights, bias: bias, channels: channels, perTensor: options.perTensorWeights,
+                inputScale: inScale, accumulatorTerms: accumulatorTerms, node: node.name)
+            let r = try WeightQuantization.requantization(
+                inputScale: inScale, weightScales: w.scales, output: output, clamp: clamp, node: node.name)
+            return (w.values, b, r)
+        }
         let output = node.outputs.first.map { params[$0] } ?? QuantizationParameters(scale: 1, zeroPoint: 0)
         switch node.op {
         case .conv2D(let op):
             try arity(1)
-            let inScale = params[node.inputs[0]].scale
-            let (w, bias) = try WeightQuantization.quantize(
-                weights: op.weights, bias: op.bias, channels: op.filter.outputChannels, perTensor: options.perTensorWeights,
-                inputScale: inScale, accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup,
-                node: node.name)
-            return .conv2D(
-                parameters: op.parameters, filter: op.filter, weights: w.values,
-                bias: bias,
-                requantization: try WeightQuantization.requantization(
-                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+            let q = try weighted(op.weights, op.bias, channels: op.filter.outputChannels,
+                                 accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup, clamp: op.clamp)
+            return .conv2D(parameters: op.parameters, filter: op.filter, weights: q.weights, bias: q.bias, requantization: q.requantization)
         case .transposeConv2D(let op):
             try arity(1)
             guard op.dilationH == 1 && op.dilationW == 1 else {
                 throw QuantizationError.unsupported(node: node.name, detail: "dilated transposed convolution (dilation \(op.dilationH)×\(op.dilationW))")
             }
-            let inScale = params[node.inputs[0]].scale
-            let (w, bias) = try WeightQuantization.quantize(
-                weights: op.weights, bias: op.bias, channels: op.filter.outputChannels, perTensor: options.perTensorWeights,
-                inputScale: inScale, accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup,
-                node: node.name)
+            let q = try weighted(op.weights, op.bias, channels: op.filter.outputChannels,
+                                 accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup, clamp: op.clamp)
             return .transposeConv2D(
                 strideH: op.strideH, strideW: op.strideW, padding: op.padding,
-                outputPaddingH: op.outputPaddingH, outputPaddingW: op.outputPaddingW, filter: op.filter, weights: w.values,
-                bias: bias,
-                requantization: try WeightQuantization.requantization(
-                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+                outputPaddingH: op.outputPaddingH, outputPaddingW: op.outputPaddingW, filter: op.filter,
+                weights: q.weights, bias: q.bias, requantization: q.requantization)
         case .fullyConnected(let op):
             try arity(1)
-            let inScale = params[node.inputs[0]].scale
-            let (w, bias) = try WeightQuantization.quantize(
-                weights: op.weights, bias: op.bias, channels: op.outputCount, perTensor: options.perTensorWeights,
-                inputScale: inScale, accumulatorTerms: op.inputCount, node: node.name)
+            let q = try weighted(op.weights, op.bias, channels: op.outputCount, accumulatorTerms: op.inputCount, clamp: op.clamp)
             return .fullyConnected(
-                outputCount: op.outputCount, inputCount: op.inputCount, weights: w.values,
-                bias: bias,
-                requantization: try WeightQuantization.requantization(
-                    inputScale: inScale, weightScales: w.scales, output: output, clamp: op.clamp, node: node.name))
+                outputCount: op.outputCount, inputCount: op.inputCount,
+                weights: q.weights, bias: q.bias, requantization: q.requantization)
         case .add(let clamp):
             try arity(2)
             return .add(try ElementwiseQuantization.add(
