@@ -71,19 +71,21 @@ extension PointwiseGEMM {
         let a4 = rowPointer(4), a5 = rowPointer(5), a6 = rowPointer(6), a7 = rowPointer(7)
         for block in 0..<(nPad / 8) {
             // One block: kPad / 2 pairs of 16 bytes; pair i (A's k = 2i, 2i+1) at 16 * i.
-            let w = weights + block * 8 * kPad
+            // `wi` follows `i`: the pair i/2 of the block, at byte 8 * i.
+            var wi = weights + block * 8 * kPad
             var c0 = DotRow(), c1 = DotRow(), c2 = DotRow(), c3 = DotRow()
             var c4 = DotRow(), c5 = DotRow(), c6 = DotRow(), c7 = DotRow()
             var i = 0
             while i + 16 <= k {
-                let q = DotQuads4(w + 8 * i)
+                let q = DotQuads4(wi)
                 c0.add(q, a0 + i)
                 if height > 1 { c1.add(q, a1 + i); c2.add(q, a2 + i); c3.add(q, a3 + i) }
                 if height > 4 { c4.add(q, a4 + i); c5.add(q, a5 + i); c6.add(q, a6 + i); c7.add(q, a7 + i) }
                 i += 16
+                wi += 128
             }
             while i + 4 <= k {
-                let q = DotQuad(pairs: w + 8 * i)
+                let q = DotQuad(pairs: wi)
                 c0.add(q, broadcast: a0 + i)
                 if height > 1 { c1.add(q, broadcast: a1 + i); c2.add(q, broadcast: a2 + i); c3.add(q, broadcast: a3 + i) }
                 if height > 4 {
@@ -91,11 +93,12 @@ extension PointwiseGEMM {
                     c6.add(q, broadcast: a6 + i); c7.add(q, broadcast: a7 + i)
                 }
                 i += 4
+                wi += 32
             }
             if i < k {
                 // 1 to 3 values of A left: pairs i/2 and, for 3, i/2 + 1 (its second weight
                 // is the 0 padding); the missing bytes of A are 0.
-                let q = k - i == 3 ? DotQuad(pairs: w + 8 * i) : DotQuad(pair: w + 8 * i)
+                let q = k - i == 3 ? DotQuad(pairs: wi) : DotQuad(pair: wi)
                 c0.add(q, tail: a0 + i, count: k - i)
                 if height > 1 {
                     c1.add(q, tail: a1 + i, count: k - i); c2.add(q, tail: a2 + i, count: k - i)
