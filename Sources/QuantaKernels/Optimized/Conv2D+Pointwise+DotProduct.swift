@@ -20,117 +20,137 @@ extension PointwiseGEMM {
     /// packed weights (zipped into k-quads in registers) and the int8 rows of A directly:
     /// the panel scratch is not used.
     ///
-    /// Tiles of 8 rows (5 to 8 rows left), 4 rows (2 to 4) or 1 row × 8 channels; a tile's
-    /// missing rows repeat its last row and are not stored. Reads of A stay within
-    /// `a[p * aRowStride ..< p * aRowStride + depth]` for the rows `p < rows`.
+    /// For each block of 8 channels (output stage prepared once), tiles of 8 rows (5 to 8
+    /// rows left), 4 rows (2 to 4) or 1 row; a tile's missing rows repeat its last row and
+    /// are not stored. Reads of A stay within `a[p * aRowStride ..< p * aRowStride + depth]`
+    /// for the rows `p < rows`.
     public static func runDotProduct(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
-        var row = 0
-        while row < g.rows {
-            let left = g.rows - row
-            if left >= 5 {
-                dotTile8(g, firstRow: row, rows: min(8, left))
-                row += 8
-            } else if left >= 2 {
-                dotTile4(g, firstRow: row, rows: left)
-                row += 4
-            } else {
-                dotTile1(g, firstRow: row)
-                row += 1
+        for block in 0..<(paddedColumns(g.columns) / 8) {
+            let n0 = block * 8
+            let valid = min(8, g.columns - n0)
+            let stage = DotOutputStage(
+                bias: UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self),
+                requantization: RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid),
+                count: valid)
+            var row = 0
+            while row < g.rows {
+                let left = g.rows - row
+                if left >= 5 {
+                    dotTile8(g, block: block, stage: stage, firstRow: row, rows: min(8, left))
+                    row += 8
+                } else if left >= 2 {
+                    dotTile4(g, block: block, stage: stage, firstRow: row, rows: left)
+                    row += 4
+                } else {
+                    dotTile1(g, block: block, stage: stage, firstRow: row)
+                    row += 1
+                }
             }
         }
     }
 
     @inline(never) @usableFromInline
-    static func dotTile8(_ g: GEMMOperands, firstRow: Int, rows: Int) {
-        dotTile(g, firstRow: firstRow, rows: rows, height: 8)
+    static func dotTile8(_ g: GEMMOperands, block: Int, stage: DotOutputStage, firstRow: Int, rows: Int) {
+        dotTile(g, block: block, stage: stage, firstRow: firstRow, rows: rows, height: 8)
     }
 
     @inline(never) @usableFromInline
-    static func dotTile4(_ g: GEMMOperands, firstRow: Int, rows: Int) {
-        dotTile(g, firstRow: firstRow, rows: rows, height: 4)
+    static func dotTile4(_ g: GEMMOperands, block: Int, stage: DotOutputStage, firstRow: Int, rows: Int) {
+        dotTile(g, block: block, stage: stage, firstRow: firstRow, rows: rows, height: 4)
     }
 
     @inline(never) @usableFromInline
-    static func dotTile1(_ g: GEMMOperands, firstRow: Int) {
-        dotTile(g, firstRow: firstRow, rows: 1, height: 1)
+    static func dotTile1(_ g: GEMMOperands, block: Int, stage: DotOutputStage, firstRow: Int) {
+        dotTile(g, block: block, stage: stage, firstRow: firstRow, rows: 1, height: 1)
     }
 
-    /// `rows` (1...height) rows from `firstRow` × every 8-channel block. `height` is a
+    /// `rows` (1...height) rows from `firstRow` × the 8 channels of `block`. `height` is a
     /// constant (8, 4 or 1) at each inlined call, so the rows past it compile away.
     @inline(__always) @usableFromInline
-    static func dotTile(_ g: GEMMOperands, firstRow: Int, rows: Int, height: Int) {
+    static func dotTile(_ g: GEMMOperands, block: Int, stage: DotOutputStage, firstRow: Int, rows: Int, height: Int) {
         let k = g.depth
         let kPad = paddedDepth(k)
-        let nPad = paddedColumns(g.columns)
-        let weights = UnsafeRawPointer(g.packed) + 4 * nPad
         @inline(__always) func rowPointer(_ r: Int) -> UnsafeRawPointer {
             UnsafeRawPointer(g.a + (firstRow + min(r, rows - 1)) * g.aRowStride)
         }
         let a0 = rowPointer(0), a1 = rowPointer(1), a2 = rowPointer(2), a3 = rowPointer(3)
         let a4 = rowPointer(4), a5 = rowPointer(5), a6 = rowPointer(6), a7 = rowPointer(7)
-        for block in 0..<(nPad / 8) {
-            // One block: kPad / 2 pairs of 16 bytes; pair i (A's k = 2i, 2i+1) at 16 * i.
-            // `wi` follows `i`: the pair i/2 of the block, at byte 8 * i.
-            var wi = weights + block * 8 * kPad
-            var c0 = DotRow(), c1 = DotRow(), c2 = DotRow(), c3 = DotRow()
-            var c4 = DotRow(), c5 = DotRow(), c6 = DotRow(), c7 = DotRow()
-            var i = 0
-            while i + 16 <= k {
-                let q = DotQuads4(wi)
-                c0.add(q, a0 + i)
-                if height > 1 { c1.add(q, a1 + i); c2.add(q, a2 + i); c3.add(q, a3 + i) }
-                if height > 4 { c4.add(q, a4 + i); c5.add(q, a5 + i); c6.add(q, a6 + i); c7.add(q, a7 + i) }
-                i += 16
-                wi += 128
+        // The block: kPad / 2 pairs of 16 bytes after the biases; pair j (A's k = 2j, 2j+1)
+        // at 16 * j. `wi` follows `i`: the pair i/2, at byte 8 * i.
+        var wi = UnsafeRawPointer(g.packed) + 4 * paddedColumns(g.columns) + block * 8 * kPad
+        var c0 = DotRow(), c1 = DotRow(), c2 = DotRow(), c3 = DotRow()
+        var c4 = DotRow(), c5 = DotRow(), c6 = DotRow(), c7 = DotRow()
+        var i = 0
+        while i + 16 <= k {
+            let q = DotQuads4(wi)
+            c0.add(q, a0 + i)
+            if height > 1 { c1.add(q, a1 + i); c2.add(q, a2 + i); c3.add(q, a3 + i) }
+            if height > 4 { c4.add(q, a4 + i); c5.add(q, a5 + i); c6.add(q, a6 + i); c7.add(q, a7 + i) }
+            i += 16
+            wi += 128
+        }
+        while i + 4 <= k {
+            let q = DotQuad(pairs: wi)
+            c0.add(q, broadcast: a0 + i)
+            if height > 1 { c1.add(q, broadcast: a1 + i); c2.add(q, broadcast: a2 + i); c3.add(q, broadcast: a3 + i) }
+            if height > 4 {
+                c4.add(q, broadcast: a4 + i); c5.add(q, broadcast: a5 + i)
+                c6.add(q, broadcast: a6 + i); c7.add(q, broadcast: a7 + i)
             }
-            while i + 4 <= k {
-                let q = DotQuad(pairs: wi)
-                c0.add(q, broadcast: a0 + i)
-                if height > 1 { c1.add(q, broadcast: a1 + i); c2.add(q, broadcast: a2 + i); c3.add(q, broadcast: a3 + i) }
-                if height > 4 {
-                    c4.add(q, broadcast: a4 + i); c5.add(q, broadcast: a5 + i)
-                    c6.add(q, broadcast: a6 + i); c7.add(q, broadcast: a7 + i)
-                }
-                i += 4
-                wi += 32
-            }
-            if i < k {
-                // 1 to 3 values of A left: pairs i/2 and, for 3, i/2 + 1 (its second weight
-                // is the 0 padding); the missing bytes of A are 0.
-                let q = k - i == 3 ? DotQuad(pairs: wi) : DotQuad(pair: wi)
-                c0.add(q, tail: a0 + i, count: k - i)
-                if height > 1 {
-                    c1.add(q, tail: a1 + i, count: k - i); c2.add(q, tail: a2 + i, count: k - i)
-                    c3.add(q, tail: a3 + i, count: k - i)
-                }
-                if height > 4 {
-                    c4.add(q, tail: a4 + i, count: k - i); c5.add(q, tail: a5 + i, count: k - i)
-                    c6.add(q, tail: a6 + i, count: k - i); c7.add(q, tail: a7 + i, count: k - i)
-                }
-            }
-            let n0 = block * 8
-            let valid = min(8, g.columns - n0)
-            let bias = UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self)
-            let requantization = RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid)
-            let out = g.output + firstRow * g.outputRowStride + n0
-            @inline(__always) func store(_ c: DotRow, _ r: Int) {
-                let sum = bias &+ SIMD8(lowHalf: c.low, highHalf: c.high)
-                VectorMath.store8(requantization.apply(sum), out + r * g.outputRowStride, count: valid)
-            }
-            store(c0, 0)
+            i += 4
+            wi += 32
+        }
+        if i < k {
+            // 1 to 3 values of A left: pairs i/2 and, for 3, i/2 + 1 (its second weight
+            // is the 0 padding); the missing bytes of A are 0.
+            let q = k - i == 3 ? DotQuad(pairs: wi) : DotQuad(pair: wi)
+            c0.add(q, tail: a0 + i, count: k - i)
             if height > 1 {
-                if rows > 1 { store(c1, 1) }
-                if rows > 2 { store(c2, 2) }
-                if rows > 3 { store(c3, 3) }
+                c1.add(q, tail: a1 + i, count: k - i); c2.add(q, tail: a2 + i, count: k - i)
+                c3.add(q, tail: a3 + i, count: k - i)
             }
             if height > 4 {
-                if rows > 4 { store(c4, 4) }
-                if rows > 5 { store(c5, 5) }
-                if rows > 6 { store(c6, 6) }
-                if rows > 7 { store(c7, 7) }
+                c4.add(q, tail: a4 + i, count: k - i); c5.add(q, tail: a5 + i, count: k - i)
+                c6.add(q, tail: a6 + i, count: k - i); c7.add(q, tail: a7 + i, count: k - i)
             }
         }
+        let out = g.output + firstRow * g.outputRowStride + block * 8
+        stage.store(c0, out)
+        if height > 1 {
+            if rows > 1 { stage.store(c1, out + g.outputRowStride) }
+            if rows > 2 { stage.store(c2, out + 2 * g.outputRowStride) }
+            if rows > 3 { stage.store(c3, out + 3 * g.outputRowStride) }
+        }
+        if height > 4 {
+            if rows > 4 { stage.store(c4, out + 4 * g.outputRowStride) }
+            if rows > 5 { stage.store(c5, out + 5 * g.outputRowStride) }
+            if rows > 6 { stage.store(c6, out + 6 * g.outputRowStride) }
+            if rows > 7 { stage.store(c7, out + 7 * g.outputRowStride) }
+        }
+    }
+}
+
+/// The output stage of one 8-channel block: folded bias, requantization, the number of
+/// channels stored (`count`, 1...8).
+@frozen @usableFromInline
+struct DotOutputStage {
+    @usableFromInline var bias: SIMD8<Int32>
+    @usableFromInline var requantization: RequantizationBlock8
+    @usableFromInline var count: Int
+
+    @inline(__always) @usableFromInline
+    init(bias: SIMD8<Int32>, requantization: RequantizationBlock8, count: Int) {
+        self.bias = bias
+        self.requantization = requantization
+        self.count = count
+    }
+
+    /// Requantizes one row's sums and writes its `count` bytes at `out`.
+    @inline(__always) @usableFromInline
+    func store(_ c: DotRow, _ out: UnsafeMutablePointer<Int8>) {
+        let sum = bias &+ SIMD8(lowHalf: c.low, highHalf: c.high)
+        VectorMath.store8(requantization.apply(sum), out, count: count)
     }
 }
 
