@@ -67,6 +67,12 @@ public enum Im2col {
         let panel = scratch + chunkRows * k
         let pixels = outputShape.n * outputShape.h * outputShape.w
         let pad = Int8(truncatingIfNeeded: inputZeroPoint)
+        // Index arithmetic below wraps (&+, &*): every value is bounded by the validated
+        // tensor sizes, and the checked forms cost an overflow branch per window row.
+        let run = filter.kernelW &* ci
+        let imageBytes = inputShape.h &* inputShape.w &* inputShape.c
+        let inputRowBytes = inputShape.w &* inputShape.c
+        let contiguousRows = parameters.dilationW == 1 && groups == 1
         var first = 0
         while first < pixels {
             let count = min(chunkRows, pixels - first)
@@ -85,18 +91,18 @@ public enum Im2col {
                             if oy == outputShape.h { oy = 0; b += 1 }
                         }
                     }
-                    let y0 = oy * parameters.strideH - parameters.padding.top
-                    let x0 = ox * parameters.strideW - parameters.padding.left
-                    var dst = rowsBuffer + r * k
+                    let y0 = oy &* parameters.strideH &- parameters.padding.top
+                    let x0 = ox &* parameters.strideW &- parameters.padding.left
+                    var dst = rowsBuffer + (r &* k)
                     // A window row inside the input is one contiguous run of kernelW·ci
                     // bytes when dilationW is 1 (NHWC).
-                    let rowRun = parameters.dilationW == 1 && groups == 1 && x0 >= 0
-                        && x0 + filter.kernelW <= inputShape.w
+                    let rowRun = contiguousRows && x0 >= 0 && x0 &+ filter.kernelW <= inputShape.w
+                    let image = input + (b &* imageBytes &+ x0 &* ci)
                     for ky in 0..<filter.kernelH {
-                        let iy = y0 + ky * parameters.dilationH
+                        let iy = y0 &+ ky &* parameters.dilationH
                         if rowRun && iy >= 0 && iy < inputShape.h {
-                            copy(dst, input + inputShape.index(b, iy, x0, 0), filter.kernelW * ci)
-                            dst += filter.kernelW * ci
+                            copy(dst, image + (iy &* inputRowBytes), run)
+                            dst += run
                             continue
                         }
                         for kx in 0..<filter.kernelW {
