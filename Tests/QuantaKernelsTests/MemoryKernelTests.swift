@@ -102,6 +102,39 @@ final class MemoryKernelTests: XCTestCase {
         }
     }
 
+    /// 3×3 in place with at least 16 channels (the AVX2 kernel's ring of copied rows on
+    /// x86_64): every top/left padding from 0 to 2 (bottom and right complete the "same"
+    /// shape), heights from 1 (one row, no ring reuse) to 7, channel tails.
+    func testDepthwiseInPlace3x3WideChannelsEqualsReferenceForEveryPadding() {
+        var g = SplitMix64(seed: 0xD6)
+        for trial in 0..<60 {
+            let top = trial % 3, left = (trial / 3) % 3
+            let shape = TensorShape(
+                n: Int.random(in: 1...2, using: &g), h: Int.random(in: 1...7, using: &g),
+                w: Int.random(in: 2...9, using: &g), c: [16, 19, 32, 45][Int.random(in: 0..<4, using: &g)])
+            let parameters = Conv2DParameters(padding: Padding(top: top, left: left, bottom: 2 - top, right: 2 - left), groups: shape.c)
+            let filter = FilterShape(outputChannels: shape.c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1)
+            XCTAssertTrue(DepthwiseInPlace.isSupported(inputShape: shape, filter: filter, parameters: parameters))
+            let input = Int8TestData.int8s(shape.elementCount, &g)
+            let zp = Int32.random(in: -128...127, using: &g)
+            let stage = Stage(&g, filter: filter, typical: 1.0 / Double(9 * 40))
+            let expected = stage.reference(input, shape, inputZeroPoint: zp, filter: filter, parameters: parameters)
+            XCTAssertEqual(KernelVariant.choose(inputShape: shape, filter: filter, parameters: parameters, inputZeroPoint: zp), .depthwise3x3)
+            var data = input
+            let rows = DepthwiseInPlace.scratchByteCount(inputShape: shape, filter: filter, parameters: parameters)
+            var scratch = [Int8](repeating: 0x5A, count: rows + 16)
+            let packed = stage.packed(.depthwise3x3, inputShape: shape, inputZeroPoint: zp, filter: filter, parameters: parameters)
+            stage.withStage(variant: .depthwise3x3, packed: packed) { s in
+                DepthwiseInPlace.run(
+                    data: &data, shape: shape, inputZeroPoint: zp, weights: s.weights, filter: filter, bias: s.bias,
+                    parameters: parameters, requantization: s.requantization, scratch: &scratch,
+                    variant: s.variant, packedWeights: s.packedWeights)
+            }
+            XCTAssertEqual(data, expected, "padding \(parameters.padding) shape \(shape)")
+            XCTAssertTrue(scratch[rows...].allSatisfy { $0 == 0x5A }, "scratch overrun")
+        }
+    }
+
     func testDepthwiseInPlaceRejectsStridesMultipliersAndShapeChanges() {
         let shape = TensorShape(h: 8, w: 8, c: 4)
         let f3 = FilterShape(outputChannels: 4, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1)

@@ -453,5 +453,66 @@ enum DepthwiseAVX2 {
         }
         return true
     }
+
+    /// The 3×3 stride-1 depthwise convolution in place (`DepthwiseInPlace`'s contract):
+    /// output row `oy` overwrites input row `oy`. Input row `y` is copied once, into slot
+    /// `y % 3` of `scratch`, just before output row `y` is computed (it is still intact);
+    /// output row `oy` then reads rows at or above `oy` from their slots (the two rows
+    /// above were overwritten, row `oy` is being) and the rows below from the tensor. One
+    /// row copy per output row, no window moves. Returns false, having written nothing,
+    /// when the output stage does not fit (`fits`).
+    ///
+    /// - Precondition: `shape.c >= 16`; 3×3, stride 1, dilation 1, depth multiplier 1,
+    ///   `padTop + padBottom == 2`, `padLeft + padRight == 2`; `scratch` holds
+    ///   `min(3, shape.h)` rows of `shape.w * shape.c` bytes and does not overlap `data`.
+    @usableFromInline
+    static func runInPlace(
+        data: UnsafeMutablePointer<Int8>, shape: TensorShape, inputZeroPoint: Int32, packed: UnsafeRawPointer,
+        requantization: Requantization, padTop: Int, padLeft: Int, scratch: UnsafeMutablePointer<Int8>
+    ) -> Bool {
+        let channels = shape.c
+        guard fits(packed: packed, channels: channels, requantization: requantization) else { return false }
+        let call = Call(inputZeroPoint: inputZeroPoint, requantization: requantization)
+        let cPad = DepthwiseConv.paddedChannels(channels)
+        let rowBytes = shape.w * channels
+        for n in 0..<shape.n {
+            let image = data + n * shape.h * rowBytes
+            for oy in 0..<shape.h {
+                (scratch + (oy % 3) * rowBytes).update(from: image + oy * rowBytes, count: rowBytes)
+                let y0 = oy - padTop
+                @inline(__always) func source(_ y: Int) -> UnsafePointer<Int8> {
+                    y < 0 || y >= shape.h ? UnsafePointer(scratch)
+                        : y <= oy ? UnsafePointer(scratch + (y % 3) * rowBytes) : UnsafePointer(image + y * rowBytes)
+                }
+                row(source(y0), source(y0 + 1), source(y0 + 2),
+                    valid0: y0 >= 0 && y0 < shape.h, valid1: y0 + 1 >= 0 && y0 + 1 < shape.h, valid2: y0 + 2 >= 0 && y0 + 2 < shape.h,
+                    inputWidth: shape.w, channels: channels, stride: 1, padLeft: padLeft,
+                    output: image + oy * rowBytes, outputWidth: shape.w, packed: packed, cPad: cPad,
+                    call: call, requantization: requantization)
+            }
+        }
+        return true
+    }
+
+    /// `DepthwiseAVX2Output.rounded` on `count` (a multiple of 8) accumulators with their
+    /// own multipliers and shifts, written to `output` (for the lane-by-lane tests).
+    /// - Precondition: `|acc| · 2^max(shift, 0) ≤ 2^29`, shifts within -31...31, no
+    ///   multiplier `Int32.min`.
+    @usableFromInline
+    static func roundedForTesting(
+        accumulators: UnsafePointer<Int32>, multipliers: UnsafePointer<Int32>, shifts: UnsafePointer<Int32>,
+        count: Int, output: UnsafeMutablePointer<Int32>
+    ) {
+        precondition(count % 8 == 0, "roundedForTesting: count not a multiple of 8")
+        @inline(__always) func load(_ p: UnsafePointer<Int32>) -> __m256i {
+            _mm256_loadu_si256(UnsafeRawPointer(p).assumingMemoryBound(to: __m256i.self))
+        }
+        for i in stride(from: 0, to: count, by: 8) {
+            let stage = DepthwiseAVX2Output(multipliers: load(multipliers + i), shifts: load(shifts + i))
+            let acc = load(accumulators + i)
+            let y = stage.rounded(_mm256_add_epi32(acc, acc))
+            _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self), y)
+        }
+    }
 }
 #endif
