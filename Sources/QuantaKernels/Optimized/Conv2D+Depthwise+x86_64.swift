@@ -70,10 +70,11 @@ struct DepthwiseAVX2Output {
     }
 
     /// `y = RDBPOT(SRDHM(acc << left, M), right)` of doubled accumulators `a2` (before the
-    /// zero point and clamp).
+    /// zero point and clamp). `shifting: false` skips the left shift (the caller knows no
+    /// lane has one: the kernels run a separate loop then, without the per-output test).
     @inline(__always) @usableFromInline
-    func rounded(_ a2: __m256i) -> __m256i {
-        let x = shiftsLeft ? _mm256_sllv_epi32(a2, left) : a2
+    func rounded(_ a2: __m256i, shifting: Bool = true) -> __m256i {
+        let x = shifting && shiftsLeft ? _mm256_sllv_epi32(a2, left) : a2
         let even = _mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudgeEven)
         let odd = _mm256_add_epi64(_mm256_mul_epi32(DepthwiseAVX2.oddLanes(x), multiplierOdd), nudgeOdd)
         let rh = DepthwiseAVX2.blendOdd(_mm256_srli_epi64(even, 32), odd)
@@ -296,24 +297,25 @@ enum DepthwiseAVX2 {
             let block = Block(packed: packed, cPad: cPad, c0: first, valid0: valid0, valid1: valid1, valid2: valid2,
                               zeroPointPairs: zp16, requantization: requantization)
             let a = r0 + first, b = r1 + first, c = r2 + first
-            var out = output + first
             @inline(__always) func load(_ base: UnsafePointer<Int8>, _ j: Int) -> __m256i {
                 UInt(bitPattern: j) < UInt(bitPattern: inputWidth) ? widen(base + j &* channels) : zp16
             }
+            @inline(__always) func columns(shifting: Bool) {
+            var out = output + first
             var j = -padLeft
             if stride == 1 {
                 var state = Stride1(p0: Pair(load(a, j), load(b, j)), p1: Pair(load(a, j &+ 1), load(b, j &+ 1)),
                                     s0: load(c, j), s1: load(c, j &+ 1), s2: load(c, j &+ 2))
                 var ox = 0
                 while ox < lo {
-                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out)
+                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, shifting)
                     out += channels
                     j &+= 1
                     ox &+= 1
                 }
                 var pa = a + (j &+ 2) &* channels, pb = b + (j &+ 2) &* channels, pc = c + (j &+ 3) &* channels
                 while ox < hi {
-                    state.step(Pair(widen(pa), widen(pb)), widen(pc), block, call, out)
+                    state.step(Pair(widen(pa), widen(pb)), widen(pc), block, call, out, shifting)
                     out += channels
                     pa += channels
                     pb += channels
@@ -322,7 +324,7 @@ enum DepthwiseAVX2 {
                 }
                 j = ox &- padLeft
                 while ox < outputWidth {
-                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out)
+                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, shifting)
                     out += channels
                     j &+= 1
                     ox &+= 1
@@ -332,7 +334,7 @@ enum DepthwiseAVX2 {
                 var ox = 0
                 while ox < lo {
                     state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
-                               load(c, j &+ 2), load(c, j &+ 3), block, call, out)
+                               load(c, j &+ 2), load(c, j &+ 3), block, call, out, shifting)
                     out += channels
                     j &+= 2
                     ox &+= 1
@@ -341,7 +343,7 @@ enum DepthwiseAVX2 {
                 var pa = a + (j &+ 1) &* channels, pb = b + (j &+ 1) &* channels, pc = c + (j &+ 2) &* channels
                 while ox < hi {
                     state.step(Pair(widen(pa), widen(pb)), Pair(widen(pa + channels), widen(pb + channels)),
-                               widen(pc), widen(pc + channels), block, call, out)
+                               widen(pc), widen(pc + channels), block, call, out, shifting)
                     out += channels
                     pa += step
                     pb += step
@@ -351,11 +353,17 @@ enum DepthwiseAVX2 {
                 j = 2 &* ox &- padLeft
                 while ox < outputWidth {
                     state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
-                               load(c, j &+ 2), load(c, j &+ 3), block, call, out)
+                               load(c, j &+ 2), load(c, j &+ 3), block, call, out, shifting)
                     out += channels
                     j &+= 2
                     ox &+= 1
                 }
+            }
+            }
+            if block.outLo.shiftsLeft || block.outHi.shiftsLeft {
+                columns(shifting: true)
+            } else {
+                columns(shifting: false)
             }
             c0 += 16
         }
@@ -379,10 +387,10 @@ enum DepthwiseAVX2 {
 
         /// Output ox from the new column j+2 of rows 0-1 (`p2`) and column j+3 of row 2.
         @inline(__always) @usableFromInline
-        mutating func step(_ p2: Pair, _ s3: __m256i, _ block: Block, _ call: Call, _ out: UnsafeMutablePointer<Int8>) {
+        mutating func step(_ p2: Pair, _ s3: __m256i, _ block: Block, _ call: Call, _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool) {
             let q2 = Pair(s2, s3)
             let acc = block.accumulate(p0, p1, p2, q0, q2)
-            call.store(block.outLo.rounded(acc.0), block.outHi.rounded(acc.1), out)
+            call.store(block.outLo.rounded(acc.0, shifting: shifting), block.outHi.rounded(acc.1, shifting: shifting), out)
             p0 = p1
             p1 = p2
             q0 = q1
@@ -406,10 +414,10 @@ enum DepthwiseAVX2 {
         /// Output ox from columns j+1, j+2 of rows 0-1 and j+2, j+3 of row 2.
         @inline(__always) @usableFromInline
         mutating func step(_ p1: Pair, _ p2: Pair, _ s2: __m256i, _ s3: __m256i, _ block: Block, _ call: Call,
-                           _ out: UnsafeMutablePointer<Int8>) {
+                           _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool) {
             let q2 = Pair(s2, s3)
             let acc = block.accumulate(p0, p1, p2, q0, q2)
-            call.store(block.outLo.rounded(acc.0), block.outHi.rounded(acc.1), out)
+            call.store(block.outLo.rounded(acc.0, shifting: shifting), block.outHi.rounded(acc.1, shifting: shifting), out)
             p0 = p2
             q0 = q2
         }
