@@ -502,6 +502,38 @@ enum DepthwiseAVX2 {
         return true
     }
 
+    /// One output row of a fused block's depthwise stage (`InvertedResidual`) from a ring
+    /// of expanded rows: row `y` of the stage's input lives in slot `y % ringRows` of
+    /// `ring` (slots of `inputWidth * channels` bytes); the output row reads rows `top`,
+    /// `top + 1`, `top + 2`, those outside `0 ..< height` as padding.
+    ///
+    /// - Precondition: as `run` (3×3, stride 1 or 2 on both axes, dilation 1, multiplier 1,
+    ///   at least 16 channels, `fits`); every row of `max(top, 0) ... min(top + 2, height - 1)`
+    ///   is in its slot.
+    @usableFromInline
+    static func ringRow(
+        ring: UnsafePointer<Int8>, ringRows: Int, top: Int, height: Int, inputWidth: Int, channels: Int,
+        stride: Int, padLeft: Int, inputZeroPoint: Int32, packed: UnsafeRawPointer, requantization: Requantization,
+        output: UnsafeMutablePointer<Int8>, outputWidth: Int
+    ) {
+        let call = Call(inputZeroPoint: inputZeroPoint, requantization: requantization)
+        let rowBytes = inputWidth * channels
+        let v0 = top >= 0 && top < height, v1 = top + 1 >= 0 && top + 1 < height, v2 = top + 2 >= 0 && top + 2 < height
+        let r0 = v0 ? ring + (top % ringRows) * rowBytes : ring
+        let r1 = v1 ? ring + ((top + 1) % ringRows) * rowBytes : ring
+        let r2 = v2 ? ring + ((top + 2) % ringRows) * rowBytes : ring
+        let cPad = DepthwiseConv.paddedChannels(channels)
+        if stride == 1 {
+            row(r0, r1, r2, valid0: v0, valid1: v1, valid2: v2, inputWidth: inputWidth, channels: channels, stride: 1,
+                padLeft: padLeft, output: output, outputWidth: outputWidth, packed: packed, cPad: cPad,
+                call: call, requantization: requantization)
+        } else {
+            row(r0, r1, r2, valid0: v0, valid1: v1, valid2: v2, inputWidth: inputWidth, channels: channels, stride: 2,
+                padLeft: padLeft, output: output, outputWidth: outputWidth, packed: packed, cPad: cPad,
+                call: call, requantization: requantization)
+        }
+    }
+
     /// `DepthwiseAVX2Output.rounded` on `count` (a multiple of 8) accumulators with their
     /// own multipliers and shifts, written to `output` (for the lane-by-lane tests).
     /// - Precondition: `|acc| · 2^max(shift, 0) ≤ 2^29`, shifts within -31...31, no
