@@ -305,8 +305,17 @@ enum DepthwiseAVX2 {
             var j = -padLeft
             if stride == 1 {
                 var state = Stride1(p0: Pair(load(a, j), load(b, j)), p1: Pair(load(a, j &+ 1), load(b, j &+ 1)),
-                                    s0: load(c, j), s1: load(c, j &+ 1), s2: load(c, j &+ 2))
-                var ox = 0
+                                    s0: load(c, j), s1: load(c, j &+ 1), s2: load(c, j &+ 2), out: out)
+                // Output 0 only accumulates (each step stores the output before it).
+                if lo == 0 && hi > 0 {
+                    let column = (j &+ 2) &* channels
+                    state.step(Pair(widen(a + column), widen(b + column)), widen(c + column + channels), block, call, out, shifting, store: false)
+                } else {
+                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, shifting, store: false)
+                }
+                out += channels
+                j &+= 1
+                var ox = 1
                 while ox < lo {
                     state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, shifting)
                     out += channels
@@ -329,9 +338,14 @@ enum DepthwiseAVX2 {
                     j &+= 1
                     ox &+= 1
                 }
+                state.flush(block, call, shifting)
             } else {
-                var state = Stride2(p0: Pair(load(a, j), load(b, j)), q0: Pair(load(c, j), load(c, j &+ 1)))
-                var ox = 0
+                var state = Stride2(p0: Pair(load(a, j), load(b, j)), q0: Pair(load(c, j), load(c, j &+ 1)), out: out)
+                state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
+                           load(c, j &+ 2), load(c, j &+ 3), block, call, out, shifting, store: false)
+                out += channels
+                j &+= 2
+                var ox = 1
                 while ox < lo {
                     state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
                                load(c, j &+ 2), load(c, j &+ 3), block, call, out, shifting)
@@ -358,6 +372,7 @@ enum DepthwiseAVX2 {
                     j &+= 2
                     ox &+= 1
                 }
+                state.flush(block, call, shifting)
             }
             }
             if block.outLo.shiftsLeft || block.outHi.shiftsLeft {
@@ -370,56 +385,95 @@ enum DepthwiseAVX2 {
     }
 
     /// Stride 1 state at output ox (j = ox - padLeft): the pairs of columns j, j+1 (rows
-    /// 0-1), the row-2 pairs (j, j+1), (j+1, j+2), and column j+2 of row 2.
+    /// 0-1), the row-2 pairs (j, j+1), (j+1, j+2), column j+2 of row 2, and the accumulators
+    /// of output ox - 1, not stored yet (software pipelining: each step accumulates one
+    /// output, then requantizes and stores the one before, whose inputs are long ready, so
+    /// the out-of-order window holds independent work instead of one long dependency chain).
     @frozen @usableFromInline
     struct Stride1 {
         @usableFromInline var p0: Pair, p1: Pair, q0: Pair, q1: Pair
         @usableFromInline var s2: __m256i
+        @usableFromInline var pendingLo: __m256i, pendingHi: __m256i
+        @usableFromInline var pendingOut: UnsafeMutablePointer<Int8>
 
         @inline(__always) @usableFromInline
-        init(p0: Pair, p1: Pair, s0: __m256i, s1: __m256i, s2: __m256i) {
+        init(p0: Pair, p1: Pair, s0: __m256i, s1: __m256i, s2: __m256i, out: UnsafeMutablePointer<Int8>) {
             self.p0 = p0
             self.p1 = p1
             q0 = Pair(s0, s1)
             q1 = Pair(s1, s2)
             self.s2 = s2
+            pendingLo = _mm256_setzero_si256()
+            pendingHi = pendingLo
+            pendingOut = out
         }
 
-        /// Output ox from the new column j+2 of rows 0-1 (`p2`) and column j+3 of row 2.
+        /// Accumulates output ox (stored at `out` by the next step or `flush`) from the new
+        /// column j+2 of rows 0-1 (`p2`) and column j+3 of row 2; stores output ox - 1 unless
+        /// `store` is false (the first output).
         @inline(__always) @usableFromInline
-        mutating func step(_ p2: Pair, _ s3: __m256i, _ block: Block, _ call: Call, _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool) {
+        mutating func step(_ p2: Pair, _ s3: __m256i, _ block: Block, _ call: Call, _ out: UnsafeMutablePointer<Int8>,
+                           _ shifting: Bool, store: Bool = true) {
             let q2 = Pair(s2, s3)
             let acc = block.accumulate(p0, p1, p2, q0, q2)
-            call.store(block.outLo.rounded(acc.0, shifting: shifting), block.outHi.rounded(acc.1, shifting: shifting), out)
+            if store {
+                call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
+            }
+            pendingLo = acc.0
+            pendingHi = acc.1
+            pendingOut = out
             p0 = p1
             p1 = p2
             q0 = q1
             q1 = q2
             s2 = s3
         }
+
+        /// Stores the last output.
+        @inline(__always) @usableFromInline
+        func flush(_ block: Block, _ call: Call, _ shifting: Bool) {
+            call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
+        }
     }
 
-    /// Stride 2 state at output ox (j = 2·ox - padLeft): the pair of column j (rows 0-1) and
-    /// the row-2 pair (j, j+1).
+    /// Stride 2 state at output ox (j = 2·ox - padLeft): the pair of column j (rows 0-1),
+    /// the row-2 pair (j, j+1), and output ox - 1 not stored yet (as `Stride1`).
     @frozen @usableFromInline
     struct Stride2 {
         @usableFromInline var p0: Pair, q0: Pair
+        @usableFromInline var pendingLo: __m256i, pendingHi: __m256i
+        @usableFromInline var pendingOut: UnsafeMutablePointer<Int8>
 
         @inline(__always) @usableFromInline
-        init(p0: Pair, q0: Pair) {
+        init(p0: Pair, q0: Pair, out: UnsafeMutablePointer<Int8>) {
             self.p0 = p0
             self.q0 = q0
+            pendingLo = _mm256_setzero_si256()
+            pendingHi = pendingLo
+            pendingOut = out
         }
 
-        /// Output ox from columns j+1, j+2 of rows 0-1 and j+2, j+3 of row 2.
+        /// Accumulates output ox from columns j+1, j+2 of rows 0-1 and j+2, j+3 of row 2;
+        /// stores output ox - 1 unless `store` is false.
         @inline(__always) @usableFromInline
         mutating func step(_ p1: Pair, _ p2: Pair, _ s2: __m256i, _ s3: __m256i, _ block: Block, _ call: Call,
-                           _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool) {
+                           _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool, store: Bool = true) {
             let q2 = Pair(s2, s3)
             let acc = block.accumulate(p0, p1, p2, q0, q2)
-            call.store(block.outLo.rounded(acc.0, shifting: shifting), block.outHi.rounded(acc.1, shifting: shifting), out)
+            if store {
+                call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
+            }
+            pendingLo = acc.0
+            pendingHi = acc.1
+            pendingOut = out
             p0 = p2
             q0 = q2
+        }
+
+        /// Stores the last output.
+        @inline(__always) @usableFromInline
+        func flush(_ block: Block, _ call: Call, _ shifting: Bool) {
+            call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
         }
     }
 
