@@ -30,9 +30,12 @@ let package = Package(
         .target(name: "QuantaRuntime", dependencies: ["QuantaKernels"], swiftSettings: optimizedInDebug),
         // The runtime's C API header (quanta.h); the functions are QuantaRuntime's @_cdecl ones.
         .target(name: "CQuanta"),
+        // Words for the runtime's errors, Embedded-clean: the host tools and the Embedded
+        // runner (Targets/build compiles these files into it) share one description.
+        .target(name: "QuantaDiagnostics", dependencies: ["QuantaKernels", "QuantaRuntime"]),
         .target(
             name: "QuantaCompiler",
-            dependencies: ["QuantaKernels", "QuantaRuntime"],
+            dependencies: ["QuantaKernels", "QuantaRuntime", "QuantaDiagnostics"],
             swiftSettings: optimizedInDebug + [.swiftLanguageMode(.v5)]),
         .executableTarget(
             name: "quanta", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],

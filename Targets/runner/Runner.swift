@@ -42,8 +42,8 @@ enum RunError: Error {
         switch self {
         case .file(let e): return e.message
         case .npy(let path, let e): return "\(path): \(e.message)"
-        case .model(let path, let e): return "\(path): invalid model: \(describe(e))"
-        case .arena(let e): return "cannot create the interpreter: \(describe(e))"
+        case .model(let path, let e): return "\(path): invalid model: \(ModelErrorMessage.describe(e))"
+        case .arena(let e): return "cannot create the interpreter: \(ModelErrorMessage.describe(e))"
         case .inputCount(let n): return "the model has \(n) inputs; quanta-run feeds exactly one"
         case .inputShape(let expected, let found, let layout):
             return "input shape \(shapeText(found)) does not match the model's input \(shapeText(expected)) (\(layout)); "

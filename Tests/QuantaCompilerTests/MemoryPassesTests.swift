@@ -49,6 +49,11 @@ final class MemoryPassesTests: XCTestCase {
         let wholeTensors = try QuantizedSession(bytes: try ModelWriter(kernels: .reference, memoryPasses: .none).write(w.quantized))
         XCTAssertEqual(naive, wholeTensors.model.arenaLowerBound, "\(name): naive bound recomputed from the fused file")
         XCTAssertEqual(optimized.model.arenaSize, arena.plan.arenaSize)
+        // A fused block counts the MACs of the ops it replaces (its expand stage may be a
+        // strided kh×kw stem convolution), in the runtime's description and the compiler's statistics.
+        func macs(_ m: Model) -> Int { (0..<m.opCount).reduce(0) { $0 + m.op($1).multiplyAccumulates } }
+        XCTAssertEqual(macs(optimized.model), macs(plain.model), "\(name): MACs of the fused plan")
+        XCTAssertEqual(ModelStatistics(passed.model).macs, ModelStatistics(w.quantized).macs, name)
         print("\(name): naive bound \(naive) B, arena without passes \(plain.model.arenaSize) B, with passes \(optimized.model.arenaSize) B")
         return (naive, optimized.model.arenaSize)
     }

@@ -9,8 +9,8 @@ import QuantaKernels
 final class OptimizedVariantTests: XCTestCase {
     /// TestModels.small(): conv1 3×3 pad 1 → im2col, dw 3×3 stride 2 → depthwise3x3, pw 1×1 → pointwise,
     /// fully connected 8 → 5 → pointwise (one GEMM).
-    /// and the residual add of two 4×4×8 tensors → elementwise.
-    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .elementwise, .reference, .pointwise]
+    /// the residual add of two 4×4×8 tensors and the global average pool → elementwise.
+    let expectedVariants: [KernelVariant] = [.im2col, .depthwise3x3, .pointwise, .reference, .elementwise, .elementwise, .pointwise]
 
     func shapes(_ source: QuantizedModel, op i: Int) -> (TensorShape, FilterShape, Conv2DParameters)? {
         guard case let .conv2D(p, f, _, _, _) = source.ops[i].kind else { return nil }
@@ -198,7 +198,7 @@ final class OptimizedVariantTests: XCTestCase {
         XCTAssertNil(KernelVariant.fullyConnectedByteCounts(inputCount: Int(Int32.max), outputCount: 1 << 24))
     }
 
-    func testElementwiseVariantRunsAddsOnly() throws {
+    func testElementwiseVariantRunsAddsAndGlobalPoolsOnly() throws {
         var f = try ModelFile(kernels: .fast)
         XCTAssertEqual(f.model.op(4).variant, .elementwise)
         f.bytes[f.model.opRecord(4).offset + 1] = KernelVariant.pointwise.rawValue

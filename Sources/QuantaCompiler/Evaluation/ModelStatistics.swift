@@ -34,7 +34,7 @@ public struct ModelStatistics: Equatable {
                 addConstants(weights: weights.count, bias: bias.count, requantization: r)
             case .invertedResidual(let b):
                 let g = b.geometry
-                macs += OpCounts.conv2D(input: g.inputShape, filter: g.expandFilter, parameters: Conv2DParameters()).multiplyAccumulates
+                macs += OpCounts.conv2D(input: g.inputShape, filter: g.expandFilter, parameters: g.expand).multiplyAccumulates
                 macs += OpCounts.conv2D(input: g.expandedShape, filter: g.depthwiseFilter, parameters: g.depthwise).multiplyAccumulates
                 macs += OpCounts.conv2D(input: g.depthwiseShape, filter: g.projectFilter, parameters: Conv2DParameters()).multiplyAccumulates
                 for s in [b.expand, b.depthwise, b.project] {

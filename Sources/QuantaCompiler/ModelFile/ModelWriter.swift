@@ -96,8 +96,8 @@ public struct ModelWriter {
 
     /// The kernel variant chosen for `op`, once, at write time: with `.fast`,
     /// `KernelVariant.choose` for convolutions, `.pointwise` (one GEMM) for fully
-    /// connected layers, `.elementwise` for adds of same-shape operands; `.reference`
-    /// otherwise.
+    /// connected layers, `.elementwise` for adds of same-shape operands and global average
+    /// pooling; `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
         if kernels == .fast, case .add = op.kind, op.inputs.count == 2,
             op.inputs.allSatisfy({ $0 >= 0 && $0 < model.tensors.count }),
@@ -105,6 +105,7 @@ public struct ModelWriter {
         {
             return .elementwise
         }
+        if kernels == .fast, case .globalAveragePool = op.kind { return .elementwise }
         if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
             weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
             KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) != nil

@@ -1,3 +1,4 @@
+import QuantaDiagnostics
 import QuantaKernels
 import QuantaRuntime
 
@@ -6,7 +7,7 @@ public struct ModelLoadError: Error, CustomStringConvertible {
     public var source: String
     public var error: ModelError
 
-    public var description: String { "\(source): " + ModelErrorDescription.describe(error) }
+    public var description: String { "\(source): " + ModelErrorMessage.describe(error) }
 }
 
 /// The int8 runtime on the host: a `.qmodel` held in 16-byte-aligned memory (the

@@ -3,8 +3,9 @@
 ///
 /// Reference: `Int8Reference.add` with `shape2 == shape1`; same results bit for bit. Each
 /// of the three `MultiplyByQuantizedMultiplierSmallerThanOneExp` steps is
-/// `RequantizationBlock8` with one channel (shift ≤ 0, so no left shift): SRDHM, then
-/// RDBPOT, as `FixedPoint`. The intermediate sum `a' + b'` cannot overflow: with
+/// the target's 8-lane output stage (`Requantizer8`: AVX2 on x86_64, `RequantizationBlock8`
+/// elsewhere) with one channel (shift ≤ 0, so no left shift): SRDHM, then RDBPOT, as
+/// `FixedPoint`. The intermediate sum `a' + b'` cannot overflow: with
 /// `leftShift ≤ 22`, `|(q - zp) · 2^leftShift| < 2^30` and SRDHM by a multiplier below
 /// 2^31 does not grow it, so the wrapping vector add equals the reference's checked add.
 ///
@@ -24,12 +25,12 @@ public enum VectorAdd {
                 let m = UnsafeRawPointer(mp).assumingMemoryBound(to: Int32.self)
                 let s = UnsafeRawPointer(sp).assumingMemoryBound(to: Int32.self)
                 // Intermediates are not clamped: the full int32 range, zero point 0.
-                let scaleA = RequantizationBlock8(
+                let scaleA = Requantizer8(
                     Requantization(multipliers: m, shifts: s, channelCount: 1, outputZeroPoint: 0,
-                                   clampMin: Int32.min, clampMax: Int32.max), first: 0, count: 8)
-                let scaleB = RequantizationBlock8(
+                                   clampMin: Int32.min, clampMax: Int32.max), first: 0, count: 8, channelStride: 1)
+                let scaleB = Requantizer8(
                     Requantization(multipliers: m + 1, shifts: s + 1, channelCount: 1, outputZeroPoint: 0,
-                                   clampMin: Int32.min, clampMax: Int32.max), first: 0, count: 8)
+                                   clampMin: Int32.min, clampMax: Int32.max), first: 0, count: 8, channelStride: 1)
                 let scaleOut = Requantizer8(
                     Requantization(multipliers: m + 2, shifts: s + 2, channelCount: 1, outputZeroPoint: q.outputZeroPoint,
                                    clampMin: q.clampMin, clampMax: q.clampMax), first: 0, count: 8, channelStride: 1)

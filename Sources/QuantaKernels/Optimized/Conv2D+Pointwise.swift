@@ -74,10 +74,13 @@ public enum PointwiseGEMM {
     }
 
     /// Runs the GEMM with the best kernel compiled for this target (AVX2 on x86_64 builds
-    /// with `QUANTA_AVX2`, the portable SIMD kernel elsewhere).
+    /// with `QUANTA_AVX2`, `sdot` on aarch64 builds with `QUANTA_DOTPROD`, the portable SIMD
+    /// kernel elsewhere).
     public static func run(_ g: GEMMOperands) {
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
+        #elseif arch(arm64) && QUANTA_DOTPROD
+        runDotProduct(g)
         #else
         runPortable(g)
         #endif

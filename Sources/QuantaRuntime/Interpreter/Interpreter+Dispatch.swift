@@ -151,9 +151,15 @@ extension Interpreter {
             }
 
         case .globalAveragePool:
-            Int8Reference.globalAveragePool(
-                input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input), output: out,
-                outputZeroPoint: model.zeroPoint(output), multiplier: op.parameter32(0), shift: op.parameter32(1))
+            if op.variantByte == KernelVariant.elementwise.rawValue {
+                VectorGlobalAveragePool.run(
+                    input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input), output: out,
+                    outputZeroPoint: model.zeroPoint(output), multiplier: op.parameter32(0), shift: op.parameter32(1))
+            } else {
+                Int8Reference.globalAveragePool(
+                    input: inp, inputShape: inShape, inputZeroPoint: model.zeroPoint(input), output: out,
+                    outputZeroPoint: model.zeroPoint(output), multiplier: op.parameter32(0), shift: op.parameter32(1))
+            }
 
         case .channelShuffle:
             Layout.channelShuffle(input: inp, output: out, shape: inShape, groups: op.parameter(0))

@@ -57,7 +57,9 @@ extension Model {
             // The filters' element counts (an optimized stage stores only its packed block).
             weightBytes = g.expandFilter.elementCount + g.depthwiseFilter.elementCount + g.projectFilter.elementCount
             let d = g.depthwiseShape
-            macs = g.expandedShape.elementCount * g.inputShape.c + d.elementCount * g.kernelH * g.kernelW
+            // The expand stage may be a kh×kw stem convolution (MobileNet's first layer).
+            macs = g.expandedShape.elementCount * g.expandKernelH * g.expandKernelW * g.inputShape.c
+                + d.elementCount * g.kernelH * g.kernelW
                 + d.n * d.h * d.w * g.outputChannels * g.expandedChannels
         default:
             break

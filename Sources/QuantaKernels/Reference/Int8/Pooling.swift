@@ -96,14 +96,22 @@ extension Int8Reference {
                         sum += Int32(input[inputShape.index(b, y, x, c)]) - inputZeroPoint
                     }
                 }
-                let scaled = FixedPoint.multiplyByQuantizedMultiplier(sum, multiplier, shift)
-                // In 64 bits: a saturated `scaled` plus count/2 cannot overflow.
-                let wide = Int64(scaled)
-                let wideCount = Int64(count)
-                let average = wide > 0 ? (wide + wideCount / 2) / wideCount : (wide - wideCount / 2) / wideCount
-                output[b * inputShape.c + c] = clampToInt8(average + Int64(outputZeroPoint), -128, 127)
+                output[b * inputShape.c + c] = globalAverage(
+                    sum: sum, count: count, outputZeroPoint: outputZeroPoint, multiplier: multiplier, shift: shift)
             }
         }
+    }
+
+    /// The output of `globalAveragePool` for one channel whose `Σ (in - inputZeroPoint)`
+    /// over `count` pixels is `sum`: the rescale, the rounded division and the clamp.
+    @inlinable
+    public static func globalAverage(sum: Int32, count: Int32, outputZeroPoint: Int32, multiplier: Int32, shift: Int32) -> Int8 {
+        let scaled = FixedPoint.multiplyByQuantizedMultiplier(sum, multiplier, shift)
+        // In 64 bits: a saturated `scaled` plus count/2 cannot overflow.
+        let wide = Int64(scaled)
+        let wideCount = Int64(count)
+        let average = wide > 0 ? (wide + wideCount / 2) / wideCount : (wide - wideCount / 2) / wideCount
+        return clampToInt8(average + Int64(outputZeroPoint), -128, 127)
     }
 }
 

@@ -1,10 +1,17 @@
 import QuantaKernels
 import QuantaRuntime
 
-// One line for people from a `ModelError` (Embedded Swift has no reflection, so the
-// cases are spelled out). Nested reasons print their case and payload.
+/// One line in words for each runtime `ModelError`, shared by the host tools
+/// (`QuantizedSession`'s errors) and the Embedded runner (Targets/runner compiles this file
+/// into its module), so that a new error case is described in one place. Embedded-clean:
+/// no Foundation, no reflection (Embedded Swift has none, so every case is spelled out;
+/// nested reasons print their case and payload). Kept out of QuantaRuntime so that the
+/// runtime library itself carries no message text.
+public enum ModelErrorMessage {
+    public static func describe(_ e: ModelError) -> String { describeModelError(e) }
+}
 
-func describe(_ e: ModelError) -> String {
+func describeModelError(_ e: ModelError) -> String {
     switch e {
     case .truncated(let needed, let fileSize):
         return "file truncated: needs \(needed) bytes, has \(fileSize)"

@@ -1,0 +1,191 @@
+import QuantaKernels
+
+/// `gemm-check`: `PointwiseGEMM.run` (the kernel this target's build selects: `sdot` on
+/// aarch64-cortex-a76, the portable SIMD kernel on the others) and `runPortable`, bit for
+/// bit against a scalar evaluation of the GEMM's definition, on pseudo-random operands:
+/// every depth 1...40 (all tails of the 16-, 4- and 2-wide steps) and some larger ones,
+/// 1...19 rows (every tile height and remainder), 1...35 columns (partial channel
+/// blocks), row strides wider than the rows, a channel offset into per-channel or
+/// per-tensor requantization, int8 extremes (-128 included) in A and the weights.
+///
+/// A's last row ends at a page that is made inaccessible (mprotect), so a kernel reading
+/// past `a[(rows-1) * aRowStride + depth - 1]` stops with SIGSEGV.
+///
+/// Prints one line and exits 0 when every case agrees, else prints the first mismatch
+/// and exits 1. Targets/check runs it on every target (under the target's emulator).
+@_cdecl("main")
+func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    var random = SplitMix(seed: 0x5D07_2026)
+    var cases = 0
+    var shapes: [(rows: Int, depth: Int, columns: Int)] = []
+    for depth in 1...40 {
+        shapes.append((rows: 1 + depth % 19, depth: depth, columns: 1 + (depth * 7) % 35))
+    }
+    for rows in 1...19 { shapes.append((rows: rows, depth: 16 + rows, columns: 8 + rows)) }
+    for depth in [48, 64, 96, 144, 27, 75, 147] {
+        shapes.append((rows: 9, depth: depth, columns: 24))
+        shapes.append((rows: 3, depth: depth, columns: 17))
+    }
+    for shape in shapes {
+        if let failure = check(rows: shape.rows, depth: shape.depth, columns: shape.columns, random: &random) {
+            write("gemm-check: FAILED: \(failure)", fd: 2)
+            return 1
+        }
+        cases += 1
+    }
+    write("gemm-check: \(cases) GEMMs (run and runPortable) identical to the scalar definition")
+    return 0
+}
+
+/// One GEMM of the given shape with random operands; nil when both kernels agree with the
+/// definition, else the first mismatch.
+func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> String? {
+    let aRowStride = k + random.next(below: 4)
+    let outputRowStride = n + random.next(below: 3)
+    let channelOffset = random.next(below: 3)
+    let perChannel = random.next(below: 4) != 0
+    let inputZeroPoint = Int32(random.next(below: 256)) - 128
+
+    var weights = [Int8](repeating: 0, count: n * k)
+    for i in weights.indices { weights[i] = random.int8() }
+    var bias = [Int32](repeating: 0, count: n)
+    for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 16)) - (1 << 15) }
+    let channels = perChannel ? channelOffset + n : 1
+    var multipliers = [Int32](repeating: 0, count: channels)
+    var shifts = [Int32](repeating: 0, count: channels)
+    for i in 0..<channels {
+        multipliers[i] = Int32(1 << 30) + Int32(random.next(below: 1 << 30))
+        // Right shifts that keep some outputs inside int8 for these depths, a few left.
+        shifts[i] = Int32(random.next(below: 14)) - 12
+    }
+    let outputZeroPoint = Int32(random.next(below: 64)) - 32
+    let clampMin = Int32(random.next(below: 2) == 0 ? -128 : -100)
+    let clampMax = Int32(random.next(below: 2) == 0 ? 127 : 90)
+
+    // A: rows of `aRowStride` bytes ending exactly at a protected page.
+    let aBytes = (rows - 1) * aRowStride + k
+    let guarded = GuardedBytes(count: aBytes)
+    defer { guarded.release() }
+    let a = guarded.start
+    for i in 0..<aBytes { a[i] = random.int8() }
+
+    let packedBytes = PointwiseGEMM.packedByteCount(depth: k, columns: n)
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: packedBytes, alignment: 16)
+    defer { packed.deallocate() }
+    let panel = UnsafeMutableRawPointer.allocate(byteCount: PointwiseGEMM.panelByteCount(depth: k), alignment: 16)
+    defer { panel.deallocate() }
+    let outputCount = (rows - 1) * outputRowStride + n
+    var expected = [Int8](repeating: 0, count: outputCount)
+    var fromRun = expected, fromPortable = expected
+
+    return weights.withUnsafeBufferPointer { w -> String? in
+        bias.withUnsafeBufferPointer { b -> String? in
+            multipliers.withUnsafeBufferPointer { m -> String? in
+                shifts.withUnsafeBufferPointer { s -> String? in
+                    PointwiseGEMM.pack(weights: w.baseAddress!, weightRowStride: k, depth: k, columns: n,
+                                       bias: b.baseAddress!, inputZeroPoint: inputZeroPoint, into: packed)
+                    let requantization = Requantization(
+                        multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: channels,
+                        outputZeroPoint: outputZeroPoint, clampMin: clampMin, clampMax: clampMax)
+                    for p in 0..<rows {
+                        for j in 0..<n {
+                            var acc = b[j]
+                            for i in 0..<k { acc &+= Int32(w[j * k + i]) &* (Int32(a[p * aRowStride + i]) &- inputZeroPoint) }
+                            let c = perChannel ? channelOffset + j : 0
+                            let y = Int64(outputZeroPoint) + Int64(FixedPoint.multiplyByQuantizedMultiplier(acc, m[c], s[c]))
+                            expected[p * outputRowStride + j] = Int8(min(max(y, Int64(clampMin)), Int64(clampMax)))
+                        }
+                    }
+                    func operands(_ out: UnsafeMutablePointer<Int8>) -> GEMMOperands {
+                        GEMMOperands(rows: rows, depth: k, columns: n, a: UnsafePointer(a), aRowStride: aRowStride,
+                                     packed: UnsafeRawPointer(packed), output: out, outputRowStride: outputRowStride,
+                                     requantization: requantization, channelOffset: perChannel ? channelOffset : 0,
+                                     panel: panel)
+                    }
+                    fromRun.withUnsafeMutableBufferPointer { PointwiseGEMM.run(operands($0.baseAddress!)) }
+                    fromPortable.withUnsafeMutableBufferPointer { PointwiseGEMM.runPortable(operands($0.baseAddress!)) }
+                    for p in 0..<rows {
+                        for j in 0..<n {
+                            let e = expected[p * outputRowStride + j]
+                            let r = fromRun[p * outputRowStride + j], q = fromPortable[p * outputRowStride + j]
+                            if r != e || q != e {
+                                return "rows \(rows) depth \(k) columns \(n) (aRowStride \(aRowStride), perChannel \(perChannel)): "
+                                    + "out[\(p), \(j)] = \(r) (run), \(q) (runPortable), expected \(e)"
+                            }
+                        }
+                    }
+                    return nil
+                }
+            }
+        }
+    }
+}
+
+/// SplitMix64: a small deterministic generator (the same sequence on every target).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform enough in `0 ..< bound` (bound ≤ 2^31).
+    mutating func next(below bound: Int) -> Int { Int(next() >> 33) % bound }
+
+    /// An int8, with -128, -127 and 127 more often than uniform.
+    mutating func int8() -> Int8 {
+        switch next(below: 16) {
+        case 0: return -128
+        case 1: return 127
+        case 2: return -127
+        default: return Int8(truncatingIfNeeded: next())
+        }
+    }
+}
+
+@_extern(c, "mprotect")
+func c_mprotect(_ address: UnsafeMutableRawPointer, _ length: Int, _ protection: Int32) -> Int32
+@_extern(c, "write")
+func c_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int
+
+let pageSize = 65536  // a multiple of the page size on every target (4 KiB, 16 KiB, 64 KiB)
+let PROT_NONE: Int32 = 0
+let PROT_READ_WRITE: Int32 = 3
+
+/// `count` bytes that end where an inaccessible page begins.
+struct GuardedBytes {
+    let base: UnsafeMutableRawPointer
+    let body: Int
+    let start: UnsafeMutablePointer<Int8>
+
+    init(count: Int) {
+        body = (count + pageSize - 1) / pageSize * pageSize
+        base = UnsafeMutableRawPointer.allocate(byteCount: body + pageSize, alignment: pageSize)
+        start = (base + body - count).assumingMemoryBound(to: Int8.self)
+        precondition(c_mprotect(base + body, pageSize, PROT_NONE) == 0, "gemm-check: mprotect failed")
+    }
+
+    func release() {
+        precondition(c_mprotect(base + body, pageSize, PROT_READ_WRITE) == 0, "gemm-check: mprotect failed")
+        base.deallocate()
+    }
+}
+
+/// Writes a line to standard output (fd 1) or standard error (fd 2).
+func write(_ text: String, fd: Int32 = 1) {
+    var line = text
+    line.append("\n")
+    line.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let written = c_write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if written <= 0 { return }
+            done += written
+        }
+    }
+}
