@@ -71,7 +71,9 @@ struct DepthwiseAVX2Output {
 
     /// `y = RDBPOT(SRDHM(acc << left, M), right)` of doubled accumulators `a2` (before the
     /// zero point and clamp). `shifting: false` skips the left shift (the caller knows no
-    /// lane has one: the kernels run a separate loop then, without the per-output test).
+    /// lane has one). The row loop passes it from a local function called with `true` and
+    /// `false`: LLVM keeps the per-output test in the loop anyway, but the column loops come
+    /// out 5 % faster than with `shiftsLeft` alone (measured; register allocation differs).
     @inline(__always) @usableFromInline
     func rounded(_ a2: __m256i, shifting: Bool = true) -> __m256i {
         let x = shifting && shiftsLeft ? _mm256_sllv_epi32(a2, left) : a2
