@@ -271,13 +271,18 @@ enum DepthwiseAVX2 {
     /// `channels` bytes each; column `ox` of the output reads input columns
     /// `ox * stride - padLeft + 0...2`, the ones outside the input read as the zero point.
     ///
+    /// With `nextRow` and `nextOutput` (stride 1 only) it also computes the output row below,
+    /// from rows `r1`, `r2`, `nextRow` (all valid, as `r0`...`r2`), each channel block's
+    /// set-up shared by the two rows; block by block, row `output` first.
+    ///
     /// - Precondition: `channels >= 16`; `fits(...)`; stride 1 or 2; depth multiplier 1.
     @inline(__always) @usableFromInline
     static func row(
         _ r0: UnsafePointer<Int8>, _ r1: UnsafePointer<Int8>, _ r2: UnsafePointer<Int8>,
         valid0: Bool, valid1: Bool, valid2: Bool, inputWidth: Int, channels: Int, stride: Int, padLeft: Int,
         output: UnsafeMutablePointer<Int8>, outputWidth: Int, packed: UnsafeRawPointer, cPad: Int,
-        call: Call, requantization: Requantization
+        call: Call, requantization: Requantization,
+        nextRow r3: UnsafePointer<Int8>? = nil, nextOutput: UnsafeMutablePointer<Int8>? = nil
     ) {
         let zp16 = call.zeroPoint16
         // Outputs whose columns are all inside the input take the unchecked loop: stride 1
@@ -298,12 +303,12 @@ enum DepthwiseAVX2 {
             let first = min(c0, channels - 16)
             let block = Block(packed: packed, cPad: cPad, c0: first, valid0: valid0, valid1: valid1, valid2: valid2,
                               zeroPointPairs: zp16, requantization: requantization)
-            let a = r0 + first, b = r1 + first, c = r2 + first
             @inline(__always) func load(_ base: UnsafePointer<Int8>, _ j: Int) -> __m256i {
                 UInt(bitPattern: j) < UInt(bitPattern: inputWidth) ? widen(base + j &* channels) : zp16
             }
-            @inline(__always) func columns(shifting: Bool) {
-            var out = output + first
+            @inline(__always) func columns(shifting: Bool, _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>,
+                                           _ c: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
+            var out = output
             var j = -padLeft
             if stride == 1 {
                 var state = Stride1(p0: Pair(load(a, j), load(b, j)), p1: Pair(load(a, j &+ 1), load(b, j &+ 1)),
@@ -378,9 +383,17 @@ enum DepthwiseAVX2 {
             }
             }
             if block.outLo.shiftsLeft || block.outHi.shiftsLeft {
-                columns(shifting: true)
+                columns(shifting: true, r0 + first, r1 + first, r2 + first, output + first)
             } else {
-                columns(shifting: false)
+                columns(shifting: false, r0 + first, r1 + first, r2 + first, output + first)
+            }
+            // The next output row (stride 1, same valid rows) with the same block set-up.
+            if let r3, let nextOutput {
+                if block.outLo.shiftsLeft || block.outHi.shiftsLeft {
+                    columns(shifting: true, r1 + first, r2 + first, r3 + first, nextOutput + first)
+                } else {
+                    columns(shifting: false, r1 + first, r2 + first, r3 + first, nextOutput + first)
+                }
             }
             c0 += 16
         }
@@ -541,18 +554,36 @@ enum DepthwiseAVX2 {
         let rowBytes = shape.w * channels
         for n in 0..<shape.n {
             let image = data + n * shape.h * rowBytes
-            for oy in 0..<shape.h {
+            var oy = 0
+            while oy < shape.h {
                 (scratch + (oy % 3) * rowBytes).update(from: image + oy * rowBytes, count: rowBytes)
                 let y0 = oy - padTop
                 @inline(__always) func source(_ y: Int) -> UnsafePointer<Int8> {
                     y < 0 || y >= shape.h ? UnsafePointer(scratch)
                         : y <= oy ? UnsafePointer(scratch + (y % 3) * rowBytes) : UnsafePointer(image + y * rowBytes)
                 }
+                // Two rows per pass when both windows are inside the input and the ring holds
+                // their rows: rows oy and oy + 1 copied (slot (oy + 1) % 3 held row oy - 2,
+                // which neither reads for padTop <= 1), rows below from the tensor.
+                if padTop <= 1 && y0 >= 0 && y0 + 3 < shape.h {
+                    (scratch + ((oy + 1) % 3) * rowBytes).update(from: image + (oy + 1) * rowBytes, count: rowBytes)
+                    @inline(__always) func copied(_ y: Int) -> UnsafePointer<Int8> {
+                        y <= oy + 1 ? UnsafePointer(scratch + (y % 3) * rowBytes) : UnsafePointer(image + y * rowBytes)
+                    }
+                    row(copied(y0), copied(y0 + 1), copied(y0 + 2), valid0: true, valid1: true, valid2: true,
+                        inputWidth: shape.w, channels: channels, stride: 1, padLeft: padLeft,
+                        output: image + oy * rowBytes, outputWidth: shape.w, packed: packed, cPad: cPad,
+                        call: call, requantization: requantization,
+                        nextRow: copied(y0 + 3), nextOutput: image + (oy + 1) * rowBytes)
+                    oy += 2
+                    continue
+                }
                 row(source(y0), source(y0 + 1), source(y0 + 2),
                     valid0: y0 >= 0 && y0 < shape.h, valid1: y0 + 1 >= 0 && y0 + 1 < shape.h, valid2: y0 + 2 >= 0 && y0 + 2 < shape.h,
                     inputWidth: shape.w, channels: channels, stride: 1, padLeft: padLeft,
                     output: image + oy * rowBytes, outputWidth: shape.w, packed: packed, cPad: cPad,
                     call: call, requantization: requantization)
+                oy += 1
             }
         }
         return true
