@@ -47,7 +47,8 @@ let package = Package(
         .testTarget(
             name: "QuantaKernelsTests", dependencies: ["QuantaKernels"],
             resources: [.copy("Fixtures")],
-            swiftSettings: [.swiftLanguageMode(.v5)]),
+            // kernelISA: the tests of the AVX2 output stage call its intrinsics (QUANTA_AVX2).
+            swiftSettings: [.swiftLanguageMode(.v5)] + kernelISA),
         // Test support: counts heap allocations (interposes malloc and friends).
         .target(name: "CAllocationCounter", path: "Tests/AllocationCounter", linkerSettings: [.linkedLibrary("dl")]),
         // Test support: drives the C API from C (symbols resolve against QuantaRuntime in the test binary).

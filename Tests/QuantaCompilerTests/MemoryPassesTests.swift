@@ -16,19 +16,19 @@ final class MemoryPassesTests: XCTestCase {
     }
 
     /// Quantizes `onnx` on a few samples of `calibration` and writes it with and without the passes.
-    func write(onnx: String, calibration: String, samples limit: Int = 4) throws -> Written {
+    func write(onnx: String, calibration: String, samples limit: Int = 4, options: MemoryPassOptions = MemoryPassOptions()) throws -> Written {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnx)
         let samples = try QuantizePipeline.loadSamples(path: calibration, for: graph, limit: limit)
         let quantized = try ModelQuantizer.quantize(graph: graph, calibration: samples.samples.map { [$0] })
         return Written(
             quantized: quantized, plain: try ModelWriter(memoryPasses: .none).write(quantized),
-            optimized: try ModelWriter().write(quantized), samples: samples.samples)
+            optimized: try ModelWriter(memoryPasses: options).write(quantized), samples: samples.samples)
     }
 
     /// Runs every sample through both files and compares the int8 outputs byte for byte;
     /// checks the optimized plan's invariants; returns (naive bound, arena with passes).
     @discardableResult
-    func checkIdentical(_ w: Written, name: String) throws -> (naive: Int, arena: Int) {
+    func checkIdentical(_ w: Written, name: String, options: MemoryPassOptions = MemoryPassOptions()) throws -> (naive: Int, arena: Int) {
         let plain = try QuantizedSession(bytes: w.plain)
         let optimized = try QuantizedSession(bytes: w.optimized)
         for sample in w.samples {
@@ -41,7 +41,7 @@ final class MemoryPassesTests: XCTestCase {
                 XCTAssertEqual(plain.outputInt8(k), optimized.outputInt8(k), "\(name): output \(k) differs with the memory passes")
             }
         }
-        let passed = MemoryPasses.apply(w.quantized)
+        let passed = MemoryPasses.apply(w.quantized, options: options)
         let arena = ModelWriter.planArena(passed.model, referenceOps: passed.referenceOps)
         XCTAssertNil(MemoryPlanner.verify(plan: arena.plan, requests: arena.requests), name)
         let naive = ModelInspection(model: optimized.model).naiveLowerBound
@@ -59,25 +59,51 @@ final class MemoryPassesTests: XCTestCase {
     }
 
     func testDigitsModelOutputsAreIdenticalWithMemoryPasses() throws {
-        let w = try write(onnx: repositoryRoot + "/Models/digits_mobilenet.onnx", calibration: repositoryRoot + "/Models/digits_calibration.npy")
-        let r = try checkIdentical(w, name: "digits_mobilenet")
+        let onnx = repositoryRoot + "/Models/digits_mobilenet.onnx", calibration = repositoryRoot + "/Models/digits_calibration.npy"
+        // The default plan keeps every op of this small model on the fast kernels, whose
+        // scratch may take the arena above the bound of whole tensors; the smallest-arena
+        // plan stays within it.
+        try checkIdentical(try write(onnx: onnx, calibration: calibration), name: "digits_mobilenet")
+        let smallest = MemoryPassOptions(smallestArena: true)
+        let r = try checkIdentical(try write(onnx: onnx, calibration: calibration, options: smallest), name: "digits_mobilenet (smallest arena)", options: smallest)
         XCTAssertLessThanOrEqual(r.arena, r.naive)
     }
 
-    func testMobileNetV2OutputsAreIdenticalAndArenaIsAtMostHalfTheNaiveBound() throws {
+    func testMobileNetV2OutputsAreIdenticalAndSmallestArenaIsAtMostHalfTheNaiveBound() throws {
         let m = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
-        let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy")
-        let decisions = MemoryPasses.apply(w.quantized).decisions
-        let all = MemoryPasses.apply(w.quantized, options: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false))
+        let smallest = MemoryPassOptions(smallestArena: true)
+        let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy", options: smallest)
+        let decisions = MemoryPasses.apply(w.quantized, options: smallest).decisions
+        let all = MemoryPasses.apply(w.quantized, options: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false, smallestArena: true))
         // Only the blocks the arena needs stay fused (fewer, slower ops), at the same arena
         // as fusing every block that can be.
         XCTAssertGreaterThan(all.decisions.filter(\.fused).count, 5)
         XCTAssertGreaterThan(decisions.filter(\.fused).count, 0)
         XCTAssertLessThan(decisions.filter(\.fused).count, all.decisions.filter(\.fused).count)
         let allArena = ModelWriter.planArena(all.model, kernels: .fast, referenceOps: all.referenceOps).plan.arenaSize
-        let r = try checkIdentical(w, name: "mobilenet_v2_0.35_32")
+        let r = try checkIdentical(w, name: "mobilenet_v2_0.35_32", options: smallest)
         XCTAssertLessThanOrEqual(r.arena, allArena)
         XCTAssertLessThanOrEqual(2 * r.arena, r.naive)
+    }
+
+    /// The default plan moves to the reference kernels only ops with at most 1/200 of the
+    /// MACs (bounded cost), and stays below the naive bound and within 2× the smallest arena.
+    func testDefaultPlanKeepsEveryBigOpOnTheFastKernels() throws {
+        let m = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
+        let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy")
+        let passed = MemoryPasses.apply(w.quantized)
+        let total = ModelStatistics(passed.model).macs
+        for i in passed.referenceOps {
+            var single = passed.model
+            single.ops = [passed.model.ops[i]]
+            XCTAssertLessThanOrEqual(200 * ModelStatistics(single).macs, total, "op \(i) moved to the reference kernels")
+        }
+        let r = try checkIdentical(w, name: "mobilenet_v2_0.35_32 (default)")
+        let smallest = MemoryPasses.apply(w.quantized, options: MemoryPassOptions(smallestArena: true))
+        let smallestArena = ModelWriter.planArena(smallest.model, referenceOps: smallest.referenceOps).plan.arenaSize
+        XCTAssertLessThan(r.arena, r.naive)
+        XCTAssertLessThanOrEqual(r.arena, 2 * smallestArena)
+        XCTAssertGreaterThan(smallest.referenceOps.count + smallest.model.ops.count, 0)
     }
 }
 

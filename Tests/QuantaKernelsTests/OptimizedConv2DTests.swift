@@ -209,6 +209,67 @@ final class OptimizedConv2DTests: XCTestCase {
         }
     }
 
+    /// Both GEMM kernels (the one `run` picks, AVX2 on x86_64, and `runPortable`) on the
+    /// panel and tile edges: rows around the tile height 6 and the panel heights (48 rows
+    /// up to K = 64, 30 at K = 96, 6 from K = 513), odd K, column tails of 1...7 and odd
+    /// 8-column blocks, per-tensor and per-channel parameters, left shifts.
+    func testGEMMKernelsEqualReferenceOnPanelAndTileEdges() {
+        var g = SeededGenerator(seed: 21)
+        let rowChoices = [1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 29, 31, 47, 48, 49, 53, 97, 101]
+        let depthChoices = [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 65, 95, 96, 97, 600]
+        let columnChoices = [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 33, 40]
+        for trial in 0..<48 {
+            let rows = rowChoices[trial % rowChoices.count]
+            let c = depthChoices[Int.random(in: 0..<depthChoices.count, using: &g)]
+            let o = columnChoices[Int.random(in: 0..<columnChoices.count, using: &g)]
+            let shape = TensorShape(h: rows, w: 1, c: c)
+            let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                parameters: Conv2DParameters(), perChannel: trial % 3 != 0, hasBias: trial % 4 != 0, using: &g)
+            let reference = test.reference()
+            XCTAssertEqual(test.optimized(.pointwise), reference, test.description)
+            let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: test.weights, filter: test.filter, bias: test.bias,
+                                                     inputShape: shape, inputZeroPoint: test.inputZeroPoint, parameters: test.parameters)
+            for portable in [false, true] {
+                var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: c) + 16)
+                var out = [Int8](repeating: 0, count: test.outputShape.elementCount)
+                test.withRequantization { r in
+                    test.input.withUnsafeBufferPointer { i in
+                        packed.withUnsafeBytes { p in
+                            panel.withUnsafeMutableBytes { s in
+                                out.withUnsafeMutableBufferPointer { out in
+                                    let operands = GEMMOperands(
+                                        rows: rows, depth: c, columns: o, a: i.baseAddress!, aRowStride: c,
+                                        packed: p.baseAddress!, output: out.baseAddress!, outputRowStride: o,
+                                        requantization: r, panel: s.baseAddress!)
+                                    if portable { PointwiseGEMM.runPortable(operands) } else { PointwiseGEMM.run(operands) }
+                                }
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(out, reference, "\(portable ? "portable" : "run") \(test.description)")
+                XCTAssertEqual(Array(panel.suffix(16)), [UInt8](repeating: 0, count: 16), "panel overrun")
+            }
+        }
+    }
+
+    func testPanelRowsAreADeterministicFunctionOfDepth() {
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 1), 48)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 64), 48)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 65), 42)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 96), 30)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 512), 6)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: 960), 6)
+        XCTAssertEqual(PointwiseGEMM.panelRows(depth: Int64(Int32.max)), 6)
+        for k in 1...1200 {
+            let rows = PointwiseGEMM.panelRows(depth: k)
+            XCTAssertEqual(rows % 6, 0)
+            XCTAssertTrue(rows >= 6 && rows <= 48)
+            XCTAssertTrue(rows == 6 || PointwiseGEMM.panelByteCount(depth: k) <= PointwiseGEMM.panelBudgetBytes, "\(k)")
+            XCTAssertEqual(PointwiseGEMM.panelByteCount(depth: k), rows * PointwiseGEMM.paddedDepth(k) * 2)
+        }
+    }
+
     func testGroupedEqualsReferenceFor1x1And3x3() {
         var g = SeededGenerator(seed: 4)
         for trial in 0..<24 {

@@ -27,7 +27,8 @@ final class OptimizedVariantTests: XCTestCase {
                 let op = f.model.opRecord(i)
                 XCTAssertEqual(f.model.constantLength(op, OpLayout.fcWeights), 0)
                 XCTAssertEqual(f.model.constantLength(op, OpLayout.fcPackedWeights), PointwiseGEMM.packedByteCount(depth: inputCount, columns: outputCount))
-                XCTAssertEqual(d.scratchSize, PointwiseGEMM.panelByteCount(depth: inputCount))
+                let batch = source.tensors[source.ops[i].inputs[0]].shape.n
+                XCTAssertEqual(d.scratchSize, PointwiseGEMM.panelByteCount(depth: inputCount, rows: batch))
                 XCTAssertEqual(d.weightBytes, weights.count)
                 var packed = [Int8](repeating: 0, count: PointwiseGEMM.packedByteCount(depth: inputCount, columns: outputCount))
                 packed.withUnsafeMutableBytes { dst in
@@ -144,10 +145,17 @@ final class OptimizedVariantTests: XCTestCase {
             .packedWeights, offset: g.word(referenceSlot - 4), length: 16, expectedLength: 0)))
     }
 
+    /// Pixels (n·h·w) of op `i`'s input in `TestModels.small()`: the GEMM panel's row bound.
+    func pixels(ofInputOf i: Int) -> Int {
+        let source = TestModels.small()
+        let shape = source.tensors[source.ops[i].inputs[0]].shape
+        return shape.n * shape.h * shape.w
+    }
+
     func testMissingScratchIsRejected() throws {
         var f = try ModelFile(kernels: .fast)
         f.patch(f.model.opRecord(2).offset + 4, -1)
-        let needed = PointwiseGEMM.panelByteCount(depth: 8)
+        let needed = PointwiseGEMM.panelByteCount(depth: 8, rows: pixels(ofInputOf: 2))
         XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .scratchTooSmall(needed: needed, found: 0)))
     }
 
@@ -168,7 +176,7 @@ final class OptimizedVariantTests: XCTestCase {
         ModelWriter.sealChecksum(&f.bytes)
         let filter = FilterShape(outputChannels: 8, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 8)
         XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .scratchTooSmall(
-            needed: Im2col.scratchByteCount(filter: filter), found: PointwiseGEMM.panelByteCount(depth: 8))))
+            needed: Im2col.scratchByteCount(filter: filter), found: PointwiseGEMM.panelByteCount(depth: 8, rows: pixels(ofInputOf: 2)))))
     }
 
     func testScratchSharingBytesWithTheOpsTensorsIsRejected() throws {
@@ -194,7 +202,8 @@ final class OptimizedVariantTests: XCTestCase {
             .packedWeights, offset: f.word(slot - 4), length: length + 16, expectedLength: length)))
         f.patch(slot, length)
         f.patch(record + 4, -1)
-        XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .scratchTooSmall(needed: PointwiseGEMM.panelByteCount(depth: 8), found: 0)))
+        let batch = TestModels.small().tensors[TestModels.small().ops[6].inputs[0]].shape.n
+        XCTAssertModelError(f.load(), .invalidOp(index: 6, reason: .scratchTooSmall(needed: PointwiseGEMM.panelByteCount(depth: 8, rows: batch), found: 0)))
         XCTAssertNil(KernelVariant.fullyConnectedByteCounts(inputCount: Int(Int32.max), outputCount: 1 << 24))
     }
 

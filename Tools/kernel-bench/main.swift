@@ -158,10 +158,12 @@ func mobileNetV2() {
 }
 
 if let i = CommandLine.arguments.firstIndex(of: "--only"), i + 1 < CommandLine.arguments.count {
-    // One shape, for profiling: --only dw56 | pw56 | first
+    // One shape, for profiling: --only dw56 | pw56 | pw112 | pw7 | first
     switch CommandLine.arguments[i + 1] {
     case "dw56": for _ in 0..<20 { depthwise(56, 144, stride: 1) }
     case "pw56": for _ in 0..<20 { pointwise(56, 24, 144) }
+    case "pw112": for _ in 0..<20 { pointwise(112, 16, 96) }
+    case "pw7": for _ in 0..<20 { pointwise(7, 320, 1280) }
     default: for _ in 0..<20 { bench("first", input: TensorShape(h: 224, w: 224, c: 3), filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3), parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: .uniform(1)), quiet: true) }
     }
     exit(0)

@@ -30,9 +30,10 @@ enum QuantizeCommand: Command {
                                depthwise convolution in place (see docs/MEMORY.md)
           --fuse-all           fuse every block that lowers its own step's bytes (default:
                                only the blocks the arena's size needs; fused blocks are slower)
-          --favor-speed        keep big ops on the fast kernels even where their scratch
-                               sets the arena's peak (default: the smallest arena; the
-                               reference kernels need no scratch but run ~20x slower)
+          --smallest-arena     move any op whose fast kernel's scratch sets the arena's
+                               peak to the scratch-free reference kernel, however slow
+                               (default: only ops with at most 1/200 of the model's MACs,
+                               so the arena is near its smallest at about full speed)
           --json               print the summary as JSON
           --quiet              no progress bar
         """
@@ -40,7 +41,7 @@ enum QuantizeCommand: Command {
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
             argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
-            booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all", "favor-speed"], aliases: ["o": "output"])
+            booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all", "smallest-arena"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
@@ -72,7 +73,7 @@ enum QuantizeCommand: Command {
         let result = try QuantizePipeline.run(
             onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
             inputShapes: inputShapes, sampleLimit: limit,
-            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), smallestArena: !args.flag("favor-speed")), progress: { done, total, stage in progress.update(done, total, stage) })
+            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), smallestArena: args.flag("smallest-arena")), progress: { done, total, stage in progress.update(done, total, stage) })
         progress.finish()
         if args.flag("json") {
             print(result.summary.json())

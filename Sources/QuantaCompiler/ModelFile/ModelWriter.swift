@@ -87,7 +87,8 @@ public struct ModelWriter {
     public static func scratchSize(_ op: QuantizedOp, variant: KernelVariant, in model: QuantizedModel) -> Int {
         if let memory = MemoryPasses.scratchSize(op, in: model) { return memory }
         if variant == .pointwise, case let .fullyConnected(outputCount, inputCount, _, _, _) = op.kind {
-            return KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)?.scratch ?? 0
+            let batch = model.tensors[op.inputs[0]].shape.n
+            return KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount, batch: batch)?.scratch ?? 0
         }
         guard variant != .reference, case let .conv2D(parameters, filter, _, _, _) = op.kind else { return 0 }
         return variant.scratchBytes(

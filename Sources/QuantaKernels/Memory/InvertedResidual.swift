@@ -194,9 +194,13 @@ public struct FusedResidual {
 /// clipped rows as padding), then projected straight into `y` — or, with a residual, into
 /// the `P` row and added to row `oy` of `x` into `y`.
 public enum InvertedResidual {
-    /// Bytes of GEMM panel the expand and project variants need (0 for the reference).
+    /// Bytes of GEMM panel the expand and project variants need (0 for the reference): the
+    /// project stage runs on one row of `D`; the expand stage computes at most `ringRows`
+    /// rows of `E` per call, which read at most `(ringRows - 1)·strideH + expandKernelH`
+    /// rows of `x` (a GEMM panel needs at most one row per pixel of its call).
     public static func panelBytes(geometry g: InvertedResidualGeometry, expand: KernelVariant, project: KernelVariant) -> Int {
-        let row = TensorShape(n: 1, h: g.expandKernelH, w: g.inputShape.w, c: g.inputShape.c)
+        let inputRows = (g.ringRows - 1) * g.expand.strideH + g.expandKernelH
+        let row = TensorShape(n: 1, h: inputRows, w: g.inputShape.w, c: g.inputShape.c)
         let dRow = TensorShape(n: 1, h: 1, w: g.depthwiseShape.w, c: g.expandedChannels)
         return max(
             expand.scratchBytes(inputShape: row, filter: g.expandFilter, parameters: g.expand),

@@ -14,10 +14,20 @@ public enum GroupedConv {
             && parameters.padding == .zero
     }
 
+    /// Scratch for any input size (the panel's full `panelRows(depth:)`).
     @inlinable
     public static func scratchByteCount(filter: FilterShape, parameters: Conv2DParameters) -> Int {
         isDirect(filter: filter, parameters: parameters)
             ? PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup)
+            : Im2col.scratchByteCount(filter: filter)
+    }
+
+    /// Scratch for this input: the direct form's GEMMs have one row per pixel, so the panel
+    /// needs at most `n·h·w` rows.
+    @inlinable
+    public static func scratchByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
+        isDirect(filter: filter, parameters: parameters)
+            ? PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
             : Im2col.scratchByteCount(filter: filter)
     }
 

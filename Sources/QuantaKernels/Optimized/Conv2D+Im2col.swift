@@ -70,12 +70,21 @@ public enum Im2col {
         var first = 0
         while first < pixels {
             let count = min(chunkRows, pixels - first)
+            // The chunk's first pixel as (b, oy, ox), then stepped (no division per pixel).
+            let startX = first % outputShape.w
+            let startY = (first / outputShape.w) % outputShape.h
+            let startB = first / (outputShape.w * outputShape.h)
             for g in 0..<groups {
+                var ox = startX, oy = startY, b = startB
                 for r in 0..<count {
-                    let pixel = first + r
-                    let ox = pixel % outputShape.w
-                    let oy = (pixel / outputShape.w) % outputShape.h
-                    let b = pixel / (outputShape.w * outputShape.h)
+                    defer {
+                        ox += 1
+                        if ox == outputShape.w {
+                            ox = 0
+                            oy += 1
+                            if oy == outputShape.h { oy = 0; b += 1 }
+                        }
+                    }
                     let y0 = oy * parameters.strideH - parameters.padding.top
                     let x0 = ox * parameters.strideW - parameters.padding.left
                     var dst = rowsBuffer + r * k

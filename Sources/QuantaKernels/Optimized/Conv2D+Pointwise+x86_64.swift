@@ -2,136 +2,183 @@
 import _Builtin_intrinsics.intel
 
 // The AVX2 GEMM kernel (x86_64 builds with `-Xcc -mavx2`, which Package.swift passes
-// together with `-D QUANTA_AVX2`): 6 rows × 16 channels per tile, 12 ymm accumulators,
-// `vpmovsxbw` weights, `vpbroadcastd` int16 pairs of A, `vpmaddwd` + `vpaddd`.
+// together with `-D QUANTA_AVX2`): 6 rows × 16 channels per tile, 12 ymm accumulators
+// (started at the folded bias), `vpmovsxbw` weights, `vpbroadcastd` int16 pairs of A,
+// `vpmaddwd` + `vpaddd`.
 
 extension PointwiseGEMM {
     /// The AVX2 kernel; same results as `runPortable` and `Int8Reference.conv2D`.
     ///
-    /// Rows go 6 at a time (converted to int16 once into the panel); for each pair of
-    /// 8-column blocks the output stage is prepared once per panel, then the tile runs.
+    /// The output stage's per-call constants (zero point, clamp, whether any shift is left
+    /// or any multiplier `Int32.min`) are set up once per call (`AVX2GEMMOutput`). Rows go
+    /// `panelRows(depth:)` at a time (up to 48, converted to int16 once into the panel); for
+    /// each pair of 8-column blocks the per-channel constants are loaded once per panel,
+    /// then every 6-row tile of the panel runs (a tail of 1–5 rows runs a tile of that height).
     public static func runAVX2(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
-        let chunk = 6  // one tile per panel fill (the panel holds `panelRows` = 8 rows)
+        let stage = AVX2GEMMOutput(g.requantization, first: g.channelOffset, count: g.columns)
+        let panelRows = panelRows(depth: g.depth)
         var row = 0
         while row < g.rows {
-            let rows = min(chunk, g.rows - row)
+            let rows = min(panelRows, g.rows - row)
             fillPanel(g, firstRow: row, count: rows)
-            panelAVX2(g, firstRow: row, rows: rows)
-            row += chunk
+            if stage.shiftsLeft || stage.maySaturate {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralOutput.self)
+            } else {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainOutput.self)
+            }
+            row += rows
         }
     }
 
+    /// One panel (rows `firstRow..<firstRow+rows`, already in `g.panel`) × all columns.
+    /// Specialized per `Flags`: `AVX2PlainOutput` (no left shift, no `Int32.min`
+    /// multiplier in the call) compiles the output stage without the left shift and the
+    /// saturation select.
     @inline(never) @usableFromInline
-    static func panelAVX2(_ g: GEMMOperands, firstRow: Int, rows: Int) {
+    static func panelAVX2<Flags: AVX2OutputFlags>(
+        _ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int, _ flags: Flags.Type
+    ) {
+        let general = Flags.general
         let nPad = paddedColumns(g.columns)
         let blocks = nPad / 8
-        let rowBytes = paddedDepth(g.depth) * 2
+        let kPad = paddedDepth(g.depth)
+        let rowBytes = kPad * 2
+        let weights = UnsafeRawPointer(g.packed) + 4 * nPad
+        let s = g.outputRowStride
         var block = 0
         while block + 1 < blocks {
             let n0 = block * 8
             let valid = min(16, g.columns - n0)
-            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: valid)
-            let qb = AVX2Requantization(g.requantization, first: g.channelOffset + n0 + 8, count: valid - 8)
+            let qa = stage.block(n0, count: valid)
+            let qb = stage.block(n0 + 8, count: valid - 8)
+            let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
+            let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
+            let wa = weights + block * 8 * kPad
             var r = 0
-            while r < rows {
-                tile16AVX2(g, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rows: min(6, rows - r),
-                           firstRow: firstRow + r, block: block, qa: qa, qb: qb)
+            while r + 6 <= rows {
+                tile16AVX2(6, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
+                           wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage, general: general,
+                           output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
+            }
+            if r < rows {
+                let p = UnsafeRawPointer(g.panel) + r * rowBytes
+                let o = g.output + (firstRow + r) * s + n0
+                switch rows - r {
+                case 1: tile16AVX2(1, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                case 2: tile16AVX2(2, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                case 3: tile16AVX2(3, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                case 4: tile16AVX2(4, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                default: tile16AVX2(5, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
+                                    qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                }
             }
             block += 2
         }
         if block < blocks {
             let n0 = block * 8
-            let qa = AVX2Requantization(g.requantization, first: g.channelOffset + n0, count: min(8, g.columns - n0))
+            let valid = min(8, g.columns - n0)
+            let qa = stage.block(n0, count: valid)
+            let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
+            let wa = weights + block * 8 * kPad
             var r = 0
             while r < rows {
-                tile8AVX2(g, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rows: min(6, rows - r),
-                          firstRow: firstRow + r, block: block, qa: qa)
+                tile8AVX2(min(6, rows - r), panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
+                          wa: wa, ba: ba, qa: qa, stage: stage, general: general,
+                          output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
         }
     }
 
-    /// Up to 6 rows (panel rows from `panel`) × the 16 columns of blocks `block`, `block + 1`.
+    /// `rows` (1...6; a constant where inlined) panel rows from `panel` × the 16 columns of
+    /// weights `wa`, `wb` (two 8-column blocks), accumulators started at the folded bias.
     @inline(__always) @usableFromInline
     static func tile16AVX2(
-        _ g: GEMMOperands, panel: UnsafeRawPointer, rows: Int, firstRow: Int, block: Int,
-        qa: AVX2Requantization, qb: AVX2Requantization
+        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, wb: UnsafeRawPointer,
+        ba: __m256i, bb: __m256i, qa: AVX2RoundingBlock, qb: AVX2RoundingBlock, stage: AVX2GEMMOutput, general: Bool,
+        output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
-        let kPad = paddedDepth(g.depth)
-        let kPairs = kPad / 2
-        let nPad = paddedColumns(g.columns)
-        let weights = UnsafeRawPointer(g.packed) + 4 * nPad
-        let rowBytes = kPad * 2
-        let p0 = panel
-        let p1 = panel + min(1, rows - 1) * rowBytes
-        let p2 = panel + min(2, rows - 1) * rowBytes
-        let p3 = panel + min(3, rows - 1) * rowBytes
-        let p4 = panel + min(4, rows - 1) * rowBytes
-        let p5 = panel + min(5, rows - 1) * rowBytes
-        let wa = weights + block * 8 * kPad
-        let wb = wa + 8 * kPad
-        var c00 = _mm256_setzero_si256(), c01 = _mm256_setzero_si256()
-        var c10 = _mm256_setzero_si256(), c11 = _mm256_setzero_si256()
-        var c20 = _mm256_setzero_si256(), c21 = _mm256_setzero_si256()
-        var c30 = _mm256_setzero_si256(), c31 = _mm256_setzero_si256()
-        var c40 = _mm256_setzero_si256(), c41 = _mm256_setzero_si256()
-        var c50 = _mm256_setzero_si256(), c51 = _mm256_setzero_si256()
+        let p0 = panel, p1 = panel + rowBytes, p2 = panel + 2 * rowBytes
+        let p3 = panel + 3 * rowBytes, p4 = panel + 4 * rowBytes, p5 = panel + 5 * rowBytes
+        var c00 = ba, c01 = bb, c10 = ba, c11 = bb, c20 = ba, c21 = bb
+        var c30 = ba, c31 = bb, c40 = ba, c41 = bb, c50 = ba, c51 = bb
         for pair in 0..<kPairs {
             let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
             let vb = _mm256_cvtepi8_epi16(loadu128(wb + 16 * pair))
             var x = _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
             c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(va, x))
             c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(vb, x))
-            x = _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-            c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(va, x))
-            c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(vb, x))
-            x = _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-            c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(va, x))
-            c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(vb, x))
-            x = _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-            c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(va, x))
-            c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(vb, x))
-            x = _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-            c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(va, x))
-            c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(vb, x))
-            x = _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
-            c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(va, x))
-            c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, x))
+            if rows > 1 {
+                x = _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+                c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(va, x))
+                c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(vb, x))
+            }
+            if rows > 2 {
+                x = _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+                c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(va, x))
+                c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(vb, x))
+            }
+            if rows > 3 {
+                x = _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+                c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(va, x))
+                c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(vb, x))
+            }
+            if rows > 4 {
+                x = _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+                c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(va, x))
+                c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(vb, x))
+            }
+            if rows > 5 {
+                x = _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))
+                c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(va, x))
+                c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, x))
+            }
         }
-        let n0 = block * 8
-        let valid = min(16, g.columns - n0)
-        let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
-        let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
-        let o = g.output + firstRow * g.outputRowStride + n0
-        let s = g.outputRowStride
-        qa.storeRounded16(qa.rounded(_mm256_add_epi32(c00, ba)), qb.rounded(_mm256_add_epi32(c01, bb)), o, count: valid)
-        if rows > 1 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c10, ba)), qb.rounded(_mm256_add_epi32(c11, bb)), o + s, count: valid) }
-        if rows > 2 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c20, ba)), qb.rounded(_mm256_add_epi32(c21, bb)), o + 2 * s, count: valid) }
-        if rows > 3 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c30, ba)), qb.rounded(_mm256_add_epi32(c31, bb)), o + 3 * s, count: valid) }
-        if rows > 4 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c40, ba)), qb.rounded(_mm256_add_epi32(c41, bb)), o + 4 * s, count: valid) }
-        if rows > 5 { qa.storeRounded16(qa.rounded(_mm256_add_epi32(c50, ba)), qb.rounded(_mm256_add_epi32(c51, bb)), o + 5 * s, count: valid) }
+        let sl = general && stage.shiftsLeft, sat = general && stage.maySaturate
+        if rows == 1 {
+            stage.store16(qa.rounded(c00, shiftsLeft: sl, maySaturate: sat), qb.rounded(c01, shiftsLeft: sl, maySaturate: sat), o, count: count)
+            return
+        }
+        stage.store2x16(qa.rounded(c00, shiftsLeft: sl, maySaturate: sat), qb.rounded(c01, shiftsLeft: sl, maySaturate: sat),
+                        qa.rounded(c10, shiftsLeft: sl, maySaturate: sat), qb.rounded(c11, shiftsLeft: sl, maySaturate: sat),
+                        o, o + s, count: count)
+        if rows == 3 {
+            stage.store16(qa.rounded(c20, shiftsLeft: sl, maySaturate: sat), qb.rounded(c21, shiftsLeft: sl, maySaturate: sat), o + 2 * s, count: count)
+        } else if rows > 3 {
+            stage.store2x16(qa.rounded(c20, shiftsLeft: sl, maySaturate: sat), qb.rounded(c21, shiftsLeft: sl, maySaturate: sat),
+                            qa.rounded(c30, shiftsLeft: sl, maySaturate: sat), qb.rounded(c31, shiftsLeft: sl, maySaturate: sat),
+                            o + 2 * s, o + 3 * s, count: count)
+        }
+        if rows == 5 {
+            stage.store16(qa.rounded(c40, shiftsLeft: sl, maySaturate: sat), qb.rounded(c41, shiftsLeft: sl, maySaturate: sat), o + 4 * s, count: count)
+        } else if rows > 5 {
+            stage.store2x16(qa.rounded(c40, shiftsLeft: sl, maySaturate: sat), qb.rounded(c41, shiftsLeft: sl, maySaturate: sat),
+                            qa.rounded(c50, shiftsLeft: sl, maySaturate: sat), qb.rounded(c51, shiftsLeft: sl, maySaturate: sat),
+                            o + 4 * s, o + 5 * s, count: count)
+        }
     }
 
-    /// Up to 6 rows × the last (odd) 8-column block.
+    /// Up to 6 rows × the last (odd) 8-column block (`rows` is not specialized: this block
+    /// runs once per panel).
     @inline(__always) @usableFromInline
     static func tile8AVX2(
-        _ g: GEMMOperands, panel: UnsafeRawPointer, rows: Int, firstRow: Int, block: Int, qa: AVX2Requantization
+        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, ba: __m256i,
+        qa: AVX2RoundingBlock, stage: AVX2GEMMOutput, general: Bool,
+        output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
-        let kPad = paddedDepth(g.depth)
-        let kPairs = kPad / 2
-        let nPad = paddedColumns(g.columns)
-        let rowBytes = kPad * 2
         let p0 = panel
         let p1 = panel + min(1, rows - 1) * rowBytes
         let p2 = panel + min(2, rows - 1) * rowBytes
         let p3 = panel + min(3, rows - 1) * rowBytes
         let p4 = panel + min(4, rows - 1) * rowBytes
         let p5 = panel + min(5, rows - 1) * rowBytes
-        let wa = UnsafeRawPointer(g.packed) + 4 * nPad + block * 8 * kPad
-        var c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256(), c2 = _mm256_setzero_si256()
-        var c3 = _mm256_setzero_si256(), c4 = _mm256_setzero_si256(), c5 = _mm256_setzero_si256()
+        var c0 = ba, c1 = ba, c2 = ba, c3 = ba, c4 = ba, c5 = ba
         for pair in 0..<kPairs {
             let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
             c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
@@ -141,17 +188,13 @@ extension PointwiseGEMM {
             c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(va, _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
             c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(va, _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
         }
-        let n0 = block * 8
-        let valid = min(8, g.columns - n0)
-        let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
-        let o = g.output + firstRow * g.outputRowStride + n0
-        let s = g.outputRowStride
-        store8(qa.apply(_mm256_add_epi32(c0, ba)), o, count: valid)
-        if rows > 1 { store8(qa.apply(_mm256_add_epi32(c1, ba)), o + s, count: valid) }
-        if rows > 2 { store8(qa.apply(_mm256_add_epi32(c2, ba)), o + 2 * s, count: valid) }
-        if rows > 3 { store8(qa.apply(_mm256_add_epi32(c3, ba)), o + 3 * s, count: valid) }
-        if rows > 4 { store8(qa.apply(_mm256_add_epi32(c4, ba)), o + 4 * s, count: valid) }
-        if rows > 5 { store8(qa.apply(_mm256_add_epi32(c5, ba)), o + 5 * s, count: valid) }
+        let sl = general && stage.shiftsLeft, sat = general && stage.maySaturate
+        stage.store8(qa.rounded(c0, shiftsLeft: sl, maySaturate: sat), o, count: count)
+        if rows > 1 { stage.store8(qa.rounded(c1, shiftsLeft: sl, maySaturate: sat), o + s, count: count) }
+        if rows > 2 { stage.store8(qa.rounded(c2, shiftsLeft: sl, maySaturate: sat), o + 2 * s, count: count) }
+        if rows > 3 { stage.store8(qa.rounded(c3, shiftsLeft: sl, maySaturate: sat), o + 3 * s, count: count) }
+        if rows > 4 { stage.store8(qa.rounded(c4, shiftsLeft: sl, maySaturate: sat), o + 4 * s, count: count) }
+        if rows > 5 { stage.store8(qa.rounded(c5, shiftsLeft: sl, maySaturate: sat), o + 5 * s, count: count) }
     }
 
     @inline(__always) @usableFromInline
@@ -185,8 +228,209 @@ extension PointwiseGEMM {
     }
 }
 
+/// Compile-time choice of the GEMM output stage's optional steps (`PointwiseGEMM.panelAVX2`
+/// is specialized per conforming type).
+@usableFromInline
+protocol AVX2OutputFlags {
+    /// Whether the left shift and the `Int32.min²` saturation may be needed.
+    static var general: Bool { get }
+}
+
+/// Every channel shifts right (or not at all) and no multiplier is `Int32.min`.
+@usableFromInline
+enum AVX2PlainOutput: AVX2OutputFlags {
+    @inlinable static var general: Bool { false }
+}
+
+/// Some channel may shift left or have the multiplier `Int32.min` (the stage's flags decide).
+@usableFromInline
+enum AVX2GeneralOutput: AVX2OutputFlags {
+    @inlinable static var general: Bool { true }
+}
+
+/// The per-channel part of the output stage for 8 consecutive channels in AVX2 registers
+/// (the formula of `RequantizationBlock8`, see there), built from the multipliers and shifts
+/// with a few vector instructions (`AVX2GEMMOutput.block`).
+@frozen @usableFromInline
+struct AVX2RoundingBlock {
+    @usableFromInline var multiplier: __m256i
+    /// The multipliers of the odd lanes moved to the even lanes (`vpmuldq` reads those).
+    @usableFromInline var multiplierOdd: __m256i
+    @usableFromInline var left: __m256i
+    @usableFromInline var right: __m256i
+    /// `2^(right-1)`, 0 when `right == 0`.
+    @usableFromInline var half: __m256i
+
+    /// The odd lanes moved to the even ones for `vpmuldq`: lanes swapped in pairs
+    /// (`vpshufd $0xb1`). Not `vpsrlq $32` nor a `[1,1,3,3]` shuffle: LLVM folds the sign
+    /// extension `vpmuldq` implies into a 64-bit arithmetic shift (which AVX2 lacks) and
+    /// expands the multiply into three `vpmuludq` and a dozen shifts and adds.
+    @inline(__always) @usableFromInline
+    static func oddLanes(_ x: __m256i) -> __m256i {
+        _mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(1, 0, 3, 2, 5, 4, 7, 6))
+    }
+
+    /// - Precondition (checked by the caller): every shift within -31...31.
+    @inline(__always) @usableFromInline
+    init(multipliers m: __m256i, shifts s: __m256i) {
+        let zero = _mm256_setzero_si256()
+        multiplier = m
+        multiplierOdd = AVX2RoundingBlock.oddLanes(m)
+        left = _mm256_max_epi32(s, zero)
+        right = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero)
+        half = _mm256_srli_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), 1)
+    }
+
+    /// `RDBPOT(SRDHM(acc << left, M), right)`: the output before the zero point and clamp.
+    /// `shiftsLeft == false` skips the left shift (exact when every `left` lane is 0);
+    /// `maySaturate == false` skips the `Int32.min²` select (exact when no multiplier is
+    /// `Int32.min`).
+    ///
+    /// SRDHM: two `vpmuldq` (even and odd lanes) with the 2^30 nudge, bits 31...62 of each
+    /// 64-bit product selected back into the 32-bit lanes. RDBPOT (round half away from
+    /// zero, TFLite's remainder/threshold form) as `sign(r) · ((|r| + half) >> right)` with
+    /// `vpabsd`, `vpaddd`, `vpsrlvd` (logical), `vpsignd`: |r| ≤ 2^31 and half ≤ 2^30, so
+    /// the unsigned sum does not wrap; for r ≥ 0 it is `floor((r + 2^(e-1)) / 2^e)`, for
+    /// r < 0 the mirror image, which is what the threshold `(mask >> 1) + 1` of negative
+    /// values gives; `r = Int32.min` gives `-2^(31-e)` (and itself for e = 0).
+    @inline(__always) @usableFromInline
+    func rounded(_ acc: __m256i, shiftsLeft: Bool, maySaturate: Bool) -> __m256i {
+        let x = shiftsLeft ? _mm256_sllv_epi32(acc, left) : acc
+        let nudge = _mm256_set1_epi64x(1 << 30)
+        let even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudge), 31)
+        let odd = _mm256_slli_epi64(
+            _mm256_add_epi64(_mm256_mul_epi32(AVX2RoundingBlock.oddLanes(x), multiplierOdd), nudge), 1)
+        var r = _mm256_blendv_epi8(even, odd, _mm256_set1_epi64x(-1 << 32))
+        if maySaturate {
+            let minimum = _mm256_set1_epi32(Int32.min)
+            let saturate = _mm256_and_si256(_mm256_cmpeq_epi32(x, minimum), _mm256_cmpeq_epi32(multiplier, minimum))
+            r = _mm256_xor_si256(r, saturate)  // 0x8000_0000 (wrapped 2^31) becomes Int32.max
+        }
+        return _mm256_sign_epi32(_mm256_srlv_epi32(_mm256_add_epi32(_mm256_abs_epi32(r), half), right), r)
+    }
+}
+
+/// The output stage of one GEMM call: what is common to all its channels (zero point,
+/// clamp, and two flags from one scan of the call's shifts and multipliers), and the
+/// per-block constants on demand (`block`). Stores pack rounded lanes with saturation to
+/// int16, add the zero point with saturation, pack to int8 with saturation and clamp the
+/// bytes: equal to `clamp(y + zp)` for every int32 `y` (a lane outside int16 stays outside
+/// int8 after adding |zp| ≤ 128, and the clamp bounds are int8).
+@frozen @usableFromInline
+struct AVX2GEMMOutput {
+    @usableFromInline var requantization: Requantization
+    @usableFromInline var first: Int
+    @usableFromInline var zeroPoint16: __m256i
+    @usableFromInline var clampMin8: __m256i
+    @usableFromInline var clampMax8: __m256i
+    /// Whether any channel of the call shifts left (a multiplier above one).
+    @usableFromInline var shiftsLeft: Bool
+    /// Whether any channel's multiplier is `Int32.min` (SRDHM's only saturating case).
+    @usableFromInline var maySaturate: Bool
+
+    /// The stage of channels `first..<first+count` (all channel 0 for per-tensor parameters).
+    /// - Precondition: every shift of these channels within -31...31.
+    @inline(__always) @usableFromInline
+    init(_ r: Requantization, first: Int, count: Int) {
+        requantization = r
+        self.first = first
+        let base = r.channelCount == 1 ? 0 : first
+        let n = r.channelCount == 1 ? 1 : count
+        var outside: Int32 = 0, left: Int32 = 0, minimum: Int32 = 0
+        for i in 0..<n {
+            let s = r.shifts[base + i]
+            outside |= (s &+ 31) | (31 &- s)
+            left |= 0 &- s  // negative exactly when some s > 0 (s ≥ -31)
+            minimum |= r.multipliers[base + i] == Int32.min ? 1 : 0
+        }
+        precondition(outside >= 0, "requantization: shift outside -31...31")
+        shiftsLeft = left < 0
+        maySaturate = minimum != 0
+        let zp = r.outputZeroPoint
+        zeroPoint16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: zp))
+        clampMin8 = _mm256_set1_epi8(Int8(truncatingIfNeeded: r.clampMin))
+        clampMax8 = _mm256_set1_epi8(Int8(truncatingIfNeeded: r.clampMax))
+    }
+
+    /// The per-channel constants of this call's columns `n0..<n0+count` (lanes at or past
+    /// `count` get multiplier 0 and shift 0; their outputs are never stored).
+    @inline(__always) @usableFromInline
+    func block(_ n0: Int, count: Int) -> AVX2RoundingBlock {
+        let r = requantization
+        if r.channelCount == 1 {
+            return AVX2RoundingBlock(multipliers: _mm256_set1_epi32(r.multipliers[0]), shifts: _mm256_set1_epi32(r.shifts[0]))
+        }
+        if count >= 8 {
+            return AVX2RoundingBlock(multipliers: PointwiseGEMM.loadu256(UnsafeRawPointer(r.multipliers + first + n0)),
+                                     shifts: PointwiseGEMM.loadu256(UnsafeRawPointer(r.shifts + first + n0)))
+        }
+        var m = SIMD8<Int32>(), s = SIMD8<Int32>()
+        for i in 0..<Swift.max(0, count) {
+            m[i] = r.multipliers[first + n0 + i]
+            s[i] = r.shifts[first + n0 + i]
+        }
+        return AVX2RoundingBlock(multipliers: unsafeBitCast(m, to: __m256i.self), shifts: unsafeBitCast(s, to: __m256i.self))
+    }
+
+    /// Stores the first `count` of 16 outputs of one row from rounded lanes `a` then `b`.
+    @inline(__always) @usableFromInline
+    func store16(_ a: __m256i, _ b: __m256i, _ p: UnsafeMutablePointer<Int8>, count: Int) {
+        let words = _mm256_permutevar8x32_epi32(
+            _mm256_adds_epi16(_mm256_packs_epi32(a, b), zeroPoint16), _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7))
+        var bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), __m128i(words[2], words[3]))
+        bytes = _mm_min_epi8(_mm_max_epi8(bytes, _mm256_castsi256_si128(clampMin8)), _mm256_castsi256_si128(clampMax8))
+        if count >= 16 {
+            _mm_storeu_si128(UnsafeMutableRawPointer(p).assumingMemoryBound(to: __m128i.self), bytes)
+        } else {
+            let v = unsafeBitCast(bytes, to: SIMD16<Int8>.self)
+            for i in 0..<count { p[i] = v[i] }
+        }
+    }
+
+    /// Stores the first `count` of 16 outputs of two rows (`a0`, `b0` to `p0`; `a1`, `b1`
+    /// to `p1`) with one pack sequence: `vpackssdw` ×2, `vpaddsw` ×2, `vpacksswb`, `vpermd`,
+    /// clamp, two 16-byte stores.
+    @inline(__always) @usableFromInline
+    func store2x16(
+        _ a0: __m256i, _ b0: __m256i, _ a1: __m256i, _ b1: __m256i,
+        _ p0: UnsafeMutablePointer<Int8>, _ p1: UnsafeMutablePointer<Int8>, count: Int
+    ) {
+        let w0 = _mm256_adds_epi16(_mm256_packs_epi32(a0, b0), zeroPoint16)
+        let w1 = _mm256_adds_epi16(_mm256_packs_epi32(a1, b1), zeroPoint16)
+        // dwords: a0[0..3] b0[0..3] a1[0..3] b1[0..3] | a0[4..7] b0[4..7] a1[4..7] b1[4..7]
+        var bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w0, w1), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+        bytes = _mm256_min_epi8(_mm256_max_epi8(bytes, clampMin8), clampMax8)
+        if count >= 16 {
+            _mm_storeu_si128(UnsafeMutableRawPointer(p0).assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+            _mm_storeu_si128(UnsafeMutableRawPointer(p1).assumingMemoryBound(to: __m128i.self), __m128i(bytes[2], bytes[3]))
+        } else {
+            let v = unsafeBitCast(bytes, to: SIMD32<Int8>.self)
+            for i in 0..<count {
+                p0[i] = v[i]
+                p1[i] = v[16 + i]
+            }
+        }
+    }
+
+    /// Stores the first `count` (at most 8) outputs of one row from rounded lanes `a`.
+    @inline(__always) @usableFromInline
+    func store8(_ a: __m256i, _ p: UnsafeMutablePointer<Int8>, count: Int) {
+        let words = _mm_adds_epi16(_mm_packs_epi32(_mm256_castsi256_si128(a), __m128i(a[2], a[3])), _mm256_castsi256_si128(zeroPoint16))
+        var bytes = _mm_packs_epi16(words, words)
+        bytes = _mm_min_epi8(_mm_max_epi8(bytes, _mm256_castsi256_si128(clampMin8)), _mm256_castsi256_si128(clampMax8))
+        if count >= 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: unsafeBitCast(bytes, to: SIMD2<Int64>.self)[0], as: Int64.self)
+        } else {
+            let v = unsafeBitCast(bytes, to: SIMD16<Int8>.self)
+            for i in 0..<count { p[i] = v[i] }
+        }
+    }
+}
+
 /// `RequantizationBlock8` in AVX2 registers (same formula, see there): `vpsllvd`, two
-/// `vpmuldq` for the 64-bit products of even and odd lanes, `vpsravd`, compare, clamp.
+/// `vpmuldq` for the 64-bit products of even and odd lanes, RDBPOT as in
+/// `AVX2RoundingBlock.rounded`, clamp. Prepared per 8 channels from a `Requantization`
+/// (the depthwise kernels' output stage; the GEMM uses `AVX2GEMMOutput`).
 @frozen @usableFromInline
 struct AVX2Requantization {
     @usableFromInline var multiplier: __m256i
@@ -196,6 +440,8 @@ struct AVX2Requantization {
     @usableFromInline var right: __m256i
     @usableFromInline var mask: __m256i
     @usableFromInline var halfMask: __m256i
+    /// `2^(right-1)`, 0 when `right == 0` (`AVX2RoundingBlock.rounded`'s RDBPOT).
+    @usableFromInline var half: __m256i
     @usableFromInline var low: __m256i
     @usableFromInline var high: __m256i
     @usableFromInline var zeroPoint: __m256i
@@ -215,12 +461,13 @@ struct AVX2Requantization {
     @inline(__always) @usableFromInline
     init(block b: RequantizationBlock8) {
         multiplier = unsafeBitCast(b.multiplier, to: __m256i.self)
-        multiplierOdd = _mm256_srli_epi64(multiplier, 32)
+        multiplierOdd = AVX2RoundingBlock.oddLanes(multiplier)
         multiplierIsMin = _mm256_cmpeq_epi32(multiplier, _mm256_set1_epi32(Int32.min))
         left = unsafeBitCast(b.left, to: __m256i.self)
         right = unsafeBitCast(b.right, to: __m256i.self)
         mask = unsafeBitCast(b.mask, to: __m256i.self)
         halfMask = unsafeBitCast(b.halfMask, to: __m256i.self)
+        half = _mm256_sub_epi32(halfMask, _mm256_cmpgt_epi32(mask, halfMask))  // mask > halfMask exactly when right > 0
         low = unsafeBitCast(b.low, to: __m256i.self)
         high = unsafeBitCast(b.high, to: __m256i.self)
         zeroPoint = unsafeBitCast(b.zeroPoint, to: __m256i.self)
@@ -258,15 +505,14 @@ struct AVX2Requantization {
         let nudge = _mm256_set1_epi64x(1 << 30)
         let even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudge), 31)
         let odd = _mm256_slli_epi64(
-            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), multiplierOdd), nudge), 1)
+            _mm256_add_epi64(_mm256_mul_epi32(AVX2RoundingBlock.oddLanes(x), multiplierOdd), nudge), 1)
         var r = _mm256_blendv_epi8(even, odd, _mm256_set1_epi64x(-1 << 32))
         if maySaturate {
             let saturate = _mm256_and_si256(_mm256_cmpeq_epi32(x, _mm256_set1_epi32(Int32.min)), multiplierIsMin)
             r = _mm256_xor_si256(r, saturate)  // 0x8000_0000 (wrapped 2^31) becomes Int32.max
         }
-        let remainder = _mm256_and_si256(r, mask)
-        let threshold = _mm256_sub_epi32(halfMask, _mm256_srai_epi32(r, 31))
-        return _mm256_sub_epi32(_mm256_srav_epi32(r, right), _mm256_cmpgt_epi32(remainder, threshold))
+        // RDBPOT as in `AVX2RoundingBlock.rounded`.
+        return _mm256_sign_epi32(_mm256_srlv_epi32(_mm256_add_epi32(_mm256_abs_epi32(r), half), right), r)
     }
 
     /// Stores the first `count` of 16 outputs from `rounded` lanes `a` then `b` (channels

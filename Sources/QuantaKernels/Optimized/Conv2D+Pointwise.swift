@@ -18,11 +18,32 @@
 ///
 /// so that one 16-byte load is the pair (k, k+1) of 8 output channels.
 public enum PointwiseGEMM {
-    /// Rows of A the int16 panel scratch holds, on every architecture (the AVX2 kernel
-    /// converts and runs 6 at a time, the portable one 4). Part of the plan's scratch
-    /// sizes; fused kernels size their panel from `panelByteCount` too, whatever row count
-    /// they pass, so it must not depend on the rows.
-    public static let panelRows = 8
+    /// Byte budget of the int16 panel: `panelRows(depth:)` rows of `2 · kPad` bytes fit in it
+    /// (a deep GEMM still gets `minimumPanelRows`).
+    public static let panelBudgetBytes = 6144
+    /// Fewest and most rows of A one panel holds (multiples of the AVX2 tile height 6).
+    public static let minimumPanelRows = 6
+    public static let maximumPanelRows = 48
+
+    /// Rows of A the int16 panel scratch holds for depth `k`, on every architecture: as many
+    /// multiples of 6 as fit `panelBudgetBytes`, within `minimumPanelRows...maximumPanelRows`
+    /// (48 rows up to K = 64, 30 at K = 96, 6 from K = 513). A function of the depth only: it
+    /// is part of the plan's scratch sizes (model format), and fused kernels size their panel
+    /// from `panelByteCount` whatever row count they pass. The kernels convert a whole panel
+    /// to int16 at once and prepare each column block's output stage once per panel.
+    @inlinable
+    public static func panelRows(depth k: Int) -> Int {
+        Int(panelRows(depth: Int64(k)))
+    }
+
+    /// `panelRows(depth:)` for a depth given as Int64 (no overflow for any depth ≥ 1 up to
+    /// `Int32.max`, also where `Int` has 32 bits).
+    @inlinable
+    public static func panelRows(depth k: Int64) -> Int64 {
+        let rowBytes = ((k + 1) & ~1) * 2
+        let fit = Int64(panelBudgetBytes) / Swift.max(rowBytes, 1) / 6 * 6
+        return Swift.max(Int64(minimumPanelRows), Swift.min(Int64(maximumPanelRows), fit))
+    }
 
     @inlinable
     public static func paddedDepth(_ k: Int) -> Int { (k + 1) & ~1 }
@@ -36,9 +57,17 @@ public enum PointwiseGEMM {
         paddedColumns(n) * (4 + paddedDepth(k))
     }
 
-    /// Bytes of the int16 panel scratch the GEMM needs for depth `k`.
+    /// Bytes of the int16 panel scratch the GEMM needs for depth `k`, any row count.
     @inlinable
-    public static func panelByteCount(depth k: Int) -> Int { panelRows * paddedDepth(k) * 2 }
+    public static func panelByteCount(depth k: Int) -> Int { panelRows(depth: k) * paddedDepth(k) * 2 }
+
+    /// Bytes of the int16 panel scratch for calls of at most `rows` rows: a call converts
+    /// `min(panelRows(depth:), rows)` rows at a time, so small maps (and the row-at-a-time
+    /// fused blocks) need only that many rows of panel.
+    @inlinable
+    public static func panelByteCount(depth k: Int, rows: Int) -> Int {
+        Swift.min(panelRows(depth: k), Swift.max(rows, 1)) * paddedDepth(k) * 2
+    }
 
     /// Packs `n` rows of `k` weights (row `j` at `weights + j * weightRowStride`) and their
     /// bias into the layout above at `destination` (`packedByteCount(depth:columns:)` bytes).
@@ -87,29 +116,41 @@ public enum PointwiseGEMM {
     }
 
     /// Converts rows `firstRow..<firstRow+count` of A to int16 in the panel (row stride
-    /// `kPad` elements, the odd tail element 0).
+    /// `kPad` elements, the odd tail element 0). Reads exactly the `depth` bytes of each row:
+    /// a tail shorter than a vector is converted by an overlapping vector ending at the last byte.
     @inline(__always) @usableFromInline
     static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {
         let kPad = paddedDepth(g.depth)
         let k = g.depth
         for r in 0..<count {
-            let src = g.a + (firstRow + r) * g.aRowStride
+            let src = UnsafeRawPointer(g.a + (firstRow + r) * g.aRowStride)
             let dst = g.panel + r * kPad * 2
-            var i = 0
-            while i + 16 <= k {
-                let v = VectorMath.widen(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD16<Int8>.self))
-                dst.storeBytes(of: v, toByteOffset: 2 * i, as: SIMD16<Int16>.self)
-                i += 16
-            }
-            while i < k {
-                dst.storeBytes(of: Int16(src[i]), toByteOffset: 2 * i, as: Int16.self)
-                i += 1
+            if k >= 16 {
+                var i = 0
+                while i + 16 <= k {
+                    dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)),
+                                   toByteOffset: 2 * i, as: SIMD16<Int16>.self)
+                    i += 16
+                }
+                if i < k {
+                    dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: k - 16, as: SIMD16<Int8>.self)),
+                                   toByteOffset: 2 * (k - 16), as: SIMD16<Int16>.self)
+                }
+            } else if k >= 8 {
+                dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(as: SIMD8<Int8>.self)), as: SIMD8<Int16>.self)
+                dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(fromByteOffset: k - 8, as: SIMD8<Int8>.self)),
+                               toByteOffset: 2 * (k - 8), as: SIMD8<Int16>.self)
+            } else {
+                for i in 0..<k {
+                    dst.storeBytes(of: Int16(src.load(fromByteOffset: i, as: Int8.self)), toByteOffset: 2 * i, as: Int16.self)
+                }
             }
             if k < kPad { dst.storeBytes(of: Int16(0), toByteOffset: 2 * k, as: Int16.self) }
         }
     }
 
-    /// The portable kernel: 4 rows × 8 channels per tile, int8 weights widened to int16 and
+    /// The portable kernel: a panel of `panelRows(depth:)` rows converted to int16, then per
+    /// 8-channel block the output stage prepared once and 4 rows × 8 channels per tile, int8 weights widened to int16 and
     /// multiplied into int32 lanes (NEON `smull`/`smlal`, x86 `vpmulld`), pairs summed at
     /// the end. Exposed so that tests exercise it on every host.
     public static func runPortable(_ g: GEMMOperands) {
@@ -119,36 +160,41 @@ public enum PointwiseGEMM {
         let nPad = paddedColumns(g.columns)
         let weights = UnsafeRawPointer(g.packed) + 4 * nPad
         let rowBytes = kPad * 2
+        let panelRows = panelRows(depth: g.depth)
         var row = 0
         while row < g.rows {
-            let rows = min(4, g.rows - row)
-            fillPanel(g, firstRow: row, count: rows)
-            let panel = UnsafeRawPointer(g.panel)
-            let p0 = panel
-            let p1 = panel + min(1, rows - 1) * rowBytes
-            let p2 = panel + min(2, rows - 1) * rowBytes
-            let p3 = panel + min(3, rows - 1) * rowBytes
+            let panelCount = min(panelRows, g.rows - row)
+            fillPanel(g, firstRow: row, count: panelCount)
             for block in 0..<(nPad / 8) {
                 let w = weights + block * 8 * kPad
-                var a0 = SIMD16<Int32>(), a1 = SIMD16<Int32>(), a2 = SIMD16<Int32>(), a3 = SIMD16<Int32>()
-                for pair in 0..<kPairs {
-                    let wv = VectorMath.widen(VectorMath.widen(w.loadUnaligned(fromByteOffset: 16 * pair, as: SIMD16<Int8>.self)))
-                    a0 &+= wv &* broadcastPair(p0, pair)
-                    a1 &+= wv &* broadcastPair(p1, pair)
-                    a2 &+= wv &* broadcastPair(p2, pair)
-                    a3 &+= wv &* broadcastPair(p3, pair)
-                }
                 let n0 = block * 8
                 let valid = min(8, g.columns - n0)
                 let bias = UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self)
                 let q = RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid)
-                let out = g.output + row * g.outputRowStride + n0
-                VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a0)), out, count: valid)
-                if rows > 1 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a1)), out + g.outputRowStride, count: valid) }
-                if rows > 2 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a2)), out + 2 * g.outputRowStride, count: valid) }
-                if rows > 3 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a3)), out + 3 * g.outputRowStride, count: valid) }
+                var r = 0
+                while r < panelCount {
+                    let rows = min(4, panelCount - r)
+                    let p0 = UnsafeRawPointer(g.panel) + r * rowBytes
+                    let p1 = p0 + min(1, rows - 1) * rowBytes
+                    let p2 = p0 + min(2, rows - 1) * rowBytes
+                    let p3 = p0 + min(3, rows - 1) * rowBytes
+                    var a0 = SIMD16<Int32>(), a1 = SIMD16<Int32>(), a2 = SIMD16<Int32>(), a3 = SIMD16<Int32>()
+                    for pair in 0..<kPairs {
+                        let wv = VectorMath.widen(VectorMath.widen(w.loadUnaligned(fromByteOffset: 16 * pair, as: SIMD16<Int8>.self)))
+                        a0 &+= wv &* broadcastPair(p0, pair)
+                        a1 &+= wv &* broadcastPair(p1, pair)
+                        a2 &+= wv &* broadcastPair(p2, pair)
+                        a3 &+= wv &* broadcastPair(p3, pair)
+                    }
+                    let out = g.output + (row + r) * g.outputRowStride + n0
+                    VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a0)), out, count: valid)
+                    if rows > 1 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a1)), out + g.outputRowStride, count: valid) }
+                    if rows > 2 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a2)), out + 2 * g.outputRowStride, count: valid) }
+                    if rows > 3 { VectorMath.store8(q.apply(bias &+ VectorMath.pairwiseSum(a3)), out + 3 * g.outputRowStride, count: valid) }
+                    r += 4
+                }
             }
-            row += 4
+            row += panelCount
         }
     }
 
@@ -169,7 +215,8 @@ public enum PointwiseGEMM {
 /// - `packed`: one group's block in `PointwiseGEMM`'s packed layout.
 /// - `output`: row `p` at `output + p * outputRowStride`, `columns` int8 values.
 /// - `requantization`: channel `n` of this GEMM uses the parameters of `channelOffset + n`.
-/// - `panel`: `PointwiseGEMM.panelByteCount(depth:)` bytes of scratch, any alignment.
+/// - `panel`: `PointwiseGEMM.panelByteCount(depth:rows:)` bytes of scratch (for at least
+///   `rows`), any alignment.
 /// `output` does not overlap `a` or `panel`.
 @frozen
 public struct GEMMOperands {

@@ -48,12 +48,15 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         return .im2col
     }
 
-    /// Bytes of arena scratch this variant needs for the layer.
+    /// Bytes of arena scratch this variant needs for the layer. The GEMM panel of the
+    /// pointwise and direct grouped forms holds `min(PointwiseGEMM.panelRows(depth:), n·h·w)`
+    /// rows (one GEMM row per pixel of `inputShape`).
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
         case .reference, .depthwise, .depthwise3x3, .elementwise: return 0
-        case .pointwise: return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup)
-        case .grouped: return GroupedConv.scratchByteCount(filter: filter, parameters: parameters)
+        case .pointwise:
+            return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
+        case .grouped: return GroupedConv.scratchByteCount(inputShape: inputShape, filter: filter, parameters: parameters)
         case .im2col: return Im2col.scratchByteCount(filter: filter)
         }
     }
@@ -102,13 +105,14 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// A fully connected layer (`inputCount` → `outputCount`, weights `[out][in]`) runs as
     /// `.pointwise`: one `PointwiseGEMM` with a row per batch, depth `inputCount`; its
     /// packed weights (`PointwiseGEMM.pack`, row stride `inputCount`) and panel scratch,
-    /// computed with overflow checks (nil beyond `Int32.max`).
-    public static func fullyConnectedByteCounts(inputCount: Int, outputCount: Int) -> (packedWeights: Int, scratch: Int)? {
+    /// computed with overflow checks (nil beyond `Int32.max`). The panel holds at most
+    /// `batch` rows (one per batch item; the default: any batch).
+    public static func fullyConnectedByteCounts(inputCount: Int, outputCount: Int, batch: Int = Int.max) -> (packedWeights: Int, scratch: Int)? {
         guard inputCount >= 1, outputCount >= 1, inputCount <= Int(Int32.max), outputCount <= Int(Int32.max) else { return nil }
         let kPad = (Int64(inputCount) + 1) & ~1
         let nPad = (Int64(outputCount) + 7) & ~7
         let (packed, overflow) = nPad.multipliedReportingOverflow(by: 4 + kPad)
-        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
+        let panel = min(PointwiseGEMM.panelRows(depth: Int64(inputCount)), Int64(max(batch, 1))) * kPad * 2
         guard !overflow, packed <= Int64(Int32.max), panel <= Int64(Int32.max) else { return nil }
         return (Int(packed), Int(panel))
     }
@@ -129,7 +133,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let taps = mul(Int64(filter.kernelH), Int64(filter.kernelW))
         guard let taps, let depth = mul(taps, Int64(filter.inputChannelsPerGroup)), depth <= limit else { return nil }
         let kPad = (depth + 1) & ~1
-        let panel = Int64(PointwiseGEMM.panelRows) * kPad * 2
+        let fullPanel = PointwiseGEMM.panelRows(depth: depth) * kPad * 2
+        // The direct GEMM forms have one panel row per input pixel.
+        let pixels = mul(Int64(inputShape.n), Int64(inputShape.h)).flatMap { mul($0, Int64(inputShape.w)) } ?? Int64.max
+        let directPanel = min(PointwiseGEMM.panelRows(depth: depth), max(pixels, 1)) * kPad * 2
         let packed: Int64?
         let scratch: Int64?
         switch self {
@@ -139,10 +146,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .pointwise, .grouped, .im2col:
             let columns = (Int64(filter.outputChannels) / groups + 7) & ~7
             packed = mul(columns, 4 + kPad).flatMap { mul($0, groups) }
-            let im2col = mul(Int64(Im2col.chunkRows), depth).map { $0 + panel }
+            let im2col = mul(Int64(Im2col.chunkRows), depth).map { $0 + fullPanel }
             switch self {
-            case .pointwise: scratch = panel
-            case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? panel : im2col
+            case .pointwise: scratch = directPanel
+            case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? directPanel : im2col
             default: scratch = im2col
             }
         case .depthwise, .depthwise3x3:

@@ -19,6 +19,13 @@ enum VectorMath {
     }
 
     @inline(__always) @usableFromInline
+    static func widen8to16(_ v: SIMD8<Int8>) -> SIMD8<Int16> {
+        var r = SIMD8<Int16>()
+        for i in 0..<8 { r[i] = Int16(v[i]) }
+        return r
+    }
+
+    @inline(__always) @usableFromInline
     static func widen8(_ v: SIMD8<Int8>) -> SIMD8<Int32> {
         var r = SIMD8<Int32>()
         for i in 0..<8 { r[i] = Int32(v[i]) }

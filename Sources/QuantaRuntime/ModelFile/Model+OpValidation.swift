@@ -241,7 +241,7 @@ struct OpValidator {
             var packedBytes = 0, scratchBytes = 0
             if variant != .reference {
                 guard variant == .pointwise,
-                    let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount)
+                    let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount, batch: input.n)
                 else { throw fail(.unsupportedVariant(op.variantByte)) }
                 packedBytes = bytes.packedWeights
                 scratchBytes = bytes.scratch

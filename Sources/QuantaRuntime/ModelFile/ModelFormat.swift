@@ -14,8 +14,10 @@ public enum ModelFormat {
     /// The only version this reader accepts. Version 2: conv2D records carry a packed-weights
     /// constant and may name an optimized kernel variant. Version 3: fully connected
     /// records carry a packed-weights constant too (variant `.pointwise`); add may name
-    /// `.elementwise` (same-shape operands).
-    public static let version: UInt32 = 3
+    /// `.elementwise` (same-shape operands). Version 4: the GEMM variants' scratch holds
+    /// `PointwiseGEMM.panelRows(depth:)` rows of int16 panel (6...48 rows, a function of
+    /// the depth) instead of 8.
+    public static let version: UInt32 = 4
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
     /// Byte offset of the 64-bit checksum in the header.
