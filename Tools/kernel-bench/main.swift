@@ -146,7 +146,7 @@ func mobileNetV2() {
         time[kind, default: 0] += t
         if CommandLine.arguments.contains("--layers") {
             let m = OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates
-            print("  \(kind) \(input.h)x\(input.w)x\(input.c) -> \(filter.outputChannels) k\(filter.kernelH) s\(parameters.strideH): \(fmt(t * 1e3)) ms  \(fmt(Double(m) / t / 1e9)) GMAC/s")
+            print("  \(kind) \(input.h)x\(input.w)x\(input.c) -> \(filter.outputChannels) k\(filter.kernelH) s\(parameters.strideH): \(fmt(t * 1e3)) ms  \(fmt(Double(m) / t / 1e9)) GMAC/s  \(fmt(t * 1e6)) us")
         }
         macs[kind, default: 0] += OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates
     }

@@ -52,6 +52,15 @@ public enum DepthwiseInPlace {
         parameters: Conv2DParameters, requantization: Requantization, scratch: UnsafeMutablePointer<Int8>,
         variant: KernelVariant = .reference, packedWeights: UnsafeRawPointer? = nil
     ) {
+        #if arch(x86_64) && QUANTA_AVX2
+        // The AVX2 3×3 kernel reads rows through pointers: a ring of copied rows, each copied once.
+        if variant == .depthwise3x3, let packed = packedWeights, shape.c >= 16, filter.outputChannels == shape.c,
+           DepthwiseAVX2.runInPlace(
+               data: data, shape: shape, inputZeroPoint: inputZeroPoint, packed: packed, requantization: requantization,
+               padTop: parameters.padding.top, padLeft: parameters.padding.left, scratch: scratch) {
+            return
+        }
+        #endif
         let rowBytes = shape.w * shape.c
         let span = parameters.dilationH * (filter.kernelH - 1)
         let rowShape = TensorShape(n: 1, h: 1, w: shape.w, c: shape.c)

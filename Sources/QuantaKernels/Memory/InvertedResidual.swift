@@ -239,45 +239,76 @@ public enum InvertedResidual {
         let span = g.depthwise.dilationH * (g.kernelH - 1)
         let eZeroPoint = expand.requantization.outputZeroPoint
         let dZeroPoint = depthwise.requantization.outputZeroPoint
+        // On AVX2 the 3×3 depthwise kernel reads its rows through pointers: the window is then
+        // a ring (row e of E in slot e % ringRows, each row expanded once into its slot), with
+        // no moves of the rows kept. The rows are expanded at the same output rows as below.
+        #if arch(x86_64) && QUANTA_AVX2
+        let ring = depthwise.variant == .depthwise3x3 && ce >= 16 && g.kernelH == 3 && g.kernelW == 3
+            && g.depthwise.strideH == g.depthwise.strideW
+            && (depthwise.packedWeights.map { DepthwiseAVX2.fits(packed: $0, channels: ce, requantization: depthwise.requantization) } ?? false)
+        #else
+        let ring = false
+        #endif
+
+        /// Rows `from...to` of E (of image `x`) into `destination`: a convolution over the
+        /// input rows they read, the clipped rows as padding.
+        @inline(__always) func expandRows(_ x: UnsafePointer<Int8>, _ from: Int, _ to: Int, into destination: UnsafeMutablePointer<Int8>) {
+            let inputTop = from * g.expand.strideH - g.expand.padding.top
+            let inputBottom = to * g.expand.strideH - g.expand.padding.top + g.expandKernelH - 1
+            let read = g.inputRows(forExpandedRows: from, to)
+            var rowParameters = g.expand
+            rowParameters.padding.top = read.lowerBound - inputTop
+            rowParameters.padding.bottom = inputBottom - read.upperBound
+            OptimizedConv2D.run(
+                variant: expand.variant, input: x + read.lowerBound * inRowBytes,
+                inputShape: TensorShape(n: 1, h: read.count, w: inShape.w, c: inShape.c), inputZeroPoint: inputZeroPoint,
+                weights: expand.weights, filter: g.expandFilter, bias: expand.bias,
+                output: destination, outputShape: TensorShape(n: 1, h: to - from + 1, w: eShape.w, c: ce),
+                parameters: rowParameters, requantization: expand.requantization,
+                packedWeights: expand.packedWeights, scratch: panel)
+        }
 
         for b in 0..<inShape.n {
             let x = input + b * inShape.h * inRowBytes
             let y = output + b * outShape.h * outRowBytes
             var windowFirst = 0, windowCount = 0
+            #if arch(x86_64) && QUANTA_AVX2
+            var nextRow = 0   // ring: the first row of E not expanded yet
+            #endif
             for oy in 0..<outShape.h {
                 let top = oy * g.depthwise.strideH - g.depthwise.padding.top
                 let first = max(0, top), last = min(eShape.h - 1, top + span)
-                RowWindow.slide(window: window, rowBytes: eRowBytes, first: &windowFirst, count: &windowCount, to: first)
-                let newFirst = windowFirst + windowCount
-                if newFirst <= last {
-                    // Rows newFirst...last of E: a convolution over the input rows they read,
-                    // the clipped rows as padding.
-                    let rows = last - newFirst + 1
-                    let inputTop = newFirst * g.expand.strideH - g.expand.padding.top
-                    let inputBottom = last * g.expand.strideH - g.expand.padding.top + g.expandKernelH - 1
-                    let read = g.inputRows(forExpandedRows: newFirst, last)
-                    var rowParameters = g.expand
-                    rowParameters.padding.top = read.lowerBound - inputTop
-                    rowParameters.padding.bottom = inputBottom - read.upperBound
+                if ring {
+                    #if arch(x86_64) && QUANTA_AVX2
+                    nextRow = max(nextRow, first)
+                    while nextRow <= last {
+                        expandRows(x, nextRow, nextRow, into: window + (nextRow % g.ringRows) * eRowBytes)
+                        nextRow += 1
+                    }
+                    DepthwiseAVX2.ringRow(
+                        ring: window, ringRows: g.ringRows, top: top, height: eShape.h, inputWidth: eShape.w, channels: ce,
+                        stride: g.depthwise.strideW, padLeft: g.depthwise.padding.left, inputZeroPoint: eZeroPoint,
+                        packed: depthwise.packedWeights!, requantization: depthwise.requantization,
+                        output: dRow, outputWidth: dwShape.w)
+                    #endif
+                } else {
+                    RowWindow.slide(window: window, rowBytes: eRowBytes, first: &windowFirst, count: &windowCount, to: first)
+                    let newFirst = windowFirst + windowCount
+                    if newFirst <= last {
+                        expandRows(x, newFirst, last, into: window + windowCount * eRowBytes)
+                        windowCount += last - newFirst + 1
+                    }
+                    var rowParameters = g.depthwise
+                    rowParameters.strideH = 1
+                    rowParameters.padding.top = first - top
+                    rowParameters.padding.bottom = top + span - last
                     OptimizedConv2D.run(
-                        variant: expand.variant, input: x + read.lowerBound * inRowBytes,
-                        inputShape: TensorShape(n: 1, h: read.count, w: inShape.w, c: inShape.c), inputZeroPoint: inputZeroPoint,
-                        weights: expand.weights, filter: g.expandFilter, bias: expand.bias,
-                        output: window + windowCount * eRowBytes, outputShape: TensorShape(n: 1, h: rows, w: eShape.w, c: ce),
-                        parameters: rowParameters, requantization: expand.requantization,
-                        packedWeights: expand.packedWeights, scratch: panel)
-                    windowCount += rows
+                        variant: depthwise.variant, input: UnsafePointer(window),
+                        inputShape: TensorShape(n: 1, h: windowCount, w: eShape.w, c: ce), inputZeroPoint: eZeroPoint,
+                        weights: depthwise.weights, filter: g.depthwiseFilter, bias: depthwise.bias,
+                        output: dRow, outputShape: projectRowIn, parameters: rowParameters,
+                        requantization: depthwise.requantization, packedWeights: depthwise.packedWeights, scratch: nil)
                 }
-                var rowParameters = g.depthwise
-                rowParameters.strideH = 1
-                rowParameters.padding.top = first - top
-                rowParameters.padding.bottom = top + span - last
-                OptimizedConv2D.run(
-                    variant: depthwise.variant, input: UnsafePointer(window),
-                    inputShape: TensorShape(n: 1, h: windowCount, w: eShape.w, c: ce), inputZeroPoint: eZeroPoint,
-                    weights: depthwise.weights, filter: g.depthwiseFilter, bias: depthwise.bias,
-                    output: dRow, outputShape: projectRowIn, parameters: rowParameters,
-                    requantization: depthwise.requantization, packedWeights: depthwise.packedWeights, scratch: nil)
                 let yRow = y + oy * outRowBytes
                 OptimizedConv2D.run(
                     variant: project.variant, input: UnsafePointer(dRow), inputShape: projectRowIn,

@@ -16,6 +16,15 @@ extension DepthwiseConv {
         checkShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
         precondition(filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1 && parameters.dilationW == 1
             && (1...2).contains(parameters.strideH) && (1...2).contains(parameters.strideW), "DepthwiseConv.run3x3: not 3×3 stride 1/2")
+        #if arch(x86_64) && QUANTA_AVX2
+        if parameters.strideH == parameters.strideW && filter.outputChannels == inputShape.c && inputShape.c >= 16
+            && DepthwiseAVX2.run(
+                input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+                output: output, outputShape: outputShape, requantization: requantization,
+                stride: parameters.strideH, padTop: parameters.padding.top, padLeft: parameters.padding.left) {
+            return
+        }
+        #endif
         if parameters.strideH == 1 && parameters.strideW == 1 {
             rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                  output: output, outputShape: outputShape, requantization: requantization,
