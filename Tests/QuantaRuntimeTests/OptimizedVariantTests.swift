@@ -207,6 +207,18 @@ final class OptimizedVariantTests: XCTestCase {
         XCTAssertNil(KernelVariant.fullyConnectedByteCounts(inputCount: Int(Int32.max), outputCount: 1 << 24))
     }
 
+    func testElementwiseVariantOnTheGateMulButNotOnPooling() throws {
+        let source = TestModels.layoutOps()
+        var f = try ModelFile(source, kernels: .fast)
+        let mul = try XCTUnwrap(source.ops.firstIndex { if case .mul = $0.kind { return true } else { return false } })
+        let pool = try XCTUnwrap(source.ops.firstIndex { if case .maxPool = $0.kind { return true } else { return false } })
+        XCTAssertEqual(f.model.op(mul).variant, .elementwise)
+        XCTAssertEqual(f.model.op(pool).variant, .reference)
+        f.bytes[f.model.opRecord(pool).offset + 1] = KernelVariant.elementwise.rawValue
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: pool, reason: .unsupportedVariant(KernelVariant.elementwise.rawValue)))
+    }
+
     func testElementwiseVariantRunsAddsAndGlobalPoolsOnly() throws {
         var f = try ModelFile(kernels: .fast)
         XCTAssertEqual(f.model.op(4).variant, .elementwise)

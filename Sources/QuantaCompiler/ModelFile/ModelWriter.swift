@@ -97,8 +97,8 @@ public struct ModelWriter {
 
     /// The kernel variant chosen for `op`, once, at write time: with `.fast`,
     /// `KernelVariant.choose` for convolutions, `.pointwise` (one GEMM) for fully
-    /// connected layers, `.elementwise` for adds of same-shape operands and global average
-    /// pooling; `.reference` otherwise.
+    /// connected layers, `.elementwise` for adds of same-shape operands, muls of same-shape
+    /// operands or a per-channel gate, and global average pooling; `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
         if kernels == .fast, case .add = op.kind, op.inputs.count == 2,
             op.inputs.allSatisfy({ $0 >= 0 && $0 < model.tensors.count }),
@@ -107,6 +107,12 @@ public struct ModelWriter {
             return .elementwise
         }
         if kernels == .fast, case .globalAveragePool = op.kind { return .elementwise }
+        if kernels == .fast, case .mul = op.kind, op.inputs.count == 2,
+            op.inputs.allSatisfy({ $0 >= 0 && $0 < model.tensors.count }),
+            VectorMul.applies(shape1: model.tensors[op.inputs[0]].shape, shape2: model.tensors[op.inputs[1]].shape)
+        {
+            return .elementwise
+        }
         if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
             weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
             KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) != nil

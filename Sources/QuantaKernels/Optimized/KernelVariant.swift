@@ -19,8 +19,9 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     case depthwise = 4
     /// Depthwise 3×3, stride 1 or 2, dilation 1: `DepthwiseConv.run3x3`.
     case depthwise3x3 = 5
-    /// Not a convolution: a vectorized add of two operands of the same shape (`VectorAdd`)
-    /// or global average pooling (`VectorGlobalAveragePool`). No packed weights, no scratch.
+    /// Not a convolution: a vectorized add of two operands of the same shape (`VectorAdd`),
+    /// mul of same-shape operands or by a per-channel gate (`VectorMul`), or global average
+    /// pooling (`VectorGlobalAveragePool`). No packed weights, no scratch.
     case elementwise = 6
 
     /// The variant for a convolution with these shapes (the compiler calls this once per

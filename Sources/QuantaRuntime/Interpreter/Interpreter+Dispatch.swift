@@ -131,9 +131,15 @@ extension Interpreter {
                 input1ZeroPoint: op.parameter32(0), input2ZeroPoint: op.parameter32(1),
                 outputZeroPoint: op.parameter32(2), multiplier: op.parameter32(3), shift: op.parameter32(4),
                 clampMin: op.parameter32(5), clampMax: op.parameter32(6))
-            Int8Reference.mul(
-                input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
-                output: out, outputShape: outShape, quantization: q)
+            if op.variantByte == KernelVariant.elementwise.rawValue {
+                VectorMul.run(
+                    input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
+                    output: out, quantization: q)
+            } else {
+                Int8Reference.mul(
+                    input1: inp, shape1: inShape, input2: UnsafePointer(data(second)), shape2: model.shape(second),
+                    output: out, outputShape: outShape, quantization: q)
+            }
 
         case .averagePool, .maxPool:
             let parameters = PoolParameters(

@@ -265,8 +265,10 @@ struct OpValidator {
                 shapeB == shapeA || shapeB == TensorShape(n: shapeA.n, h: 1, w: 1, c: shapeA.c)
                 || shapeB == TensorShape(n: 1, h: 1, w: 1, c: 1)
             guard broadcastOK else { throw fail(.shapeMismatch(tensor: b, expected: shapeA, found: shapeB)) }
-            // The vectorized add runs same-shape operands only.
-            if op.variantByte == KernelVariant.elementwise.rawValue && shapeB != shapeA {
+            // The vectorized add runs same-shape operands only, the vectorized mul also a
+            // per-channel gate.
+            if op.variantByte == KernelVariant.elementwise.rawValue
+                && (kind == .add ? shapeB != shapeA : !VectorMul.applies(shape1: shapeA, shape2: shapeB)) {
                 throw fail(.unsupportedVariant(op.variantByte))
             }
             try expect(shapeA, tensor: output)
