@@ -33,6 +33,7 @@ public enum DepthwiseConv {
     }
 
     /// Packs OHWI depthwise weights (`filter.inputChannelsPerGroup == 1`) and bias.
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public static func pack(
         weights: UnsafePointer<Int8>, filter: FilterShape, channels: Int, bias: UnsafePointer<Int32>?,
         into destination: UnsafeMutableRawPointer

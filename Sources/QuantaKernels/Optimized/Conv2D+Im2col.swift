@@ -31,6 +31,7 @@ public enum Im2col {
     }
 
     /// Packs OHWI weights and bias per group, folding `inputZeroPoint`.
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public static func pack(
         weights: UnsafePointer<Int8>, filter: FilterShape, groups: Int, bias: UnsafePointer<Int32>?,
         inputZeroPoint: Int32, into destination: UnsafeMutableRawPointer

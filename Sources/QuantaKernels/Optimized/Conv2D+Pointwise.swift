@@ -72,6 +72,7 @@ public enum PointwiseGEMM {
     /// Packs `n` rows of `k` weights (row `j` at `weights + j * weightRowStride`) and their
     /// bias into the layout above at `destination` (`packedByteCount(depth:columns:)` bytes).
     /// `bias == nil` is zero bias.
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public static func pack(
         weights: UnsafePointer<Int8>, weightRowStride: Int, depth k: Int, columns n: Int,
         bias: UnsafePointer<Int32>?, inputZeroPoint: Int32, into destination: UnsafeMutableRawPointer

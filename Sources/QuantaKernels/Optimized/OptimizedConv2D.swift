@@ -55,6 +55,7 @@ public enum OptimizedConv2D {
     /// Writes `variant`'s packed weights (`packedWeightsByteCount` bytes) to `destination`.
     /// The GEMM variants fold `bias - inputZeroPoint * Σ weights` per output channel into
     /// the block; the depthwise variants copy the bias. `bias == nil` is zero bias.
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public static func packWeights(
         variant: KernelVariant, weights: UnsafePointer<Int8>, filter: FilterShape, bias: UnsafePointer<Int32>?,
         inputShape: TensorShape, inputZeroPoint: Int32, parameters: Conv2DParameters,
@@ -71,6 +72,7 @@ public enum OptimizedConv2D {
     }
 
     /// `packWeights` into a new array (quantization time; allocates).
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public static func packWeights(
         variant: KernelVariant, weights: [Int8], filter: FilterShape, bias: [Int32]?,
         inputShape: TensorShape, inputZeroPoint: Int32, parameters: Conv2DParameters

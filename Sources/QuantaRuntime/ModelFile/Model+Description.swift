@@ -22,6 +22,7 @@ public struct OpDescription: Equatable {
 
 extension Model {
     /// Description of op `i` (`0 ..< opCount`). Allocates (arrays): for reports only.
+    @_optimize(size)
     public func op(_ i: Int) -> OpDescription {
         precondition(i >= 0 && i < opCount, "op index out of range")
         let op = opRecord(i)
@@ -30,6 +31,7 @@ extension Model {
         var weightBytes = 0
         var macs = 0
         let L = OpLayout.self
+        @_optimize(size)
         func sum(_ words: [Int]) -> Int { words.reduce(0) { $0 + op.parameter($1 + 1) } }
         let out = shape(op.output(0))
         switch kind {

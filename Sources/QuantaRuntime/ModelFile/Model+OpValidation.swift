@@ -8,6 +8,7 @@ extension Model {
     /// `terms * 255 * 128` plus the largest bias cannot overflow.
     static let maxProductSum = Int(Int32.max)
 
+    @_optimize(size)
     func validateOps() throws(ModelError) {
         for i in 0..<opCount {
             let relative = reader.word(opsSection + 8 + 4 * i)
@@ -44,8 +45,10 @@ struct OpValidator {
     let op: OpRecord
     let index: Int
 
+    @_optimize(size)
     func fail(_ problem: OpProblem) -> ModelError { .invalidOp(index: index, reason: problem) }
 
+    @_optimize(size)
     func counts(_ kind: OpKind) throws(ModelError) {
         let inputs: ClosedRange<Int>
         switch kind {
@@ -71,12 +74,14 @@ struct OpValidator {
     var inputShape: TensorShape { model.shape(input) }
     var outputShape: TensorShape { model.shape(output) }
 
+    @_optimize(size)
     func parameter(_ p: Int, _ name: OpParameter, in range: ClosedRange<Int>) throws(ModelError) -> Int {
         let value = op.parameter(p)
         guard range.contains(value) else { throw fail(.invalidParameter(name, value: value)) }
         return value
     }
 
+    @_optimize(size)
     func padding(_ p: Int) throws(ModelError) -> Padding {
         let r = 0...ModelFormat.maxGeometry
         return Padding(
@@ -84,6 +89,7 @@ struct OpValidator {
             bottom: try parameter(p + 2, .padding, in: r), right: try parameter(p + 3, .padding, in: r))
     }
 
+    @_optimize(size)
     func clamp(_ p: Int) throws(ModelError) {
         let lo = try parameter(p, .clamp, in: -128...127)
         _ = try parameter(p + 1, .clamp, in: lo...127)
@@ -91,6 +97,7 @@ struct OpValidator {
 
     /// Checks the constant referenced at word `p` and returns its length.
     @discardableResult
+    @_optimize(size)
     func constant(_ p: Int, _ which: OpConstant, expected: Int, allowEmpty: Bool = false) throws(ModelError) -> Int {
         let offset = op.parameter(p), length = op.parameter(p + 1)
         guard offset % ModelFormat.alignment == 0, Checked.fits(offset, length, in: model.constantsLength),
@@ -100,15 +107,18 @@ struct OpValidator {
     }
 
     /// Reads the i-th Int32 of the constant at word `p`.
+    @_optimize(size)
     func constantWord(_ p: Int, _ i: Int) -> Int {
         model.reader.word(model.constantsSection + op.parameter(p) + 4 * i)
     }
 
+    @_optimize(size)
     func expect(_ expected: TensorShape, tensor: Int) throws(ModelError) {
         let found = model.shape(tensor)
         guard found == expected else { throw fail(.shapeMismatch(tensor: tensor, expected: expected, found: found)) }
     }
 
+    @_optimize(size)
     func sameQuantization(_ a: Int, _ b: Int) throws(ModelError) {
         guard model.quantization(a) == model.quantization(b) else { throw fail(.quantizationMismatch(tensor: b)) }
     }
@@ -117,6 +127,7 @@ struct OpValidator {
     /// (1 or `channels` each, same count), multipliers >= 0, shifts in -31...30; and the
     /// accumulator bound `terms * 255 * 128 + max|bias|` fits in int32 (the kernels'
     /// accumulation is checked and would trap; the left shift of requantization wraps).
+    @_optimize(size)
     func requantization(bias: Int, multipliers: Int, shifts: Int, channels: Int, terms: Int) throws(ModelError) {
         let biasLength = try constant(bias, .bias, expected: 4 * channels, allowEmpty: true)
         let mLength = op.parameter(multipliers + 1)
@@ -137,11 +148,13 @@ struct OpValidator {
     }
 
     /// `kh * kw * channels`, the products summed into one accumulator (overflow-checked).
+    @_optimize(size)
     func products(_ kh: Int, _ kw: Int, _ channels: Int) throws(ModelError) -> Int {
         guard let p = Checked.product(kh, kw, channels, 1) else { throw fail(.accumulatorRange(terms: Int.max)) }
         return p
     }
 
+    @_optimize(size)
     func validate(_ kind: OpKind) throws(ModelError) {
         let geometry = 1...ModelFormat.maxGeometry
         switch kind {

@@ -67,6 +67,7 @@ extension Model {
     @inlinable public func outputTensor(_ i: Int) -> Int { reader.word(ioSection + 8 + 4 * (inputCount + i)) }
 
     /// Everything the file says about tensor `i` (`0 ..< tensorCount`).
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public func tensor(_ i: Int) -> TensorDescription {
         precondition(i >= 0 && i < tensorCount, "tensor index out of range")
         let r = tensorRecord(i)
@@ -80,6 +81,7 @@ extension Model {
             byteCount: s.elementCount)
     }
 
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     func validateTensors() throws(ModelError) {
         for i in 0..<tensorCount {
             let r = tensorRecord(i)
@@ -119,6 +121,7 @@ extension Model {
         }
     }
 
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     func validateScratch() throws(ModelError) {
         for k in 0..<scratchCount {
             let (offset, size) = scratch(k)
@@ -128,6 +131,7 @@ extension Model {
         }
     }
 
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     func validateIO() throws(ModelError) {
         for i in 0..<(inputCount + outputCount) {
             let isInput = i < inputCount

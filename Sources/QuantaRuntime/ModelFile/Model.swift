@@ -38,6 +38,7 @@ public struct Model {
     @usableFromInline let namesLength: Int
 
     /// Reads and validates a model. `bytes` must start on a 16-byte boundary.
+    @_optimize(size)  // load-time / quantization-time code: flash over speed
     public init(bytes: UnsafeRawBufferPointer) throws(ModelError) {
         let size = bytes.count
         guard let base = bytes.baseAddress else { throw .truncated(needed: ModelFormat.headerSize, fileSize: 0) }
