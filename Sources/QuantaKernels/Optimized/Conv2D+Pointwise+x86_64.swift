@@ -419,7 +419,7 @@ struct AVX2GEMMOutput {
         var bytes = _mm_packs_epi16(words, words)
         bytes = _mm_min_epi8(_mm_max_epi8(bytes, _mm256_castsi256_si128(clampMin8)), _mm256_castsi256_si128(clampMax8))
         if count >= 8 {
-            UnsafeMutableRawPointer(p).storeBytes(of: unsafeBitCast(bytes, to: SIMD2<Int64>.self)[0], as: Int64.self)
+            UnsafeMutableRawPointer(p).storeBytes(of: bytes[0], as: Int64.self)  // __m128i is SIMD2<Int64>: lane 0 holds the 8 bytes
         } else {
             let v = unsafeBitCast(bytes, to: SIMD16<Int8>.self)
             for i in 0..<count { p[i] = v[i] }
