@@ -28,12 +28,12 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
     }
     for shape in shapes {
         if let failure = check(rows: shape.rows, depth: shape.depth, columns: shape.columns, random: &random) {
-            write("gemm-check: FAILED: \(failure)", fd: 2)
+            writeLine("gemm-check: FAILED: \(failure)", fd: 2)
             return 1
         }
         cases += 1
     }
-    write("gemm-check: \(cases) GEMMs (run and runPortable) identical to the scalar definition")
+    writeLine("gemm-check: \(cases) GEMMs (run and runPortable) identical to the scalar definition")
     return 0
 }
 
@@ -150,8 +150,6 @@ struct SplitMix {
 
 @_extern(c, "mprotect")
 func c_mprotect(_ address: UnsafeMutableRawPointer, _ length: Int, _ protection: Int32) -> Int32
-@_extern(c, "write")
-func c_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int
 
 let pageSize = 65536  // a multiple of the page size on every target (4 KiB, 16 KiB, 64 KiB)
 let PROT_NONE: Int32 = 0
@@ -173,19 +171,5 @@ struct GuardedBytes {
     func release() {
         precondition(c_mprotect(base + body, pageSize, PROT_READ_WRITE) == 0, "gemm-check: mprotect failed")
         base.deallocate()
-    }
-}
-
-/// Writes a line to standard output (fd 1) or standard error (fd 2).
-func write(_ text: String, fd: Int32 = 1) {
-    var line = text
-    line.append("\n")
-    line.withUTF8 { bytes in
-        var done = 0
-        while done < bytes.count {
-            let written = c_write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if written <= 0 { return }
-            done += written
-        }
     }
 }

@@ -36,10 +36,11 @@ final class OptimizedRequantizationTests: XCTestCase {
                     #if arch(x86_64) && QUANTA_AVX2
                     let q = AVX2Requantization(r, first: 0, count: 8)
                     let avx = unsafeBitCast(q.apply(unsafeBitCast(accs, to: SIMD4<Int64>.self)), to: SIMD8<Int32>.self)
-                    // The GEMM's store: saturating packs, zero point in int16, clamp on bytes.
+                    // The GEMM's store of these rounded lanes: saturating packs, zero point in
+                    // int16, clamp on bytes.
                     var packed = [Int8](repeating: 0, count: 16)
                     let y = q.rounded(unsafeBitCast(accs, to: SIMD4<Int64>.self))
-                    packed.withUnsafeMutableBufferPointer { q.storeRounded16(y, y, $0.baseAddress!, count: 16) }
+                    packed.withUnsafeMutableBufferPointer { AVX2GEMMOutput(r, first: 0, count: 8).store16(y, y, $0.baseAddress!, count: 16) }
                     #endif
                     for i in 0..<8 {
                         let expected = scalar(accs[i], ms[i], ss[i], zp: zp, lo: lo, hi: hi)

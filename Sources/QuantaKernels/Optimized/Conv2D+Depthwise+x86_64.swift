@@ -222,7 +222,7 @@ enum DepthwiseAVX2 {
         /// Stores 16 outputs from rounded lanes (`lo`: channels 0-3, 8-11; `hi`: 4-7, 12-15):
         /// saturating packs to int16 (in channel order), saturating add of the zero point,
         /// saturating pack to int8, clamp on bytes. Equals `clamp(y + zp)` for every int32 y
-        /// (as `AVX2Requantization.storeRounded16`).
+        /// (as `AVX2GEMMOutput.store16`).
         @inline(__always) @usableFromInline
         func store(_ lo: __m256i, _ hi: __m256i, _ p: UnsafeMutablePointer<Int8>) {
             let words = _mm256_adds_epi16(_mm256_packs_epi32(lo, hi), outputZeroPoint16)
@@ -399,6 +399,37 @@ enum DepthwiseAVX2 {
         }
     }
 
+    /// The accumulators of the output one step behind (software pipelining, `Stride1` and
+    /// `Stride2`) and where it goes.
+    @frozen @usableFromInline
+    struct PendingOutput {
+        @usableFromInline var lo: __m256i, hi: __m256i
+        @usableFromInline var out: UnsafeMutablePointer<Int8>
+
+        @inline(__always) @usableFromInline
+        init(_ out: UnsafeMutablePointer<Int8>) {
+            lo = _mm256_setzero_si256()
+            hi = lo
+            self.out = out
+        }
+
+        /// Requantizes and stores this output.
+        @inline(__always) @usableFromInline
+        func store(_ block: Block, _ call: Call, _ shifting: Bool) {
+            call.store(block.outLo.rounded(lo, shifting: shifting), block.outHi.rounded(hi, shifting: shifting), out)
+        }
+
+        /// Stores this output (unless `store` is false: there is none yet), then holds `acc` for `out`.
+        @inline(__always) @usableFromInline
+        mutating func replace(with acc: (__m256i, __m256i), _ out: UnsafeMutablePointer<Int8>, _ block: Block, _ call: Call,
+                              _ shifting: Bool, store: Bool) {
+            if store { self.store(block, call, shifting) }
+            lo = acc.0
+            hi = acc.1
+            self.out = out
+        }
+    }
+
     /// Stride 1 state at output ox (j = ox - padLeft): the pairs of columns j, j+1 (rows
     /// 0-1), the row-2 pairs (j, j+1), (j+1, j+2), column j+2 of row 2, and the accumulators
     /// of output ox - 1, not stored yet (software pipelining: each step accumulates one
@@ -408,8 +439,7 @@ enum DepthwiseAVX2 {
     struct Stride1 {
         @usableFromInline var p0: Pair, p1: Pair, q0: Pair, q1: Pair
         @usableFromInline var s2: __m256i
-        @usableFromInline var pendingLo: __m256i, pendingHi: __m256i
-        @usableFromInline var pendingOut: UnsafeMutablePointer<Int8>
+        @usableFromInline var pending: PendingOutput
 
         @inline(__always) @usableFromInline
         init(p0: Pair, p1: Pair, s0: __m256i, s1: __m256i, s2: __m256i, out: UnsafeMutablePointer<Int8>) {
@@ -418,9 +448,7 @@ enum DepthwiseAVX2 {
             q0 = Pair(s0, s1)
             q1 = Pair(s1, s2)
             self.s2 = s2
-            pendingLo = _mm256_setzero_si256()
-            pendingHi = pendingLo
-            pendingOut = out
+            pending = PendingOutput(out)
         }
 
         /// Accumulates output ox (stored at `out` by the next step or `flush`) from the new
@@ -430,13 +458,7 @@ enum DepthwiseAVX2 {
         mutating func step(_ p2: Pair, _ s3: __m256i, _ block: Block, _ call: Call, _ out: UnsafeMutablePointer<Int8>,
                            _ shifting: Bool, store: Bool = true) {
             let q2 = Pair(s2, s3)
-            let acc = block.accumulate(p0, p1, p2, q0, q2)
-            if store {
-                call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
-            }
-            pendingLo = acc.0
-            pendingHi = acc.1
-            pendingOut = out
+            pending.replace(with: block.accumulate(p0, p1, p2, q0, q2), out, block, call, shifting, store: store)
             p0 = p1
             p1 = p2
             q0 = q1
@@ -446,9 +468,7 @@ enum DepthwiseAVX2 {
 
         /// Stores the last output.
         @inline(__always) @usableFromInline
-        func flush(_ block: Block, _ call: Call, _ shifting: Bool) {
-            call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
-        }
+        func flush(_ block: Block, _ call: Call, _ shifting: Bool) { pending.store(block, call, shifting) }
     }
 
     /// Stride 2 state at output ox (j = 2·ox - padLeft): the pair of column j (rows 0-1),
@@ -456,16 +476,13 @@ enum DepthwiseAVX2 {
     @frozen @usableFromInline
     struct Stride2 {
         @usableFromInline var p0: Pair, q0: Pair
-        @usableFromInline var pendingLo: __m256i, pendingHi: __m256i
-        @usableFromInline var pendingOut: UnsafeMutablePointer<Int8>
+        @usableFromInline var pending: PendingOutput
 
         @inline(__always) @usableFromInline
         init(p0: Pair, q0: Pair, out: UnsafeMutablePointer<Int8>) {
             self.p0 = p0
             self.q0 = q0
-            pendingLo = _mm256_setzero_si256()
-            pendingHi = pendingLo
-            pendingOut = out
+            pending = PendingOutput(out)
         }
 
         /// Accumulates output ox from columns j+1, j+2 of rows 0-1 and j+2, j+3 of row 2;
@@ -474,22 +491,14 @@ enum DepthwiseAVX2 {
         mutating func step(_ p1: Pair, _ p2: Pair, _ s2: __m256i, _ s3: __m256i, _ block: Block, _ call: Call,
                            _ out: UnsafeMutablePointer<Int8>, _ shifting: Bool, store: Bool = true) {
             let q2 = Pair(s2, s3)
-            let acc = block.accumulate(p0, p1, p2, q0, q2)
-            if store {
-                call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
-            }
-            pendingLo = acc.0
-            pendingHi = acc.1
-            pendingOut = out
+            pending.replace(with: block.accumulate(p0, p1, p2, q0, q2), out, block, call, shifting, store: store)
             p0 = p2
             q0 = q2
         }
 
         /// Stores the last output.
         @inline(__always) @usableFromInline
-        func flush(_ block: Block, _ call: Call, _ shifting: Bool) {
-            call.store(block.outLo.rounded(pendingLo, shifting: shifting), block.outHi.rounded(pendingHi, shifting: shifting), pendingOut)
-        }
+        func flush(_ block: Block, _ call: Call, _ shifting: Bool) { pending.store(block, call, shifting) }
     }
 
     /// A whole 3×3 depthwise convolution (stride 1 or 2 on both axes, dilation 1, depth

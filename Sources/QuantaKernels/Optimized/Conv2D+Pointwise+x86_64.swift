@@ -219,13 +219,6 @@ extension PointwiseGEMM {
             for i in 0..<count { p[i] = v[i] }
         }
     }
-
-    /// Stores the first `count` (at most 8) int32 lanes (within -128...127) as bytes.
-    @inline(__always) @usableFromInline
-    static func store8(_ a: __m256i, _ p: UnsafeMutablePointer<Int8>, count: Int) {
-        let v = unsafeBitCast(a, to: SIMD8<Int32>.self)
-        VectorMath.store8(v, p, count: count)
-    }
 }
 
 /// Compile-time choice of the GEMM output stage's optional steps (`PointwiseGEMM.panelAVX2`
@@ -448,10 +441,6 @@ struct AVX2Requantization {
     @usableFromInline var maySaturate: Bool
     /// Whether any lane shifts left (a multiplier above one); when none does, `vpsllvd` is skipped.
     @usableFromInline var shiftsLeft: Bool
-    /// The zero point in 16 int16 lanes, the clamp bounds in 16 int8 lanes (`storeRounded16`).
-    @usableFromInline var zeroPoint16: __m256i
-    @usableFromInline var clampMin8: __m128i
-    @usableFromInline var clampMax8: __m128i
 
     @inline(__always) @usableFromInline
     init(_ r: Requantization, first: Int, count: Int) {
@@ -475,10 +464,6 @@ struct AVX2Requantization {
         var anyLeft: Int32 = 0
         for i in 0..<8 { anyLeft |= b.left[i] }
         shiftsLeft = anyLeft != 0
-        let zp = b.zeroPoint[0]
-        zeroPoint16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: zp))
-        clampMin8 = _mm_set1_epi8(Int8(truncatingIfNeeded: b.low[0] &+ zp))
-        clampMax8 = _mm_set1_epi8(Int8(truncatingIfNeeded: b.high[0] &+ zp))
     }
 
     /// `RequantizationBlock8(r, first:count:channelStride:)` in AVX2 registers.
@@ -513,25 +498,6 @@ struct AVX2Requantization {
         }
         // RDBPOT as in `AVX2RoundingBlock.rounded`.
         return _mm256_sign_epi32(_mm256_srlv_epi32(_mm256_add_epi32(_mm256_abs_epi32(r), half), right), r)
-    }
-
-    /// Stores the first `count` of 16 outputs from `rounded` lanes `a` then `b` (channels
-    /// sharing this zero point and clamp): saturating packs to int16, saturating add of the
-    /// zero point, saturating pack to int8, then the clamp on bytes. Equals `apply`'s
-    /// `clamp(y + zp)` for every int32 y: a lane outside int16 stays outside int8 after the
-    /// zero point (|zp| ≤ 128), and the clamp bounds are int8.
-    @inline(__always) @usableFromInline
-    func storeRounded16(_ a: __m256i, _ b: __m256i, _ p: UnsafeMutablePointer<Int8>, count: Int) {
-        let words = _mm256_permutevar8x32_epi32(
-            _mm256_adds_epi16(_mm256_packs_epi32(a, b), zeroPoint16), _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7))
-        var bytes = _mm_packs_epi16(_mm256_castsi256_si128(words), __m128i(words[2], words[3]))
-        bytes = _mm_min_epi8(_mm_max_epi8(bytes, clampMin8), clampMax8)
-        if count >= 16 {
-            _mm_storeu_si128(UnsafeMutableRawPointer(p).assumingMemoryBound(to: __m128i.self), bytes)
-        } else {
-            let v = unsafeBitCast(bytes, to: SIMD16<Int8>.self)
-            for i in 0..<count { p[i] = v[i] }
-        }
     }
 }
 /// The output stage the depthwise kernels use on this target.

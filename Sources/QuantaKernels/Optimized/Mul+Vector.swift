@@ -6,7 +6,7 @@
 /// `(a - zp1) · (b - zp2)` is at most 255² in magnitude, exact in int32 lanes; the
 /// rescale is the target's 8-lane output stage (`Requantizer8`) with the one multiplier
 /// and shift, which is `FixedPoint.multiplyByQuantizedMultiplier` lane by lane, then the
-/// zero point and the clamp as the reference. Channel tails run the reference formula.
+/// zero point and the clamp as the reference. Channel tails run `Int8Reference.mul` per element.
 ///
 /// `output` may alias `input1` exactly (in place), or `input2` when the shapes are equal:
 /// each block of 8 is read before it is written.
@@ -47,9 +47,7 @@ public enum VectorMul {
                             c += 8
                         }
                         while c < channels {
-                            let product = (Int32(input1[row + c]) - q.input1ZeroPoint) * (Int32(input2[second + c]) - q.input2ZeroPoint)
-                            let scaled = FixedPoint.multiplyByQuantizedMultiplier(product, q.multiplier, q.shift)
-                            output[row + c] = Int8Reference.clampToInt8(Int64(scaled) + Int64(q.outputZeroPoint), q.clampMin, q.clampMax)
+                            output[row + c] = Int8Reference.mul(input1[row + c], input2[second + c], q)
                             c += 1
                         }
                     }

@@ -18,10 +18,15 @@ extension Int8Reference {
         precondition(outputShape == shape1, "mul: output shape must equal the first input's")
         let broadcast = Broadcast(shape1, shape2)
         for index in 0..<shape1.elementCount {
-            let a = Int32(input1[index]) - q.input1ZeroPoint
-            let b = Int32(input2[broadcast.secondIndex(index)]) - q.input2ZeroPoint
-            let product = FixedPoint.multiplyByQuantizedMultiplier(a * b, q.multiplier, q.shift)
-            output[index] = clampToInt8(Int64(product) + Int64(q.outputZeroPoint), q.clampMin, q.clampMax)
+            output[index] = mul(input1[index], input2[broadcast.secondIndex(index)], q)
         }
+    }
+
+    /// One output of `mul`: `clamp(zpOut + MBQM((a - zp1) * (b - zp2), multiplier, shift))`.
+    @inlinable
+    public static func mul(_ a: Int8, _ b: Int8, _ q: MulQuantization) -> Int8 {
+        let product = (Int32(a) - q.input1ZeroPoint) * (Int32(b) - q.input2ZeroPoint)
+        let scaled = FixedPoint.multiplyByQuantizedMultiplier(product, q.multiplier, q.shift)
+        return clampToInt8(Int64(scaled) + Int64(q.outputZeroPoint), q.clampMin, q.clampMax)
     }
 }
