@@ -69,6 +69,14 @@ struct ConvCase {
             clampMin = lo
             clampMax = Int32.random(in: lo...127, using: &g)
         }
+        // Half the cases carry what `quanta quantize` writes by default: right shifts of at
+        // most 12 and multipliers in `ShortMultiplier`'s 32-bit form, which the x86 kernels
+        // requantize on their short path.
+        if Bool.random(using: &g) {
+            for i in 0..<count {
+                (multipliers[i], shifts[i]) = ShortMultiplier.shortened(multiplier: multipliers[i], shift: min(0, max(-12, shifts[i])))
+            }
+        }
     }
 
     func withRequantization<R>(_ body: (Requantization) -> R) -> R {

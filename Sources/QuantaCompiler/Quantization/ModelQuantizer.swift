@@ -77,7 +77,8 @@ public enum ModelQuantizer {
                 weights: weights, bias: bias, channels: channels, perTensor: options.perTensorWeights,
                 inputScale: inScale, accumulatorTerms: accumulatorTerms, node: node.name)
             let r = try WeightQuantization.requantization(
-                inputScale: inScale, weightScales: w.scales, output: output, clamp: clamp, node: node.name)
+                inputScale: inScale, weightScales: w.scales, output: output, clamp: clamp, node: node.name,
+                shortMultipliers: options.shortMultipliers)
             return (w.values, b, r)
         }
         let output = node.outputs.first.map { params[$0] } ?? QuantizationParameters(scale: 1, zeroPoint: 0)

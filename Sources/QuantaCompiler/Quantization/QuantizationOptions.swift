@@ -11,6 +11,12 @@ public struct QuantizationOptions: Equatable, Sendable {
     /// Which convolution kernels the written model runs (`.fast`: the optimized variants,
     /// bit-identical to `.reference`).
     public var kernels: KernelSelection = .fast
+    /// Round each weighted layer's per-channel multipliers to `ShortMultiplier`'s 32-bit
+    /// form (at least `ShortMultiplier.minimumBits` significant bits; at most 0.1 % change),
+    /// which the x86 kernels requantize in half the instructions. `false` keeps TFLite's
+    /// `QuantizeMultiplier` values to the last of their 31 bits. Either way the int8
+    /// reference and every kernel give the same bits for the file written.
+    public var shortMultipliers: Bool = true
 
     /// The method used when none is given: the best mean output SQNR and top-1 agreement
     /// of the four methods over five models (docs/CALIBRATION.md, `Tools/calibration-study`).

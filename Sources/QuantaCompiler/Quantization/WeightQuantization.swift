@@ -113,17 +113,19 @@ public enum WeightQuantization {
     }
 
     /// The accumulator's requantization: per channel `quantizeMultiplier(inputScale *
-    /// weightScales[c] / output.scale)` (in Double), and the fused clamp on the quantized
-    /// output (`clampRange`).
+    /// weightScales[c] / output.scale)` (in Double), with `shortMultipliers` then
+    /// `ShortMultiplier.shortened`, and the fused clamp on the quantized output (`clampRange`).
     public static func requantization(
-        inputScale: Float, weightScales: [Float], output: QuantizationParameters, clamp: FloatClamp, node: String
+        inputScale: Float, weightScales: [Float], output: QuantizationParameters, clamp: FloatClamp, node: String,
+        shortMultipliers: Bool = false
     ) throws -> RequantizationConstants {
         var multipliers: [Int32] = [], shifts: [Int32] = []
         multipliers.reserveCapacity(weightScales.count)
         shifts.reserveCapacity(weightScales.count)
         for s in weightScales {
             let real = Double(inputScale) * Double(s) / Double(output.scale)
-            let (m, e) = try multiplier(real, node: node, what: "output")
+            var (m, e) = try multiplier(real, node: node, what: "output")
+            if shortMultipliers { (m, e) = ShortMultiplier.shortened(multiplier: m, shift: e) }
             multipliers.append(m)
             shifts.append(e)
         }

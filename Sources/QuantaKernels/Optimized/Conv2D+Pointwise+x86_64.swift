@@ -22,24 +22,25 @@ extension PointwiseGEMM {
         while row < g.rows {
             let rows = min(panelRows, g.rows - row)
             fillPanel(g, firstRow: row, count: rows)
-            if stage.shiftsLeft || stage.maySaturate {
-                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralOutput.self)
+            if stage.short {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2ShortRounding.self)
+            } else if stage.shiftsLeft || stage.maySaturate {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralRounding.self)
             } else {
-                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainOutput.self)
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainRounding.self)
             }
             row += rows
         }
     }
 
     /// One panel (rows `firstRow..<firstRow+rows`, already in `g.panel`) × all columns.
-    /// Specialized per `Flags`: `AVX2PlainOutput` (no left shift, no `Int32.min`
-    /// multiplier in the call) compiles the output stage without the left shift and the
-    /// saturation select.
+    /// Specialized per output stage `R`: `AVX2ShortRounding` (every multiplier of the call
+    /// in `ShortMultiplier`'s 32-bit form), `AVX2PlainRounding` (no left shift, no
+    /// `Int32.min` multiplier), `AVX2GeneralRounding` (the rest).
     @inline(never) @usableFromInline
-    static func panelAVX2<Flags: AVX2OutputFlags>(
-        _ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int, _ flags: Flags.Type
+    static func panelAVX2<R: AVX2OutputRounding>(
+        _ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int, _ rounding: R.Type
     ) {
-        let general = Flags.general
         let nPad = paddedColumns(g.columns)
         let blocks = nPad / 8
         let kPad = paddedDepth(g.depth)
@@ -50,15 +51,15 @@ extension PointwiseGEMM {
         while block + 1 < blocks {
             let n0 = block * 8
             let valid = min(16, g.columns - n0)
-            let qa = stage.block(n0, count: valid)
-            let qb = stage.block(n0 + 8, count: valid - 8)
+            let qa = R(stage, n0, count: valid)
+            let qb = R(stage, n0 + 8, count: valid - 8)
             let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
             let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
             let wa = weights + block * 8 * kPad
             var r = 0
             while r + 6 <= rows {
                 tile16AVX2(6, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
-                           wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage, general: general,
+                           wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage,
                            output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
@@ -67,15 +68,15 @@ extension PointwiseGEMM {
                 let o = g.output + (firstRow + r) * s + n0
                 switch rows - r {
                 case 1: tile16AVX2(1, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
                 case 2: tile16AVX2(2, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
                 case 3: tile16AVX2(3, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
                 case 4: tile16AVX2(4, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
                 default: tile16AVX2(5, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                    qa: qa, qb: qb, stage: stage, general: general, output: o, stride: s, count: valid)
+                                    qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
                 }
             }
             block += 2
@@ -83,13 +84,13 @@ extension PointwiseGEMM {
         if block < blocks {
             let n0 = block * 8
             let valid = min(8, g.columns - n0)
-            let qa = stage.block(n0, count: valid)
+            let qa = R(stage, n0, count: valid)
             let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
             let wa = weights + block * 8 * kPad
             var r = 0
             while r < rows {
                 tile8AVX2(min(6, rows - r), panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
-                          wa: wa, ba: ba, qa: qa, stage: stage, general: general,
+                          wa: wa, ba: ba, qa: qa, stage: stage,
                           output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
@@ -99,9 +100,9 @@ extension PointwiseGEMM {
     /// `rows` (1...6; a constant where inlined) panel rows from `panel` × the 16 columns of
     /// weights `wa`, `wb` (two 8-column blocks), accumulators started at the folded bias.
     @inline(__always) @usableFromInline
-    static func tile16AVX2(
+    static func tile16AVX2<R: AVX2OutputRounding>(
         _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, wb: UnsafeRawPointer,
-        ba: __m256i, bb: __m256i, qa: AVX2RoundingBlock, qb: AVX2RoundingBlock, stage: AVX2GEMMOutput, general: Bool,
+        ba: __m256i, bb: __m256i, qa: R, qb: R, stage: AVX2GEMMOutput,
         output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
         let p0 = panel, p1 = panel + rowBytes, p2 = panel + 2 * rowBytes
@@ -140,26 +141,25 @@ extension PointwiseGEMM {
                 c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, x))
             }
         }
-        let sl = general && stage.shiftsLeft, sat = general && stage.maySaturate
         if rows == 1 {
-            stage.store16(qa.rounded(c00, shiftsLeft: sl, maySaturate: sat), qb.rounded(c01, shiftsLeft: sl, maySaturate: sat), o, count: count)
+            stage.store16(qa.rounded(c00), qb.rounded(c01), o, count: count)
             return
         }
-        stage.store2x16(qa.rounded(c00, shiftsLeft: sl, maySaturate: sat), qb.rounded(c01, shiftsLeft: sl, maySaturate: sat),
-                        qa.rounded(c10, shiftsLeft: sl, maySaturate: sat), qb.rounded(c11, shiftsLeft: sl, maySaturate: sat),
+        stage.store2x16(qa.rounded(c00), qb.rounded(c01),
+                        qa.rounded(c10), qb.rounded(c11),
                         o, o + s, count: count)
         if rows == 3 {
-            stage.store16(qa.rounded(c20, shiftsLeft: sl, maySaturate: sat), qb.rounded(c21, shiftsLeft: sl, maySaturate: sat), o + 2 * s, count: count)
+            stage.store16(qa.rounded(c20), qb.rounded(c21), o + 2 * s, count: count)
         } else if rows > 3 {
-            stage.store2x16(qa.rounded(c20, shiftsLeft: sl, maySaturate: sat), qb.rounded(c21, shiftsLeft: sl, maySaturate: sat),
-                            qa.rounded(c30, shiftsLeft: sl, maySaturate: sat), qb.rounded(c31, shiftsLeft: sl, maySaturate: sat),
+            stage.store2x16(qa.rounded(c20), qb.rounded(c21),
+                            qa.rounded(c30), qb.rounded(c31),
                             o + 2 * s, o + 3 * s, count: count)
         }
         if rows == 5 {
-            stage.store16(qa.rounded(c40, shiftsLeft: sl, maySaturate: sat), qb.rounded(c41, shiftsLeft: sl, maySaturate: sat), o + 4 * s, count: count)
+            stage.store16(qa.rounded(c40), qb.rounded(c41), o + 4 * s, count: count)
         } else if rows > 5 {
-            stage.store2x16(qa.rounded(c40, shiftsLeft: sl, maySaturate: sat), qb.rounded(c41, shiftsLeft: sl, maySaturate: sat),
-                            qa.rounded(c50, shiftsLeft: sl, maySaturate: sat), qb.rounded(c51, shiftsLeft: sl, maySaturate: sat),
+            stage.store2x16(qa.rounded(c40), qb.rounded(c41),
+                            qa.rounded(c50), qb.rounded(c51),
                             o + 4 * s, o + 5 * s, count: count)
         }
     }
@@ -167,9 +167,9 @@ extension PointwiseGEMM {
     /// Up to 6 rows × the last (odd) 8-column block (`rows` is not specialized: this block
     /// runs once per panel).
     @inline(__always) @usableFromInline
-    static func tile8AVX2(
+    static func tile8AVX2<R: AVX2OutputRounding>(
         _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, ba: __m256i,
-        qa: AVX2RoundingBlock, stage: AVX2GEMMOutput, general: Bool,
+        qa: R, stage: AVX2GEMMOutput,
         output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
         let p0 = panel
@@ -188,13 +188,12 @@ extension PointwiseGEMM {
             c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(va, _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
             c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(va, _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
         }
-        let sl = general && stage.shiftsLeft, sat = general && stage.maySaturate
-        stage.store8(qa.rounded(c0, shiftsLeft: sl, maySaturate: sat), o, count: count)
-        if rows > 1 { stage.store8(qa.rounded(c1, shiftsLeft: sl, maySaturate: sat), o + s, count: count) }
-        if rows > 2 { stage.store8(qa.rounded(c2, shiftsLeft: sl, maySaturate: sat), o + 2 * s, count: count) }
-        if rows > 3 { stage.store8(qa.rounded(c3, shiftsLeft: sl, maySaturate: sat), o + 3 * s, count: count) }
-        if rows > 4 { stage.store8(qa.rounded(c4, shiftsLeft: sl, maySaturate: sat), o + 4 * s, count: count) }
-        if rows > 5 { stage.store8(qa.rounded(c5, shiftsLeft: sl, maySaturate: sat), o + 5 * s, count: count) }
+        stage.store8(qa.rounded(c0), o, count: count)
+        if rows > 1 { stage.store8(qa.rounded(c1), o + s, count: count) }
+        if rows > 2 { stage.store8(qa.rounded(c2), o + 2 * s, count: count) }
+        if rows > 3 { stage.store8(qa.rounded(c3), o + 3 * s, count: count) }
+        if rows > 4 { stage.store8(qa.rounded(c4), o + 4 * s, count: count) }
+        if rows > 5 { stage.store8(qa.rounded(c5), o + 5 * s, count: count) }
     }
 
     @inline(__always) @usableFromInline
@@ -221,24 +220,81 @@ extension PointwiseGEMM {
     }
 }
 
-/// Compile-time choice of the GEMM output stage's optional steps (`PointwiseGEMM.panelAVX2`
-/// is specialized per conforming type).
+/// The output stage of one 8-channel block as the GEMM tiles apply it: `rounded` gives
+/// `RDBPOT(SRDHM(acc << left, M), right)` (or a value that clamps the same, see
+/// `AVX2ShortRounding`) before the zero point and clamp. `PointwiseGEMM.panelAVX2` is
+/// specialized per conforming type, chosen once per call.
 @usableFromInline
-protocol AVX2OutputFlags {
-    /// Whether the left shift and the `Int32.min²` saturation may be needed.
-    static var general: Bool { get }
+protocol AVX2OutputRounding {
+    /// The constants of the call's columns `n0..<n0+count` (lanes at or past `count`: any
+    /// constants, their outputs are never stored).
+    init(_ stage: AVX2GEMMOutput, _ n0: Int, count: Int)
+    func rounded(_ acc: __m256i) -> __m256i
 }
 
 /// Every channel shifts right (or not at all) and no multiplier is `Int32.min`.
-@usableFromInline
-enum AVX2PlainOutput: AVX2OutputFlags {
-    @inlinable static var general: Bool { false }
+@frozen @usableFromInline
+struct AVX2PlainRounding: AVX2OutputRounding {
+    @usableFromInline var block: AVX2RoundingBlock
+    @inline(__always) @usableFromInline
+    init(_ stage: AVX2GEMMOutput, _ n0: Int, count: Int) { block = stage.block(n0, count: count) }
+    @inline(__always) @usableFromInline
+    func rounded(_ acc: __m256i) -> __m256i { block.rounded(acc, shiftsLeft: false, maySaturate: false) }
 }
 
-/// Some channel may shift left or have the multiplier `Int32.min` (the stage's flags decide).
-@usableFromInline
-enum AVX2GeneralOutput: AVX2OutputFlags {
-    @inlinable static var general: Bool { true }
+/// Some channel of the call may shift left or have the multiplier `Int32.min`.
+@frozen @usableFromInline
+struct AVX2GeneralRounding: AVX2OutputRounding {
+    @usableFromInline var block: AVX2RoundingBlock
+    @usableFromInline var shiftsLeft: Bool
+    @usableFromInline var maySaturate: Bool
+    @inline(__always) @usableFromInline
+    init(_ stage: AVX2GEMMOutput, _ n0: Int, count: Int) {
+        block = stage.block(n0, count: count)
+        shiftsLeft = stage.shiftsLeft
+        maySaturate = stage.maySaturate
+    }
+    @inline(__always) @usableFromInline
+    func rounded(_ acc: __m256i) -> __m256i { block.rounded(acc, shiftsLeft: shiftsLeft, maySaturate: maySaturate) }
+}
+
+/// Every multiplier of the call has `ShortMultiplier`'s 32-bit form: clamp to `±510·2^e`,
+/// `vpmulld` by `M >> (9+e)`, add the rounding term of the sign, `vpsrad` by 22. Equal to
+/// the TFLite stage after the zero point and the int8 clamp (see `ShortMultiplier`).
+@frozen @usableFromInline
+struct AVX2ShortRounding: AVX2OutputRounding {
+    @usableFromInline var multiplier: __m256i
+    @usableFromInline var bound: __m256i
+    @usableFromInline var negativeBound: __m256i
+    @usableFromInline var positiveTerm: __m256i
+    @usableFromInline var negativeTerm: __m256i
+
+    @inline(__always) @usableFromInline
+    init(_ stage: AVX2GEMMOutput, _ n0: Int, count: Int) {
+        let (m, s) = stage.constants(n0, count: count)
+        self.init(multipliers: m, shifts: s)
+    }
+
+    /// - Precondition: every lane `ShortMultiplier.applies` (shifts within -21...0).
+    @inline(__always) @usableFromInline
+    init(multipliers m: __m256i, shifts s: __m256i) {
+        let zero = _mm256_setzero_si256()
+        let e = _mm256_sub_epi32(zero, s)
+        multiplier = _mm256_srlv_epi32(m, _mm256_add_epi32(e, _mm256_set1_epi32(9)))
+        bound = _mm256_sllv_epi32(_mm256_set1_epi32(510), e)
+        negativeBound = _mm256_sub_epi32(zero, bound)
+        let half = _mm256_set1_epi32(1 << 21)
+        positiveTerm = _mm256_add_epi32(_mm256_srlv_epi32(half, e), _mm256_and_si256(_mm256_cmpgt_epi32(e, zero), half))
+        negativeTerm = _mm256_sub_epi32(_mm256_set1_epi32(1 << 22), positiveTerm)
+    }
+
+    @inline(__always) @usableFromInline
+    func rounded(_ acc: __m256i) -> __m256i {
+        let x = _mm256_min_epi32(_mm256_max_epi32(acc, negativeBound), bound)
+        let term = _mm256_castps_si256(_mm256_blendv_ps(
+            _mm256_castsi256_ps(positiveTerm), _mm256_castsi256_ps(negativeTerm), _mm256_castsi256_ps(acc)))
+        return _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, multiplier), term), ShortMultiplier.resultShift)
+    }
 }
 
 /// The per-channel part of the output stage for 8 consecutive channels in AVX2 registers
@@ -320,6 +376,8 @@ struct AVX2GEMMOutput {
     @usableFromInline var shiftsLeft: Bool
     /// Whether any channel's multiplier is `Int32.min` (SRDHM's only saturating case).
     @usableFromInline var maySaturate: Bool
+    /// Whether every channel's multiplier has `ShortMultiplier`'s 32-bit form.
+    @usableFromInline var short: Bool
 
     /// The stage of channels `first..<first+count` (all channel 0 for per-tensor parameters).
     /// - Precondition: every shift of these channels within -31...31.
@@ -330,39 +388,49 @@ struct AVX2GEMMOutput {
         let base = r.channelCount == 1 ? 0 : first
         let n = r.channelCount == 1 ? 1 : count
         var outside: Int32 = 0, left: Int32 = 0, minimum: Int32 = 0
+        var long = false
         for i in 0..<n {
-            let s = r.shifts[base + i]
+            let s = r.shifts[base + i], m = r.multipliers[base + i]
             outside |= (s &+ 31) | (31 &- s)
             left |= 0 &- s  // negative exactly when some s > 0 (s ≥ -31)
-            minimum |= r.multipliers[base + i] == Int32.min ? 1 : 0
+            minimum |= m == Int32.min ? 1 : 0
+            long = long || !ShortMultiplier.applies(multiplier: m, shift: s)
         }
         precondition(outside >= 0, "requantization: shift outside -31...31")
         shiftsLeft = left < 0
         maySaturate = minimum != 0
+        short = !long
         let zp = r.outputZeroPoint
         zeroPoint16 = _mm256_set1_epi16(Int16(truncatingIfNeeded: zp))
         clampMin8 = _mm256_set1_epi8(Int8(truncatingIfNeeded: r.clampMin))
         clampMax8 = _mm256_set1_epi8(Int8(truncatingIfNeeded: r.clampMax))
     }
 
-    /// The per-channel constants of this call's columns `n0..<n0+count` (lanes at or past
+    /// The multipliers and shifts of this call's columns `n0..<n0+count` (lanes at or past
     /// `count` get multiplier 0 and shift 0; their outputs are never stored).
     @inline(__always) @usableFromInline
-    func block(_ n0: Int, count: Int) -> AVX2RoundingBlock {
+    func constants(_ n0: Int, count: Int) -> (multipliers: __m256i, shifts: __m256i) {
         let r = requantization
         if r.channelCount == 1 {
-            return AVX2RoundingBlock(multipliers: _mm256_set1_epi32(r.multipliers[0]), shifts: _mm256_set1_epi32(r.shifts[0]))
+            return (_mm256_set1_epi32(r.multipliers[0]), _mm256_set1_epi32(r.shifts[0]))
         }
         if count >= 8 {
-            return AVX2RoundingBlock(multipliers: PointwiseGEMM.loadu256(UnsafeRawPointer(r.multipliers + first + n0)),
-                                     shifts: PointwiseGEMM.loadu256(UnsafeRawPointer(r.shifts + first + n0)))
+            return (PointwiseGEMM.loadu256(UnsafeRawPointer(r.multipliers + first + n0)),
+                    PointwiseGEMM.loadu256(UnsafeRawPointer(r.shifts + first + n0)))
         }
         var m = SIMD8<Int32>(), s = SIMD8<Int32>()
         for i in 0..<Swift.max(0, count) {
             m[i] = r.multipliers[first + n0 + i]
             s[i] = r.shifts[first + n0 + i]
         }
-        return AVX2RoundingBlock(multipliers: unsafeBitCast(m, to: __m256i.self), shifts: unsafeBitCast(s, to: __m256i.self))
+        return (unsafeBitCast(m, to: __m256i.self), unsafeBitCast(s, to: __m256i.self))
+    }
+
+    /// The 64-bit stage's per-channel constants of columns `n0..<n0+count`.
+    @inline(__always) @usableFromInline
+    func block(_ n0: Int, count: Int) -> AVX2RoundingBlock {
+        let (m, s) = constants(n0, count: count)
+        return AVX2RoundingBlock(multipliers: m, shifts: s)
     }
 
     /// Stores the first `count` of 16 outputs of one row from rounded lanes `a` then `b`.
