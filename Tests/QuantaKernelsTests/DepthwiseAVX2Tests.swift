@@ -1,5 +1,8 @@
 import XCTest
 @testable import QuantaKernels
+#if arch(x86_64) && QUANTA_AVX2
+import _Builtin_intrinsics.intel
+#endif
 
 /// The depthwise 3×3 variant on the shapes the AVX2 kernel takes (at least 16 channels,
 /// depth multiplier 1, strides 1 and 2; Sources/QuantaKernels/Optimized/Conv2D+Depthwise+x86_64.swift),
@@ -99,6 +102,48 @@ final class DepthwiseAVX2Tests: XCTestCase {
                 XCTFail("acc \(acc[i]) M \(mult[i]) shift \(shift[i]): \(out[i]) vs \(expected)")
             }
         }
+    }
+
+    /// The 32-bit output stage (`.short`, on doubled accumulators) equals
+    /// `ShortMultiplier.rounded` lane by lane for every shift it takes, at the clamp bounds
+    /// `±510·2^e`, beyond them, near zero and at the Int32-halved extremes; and the block
+    /// reports the form only when all 8 lanes have it.
+    func testShortOutputStageEqualsShortMultiplierLaneByLane() {
+        var g = SeededGenerator(seed: 0xD6)
+        var acc = [Int32](), mult = [Int32](), shift = [Int32]()
+        for s in Int32(-21)...0 {
+            let unit = Int32(1) << (9 - s)
+            let bound = Int32(510) << (-s)
+            for i in 0..<64 {
+                mult.append(i % 5 == 0 ? 1 << 30 : Int32.random(in: (1 << 30)...Int32.max, using: &g) / unit * unit)
+                shift.append(s)
+                switch i % 8 {
+                case 0: acc.append(bound)
+                case 1: acc.append(-bound - Int32(i % 3))
+                case 2: acc.append(Int32.random(in: -40...40, using: &g))
+                case 3: acc.append(Bool.random(using: &g) ? (1 << 30) - 1 : -(1 << 30))
+                default: acc.append(Int32.random(in: -(1 << 30)...((1 << 30) - 1), using: &g) >> Int32.random(in: 0...20, using: &g))
+                }
+            }
+        }
+        var out = [Int32](repeating: 0, count: acc.count)
+        DepthwiseAVX2.roundedForTesting(accumulators: acc, multipliers: mult, shifts: shift, count: acc.count, output: &out, mode: .short)
+        var failures = 0
+        for i in acc.indices {
+            let expected = ShortMultiplier.rounded(acc[i], multiplier: mult[i], shift: shift[i])
+            if out[i] != expected && failures < 5 {
+                failures += 1
+                XCTFail("acc \(acc[i]) M \(mult[i]) shift \(shift[i]): \(out[i]) vs \(expected)")
+            }
+        }
+        let m = [Int32](repeating: 1 << 30, count: 8)
+        var s = [Int32](repeating: -5, count: 8)
+        XCTAssertTrue(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)).short)
+        s[6] = -22
+        XCTAssertFalse(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)).short)
+        var m2 = m
+        m2[3] += 1 << 13
+        XCTAssertFalse(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m2), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(repeating: -5), to: __m256i.self)).short)
     }
 
     /// The per-call range check: a bias beyond the bound, a shift outside -31...31 or an
