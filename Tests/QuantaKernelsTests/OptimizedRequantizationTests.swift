@@ -96,6 +96,7 @@ final class OptimizedRequantizationTests: XCTestCase {
                         let general = stage.shiftsLeft || stage.maySaturate
                         XCTAssertEqual(stage.shiftsLeft, s[0..<count].contains { $0 > 0 })
                         XCTAssertEqual(stage.maySaturate, m[0..<count].contains(Int32.min))
+                        XCTAssertEqual(stage.short, (0..<count).allSatisfy { ShortMultiplier.applies(multiplier: m[$0], shift: s[$0]) })
                         let qa = stage.block(0, count: count), qb = stage.block(8, count: count - 8)
                         func lanes(_ i: Int) -> __m256i {
                             acc.withUnsafeBytes { PointwiseGEMM.loadu256($0.baseAddress! + 32 * i) }
