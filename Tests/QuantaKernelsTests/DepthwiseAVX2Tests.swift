@@ -107,7 +107,7 @@ final class DepthwiseAVX2Tests: XCTestCase {
     /// The 32-bit output stage (`.short`, on doubled accumulators) equals
     /// `ShortMultiplier.rounded` lane by lane for every shift it takes, at the clamp bounds
     /// `±510·2^e`, beyond them, near zero and at the Int32-halved extremes; and the block
-    /// reports the form only when all 8 lanes have it.
+    /// reports the form (`hasShortForm`) only when all 8 lanes have it.
     func testShortOutputStageEqualsShortMultiplierLaneByLane() {
         var g = SeededGenerator(seed: 0xD6)
         var acc = [Int32](), mult = [Int32](), shift = [Int32]()
@@ -138,12 +138,12 @@ final class DepthwiseAVX2Tests: XCTestCase {
         }
         let m = [Int32](repeating: 1 << 30, count: 8)
         var s = [Int32](repeating: -5, count: 8)
-        XCTAssertTrue(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)).short)
+        XCTAssertTrue(DepthwiseAVX2Output.hasShortForm(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)))
         s[6] = -22
-        XCTAssertFalse(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)).short)
+        XCTAssertFalse(DepthwiseAVX2Output.hasShortForm(multipliers: unsafeBitCast(SIMD8<Int32>(m), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(s), to: __m256i.self)))
         var m2 = m
         m2[3] += 1 << 13
-        XCTAssertFalse(DepthwiseAVX2Output(multipliers: unsafeBitCast(SIMD8<Int32>(m2), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(repeating: -5), to: __m256i.self)).short)
+        XCTAssertFalse(DepthwiseAVX2Output.hasShortForm(multipliers: unsafeBitCast(SIMD8<Int32>(m2), to: __m256i.self), shifts: unsafeBitCast(SIMD8<Int32>(repeating: -5), to: __m256i.self)))
     }
 
     /// The per-call range check: a bias beyond the bound, a shift outside -31...31 or an

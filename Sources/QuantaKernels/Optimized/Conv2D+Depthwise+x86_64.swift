@@ -55,14 +55,45 @@ struct DepthwiseAVX2Output {
     @usableFromInline var negativeBound: __m256i
     @usableFromInline var positiveTerm: __m256i
     @usableFromInline var negativeTerm: __m256i
-    /// Whether every lane's multiplier has the 32-bit form (`ShortMultiplier.applies`).
+    /// Whether the constants are those of the 32-bit form (`init(multipliers:shifts:short:)`).
     @usableFromInline var short: Bool
 
-    /// Constants for lanes with multipliers `m` and TFLite shifts `s`.
-    /// - Precondition: `DepthwiseAVX2.fits` holds for these lanes.
+    /// Whether every lane's multiplier has `ShortMultiplier`'s 32-bit form: 0 ≤ e ≤ 21 and
+    /// M ≥ 0 divisible by 2^(9+e) (`ShortMultiplier.applies`, 8 lanes at once).
     @inline(__always) @usableFromInline
-    init(multipliers m: __m256i, shifts s: __m256i) {
+    static func hasShortForm(multipliers m: __m256i, shifts s: __m256i) -> Bool {
         let zero = _mm256_setzero_si256()
+        let e = _mm256_sub_epi32(zero, s)
+        let inRange = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, e), _mm256_cmpgt_epi32(_mm256_set1_epi32(22), e))
+        let unit = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_add_epi32(e, _mm256_set1_epi32(9)))
+        let lowBits = _mm256_and_si256(m, _mm256_sub_epi32(unit, _mm256_set1_epi32(1)))
+        let ok = _mm256_and_si256(inRange, _mm256_and_si256(_mm256_cmpeq_epi32(lowBits, zero), _mm256_cmpgt_epi32(m, _mm256_set1_epi32(-1))))
+        return _mm256_movemask_epi8(ok) == -1
+    }
+
+    /// Constants for lanes with multipliers `m` and TFLite shifts `s`: with `short`, those
+    /// of the 32-bit form only (the 64-bit ones stay zero), otherwise those of the 64-bit
+    /// stage only. A block's set-up runs once per row and channel block, so it builds one form.
+    /// - Precondition: `DepthwiseAVX2.fits` holds for these lanes; with `short`,
+    ///   `hasShortForm(multipliers: m, shifts: s)`.
+    @inline(__always) @usableFromInline
+    init(multipliers m: __m256i, shifts s: __m256i, short: Bool = false) {
+        let zero = _mm256_setzero_si256()
+        self.short = short
+        if short {
+            let e = _mm256_sub_epi32(zero, s)
+            shortMultiplier = _mm256_srlv_epi32(m, _mm256_add_epi32(e, _mm256_set1_epi32(9)))
+            bound = _mm256_sllv_epi32(_mm256_set1_epi32(510), e)
+            negativeBound = _mm256_sub_epi32(zero, bound)
+            let half = _mm256_set1_epi32(1 << 21)
+            positiveTerm = _mm256_add_epi32(_mm256_srlv_epi32(half, e), _mm256_and_si256(_mm256_cmpgt_epi32(e, zero), half))
+            negativeTerm = _mm256_sub_epi32(_mm256_set1_epi32(1 << 22), positiveTerm)
+            multiplier = zero; multiplierOdd = zero; nudgeEven = zero; nudgeOdd = zero
+            threshold = zero; right = zero; left = zero
+            shiftsLeft = false
+            return
+        }
+        shortMultiplier = zero; bound = zero; negativeBound = zero; positiveTerm = zero; negativeTerm = zero
         let l = _mm256_max_epi32(s, zero)
         let r = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero)
         // h = 2^(right-1): (1 << right) >> 1 as unsigned, 2^30 for right = 31, 0 for right = 0.
@@ -76,19 +107,6 @@ struct DepthwiseAVX2Output {
         right = r
         left = l
         shiftsLeft = _mm256_testz_si256(l, l) == 0
-        // The 32-bit form where every lane has it: 0 ≤ e ≤ 21 and M divisible by 2^(9+e).
-        let e = _mm256_sub_epi32(zero, s)
-        let unit = _mm256_add_epi32(e, _mm256_set1_epi32(9))
-        let inRange = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, e), _mm256_cmpgt_epi32(_mm256_set1_epi32(22), e))
-        let lowBits = _mm256_and_si256(m, _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), unit), _mm256_set1_epi32(1)))
-        let ok = _mm256_and_si256(inRange, _mm256_and_si256(_mm256_cmpeq_epi32(lowBits, zero), _mm256_cmpgt_epi32(m, _mm256_set1_epi32(-1))))
-        short = _mm256_movemask_epi8(ok) == -1
-        shortMultiplier = _mm256_srlv_epi32(m, unit)
-        bound = _mm256_sllv_epi32(_mm256_set1_epi32(510), e)
-        negativeBound = _mm256_sub_epi32(zero, bound)
-        let half = _mm256_set1_epi32(1 << 21)
-        positiveTerm = _mm256_add_epi32(_mm256_srlv_epi32(half, e), _mm256_and_si256(_mm256_cmpgt_epi32(e, zero), half))
-        negativeTerm = _mm256_sub_epi32(_mm256_set1_epi32(1 << 22), positiveTerm)
     }
 
     /// `y = RDBPOT(SRDHM(acc << left, M), right)` of doubled accumulators `a2` (before the
@@ -219,8 +237,10 @@ enum DepthwiseAVX2 {
             initHi = _mm256_sub_epi32(_mm256_add_epi32(biasHi, biasHi), foldHi)
             let (mLo, mHi) = DepthwiseAVX2.channels(r.multipliers, r.channelCount, c0)
             let (sLo, sHi) = DepthwiseAVX2.channels(r.shifts, r.channelCount, c0)
-            outLo = DepthwiseAVX2Output(multipliers: mLo, shifts: sLo)
-            outHi = DepthwiseAVX2Output(multipliers: mHi, shifts: sHi)
+            let short = DepthwiseAVX2Output.hasShortForm(multipliers: mLo, shifts: sLo)
+                && DepthwiseAVX2Output.hasShortForm(multipliers: mHi, shifts: sHi)
+            outLo = DepthwiseAVX2Output(multipliers: mLo, shifts: sLo, short: short)
+            outHi = DepthwiseAVX2Output(multipliers: mHi, shifts: sHi, short: short)
         }
 
         /// The doubled accumulators of one output: columns j, j+1, j+2 of rows 0-1 (`p0`,
@@ -424,7 +444,7 @@ enum DepthwiseAVX2 {
                 state.flush(block, call, mode)
             }
             }
-            let mode: DepthwiseOutputMode = block.outLo.short && block.outHi.short ? .short
+            let mode: DepthwiseOutputMode = block.outLo.short ? .short
                 : block.outLo.shiftsLeft || block.outHi.shiftsLeft ? .shifting : .plain
             switch mode {
             case .short: columns(.short, r0 + first, r1 + first, r2 + first, output + first)
@@ -689,9 +709,11 @@ enum DepthwiseAVX2 {
             _mm256_loadu_si256(UnsafeRawPointer(p).assumingMemoryBound(to: __m256i.self))
         }
         for i in stride(from: 0, to: count, by: 8) {
-            let stage = DepthwiseAVX2Output(multipliers: load(multipliers + i), shifts: load(shifts + i))
+            let (m, s) = (load(multipliers + i), load(shifts + i))
+            let short = mode == .short
+            precondition(!short || DepthwiseAVX2Output.hasShortForm(multipliers: m, shifts: s), "roundedForTesting: a multiplier without the 32-bit form")
+            let stage = DepthwiseAVX2Output(multipliers: m, shifts: s, short: short)
             let acc = load(accumulators + i)
-            precondition(mode != .short || stage.short, "roundedForTesting: a multiplier without the 32-bit form")
             let y = stage.rounded(_mm256_add_epi32(acc, acc), mode)
             _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self), y)
         }
