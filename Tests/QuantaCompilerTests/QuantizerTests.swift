@@ -268,7 +268,8 @@ final class QuantizerTests: XCTestCase {
         let yq = Quantizer.chooseParameters(min: 0, max: 3)
         guard case .add(let add) = model.ops[0].kind else { return XCTFail("add") }
         XCTAssertEqual(add, try ElementwiseQuantization.add(
-            Quantizer.chooseParameters(min: -1, max: 1), kq, output: yq, clamp: .relu6, node: "add"))
+            Quantizer.chooseParameters(min: -1, max: 1), kq, output: yq, clamp: .relu6, node: "add",
+            shortMultipliers: QuantizationOptions().shortMultipliers))
         XCTAssertEqual(add.clampMin, yq.zeroPoint)
         XCTAssertEqual(add.clampMax, Int32(Quantizer.quantize(6, yq)))
     }

@@ -58,6 +58,28 @@ final class ShortMultiplierTests: XCTestCase {
         }
     }
 
+    /// Add's input scaling in 32 bits equals TFLite's `MBQMSmallerThanOne(d << 20, M, s)`
+    /// for every `d` in -255...255 and every shift it accepts.
+    func testAddInputFormEqualsTFLiteForEveryInput() {
+        var g = SeededGenerator(seed: 34)
+        for shift in Int32(-28)...0 {
+            for trial in 0..<6 {
+                let m = trial == 0 ? Int32(1 << 30) : (Int32.random(in: (1 << 30)...Int32.max, using: &g) >> 9) << 9
+                XCTAssertTrue(ShortMultiplier.appliesToAddInput(multiplier: m, shift: shift, leftShift: 20))
+                for d in Int32(-255)...255 {
+                    let expected = FixedPoint.multiplyByQuantizedMultiplierSmallerThanOneExp(d << 20, m, shift)
+                    let got = ShortMultiplier.addInputRounded(d, multiplier: m, shift: shift)
+                    if got != expected { XCTFail("d \(d) m \(m) shift \(shift): \(got) vs \(expected)"); return }
+                }
+            }
+        }
+        XCTAssertFalse(ShortMultiplier.appliesToAddInput(multiplier: 1 << 30, shift: 0, leftShift: 19))
+        XCTAssertFalse(ShortMultiplier.appliesToAddInput(multiplier: (1 << 30) + 256, shift: 0, leftShift: 20))
+        XCTAssertFalse(ShortMultiplier.appliesToAddInput(multiplier: 1 << 30, shift: -29, leftShift: 20))
+        XCTAssertEqual(ShortMultiplier.shortenedAddInput(multiplier: Int32.max, shift: -1).multiplier, 1 << 30)
+        XCTAssertEqual(ShortMultiplier.shortenedAddInput(multiplier: Int32.max, shift: -1).shift, 0)
+    }
+
     func testAppliesOnlyToRightShiftsUpTo20AndDivisibleMultipliers() {
         XCTAssertTrue(ShortMultiplier.applies(multiplier: 1 << 30, shift: 0))
         XCTAssertTrue(ShortMultiplier.applies(multiplier: 1 << 30, shift: -21))

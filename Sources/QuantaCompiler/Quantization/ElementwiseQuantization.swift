@@ -14,13 +14,20 @@ public enum ElementwiseQuantization {
     ///
     /// All three real multipliers must be below one (shifts in -31...0).
     public static func add(
-        _ a: QuantizationParameters, _ b: QuantizationParameters, output: QuantizationParameters, clamp: FloatClamp, node: String
+        _ a: QuantizationParameters, _ b: QuantizationParameters, output: QuantizationParameters, clamp: FloatClamp, node: String,
+        shortMultipliers: Bool = false
     ) throws -> AddQuantization {
         let leftShift: Int32 = 20
         let twiceMax = 2 * max(Double(a.scale), Double(b.scale))
-        let (m1, s1) = try belowOne(Double(a.scale) / twiceMax, node: node, what: "add input 1")
-        let (m2, s2) = try belowOne(Double(b.scale) / twiceMax, node: node, what: "add input 2")
-        let (mo, so) = try belowOne(twiceMax / (Double(1 << leftShift) * Double(output.scale)), node: node, what: "add output")
+        var (m1, s1) = try belowOne(Double(a.scale) / twiceMax, node: node, what: "add input 1")
+        var (m2, s2) = try belowOne(Double(b.scale) / twiceMax, node: node, what: "add input 2")
+        var (mo, so) = try belowOne(twiceMax / (Double(1 << leftShift) * Double(output.scale)), node: node, what: "add output")
+        if shortMultipliers {
+            // docs/NUMERICS.md: the 32-bit forms of the input scaling and the output stage.
+            (m1, s1) = ShortMultiplier.shortenedAddInput(multiplier: m1, shift: s1)
+            (m2, s2) = ShortMultiplier.shortenedAddInput(multiplier: m2, shift: s2)
+            (mo, so) = ShortMultiplier.shortened(multiplier: mo, shift: so)
+        }
         let (lo, hi) = WeightQuantization.clampRange(clamp, output)
         return AddQuantization(
             input1ZeroPoint: a.zeroPoint, input2ZeroPoint: b.zeroPoint, outputZeroPoint: output.zeroPoint,

@@ -108,7 +108,8 @@ public enum ModelQuantizer {
         case .add(let clamp):
             try arity(2)
             return .add(try ElementwiseQuantization.add(
-                params[node.inputs[0]], params[node.inputs[1]], output: output, clamp: clamp, node: node.name))
+                params[node.inputs[0]], params[node.inputs[1]], output: output, clamp: clamp, node: node.name,
+                shortMultipliers: options.shortMultipliers))
         case .mul(let clamp):
             try arity(2)
             return .mul(try ElementwiseQuantization.mul(

@@ -19,6 +19,11 @@ public enum VectorAdd {
     ) {
         precondition(q.leftShift >= 0 && q.leftShift <= 22, "add: left shift outside 0...22")
         precondition(q.input1Shift <= 0 && q.input2Shift <= 0 && q.outputShift <= 0, "add: shifts must be <= 0")
+        #if arch(x86_64) && QUANTA_AVX2
+        let done = runAVX2(input1: input1, input2: input2, output: output, count: count, quantization: q)
+        #else
+        let done = 0
+        #endif
         let vectorCount = count & ~7
         withUnsafePointer(to: (q.input1Multiplier, q.input2Multiplier, q.outputMultiplier)) { mp in
             withUnsafePointer(to: (q.input1Shift, q.input2Shift, q.outputShift)) { sp in
@@ -37,7 +42,7 @@ public enum VectorAdd {
                 let zpA = SIMD8<Int32>(repeating: q.input1ZeroPoint)
                 let zpB = SIMD8<Int32>(repeating: q.input2ZeroPoint)
                 let shift = SIMD8<Int32>(repeating: q.leftShift)
-                var i = 0
+                var i = done
                 while i < vectorCount {
                     let a = VectorMath.widen8(UnsafeRawPointer(input1 + i).loadUnaligned(as: SIMD8<Int8>.self))
                     let b = VectorMath.widen8(UnsafeRawPointer(input2 + i).loadUnaligned(as: SIMD8<Int8>.self))
