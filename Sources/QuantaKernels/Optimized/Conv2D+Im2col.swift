@@ -60,14 +60,6 @@ public enum Im2col {
     ) {
         let groups = parameters.groups
         checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
-        #if arch(x86_64) && QUANTA_AVX2
-        if takesAVX2(filter: filter, parameters: parameters) {
-            runAVX2(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
-                    output: output, outputShape: outputShape, parameters: parameters, requantization: requantization,
-                    scratch: scratch)
-            return
-        }
-        #endif
         let k = depth(filter)
         let perGroup = filter.outputChannels / groups
         let ci = filter.inputChannelsPerGroup

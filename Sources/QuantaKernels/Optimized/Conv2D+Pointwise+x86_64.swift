@@ -22,23 +22,14 @@ extension PointwiseGEMM {
         while row < g.rows {
             let rows = min(panelRows, g.rows - row)
             fillPanel(g, firstRow: row, count: rows)
-            filledPanelAVX2(g, stage, firstRow: row, rows: rows)
+            if stage.short {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2ShortRounding.self)
+            } else if stage.shiftsLeft || stage.maySaturate {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralRounding.self)
+            } else {
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainRounding.self)
+            }
             row += rows
-        }
-    }
-
-    /// Rows `firstRow..<firstRow+rows` of the output from the int16 panel already in
-    /// `g.panel` (`rows` at most `panelRows(depth:)`; `g.a` is not read), with the output
-    /// stage `stage` prepared for `g`'s columns: `panelAVX2` specialized for the stage's form.
-    /// The im2col kernel fills the panel itself (`Im2col.runAVX2`).
-    @inline(__always) @usableFromInline
-    static func filledPanelAVX2(_ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int) {
-        if stage.short {
-            panelAVX2(g, stage, firstRow: firstRow, rows: rows, AVX2ShortRounding.self)
-        } else if stage.shiftsLeft || stage.maySaturate {
-            panelAVX2(g, stage, firstRow: firstRow, rows: rows, AVX2GeneralRounding.self)
-        } else {
-            panelAVX2(g, stage, firstRow: firstRow, rows: rows, AVX2PlainRounding.self)
         }
     }
 
