@@ -316,6 +316,31 @@ final class OptimizedConv2DTests: XCTestCase {
         }
     }
 
+    /// Narrow window rows (stems over RGB and other inputs of 1–5 channels, copied 1–16 bytes
+    /// at a time): every padding side, strides 1–3, vertical dilation, batches of 2, maps
+    /// spanning several panels.
+    func testIm2colWithNarrowWindowRowsEqualsReference() {
+        var g = SeededGenerator(seed: 55)
+        for trial in 0..<80 {
+            let c = Int.random(in: 1...5, using: &g)
+            let kw = Int.random(in: 1...max(1, min(5, 16 / c)), using: &g)
+            let kh = Int.random(in: 1...5, using: &g)
+            let stride = Int.random(in: 1...3, using: &g)
+            let dilationH = trial % 4 == 0 ? 2 : 1
+            let pad = Padding(top: Int.random(in: 0...2, using: &g), left: Int.random(in: 0...2, using: &g),
+                              bottom: Int.random(in: 0...2, using: &g), right: Int.random(in: 0...2, using: &g))
+            let shape = TensorShape(n: Int.random(in: 1...2, using: &g), h: Int.random(in: kh * dilationH...kh * dilationH + 12, using: &g),
+                                    w: Int.random(in: kw...kw + 20, using: &g), c: c)
+            let filter = FilterShape(outputChannels: Int.random(in: 1...40, using: &g), kernelH: kh, kernelW: kw, inputChannelsPerGroup: c)
+            let parameters = Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilationH, dilationW: 1, padding: pad)
+            let out = parameters.outputShape(input: shape, filter: filter)
+            guard out.h >= 1 && out.w >= 1, !(kh == 1 && kw == 1 && stride == 1 && pad == .uniform(0)) else { continue }
+            let test = ConvCase(inputShape: shape, filter: filter, parameters: parameters,
+                                perChannel: Bool.random(using: &g), hasBias: Bool.random(using: &g), using: &g)
+            check(test, expect: .im2col)
+        }
+    }
+
     func testDepthwise3x3EqualsReferenceForEveryPaddingEdgeAndStride() {
         var g = SeededGenerator(seed: 6)
         for stride in 1...2 {
