@@ -347,6 +347,31 @@ enum DepthwiseAVX2 {
         nextRow r3: UnsafePointer<Int8>? = nil, nextOutput: UnsafeMutablePointer<Int8>? = nil
     ) {
         let zp16 = call.zeroPoint16
+        var c0 = 0
+        while c0 < channels {
+            // The last block ends at the last channel (it may overlap the previous one and
+            // store some outputs twice, with the same values).
+            let first = min(c0, channels - 16)
+            let block = Block(packed: packed, cPad: cPad, c0: first, valid0: valid0, valid1: valid1, valid2: valid2,
+                              zeroPointPairs: zp16, requantization: requantization)
+            blockRow(block, first: first, r0, r1, r2, inputWidth: inputWidth, channels: channels, stride: stride,
+                     padLeft: padLeft, output: output, outputWidth: outputWidth, call: call, nextRow: r3, nextOutput: nextOutput)
+            c0 += 16
+        }
+    }
+
+    /// `row` for the 16 channels `first ..< first + 16` with their set-up `block` (built for
+    /// the same valid rows), so that a caller looping over rows inside a channel block builds
+    /// it once (`run`). Not inlined: the block (about 1 KB of registers' worth) is passed by
+    /// reference instead of copied, and one copy of the column loops serves every caller.
+    @inline(never) @usableFromInline
+    static func blockRow(
+        _ block: Block, first: Int, _ r0: UnsafePointer<Int8>, _ r1: UnsafePointer<Int8>, _ r2: UnsafePointer<Int8>,
+        inputWidth: Int, channels: Int, stride: Int, padLeft: Int,
+        output: UnsafeMutablePointer<Int8>, outputWidth: Int, call: Call,
+        nextRow r3: UnsafePointer<Int8>? = nil, nextOutput: UnsafeMutablePointer<Int8>? = nil
+    ) {
+        let zp16 = call.zeroPoint16
         // Outputs whose columns are all inside the input take the unchecked loop: stride 1
         // reads columns j + 2 (rows 0-1) and j + 3 (row 2) per step, stride 2 columns j + 1 ...
         // j + 3, with j = ox * stride - padLeft.
@@ -358,108 +383,99 @@ enum DepthwiseAVX2 {
             lo = min(outputWidth, max(0, padLeft))   // j + 1 >= 0 (ceil((padLeft - 1) / 2) <= padLeft)
             hi = max(lo, min(outputWidth, inputWidth - 4 + padLeft >= 0 ? (inputWidth - 4 + padLeft) / 2 + 1 : 0))
         }
-        var c0 = 0
-        while c0 < channels {
-            // The last block ends at the last channel (it may overlap the previous one and
-            // store some outputs twice, with the same values).
-            let first = min(c0, channels - 16)
-            let block = Block(packed: packed, cPad: cPad, c0: first, valid0: valid0, valid1: valid1, valid2: valid2,
-                              zeroPointPairs: zp16, requantization: requantization)
-            @inline(__always) func load(_ base: UnsafePointer<Int8>, _ j: Int) -> __m256i {
-                UInt(bitPattern: j) < UInt(bitPattern: inputWidth) ? widen(base + j &* channels) : zp16
+        @inline(__always) func load(_ base: UnsafePointer<Int8>, _ j: Int) -> __m256i {
+            UInt(bitPattern: j) < UInt(bitPattern: inputWidth) ? widen(base + j &* channels) : zp16
+        }
+        @inline(__always) func columns(_ mode: DepthwiseOutputMode, _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>,
+                                       _ c: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
+        var out = output
+        var j = -padLeft
+        if stride == 1 {
+            var state = Stride1(p0: Pair(load(a, j), load(b, j)), p1: Pair(load(a, j &+ 1), load(b, j &+ 1)),
+                                s0: load(c, j), s1: load(c, j &+ 1), s2: load(c, j &+ 2), out: out)
+            // Output 0 only accumulates (each step stores the output before it).
+            if lo == 0 && hi > 0 {
+                let column = (j &+ 2) &* channels
+                state.step(Pair(widen(a + column), widen(b + column)), widen(c + column + channels), block, call, out, mode, store: false)
+            } else {
+                state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode, store: false)
             }
-            @inline(__always) func columns(_ mode: DepthwiseOutputMode, _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>,
-                                           _ c: UnsafePointer<Int8>, _ output: UnsafeMutablePointer<Int8>) {
-            var out = output
-            var j = -padLeft
-            if stride == 1 {
-                var state = Stride1(p0: Pair(load(a, j), load(b, j)), p1: Pair(load(a, j &+ 1), load(b, j &+ 1)),
-                                    s0: load(c, j), s1: load(c, j &+ 1), s2: load(c, j &+ 2), out: out)
-                // Output 0 only accumulates (each step stores the output before it).
-                if lo == 0 && hi > 0 {
-                    let column = (j &+ 2) &* channels
-                    state.step(Pair(widen(a + column), widen(b + column)), widen(c + column + channels), block, call, out, mode, store: false)
-                } else {
-                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode, store: false)
-                }
+            out += channels
+            j &+= 1
+            var ox = 1
+            while ox < lo {
+                state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode)
                 out += channels
                 j &+= 1
-                var ox = 1
-                while ox < lo {
-                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode)
-                    out += channels
-                    j &+= 1
-                    ox &+= 1
-                }
-                var pa = a + (j &+ 2) &* channels, pb = b + (j &+ 2) &* channels, pc = c + (j &+ 3) &* channels
-                while ox < hi {
-                    state.step(Pair(widen(pa), widen(pb)), widen(pc), block, call, out, mode)
-                    out += channels
-                    pa += channels
-                    pb += channels
-                    pc += channels
-                    ox &+= 1
-                }
-                j = ox &- padLeft
-                while ox < outputWidth {
-                    state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode)
-                    out += channels
-                    j &+= 1
-                    ox &+= 1
-                }
-                state.flush(block, call, mode)
-            } else {
-                var state = Stride2(p0: Pair(load(a, j), load(b, j)), q0: Pair(load(c, j), load(c, j &+ 1)), out: out)
+                ox &+= 1
+            }
+            var pa = a + (j &+ 2) &* channels, pb = b + (j &+ 2) &* channels, pc = c + (j &+ 3) &* channels
+            while ox < hi {
+                state.step(Pair(widen(pa), widen(pb)), widen(pc), block, call, out, mode)
+                out += channels
+                pa += channels
+                pb += channels
+                pc += channels
+                ox &+= 1
+            }
+            j = ox &- padLeft
+            while ox < outputWidth {
+                state.step(Pair(load(a, j &+ 2), load(b, j &+ 2)), load(c, j &+ 3), block, call, out, mode)
+                out += channels
+                j &+= 1
+                ox &+= 1
+            }
+            state.flush(block, call, mode)
+        } else {
+            var state = Stride2(p0: Pair(load(a, j), load(b, j)), q0: Pair(load(c, j), load(c, j &+ 1)), out: out)
+            state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
+                       load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode, store: false)
+            out += channels
+            j &+= 2
+            var ox = 1
+            while ox < lo {
                 state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
-                           load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode, store: false)
+                           load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode)
                 out += channels
                 j &+= 2
-                var ox = 1
-                while ox < lo {
-                    state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
-                               load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode)
-                    out += channels
-                    j &+= 2
-                    ox &+= 1
-                }
-                let step = 2 &* channels
-                var pa = a + (j &+ 1) &* channels, pb = b + (j &+ 1) &* channels, pc = c + (j &+ 2) &* channels
-                while ox < hi {
-                    state.step(Pair(widen(pa), widen(pb)), Pair(widen(pa + channels), widen(pb + channels)),
-                               widen(pc), widen(pc + channels), block, call, out, mode)
-                    out += channels
-                    pa += step
-                    pb += step
-                    pc += step
-                    ox &+= 1
-                }
-                j = 2 &* ox &- padLeft
-                while ox < outputWidth {
-                    state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
-                               load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode)
-                    out += channels
-                    j &+= 2
-                    ox &+= 1
-                }
-                state.flush(block, call, mode)
+                ox &+= 1
             }
+            let step = 2 &* channels
+            var pa = a + (j &+ 1) &* channels, pb = b + (j &+ 1) &* channels, pc = c + (j &+ 2) &* channels
+            while ox < hi {
+                state.step(Pair(widen(pa), widen(pb)), Pair(widen(pa + channels), widen(pb + channels)),
+                           widen(pc), widen(pc + channels), block, call, out, mode)
+                out += channels
+                pa += step
+                pb += step
+                pc += step
+                ox &+= 1
             }
-            let mode: DepthwiseOutputMode = block.outLo.short ? .short
-                : block.outLo.shiftsLeft || block.outHi.shiftsLeft ? .shifting : .plain
+            j = 2 &* ox &- padLeft
+            while ox < outputWidth {
+                state.step(Pair(load(a, j &+ 1), load(b, j &+ 1)), Pair(load(a, j &+ 2), load(b, j &+ 2)),
+                           load(c, j &+ 2), load(c, j &+ 3), block, call, out, mode)
+                out += channels
+                j &+= 2
+                ox &+= 1
+            }
+            state.flush(block, call, mode)
+        }
+        }
+        let mode: DepthwiseOutputMode = block.outLo.short ? .short
+            : block.outLo.shiftsLeft || block.outHi.shiftsLeft ? .shifting : .plain
+        switch mode {
+        case .short: columns(.short, r0 + first, r1 + first, r2 + first, output + first)
+        case .shifting: columns(.shifting, r0 + first, r1 + first, r2 + first, output + first)
+        case .plain: columns(.plain, r0 + first, r1 + first, r2 + first, output + first)
+        }
+        // The next output row (stride 1, same valid rows) with the same block set-up.
+        if let r3, let nextOutput {
             switch mode {
-            case .short: columns(.short, r0 + first, r1 + first, r2 + first, output + first)
-            case .shifting: columns(.shifting, r0 + first, r1 + first, r2 + first, output + first)
-            case .plain: columns(.plain, r0 + first, r1 + first, r2 + first, output + first)
+            case .short: columns(.short, r1 + first, r2 + first, r3 + first, nextOutput + first)
+            case .shifting: columns(.shifting, r1 + first, r2 + first, r3 + first, nextOutput + first)
+            case .plain: columns(.plain, r1 + first, r2 + first, r3 + first, nextOutput + first)
             }
-            // The next output row (stride 1, same valid rows) with the same block set-up.
-            if let r3, let nextOutput {
-                switch mode {
-                case .short: columns(.short, r1 + first, r2 + first, r3 + first, nextOutput + first)
-                case .shifting: columns(.shifting, r1 + first, r2 + first, r3 + first, nextOutput + first)
-                case .plain: columns(.plain, r1 + first, r2 + first, r3 + first, nextOutput + first)
-                }
-            }
-            c0 += 16
         }
     }
 
@@ -580,25 +596,37 @@ enum DepthwiseAVX2 {
         let cPad = DepthwiseConv.paddedChannels(channels)
         let inRow = inputShape.w * channels
         let outRow = outputShape.w * channels
+        // Channel block outside, rows inside: each block's set-up (weights widened, doubled
+        // and paired, the folded zero point, the output constants) is built once per image
+        // for the interior rows instead of once per row (on a 7×7×960 map it was a third of
+        // the time), and again only for the padded top and bottom rows.
+        let zp16 = call.zeroPoint16
         for n in 0..<inputShape.n {
             let image = input + n * inputShape.h * inRow
-            for oy in 0..<outputShape.h {
-                let y0 = oy * stride - padTop
-                let v0 = y0 >= 0 && y0 < inputShape.h
-                let v1 = y0 + 1 >= 0 && y0 + 1 < inputShape.h
-                let v2 = y0 + 2 >= 0 && y0 + 2 < inputShape.h
-                let o = output + (n * outputShape.h + oy) * outRow
-                if stride == 1 {
-                    row(v0 ? image + y0 * inRow : image, v1 ? image + (y0 + 1) * inRow : image, v2 ? image + (y0 + 2) * inRow : image,
-                        valid0: v0, valid1: v1, valid2: v2, inputWidth: inputShape.w, channels: channels, stride: 1,
-                        padLeft: padLeft, output: o, outputWidth: outputShape.w, packed: packed, cPad: cPad,
-                        call: call, requantization: requantization)
-                } else {
-                    row(v0 ? image + y0 * inRow : image, v1 ? image + (y0 + 1) * inRow : image, v2 ? image + (y0 + 2) * inRow : image,
-                        valid0: v0, valid1: v1, valid2: v2, inputWidth: inputShape.w, channels: channels, stride: 2,
-                        padLeft: padLeft, output: o, outputWidth: outputShape.w, packed: packed, cPad: cPad,
-                        call: call, requantization: requantization)
+            var c0 = 0
+            while c0 < channels {
+                let first = min(c0, channels - 16)   // the last block may overlap the one before
+                let interior = Block(packed: packed, cPad: cPad, c0: first, valid0: true, valid1: true, valid2: true,
+                                     zeroPointPairs: zp16, requantization: requantization)
+                for oy in 0..<outputShape.h {
+                    let y0 = oy * stride - padTop
+                    let v0 = y0 >= 0 && y0 < inputShape.h
+                    let v1 = y0 + 1 >= 0 && y0 + 1 < inputShape.h
+                    let v2 = y0 + 2 >= 0 && y0 + 2 < inputShape.h
+                    let r0 = v0 ? image + y0 * inRow : image, r1 = v1 ? image + (y0 + 1) * inRow : image
+                    let r2 = v2 ? image + (y0 + 2) * inRow : image
+                    let o = output + (n * outputShape.h + oy) * outRow
+                    if v0 && v1 && v2 {
+                        blockRow(interior, first: first, r0, r1, r2, inputWidth: inputShape.w, channels: channels, stride: stride,
+                                 padLeft: padLeft, output: o, outputWidth: outputShape.w, call: call)
+                    } else {
+                        let edge = Block(packed: packed, cPad: cPad, c0: first, valid0: v0, valid1: v1, valid2: v2,
+                                         zeroPointPairs: zp16, requantization: requantization)
+                        blockRow(edge, first: first, r0, r1, r2, inputWidth: inputShape.w, channels: channels, stride: stride,
+                                 padLeft: padLeft, output: o, outputWidth: outputShape.w, call: call)
+                    }
                 }
+                c0 += 16
             }
         }
         return true
