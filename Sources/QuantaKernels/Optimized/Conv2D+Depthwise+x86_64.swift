@@ -17,7 +17,8 @@ import _Builtin_intrinsics.intel
 // per-channel constants are loaded in that order, and `vpackssdw` of the two results gives
 // channels 0-15 in order again (no permute before the store).
 //
-// Exactness: weights are doubled (|2w| ≤ 254, |x · 2w| ≤ 32512, a pair sums to at most
+// Exactness (a block whose multipliers all have `ShortMultiplier`'s 32-bit form keeps plain
+// weights and accumulators and uses that output stage instead): weights are doubled (|2w| ≤ 254, |x · 2w| ≤ 32512, a pair sums to at most
 // 65024 in int32), so the accumulator is `2·acc` exactly. The output stage
 // (`DepthwiseAVX2Output`) is TFLite's SRDHM then RDBPOT, computed with one 64-bit add per
 // lane instead of RDBPOT's mask-and-compare, valid while `|acc| · 2^(left+1) ≤ 2^30`
@@ -110,9 +111,9 @@ struct DepthwiseAVX2Output {
     }
 
     /// `y = RDBPOT(SRDHM(acc << left, M), right)` of doubled accumulators `a2` (before the
-    /// zero point and clamp), or with `.short` `ShortMultiplier`'s 32-bit form of it (equal
-    /// after the zero point and the int8 clamp; 7 instructions instead of 10: the halving
-    /// `vpsrad`, clamp, `vpmulld`, `vblendvps`, add, shift). `.plain` skips the left shift
+    /// zero point and clamp), or with `.short` `ShortMultiplier`'s 32-bit form of it for
+    /// the plain (not doubled) accumulator `a2 = acc` (equal after the zero point and the
+    /// int8 clamp; 6 instructions instead of 10: clamp, `vpmulld`, `vblendvps`, add, shift). `.plain` skips the left shift
     /// (the caller knows no lane has one). The row loop passes the mode from a local
     /// function called once per mode: LLVM keeps the per-output test in the loop anyway, but
     /// the column loops come out 5 % faster than with `shiftsLeft` alone (measured; register
@@ -120,7 +121,8 @@ struct DepthwiseAVX2Output {
     @inline(__always) @usableFromInline
     func rounded(_ a2: __m256i, _ mode: DepthwiseOutputMode = .shifting) -> __m256i {
         if mode == .short {
-            let x = _mm256_min_epi32(_mm256_max_epi32(_mm256_srai_epi32(a2, 1), negativeBound), bound)
+            // `a2` is the plain accumulator here: a block in the short form does not double.
+            let x = _mm256_min_epi32(_mm256_max_epi32(a2, negativeBound), bound)
             let term = _mm256_castps_si256(_mm256_blendv_ps(
                 _mm256_castsi256_ps(positiveTerm), _mm256_castsi256_ps(negativeTerm), _mm256_castsi256_ps(a2)))
             return _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, shortMultiplier), term), ShortMultiplier.resultShift)
@@ -190,8 +192,9 @@ enum DepthwiseAVX2 {
         }
     }
 
-    /// A 16-channel block's weights (doubled, interleaved as the input pairs), its initial
-    /// accumulators (doubled bias minus the folded zero point) and output stage.
+    /// A 16-channel block's weights (interleaved as the input pairs; doubled unless the
+    /// block's multipliers have the 32-bit form), its initial accumulators (the bias, doubled
+    /// likewise, minus the folded zero point) and output stage.
     @frozen @usableFromInline
     struct Block {
         @usableFromInline var w0: Pair   // (w[0][0], w[1][0])
@@ -212,10 +215,16 @@ enum DepthwiseAVX2 {
              zeroPointPairs: __m256i, requantization r: Requantization) {
             let w = (packed + 4 * cPad).assumingMemoryBound(to: Int8.self) + c0
             let zero = _mm256_setzero_si256()
+            let (mLo, mHi) = DepthwiseAVX2.channels(r.multipliers, r.channelCount, c0)
+            let (sLo, sHi) = DepthwiseAVX2.channels(r.shifts, r.channelCount, c0)
+            // The 32-bit output form needs no doubling: then weights and accumulators are
+            // the plain ones (`DepthwiseAVX2Output.rounded`, `.short`).
+            let short = DepthwiseAVX2Output.hasShortForm(multipliers: mLo, shifts: sLo)
+                && DepthwiseAVX2Output.hasShortForm(multipliers: mHi, shifts: sHi)
             @inline(__always) func tap(_ t: Int, _ valid: Bool) -> __m256i {
                 guard valid else { return zero }
                 let v = widen(w + t * cPad)
-                return _mm256_add_epi16(v, v)
+                return short ? v : _mm256_add_epi16(v, v)
             }
             let t00 = tap(0, valid0), t01 = tap(1, valid0), t02 = tap(2, valid0)
             let t10 = tap(3, valid1), t11 = tap(4, valid1), t12 = tap(5, valid1)
@@ -225,7 +234,7 @@ enum DepthwiseAVX2 {
             w2 = Pair(t02, t12)
             wq = Pair(t20, t21)
             wr = Pair(t22, zero)
-            // 2·zp·Σ w over the valid taps, in the accumulators' lane order.
+            // zp·Σ w (doubled with the weights) over the valid taps, in the accumulators' lane order.
             let foldLo = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(zeroPointPairs, w0.lo), _mm256_madd_epi16(zeroPointPairs, w1.lo)),
                                           _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(zeroPointPairs, w2.lo), _mm256_madd_epi16(zeroPointPairs, wq.lo)),
                                                            _mm256_madd_epi16(zeroPointPairs, wr.lo)))
@@ -233,12 +242,8 @@ enum DepthwiseAVX2 {
                                           _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(zeroPointPairs, w2.hi), _mm256_madd_epi16(zeroPointPairs, wq.hi)),
                                                            _mm256_madd_epi16(zeroPointPairs, wr.hi)))
             let (biasLo, biasHi) = loadSplit(packed + 4 * c0)
-            initLo = _mm256_sub_epi32(_mm256_add_epi32(biasLo, biasLo), foldLo)
-            initHi = _mm256_sub_epi32(_mm256_add_epi32(biasHi, biasHi), foldHi)
-            let (mLo, mHi) = DepthwiseAVX2.channels(r.multipliers, r.channelCount, c0)
-            let (sLo, sHi) = DepthwiseAVX2.channels(r.shifts, r.channelCount, c0)
-            let short = DepthwiseAVX2Output.hasShortForm(multipliers: mLo, shifts: sLo)
-                && DepthwiseAVX2Output.hasShortForm(multipliers: mHi, shifts: sHi)
+            initLo = _mm256_sub_epi32(short ? biasLo : _mm256_add_epi32(biasLo, biasLo), foldLo)
+            initHi = _mm256_sub_epi32(short ? biasHi : _mm256_add_epi32(biasHi, biasHi), foldHi)
             outLo = DepthwiseAVX2Output(multipliers: mLo, shifts: sLo, short: short)
             outHi = DepthwiseAVX2Output(multipliers: mHi, shifts: sHi, short: short)
         }
@@ -742,7 +747,7 @@ enum DepthwiseAVX2 {
             precondition(!short || DepthwiseAVX2Output.hasShortForm(multipliers: m, shifts: s), "roundedForTesting: a multiplier without the 32-bit form")
             let stage = DepthwiseAVX2Output(multipliers: m, shifts: s, short: short)
             let acc = load(accumulators + i)
-            let y = stage.rounded(_mm256_add_epi32(acc, acc), mode)
+            let y = stage.rounded(short ? acc : _mm256_add_epi32(acc, acc), mode)
             _mm256_storeu_si256(UnsafeMutableRawPointer(output + i).assumingMemoryBound(to: __m256i.self), y)
         }
     }
