@@ -124,6 +124,24 @@ final class MemoryTargetTests: XCTestCase {
         return (MemoryPlanner.lowerBound(ModelWriter.planArena(model).requests), arena.plan.arenaSize, plain.arenaSize)
     }
 
+    /// In-place depthwise stays only where the arena needs it: on MobileNetV2 1.0/224's
+    /// shapes the default plan keeps fewer ops in place than the plan that keeps every
+    /// eligible one, at the same arena.
+    func testDepthwiseStaysInPlaceOnlyWhereTheArenaNeedsIt() throws {
+        let model = MobileNetV2Shapes.model(width: 1.0, resolution: 224)
+        func inPlace(_ m: QuantizedModel) -> Int {
+            m.ops.filter { if case .depthwiseConv2DInPlace = $0.kind { return true } else { return false } }.count
+        }
+        func arena(_ r: (model: QuantizedModel, decisions: [FusionDecision], referenceOps: Set<Int>)) -> Int {
+            ModelWriter.planArena(r.model, referenceOps: r.referenceOps).plan.arenaSize
+        }
+        let chosen = MemoryPasses.apply(model)
+        let every = MemoryPasses.apply(model, options: MemoryPassOptions(inPlaceOnlyWhereArenaNeedsIt: false))
+        XCTAssertGreaterThan(inPlace(every.model), 5)
+        XCTAssertLessThan(inPlace(chosen.model), inPlace(every.model))
+        XCTAssertEqual(arena(chosen), arena(every))
+    }
+
     func testMobileNetV2Width03At64FitsIn30KiBAndHalfTheNaiveBound() throws {
         let f = try figures(width: 0.3, resolution: 64)
         print("MobileNetV2 0.3/64 shapes: naive bound \(f.naive) B, arena without passes \(f.plainArena) B, with passes \(f.arena) B")

@@ -79,8 +79,9 @@ final class MemoryOpsTests: XCTestCase {
         for seed in UInt64(1)...6 {
           for kernels in [KernelSelection.fast, .reference] {
             let source = Self.blocks(seed: seed)
-            // The smallest-arena plan fuses both blocks of this small model.
-            let bytes = try ModelWriter(kernels: kernels, memoryPasses: MemoryPassOptions(smallestArena: true)).write(source)
+            // The smallest-arena plan fuses both blocks of this small model; every eligible
+            // depthwise runs in place (by default only where the arena needs it).
+            let bytes = try ModelWriter(kernels: kernels, memoryPasses: MemoryPassOptions(inPlaceOnlyWhereArenaNeedsIt: false, smallestArena: true)).write(source)
             XCTAssertEqual(try kinds(bytes), [.conv2D, .invertedResidual, .invertedResidual, .depthwiseConv2DInPlace, .globalAveragePool])
             let buffer = AlignedBuffer(bytes)
             let model = try Model(bytes: buffer.bytes)

@@ -32,8 +32,9 @@ enum QuantizeCommand: Command {
           --limit N            use at most N calibration samples
           --no-fuse            write ops as they are: no fused inverted-residual blocks, no
                                depthwise convolution in place (see docs/MEMORY.md)
-          --fuse-all           fuse every block that lowers its own step's bytes (default:
-                               only the blocks the arena's size needs; fused blocks are slower)
+          --fuse-all           fuse every block that lowers its own step's bytes and run every
+                               eligible depthwise in place (default: only the blocks and
+                               in-place ops the arena's size needs; those are slower)
           --smallest-arena     move any op whose fast kernel's scratch sets the arena's
                                peak to the scratch-free reference kernel, however slow
                                (default: only ops with at most 1/200 of the model's MACs,
@@ -78,7 +79,7 @@ enum QuantizeCommand: Command {
         let result = try QuantizePipeline.run(
             onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
             inputShapes: inputShapes, sampleLimit: limit,
-            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), smallestArena: args.flag("smallest-arena")), progress: { done, total, stage in progress.update(done, total, stage) })
+            memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), inPlaceOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), smallestArena: args.flag("smallest-arena")), progress: { done, total, stage in progress.update(done, total, stage) })
         progress.finish()
         if args.flag("json") {
             print(result.summary.json())

@@ -93,6 +93,10 @@ public struct MemoryPassOptions: Equatable {
     /// blocks away from the peak run unfused (same arena, faster). Off: every block that
     /// lowers its own step's bytes stays fused.
     public var fuseOnlyWhereArenaNeedsIt: Bool
+    /// Keep a depthwise convolution in place only where running it on the whole-tensor
+    /// kernel would grow the arena (`MemoryPasses.inPlaceOnlyWhereArenaNeedsIt`). Off: every
+    /// eligible one runs in place.
+    public var inPlaceOnlyWhereArenaNeedsIt: Bool
     /// Switch any op whose kernel scratch sets the peak to the reference kernel when that
     /// saves 1/16 of the arena, however slow (`--smallest-arena`). Off (the default): only
     /// ops with at most 1/200 of the model's MACs, which bounds the cost near 10 % of an
@@ -100,10 +104,12 @@ public struct MemoryPassOptions: Equatable {
     /// at 0.49 ms bounded).
     public var smallestArena: Bool
 
-    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true, smallestArena: Bool = false) {
+    public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true,
+                inPlaceOnlyWhereArenaNeedsIt: Bool = true, smallestArena: Bool = false) {
         self.fuseBlocks = fuseBlocks
         self.depthwiseInPlace = depthwiseInPlace
         self.fuseOnlyWhereArenaNeedsIt = fuseOnlyWhereArenaNeedsIt
+        self.inPlaceOnlyWhereArenaNeedsIt = inPlaceOnlyWhereArenaNeedsIt
         self.smallestArena = smallestArena
     }
 
@@ -202,7 +208,10 @@ public enum MemoryPasses {
                 current = fuse(model, chosen, chosen: keep)
             }
         }
-        if options.depthwiseInPlace { current = depthwiseInPlace(current) }
+        if options.depthwiseInPlace {
+            current = depthwiseInPlace(current)
+            if options.inPlaceOnlyWhereArenaNeedsIt { current = inPlaceOnlyWhereArenaNeedsIt(current, kernels: kernels, options: options) }
+        }
         let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels, smallestArena: options.smallestArena)
         return (current, decisions, referenceOps)
     }
@@ -379,6 +388,32 @@ public enum MemoryPasses {
             result.ops[i].kind = .depthwiseConv2DInPlace(parameters: p, filter: f, weights: w, bias: b, requantization: r)
         }
         return result
+    }
+
+    /// Turns in-place depthwise ops back into whole-tensor convolutions, one at a time in
+    /// plan order, wherever that leaves the arena (after the scratch-free pass) no larger:
+    /// the whole-tensor 3×3 kernel loops channel blocks outside and builds each block's
+    /// set-up once per image, the in-place one once per row (its ring is filled row by row),
+    /// so the ops away from the peak run faster at the same arena.
+    static func inPlaceOnlyWhereArenaNeedsIt(_ model: QuantizedModel, kernels: KernelSelection, options: MemoryPassOptions) -> QuantizedModel {
+        func arena(_ m: QuantizedModel) -> Int {
+            var copy = m
+            let referenceOps = scratchFreePeak(&copy, kernels: kernels, smallestArena: options.smallestArena)
+            return ModelWriter.planArena(copy, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
+        }
+        var current = model
+        var best = arena(current)
+        for i in current.ops.indices {
+            guard case let .depthwiseConv2DInPlace(p, f, w, b, r) = current.ops[i].kind else { continue }
+            var trial = current
+            trial.ops[i].kind = .conv2D(parameters: p, filter: f, weights: w, bias: b, requantization: r)
+            let size = arena(trial)
+            if size <= best {
+                current = trial
+                best = size
+            }
+        }
+        return current
     }
 
     /// Arena scratch of a memory op (nil for other ops): the depthwise ring, or the fused
