@@ -14,6 +14,25 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
+/// TFLite's output stage for one accumulator: `clamp(zp + MBQM(acc, m, s), lo, hi)`, the
+/// zero point added in 64 bits (the expected value of every vectorized output stage).
+func tfliteOutput(_ acc: Int32, _ m: Int32, _ s: Int32, zp: Int32, lo: Int32, hi: Int32) -> Int32 {
+    let v = Int64(FixedPoint.multiplyByQuantizedMultiplier(acc, m, s)) + Int64(zp)
+    return Int32(min(max(v, Int64(lo)), Int64(hi)))
+}
+
+/// `body` with a per-channel `Requantization` over `multipliers` and `shifts` (one entry
+/// per channel).
+func withRequantization(_ multipliers: [Int32], _ shifts: [Int32], zp: Int32, lo: Int32 = -128, hi: Int32 = 127,
+                        _ body: (Requantization) -> Void) {
+    multipliers.withUnsafeBufferPointer { mp in
+        shifts.withUnsafeBufferPointer { sp in
+            body(Requantization(multipliers: mp.baseAddress!, shifts: sp.baseAddress!, channelCount: multipliers.count,
+                                outputZeroPoint: zp, clampMin: lo, clampMax: hi))
+        }
+    }
+}
+
 /// One random int8 convolution: data, constants and the reference result.
 struct ConvCase {
     var inputShape: TensorShape

@@ -8,11 +8,6 @@ import _Builtin_intrinsics.intel
 /// including the rounding edges (ties of SRDHM and RDBPOT on negative values), the
 /// `Int32.min²` saturation, wrapping left shifts and every shift in -31...31.
 final class OptimizedRequantizationTests: XCTestCase {
-    func scalar(_ acc: Int32, _ m: Int32, _ s: Int32, zp: Int32, lo: Int32, hi: Int32) -> Int32 {
-        let v = Int64(FixedPoint.multiplyByQuantizedMultiplier(acc, m, s)) + Int64(zp)
-        return Int32(min(max(v, Int64(lo)), Int64(hi)))
-    }
-
     func testVectorRequantizationEqualsFixedPointOnEdgesAndRandomValues() {
         var g = SeededGenerator(seed: 11)
         let edges: [Int32] = [0, 1, -1, 2, -2, 3, -3, 5, -5, Int32.min, Int32.max, Int32.min + 1, 1 << 30, -(1 << 30), 12345, -12345, 0x4000_0001, -0x4000_0001]
@@ -43,7 +38,7 @@ final class OptimizedRequantizationTests: XCTestCase {
                     packed.withUnsafeMutableBufferPointer { AVX2GEMMOutput(r, first: 0, count: 8).store16(y, y, $0.baseAddress!, count: 16) }
                     #endif
                     for i in 0..<8 {
-                        let expected = scalar(accs[i], ms[i], ss[i], zp: zp, lo: lo, hi: hi)
+                        let expected = tfliteOutput(accs[i], ms[i], ss[i], zp: zp, lo: lo, hi: hi)
                         XCTAssertEqual(portable[i], expected, "acc \(accs[i]) m \(ms[i]) s \(ss[i])")
                         #if arch(x86_64) && QUANTA_AVX2
                         XCTAssertEqual(avx[i], expected, "AVX2: acc \(accs[i]) m \(ms[i]) s \(ss[i])")
@@ -110,8 +105,8 @@ final class OptimizedRequantizationTests: XCTestCase {
                         one.withUnsafeMutableBufferPointer { stage.store16(y1a, y1b, $0.baseAddress!, count: count) }
                         eight.withUnsafeMutableBufferPointer { stage.store8(y0a, $0.baseAddress!, count: min(8, count)) }
                         for i in 0..<16 {
-                            let e0 = scalar(acc[i], m[i], s[i], zp: zp, lo: lo, hi: hi)
-                            let e1 = scalar(acc[16 + i], m[i], s[i], zp: zp, lo: lo, hi: hi)
+                            let e0 = tfliteOutput(acc[i], m[i], s[i], zp: zp, lo: lo, hi: hi)
+                            let e1 = tfliteOutput(acc[16 + i], m[i], s[i], zp: zp, lo: lo, hi: hi)
                             let what = "shift \(s[i]) m \(m[i]) acc \(acc[i]) / \(acc[16 + i]) count \(count) lane \(i)"
                             if i < count {
                                 XCTAssertEqual(Int32(two[i]), e0, what)

@@ -8,11 +8,6 @@ import _Builtin_intrinsics.intel
 /// point and the int8 clamp, at the rounding ties, the clamp bounds and the Int32 edges, for
 /// every right shift it accepts; and the quantizer's rounding to that form.
 final class ShortMultiplierTests: XCTestCase {
-    func tflite(_ x: Int32, _ m: Int32, _ s: Int32, zp: Int32, lo: Int32, hi: Int32) -> Int32 {
-        let v = Int64(FixedPoint.multiplyByQuantizedMultiplier(x, m, s)) + Int64(zp)
-        return Int32(min(max(v, Int64(lo)), Int64(hi)))
-    }
-
     func short(_ x: Int32, _ m: Int32, _ s: Int32, zp: Int32, lo: Int32, hi: Int32) -> Int32 {
         let v = Int64(ShortMultiplier.rounded(x, multiplier: m, shift: s)) + Int64(zp)
         return Int32(min(max(v, Int64(lo)), Int64(hi)))
@@ -51,7 +46,7 @@ final class ShortMultiplierTests: XCTestCase {
                 let lo = trial % 2 == 0 ? Int32(-128) : Int32.random(in: -128...0, using: &g)
                 let hi = trial % 2 == 0 ? Int32(127) : Int32.random(in: lo...127, using: &g)
                 for x in probes(max(m, 1), shift, using: &g) {
-                    XCTAssertEqual(short(x, m, shift, zp: zp, lo: lo, hi: hi), tflite(x, m, shift, zp: zp, lo: lo, hi: hi),
+                    XCTAssertEqual(short(x, m, shift, zp: zp, lo: lo, hi: hi), tfliteOutput(x, m, shift, zp: zp, lo: lo, hi: hi),
                                    "x \(x) m \(m) shift \(shift) zp \(zp)")
                 }
             }
@@ -136,28 +131,21 @@ final class ShortMultiplierTests: XCTestCase {
             let lo = trial % 2 == 0 ? Int32(-128) : Int32.random(in: -128...0, using: &g)
             let hi = trial % 2 == 0 ? Int32(127) : Int32.random(in: lo...127, using: &g)
             let count = trial % 5 == 0 ? Int.random(in: 1...15, using: &g) : 16
-            m.withUnsafeBufferPointer { mp in
-                s.withUnsafeBufferPointer { sp in
-                    let r = Requantization(multipliers: mp.baseAddress!, shifts: sp.baseAddress!, channelCount: 16,
-                                           outputZeroPoint: zp, clampMin: lo, clampMax: hi)
-                    let stage = AVX2GEMMOutput(r, first: 0, count: count)
-                    XCTAssertTrue(stage.short)
-                    let qa = AVX2ShortRounding(stage, 0, count: count), qb = AVX2ShortRounding(stage, 8, count: count - 8)
-                    let lanes = acc.withUnsafeBytes { (PointwiseGEMM.loadu256($0.baseAddress!), PointwiseGEMM.loadu256($0.baseAddress! + 32)) }
-                    var out = [Int8](repeating: 99, count: 16)
-                    out.withUnsafeMutableBufferPointer { stage.store16(qa.rounded(lanes.0), qb.rounded(lanes.1), $0.baseAddress!, count: count) }
-                    for i in 0..<count {
-                        XCTAssertEqual(Int32(out[i]), tflite(acc[i], m[i], s[i], zp: zp, lo: lo, hi: hi), "acc \(acc[i]) m \(m[i]) s \(s[i])")
-                    }
-                    // One channel with a full Q31 multiplier sends the whole call to the 64-bit stage.
-                    var full = m
-                    full[count - 1] |= 1
-                    full.withUnsafeBufferPointer { fp in
-                        let r2 = Requantization(multipliers: fp.baseAddress!, shifts: sp.baseAddress!, channelCount: 16, outputZeroPoint: zp)
-                        XCTAssertFalse(AVX2GEMMOutput(r2, first: 0, count: count).short)
-                    }
+            withRequantization(m, s, zp: zp, lo: lo, hi: hi) { r in
+                let stage = AVX2GEMMOutput(r, first: 0, count: count)
+                XCTAssertTrue(stage.short)
+                let qa = AVX2ShortRounding(stage, 0, count: count), qb = AVX2ShortRounding(stage, 8, count: count - 8)
+                let lanes = acc.withUnsafeBytes { (PointwiseGEMM.loadu256($0.baseAddress!), PointwiseGEMM.loadu256($0.baseAddress! + 32)) }
+                var out = [Int8](repeating: 99, count: 16)
+                out.withUnsafeMutableBufferPointer { stage.store16(qa.rounded(lanes.0), qb.rounded(lanes.1), $0.baseAddress!, count: count) }
+                for i in 0..<count {
+                    XCTAssertEqual(Int32(out[i]), tfliteOutput(acc[i], m[i], s[i], zp: zp, lo: lo, hi: hi), "acc \(acc[i]) m \(m[i]) s \(s[i])")
                 }
             }
+            // One channel with a full Q31 multiplier sends the whole call to the 64-bit stage.
+            var full = m
+            full[count - 1] |= 1
+            withRequantization(full, s, zp: zp) { XCTAssertFalse(AVX2GEMMOutput($0, first: 0, count: count).short) }
         }
         #endif
     }

@@ -49,13 +49,8 @@ struct DepthwiseAVX2Output {
     @usableFromInline var right: __m256i
     @usableFromInline var left: __m256i
     @usableFromInline var shiftsLeft: Bool
-    /// `ShortMultiplier`'s 32-bit form (valid when `short`): `M >> (9+e)`, the clamp bound
-    /// `510·2^e` and the rounding terms of non-negative and negative accumulators.
-    @usableFromInline var shortMultiplier: __m256i
-    @usableFromInline var bound: __m256i
-    @usableFromInline var negativeBound: __m256i
-    @usableFromInline var positiveTerm: __m256i
-    @usableFromInline var negativeTerm: __m256i
+    /// `ShortMultiplier`'s 32-bit form, the GEMM's (valid when `short`).
+    @usableFromInline var shortStage: AVX2ShortRounding
     /// Whether the constants are those of the 32-bit form (`init(multipliers:shifts:short:)`).
     @usableFromInline var short: Bool
 
@@ -82,19 +77,13 @@ struct DepthwiseAVX2Output {
         let zero = _mm256_setzero_si256()
         self.short = short
         if short {
-            let e = _mm256_sub_epi32(zero, s)
-            shortMultiplier = _mm256_srlv_epi32(m, _mm256_add_epi32(e, _mm256_set1_epi32(9)))
-            bound = _mm256_sllv_epi32(_mm256_set1_epi32(510), e)
-            negativeBound = _mm256_sub_epi32(zero, bound)
-            let half = _mm256_set1_epi32(1 << 21)
-            positiveTerm = _mm256_add_epi32(_mm256_srlv_epi32(half, e), _mm256_and_si256(_mm256_cmpgt_epi32(e, zero), half))
-            negativeTerm = _mm256_sub_epi32(_mm256_set1_epi32(1 << 22), positiveTerm)
+            shortStage = AVX2ShortRounding(multipliers: m, shifts: s)
             multiplier = zero; multiplierOdd = zero; nudgeEven = zero; nudgeOdd = zero
             threshold = zero; right = zero; left = zero
             shiftsLeft = false
             return
         }
-        shortMultiplier = zero; bound = zero; negativeBound = zero; positiveTerm = zero; negativeTerm = zero
+        shortStage = AVX2ShortRounding(zero: ())
         let l = _mm256_max_epi32(s, zero)
         let r = _mm256_max_epi32(_mm256_sub_epi32(zero, s), zero)
         // h = 2^(right-1): (1 << right) >> 1 as unsigned, 2^30 for right = 31, 0 for right = 0.
@@ -120,13 +109,8 @@ struct DepthwiseAVX2Output {
     /// allocation differs).
     @inline(__always) @usableFromInline
     func rounded(_ a2: __m256i, _ mode: DepthwiseOutputMode = .shifting) -> __m256i {
-        if mode == .short {
-            // `a2` is the plain accumulator here: a block in the short form does not double.
-            let x = _mm256_min_epi32(_mm256_max_epi32(a2, negativeBound), bound)
-            let term = _mm256_castps_si256(_mm256_blendv_ps(
-                _mm256_castsi256_ps(positiveTerm), _mm256_castsi256_ps(negativeTerm), _mm256_castsi256_ps(a2)))
-            return _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, shortMultiplier), term), ShortMultiplier.resultShift)
-        }
+        // `a2` is the plain accumulator here: a block in the short form does not double.
+        if mode == .short { return shortStage.rounded(a2) }
         let x = mode == .shifting && shiftsLeft ? _mm256_sllv_epi32(a2, left) : a2
         let even = _mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudgeEven)
         let odd = _mm256_add_epi64(_mm256_mul_epi32(DepthwiseAVX2.oddLanes(x), multiplierOdd), nudgeOdd)

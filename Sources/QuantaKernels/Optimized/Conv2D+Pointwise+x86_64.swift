@@ -275,6 +275,13 @@ struct AVX2ShortRounding: AVX2OutputRounding {
         self.init(multipliers: m, shifts: s)
     }
 
+    /// All lanes zero (a placeholder where the 64-bit stage is used).
+    @inline(__always) @usableFromInline
+    init(zero: ()) {
+        let z = _mm256_setzero_si256()
+        multiplier = z; bound = z; negativeBound = z; positiveTerm = z; negativeTerm = z
+    }
+
     /// - Precondition: every lane `ShortMultiplier.applies` (shifts within -21...0).
     @inline(__always) @usableFromInline
     init(multipliers m: __m256i, shifts s: __m256i) {
