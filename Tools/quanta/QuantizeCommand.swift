@@ -23,9 +23,9 @@ enum QuantizeCommand: Command {
           --kernels K          fast | reference   (default: fast; both give the same bits,
                                reference stores plain OHWI weights and needs no scratch)
           --q31-multipliers    keep TFLite's full 31-bit requantization multipliers
-                               (default: round them to 22 − shift bits, at least 10, a
-                               change of at most 0.1 % that halves the x86 output stage;
-                               docs/NUMERICS.md)
+                               (default: for a right shift e ≤ 12, round them to 22 − e
+                               significant bits, a change of at most 0.1 % that halves the
+                               x86 output stage; docs/NUMERICS.md)
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
                                (default: dynamic dims taken from the calibration data)
