@@ -23,8 +23,8 @@ func tfliteOutput(_ acc: Int32, _ m: Int32, _ s: Int32, zp: Int32, lo: Int32, hi
 
 /// `body` with a per-channel `Requantization` over `multipliers` and `shifts` (one entry
 /// per channel).
-func withRequantization(_ multipliers: [Int32], _ shifts: [Int32], zp: Int32, lo: Int32 = -128, hi: Int32 = 127,
-                        _ body: (Requantization) -> Void) {
+func withRequantization<R>(_ multipliers: [Int32], _ shifts: [Int32], zp: Int32, lo: Int32 = -128, hi: Int32 = 127,
+                           _ body: (Requantization) -> R) -> R {
     multipliers.withUnsafeBufferPointer { mp in
         shifts.withUnsafeBufferPointer { sp in
             body(Requantization(multipliers: mp.baseAddress!, shifts: sp.baseAddress!, channelCount: multipliers.count,
@@ -99,12 +99,33 @@ struct ConvCase {
     }
 
     func withRequantization<R>(_ body: (Requantization) -> R) -> R {
-        multipliers.withUnsafeBufferPointer { m in
-            shifts.withUnsafeBufferPointer { s in
-                body(Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: m.count,
-                                    outputZeroPoint: outputZeroPoint, clampMin: clampMin, clampMax: clampMax))
+        QuantaKernelsTests.withRequantization(multipliers, shifts, zp: outputZeroPoint, lo: clampMin, hi: clampMax, body)
+    }
+
+    /// A 1×1 case run through `kernel` (a `PointwiseGEMM` entry point) on its own packed
+    /// weights, one GEMM row per pixel; returns the output and the panel, which is
+    /// `panelSlack` bytes longer than the GEMM needs (to check for overruns).
+    func gemm(panelSlack: Int = 0, _ kernel: (GEMMOperands) -> Void) -> (output: [Int8], panel: [UInt8]) {
+        let depth = filter.inputChannelsPerGroup, columns = filter.outputChannels
+        let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: weights, filter: filter, bias: bias,
+                                                 inputShape: inputShape, inputZeroPoint: inputZeroPoint, parameters: parameters)
+        var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: depth) + panelSlack)
+        var out = [Int8](repeating: 0, count: outputShape.elementCount)
+        withRequantization { r in
+            input.withUnsafeBufferPointer { i in
+                packed.withUnsafeBytes { p in
+                    panel.withUnsafeMutableBytes { s in
+                        out.withUnsafeMutableBufferPointer { o in
+                            kernel(GEMMOperands(
+                                rows: inputShape.n * inputShape.h * inputShape.w, depth: depth, columns: columns,
+                                a: i.baseAddress!, aRowStride: depth, packed: p.baseAddress!, output: o.baseAddress!,
+                                outputRowStride: columns, requantization: r, panel: s.baseAddress!))
+                        }
+                    }
+                }
             }
         }
+        return (out, panel)
     }
 
     func reference() -> [Int8] {
@@ -214,25 +235,7 @@ final class OptimizedConv2DTests: XCTestCase {
             let shape = TensorShape(h: Int.random(in: 1...5, using: &g), w: Int.random(in: 1...6, using: &g), c: c)
             let test = ConvCase(inputShape: shape, filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
                                 parameters: Conv2DParameters(), perChannel: Bool.random(using: &g), using: &g)
-            let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: test.weights, filter: test.filter, bias: test.bias,
-                                                     inputShape: shape, inputZeroPoint: test.inputZeroPoint, parameters: test.parameters)
-            var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: c))
-            var out = [Int8](repeating: 0, count: test.outputShape.elementCount)
-            test.withRequantization { r in
-                test.input.withUnsafeBufferPointer { i in
-                    packed.withUnsafeBytes { p in
-                        panel.withUnsafeMutableBytes { s in
-                            out.withUnsafeMutableBufferPointer { o in
-                                PointwiseGEMM.runPortable(GEMMOperands(
-                                    rows: shape.h * shape.w, depth: c, columns: test.filter.outputChannels, a: i.baseAddress!, aRowStride: c,
-                                    packed: p.baseAddress!, output: o.baseAddress!, outputRowStride: test.filter.outputChannels,
-                                    requantization: r, panel: s.baseAddress!))
-                            }
-                        }
-                    }
-                }
-            }
-            XCTAssertEqual(out, test.reference(), test.description)
+            XCTAssertEqual(test.gemm(PointwiseGEMM.runPortable).output, test.reference(), test.description)
         }
     }
 
@@ -254,26 +257,8 @@ final class OptimizedConv2DTests: XCTestCase {
                                 parameters: Conv2DParameters(), perChannel: trial % 3 != 0, hasBias: trial % 4 != 0, using: &g)
             let reference = test.reference()
             XCTAssertEqual(test.optimized(.pointwise), reference, test.description)
-            let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: test.weights, filter: test.filter, bias: test.bias,
-                                                     inputShape: shape, inputZeroPoint: test.inputZeroPoint, parameters: test.parameters)
             for portable in [false, true] {
-                var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: c) + 16)
-                var out = [Int8](repeating: 0, count: test.outputShape.elementCount)
-                test.withRequantization { r in
-                    test.input.withUnsafeBufferPointer { i in
-                        packed.withUnsafeBytes { p in
-                            panel.withUnsafeMutableBytes { s in
-                                out.withUnsafeMutableBufferPointer { out in
-                                    let operands = GEMMOperands(
-                                        rows: rows, depth: c, columns: o, a: i.baseAddress!, aRowStride: c,
-                                        packed: p.baseAddress!, output: out.baseAddress!, outputRowStride: o,
-                                        requantization: r, panel: s.baseAddress!)
-                                    if portable { PointwiseGEMM.runPortable(operands) } else { PointwiseGEMM.run(operands) }
-                                }
-                            }
-                        }
-                    }
-                }
+                let (out, panel) = test.gemm(panelSlack: 16) { portable ? PointwiseGEMM.runPortable($0) : PointwiseGEMM.run($0) }
                 XCTAssertEqual(out, reference, "\(portable ? "portable" : "run") \(test.description)")
                 XCTAssertEqual(Array(panel.suffix(16)), [UInt8](repeating: 0, count: 16), "panel overrun")
             }

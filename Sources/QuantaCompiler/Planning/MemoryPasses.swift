@@ -191,8 +191,7 @@ public enum MemoryPasses {
                     func arena(_ fused: Set<Int>) -> Int {
                         var m = fuse(model, chosen, chosen: fused)
                         if options.depthwiseInPlace { m = depthwiseInPlace(m) }
-                        let referenceOps = scratchFreePeak(&m, kernels: kernels, smallestArena: options.smallestArena)
-                        return ModelWriter.planArena(m, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
+                        return finalArena(m, kernels: kernels, options: options)
                     }
                     var best = arena(keep)
                     for k in chosen.indices {
@@ -390,24 +389,28 @@ public enum MemoryPasses {
         return result
     }
 
+    /// The arena `model` gets once the scratch-free pass has run on it (`scratchFreePeak`
+    /// on a copy), as the writer will plan it: what the "only where the arena needs it"
+    /// choices compare.
+    static func finalArena(_ model: QuantizedModel, kernels: KernelSelection, options: MemoryPassOptions) -> Int {
+        var m = model
+        let referenceOps = scratchFreePeak(&m, kernels: kernels, smallestArena: options.smallestArena)
+        return ModelWriter.planArena(m, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
+    }
+
     /// Turns in-place depthwise ops back into whole-tensor convolutions, one at a time in
     /// plan order, wherever that leaves the arena (after the scratch-free pass) no larger:
     /// the whole-tensor 3×3 kernel loops channel blocks outside and builds each block's
     /// set-up once per image, the in-place one once per row (its ring is filled row by row),
     /// so the ops away from the peak run faster at the same arena.
     static func inPlaceOnlyWhereArenaNeedsIt(_ model: QuantizedModel, kernels: KernelSelection, options: MemoryPassOptions) -> QuantizedModel {
-        func arena(_ m: QuantizedModel) -> Int {
-            var copy = m
-            let referenceOps = scratchFreePeak(&copy, kernels: kernels, smallestArena: options.smallestArena)
-            return ModelWriter.planArena(copy, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
-        }
         var current = model
-        var best = arena(current)
+        var best = finalArena(current, kernels: kernels, options: options)
         for i in current.ops.indices {
             guard case let .depthwiseConv2DInPlace(p, f, w, b, r) = current.ops[i].kind else { continue }
             var trial = current
             trial.ops[i].kind = .conv2D(parameters: p, filter: f, weights: w, bias: b, requantization: r)
-            let size = arena(trial)
+            let size = finalArena(trial, kernels: kernels, options: options)
             if size <= best {
                 current = trial
                 best = size

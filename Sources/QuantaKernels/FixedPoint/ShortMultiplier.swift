@@ -62,8 +62,31 @@ public enum ShortMultiplier {
     /// `(rPos, rNeg)` for right shift `exponent` (0...21).
     @inlinable
     public static func roundingTerms(exponent e: Int32) -> (positive: Int32, negative: Int32) {
-        let positive = (Int32(1) << (21 - e)) &+ (e >= 1 ? Int32(1) << 21 : 0)
-        return (positive, (Int32(1) << 22) &- positive)
+        mergedRoundingTerms(exponent: e, resultShift: resultShift)
+    }
+
+    /// The terms that merge SRDHM's and RDBPOT's roundings (right shift `e`) into one
+    /// arithmetic shift by `resultShift` of a product scaled so that one output step is
+    /// `2^resultShift`: `rPos = 2^(resultShift-1-e) + [e ≥ 1]·2^(resultShift-1)` for
+    /// non-negative products, `rNeg = 2^resultShift - rPos` (SRDHM's half-up tie folded in).
+    @inlinable
+    static func mergedRoundingTerms(exponent e: Int32, resultShift: Int32) -> (positive: Int32, negative: Int32) {
+        let positive = (Int32(1) << (resultShift - 1 - e)) &+ (e >= 1 ? Int32(1) << (resultShift - 1) : 0)
+        return (positive, (Int32(1) << resultShift) &- positive)
+    }
+
+    /// `multiplier` rounded half away from zero to a multiple of `2^zeroBits`; a result of
+    /// `2^31` becomes `2^30` with `shift + 1`. Nil when the result does not fit `form`.
+    @inlinable
+    static func roundedToMultiple(multiplier: Int32, shift: Int32, zeroBits: Int32, form: (Int32, Int32) -> Bool) -> (multiplier: Int32, shift: Int32)? {
+        let unit = Int64(1) << Int64(zeroBits)
+        var m = (Int64(multiplier) + unit / 2) / unit * unit
+        var s = shift
+        if m == Int64(1) << 31 {
+            m = Int64(1) << 30
+            s += 1
+        }
+        return form(Int32(m), s) ? (Int32(m), s) : nil
     }
 
     /// The quantizer's rounding of a Q31 multiplier to the 32-bit form: `M` rounded (half
@@ -75,15 +98,8 @@ public enum ShortMultiplier {
     public static func shortened(multiplier: Int32, shift: Int32, minimumBits bits: Int32 = minimumBits) -> (multiplier: Int32, shift: Int32) {
         let e = -shift
         guard multiplier > 0, e >= 0, e <= 22 - bits else { return (multiplier, shift) }
-        let unit = Int64(1) << Int64(9 + e)
-        var m = (Int64(multiplier) + unit / 2) / unit * unit
-        var s = shift
-        if m == Int64(1) << 31 {
-            m = Int64(1) << 30
-            s += 1
-        }
-        guard applies(multiplier: Int32(m), shift: s) else { return (multiplier, shift) }
-        return (Int32(m), s)
+        return roundedToMultiple(multiplier: multiplier, shift: shift, zeroBits: 9 + e) { applies(multiplier: $0, shift: $1) }
+            ?? (multiplier, shift)
     }
 
     // MARK: Add's input stage
@@ -124,8 +140,7 @@ public enum ShortMultiplier {
     /// The rounding terms of `addInputRounded` for right shift `e` (0...28).
     @inlinable
     public static func addInputTerms(exponent e: Int32) -> (positive: Int32, negative: Int32) {
-        let positive = 2 &+ (e >= 1 ? Int32(1) << (1 + e) : 0)
-        return (positive, (Int32(1) << (2 + e)) &- positive)
+        mergedRoundingTerms(exponent: e, resultShift: 2 + e)
     }
 
     /// The quantizer's rounding of an add input multiplier to a multiple of `2^9` (22
@@ -134,14 +149,8 @@ public enum ShortMultiplier {
     @inlinable
     public static func shortenedAddInput(multiplier: Int32, shift: Int32) -> (multiplier: Int32, shift: Int32) {
         guard multiplier > 0 else { return (multiplier, shift) }
-        let unit = Int64(1) << Int64(addInputZeroBits)
-        var m = (Int64(multiplier) + unit / 2) / unit * unit
-        var s = shift
-        if m == Int64(1) << 31 {
-            m = Int64(1) << 30
-            s += 1
-        }
-        guard appliesToAddInput(multiplier: Int32(m), shift: s, leftShift: addLeftShift) else { return (multiplier, shift) }
-        return (Int32(m), s)
+        return roundedToMultiple(multiplier: multiplier, shift: shift, zeroBits: addInputZeroBits) {
+            appliesToAddInput(multiplier: $0, shift: $1, leftShift: addLeftShift)
+        } ?? (multiplier, shift)
     }
 }

@@ -58,13 +58,8 @@ struct DepthwiseAVX2Output {
     /// M ≥ 0 divisible by 2^(9+e) (`ShortMultiplier.applies`, 8 lanes at once).
     @inline(__always) @usableFromInline
     static func hasShortForm(multipliers m: __m256i, shifts s: __m256i) -> Bool {
-        let zero = _mm256_setzero_si256()
-        let e = _mm256_sub_epi32(zero, s)
-        let inRange = _mm256_andnot_si256(_mm256_cmpgt_epi32(zero, e), _mm256_cmpgt_epi32(_mm256_set1_epi32(22), e))
-        let unit = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_add_epi32(e, _mm256_set1_epi32(9)))
-        let lowBits = _mm256_and_si256(m, _mm256_sub_epi32(unit, _mm256_set1_epi32(1)))
-        let ok = _mm256_and_si256(inRange, _mm256_and_si256(_mm256_cmpeq_epi32(lowBits, zero), _mm256_cmpgt_epi32(m, _mm256_set1_epi32(-1))))
-        return _mm256_movemask_epi8(ok) == -1
+        let without = AVX2ShortRounding.lanesWithoutForm(multipliers: m, shifts: s)
+        return _mm256_testz_si256(without, without) != 0
     }
 
     /// Constants for lanes with multipliers `m` and TFLite shifts `s`: with `short`, those
@@ -605,6 +600,8 @@ enum DepthwiseAVX2 {
                     let r0 = v0 ? image + y0 * inRow : image, r1 = v1 ? image + (y0 + 1) * inRow : image
                     let r2 = v2 ? image + (y0 + 2) * inRow : image
                     let o = output + (n * outputShape.h + oy) * outRow
+                    // Two calls rather than one on a chosen block: picking between `interior`
+                    // and an edge block into one variable copies the ~1 KB block every row.
                     if v0 && v1 && v2 {
                         blockRow(interior, first: first, r0, r1, r2, inputWidth: inputShape.w, channels: channels, stride: stride,
                                  padLeft: padLeft, output: o, outputWidth: outputShape.w, call: call)

@@ -275,6 +275,17 @@ struct AVX2ShortRounding: AVX2OutputRounding {
         self.init(multipliers: m, shifts: s)
     }
 
+    /// All bits set in the lanes whose `(multiplier, shift)` lacks the 32-bit form, zero in
+    /// the others: `ShortMultiplier.applies` on 8 lanes (-21 ≤ s ≤ 0 and m ≥ 0 by sign bits,
+    /// m divisible by `2^(9 - s)`).
+    @inline(__always) @usableFromInline
+    static func lanesWithoutForm(multipliers m: __m256i, shifts s: __m256i) -> __m256i {
+        let zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1)
+        let signs = _mm256_or_si256(_mm256_or_si256(_mm256_add_epi32(s, _mm256_set1_epi32(21)), _mm256_sub_epi32(zero, s)), m)
+        let low = _mm256_and_si256(m, _mm256_sub_epi32(_mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(9), s)), one))
+        return _mm256_or_si256(_mm256_srai_epi32(signs, 31), _mm256_xor_si256(_mm256_cmpeq_epi32(low, zero), _mm256_set1_epi32(-1)))
+    }
+
     /// All lanes zero (a placeholder where the 64-bit stage is used).
     @inline(__always) @usableFromInline
     init(zero: ()) {
@@ -399,7 +410,7 @@ struct AVX2GEMMOutput {
         // Eight channels at a time (the fused blocks call this once per row), then the tail.
         var i = 0
         if n >= 8 {
-            let zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1)
+            let zero = _mm256_setzero_si256()
             var outsideV = zero, leftV = zero, minimumV = zero, longV = zero
             while i + 8 <= n {
                 let sv = PointwiseGEMM.loadu256(UnsafeRawPointer(r.shifts + base + i))
@@ -407,19 +418,14 @@ struct AVX2GEMMOutput {
                 outsideV = _mm256_or_si256(outsideV, _mm256_or_si256(_mm256_add_epi32(sv, _mm256_set1_epi32(31)), _mm256_sub_epi32(_mm256_set1_epi32(31), sv)))
                 leftV = _mm256_or_si256(leftV, _mm256_sub_epi32(zero, sv))
                 minimumV = _mm256_or_si256(minimumV, _mm256_cmpeq_epi32(mv, _mm256_set1_epi32(Int32.min)))
-                // ShortMultiplier.applies: -21 ≤ s ≤ 0, m ≥ 0, m divisible by 2^(9 - s)
-                // (sign bits of `range` and `mv`; nonzero low bits).
-                let range = _mm256_or_si256(_mm256_add_epi32(sv, _mm256_set1_epi32(21)), _mm256_sub_epi32(zero, sv))
-                let low = _mm256_and_si256(mv, _mm256_sub_epi32(_mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(9), sv)), one))
-                let lowSet = _mm256_xor_si256(_mm256_cmpeq_epi32(low, zero), _mm256_set1_epi32(-1))
-                longV = _mm256_or_si256(longV, _mm256_or_si256(_mm256_or_si256(range, mv), lowSet))
+                longV = _mm256_or_si256(longV, AVX2ShortRounding.lanesWithoutForm(multipliers: mv, shifts: sv))
                 i += 8
             }
             @inline(__always) func signs(_ v: __m256i) -> Bool { _mm256_movemask_ps(_mm256_castsi256_ps(v)) != 0 }
             outside = signs(outsideV) ? -1 : 0
             left = signs(leftV) ? -1 : 0
             minimum = _mm256_testz_si256(minimumV, minimumV) == 0 ? 1 : 0
-            long = signs(longV)
+            long = _mm256_testz_si256(longV, longV) == 0
         }
         for i in i..<n {
             let s = r.shifts[base + i], m = r.multipliers[base + i]
