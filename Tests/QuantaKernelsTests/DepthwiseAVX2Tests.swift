@@ -122,6 +122,7 @@ final class DepthwiseAVX2Tests: XCTestCase {
                 case 1: acc.append(-bound - Int32(i % 3))
                 case 2: acc.append(Int32.random(in: -40...40, using: &g))
                 case 3: acc.append(Bool.random(using: &g) ? (1 << 30) - 1 : -(1 << 30))
+                case 4: acc.append([Int32.min, Int32.max, Int32.min + 1, -1][i % 4])
                 default: acc.append(Int32.random(in: -(1 << 30)...((1 << 30) - 1), using: &g) >> Int32.random(in: 0...20, using: &g))
                 }
             }

@@ -53,6 +53,23 @@ final class ShortMultiplierTests: XCTestCase {
         }
     }
 
+    /// The sign-magnitude form (the AVX2 kernels') equals the two-term form exactly, before
+    /// any clamp, at the ties, the clamp bounds and the Int32 edges of every shift.
+    func testSignMagnitudeFormEqualsTheTwoTermForm() {
+        var g = SeededGenerator(seed: 32)
+        for shift in Int32(-21)...0 {
+            let unit = Int32(1) << (9 - shift)
+            for trial in 0..<12 {
+                let m = trial == 0 ? Int32(1 << 30) : trial == 1 ? Int32.max / unit * unit
+                    : Int32.random(in: (1 << 30)...Int32.max, using: &g) / unit * unit
+                for x in probes(m, shift, using: &g) {
+                    XCTAssertEqual(ShortMultiplier.roundedMagnitude(x, multiplier: m, shift: shift),
+                                   ShortMultiplier.rounded(x, multiplier: m, shift: shift), "x \(x) m \(m) shift \(shift)")
+                }
+            }
+        }
+    }
+
     /// Add's input scaling in 32 bits equals TFLite's `MBQMSmallerThanOne(d << 20, M, s)`
     /// for every `d` in -255...255 and every shift it accepts.
     func testAddInputFormEqualsTFLiteForEveryInput() {

@@ -59,6 +59,29 @@ public enum ShortMultiplier {
         return (clamped &* m &+ (x < 0 ? negative : positive)) >> resultShift
     }
 
+    /// `rounded` in sign-magnitude form, equal to it for every Int32 `x`:
+    ///
+    ///     a = min(|x|, X)                    (|x| as unsigned: Int32.min gives X)
+    ///     roundedMagnitude = sign(x) · ((a · m + rPos - [x < 0]) >> 22)
+    ///
+    /// For `x < 0`, `floor((-a·m + 2^22 - rPos) / 2^22) = 1 - ceil((a·m + rPos) / 2^22)
+    /// = -floor((a·m + rPos - 1) / 2^22)` (`ceil(u/d) = floor((u-1)/d) + 1` for integer u);
+    /// `x = 0` gives 0 as `rPos < 2^22`. One rounding term and one bound per lane instead
+    /// of two of each (`AVX2ShortRounding`: `vpabsd`, `vpminud`, `vpmulld`, two adds,
+    /// `vpsrad`, `vpsignd`).
+    /// - Precondition: `applies(multiplier:shift:)`.
+    @inlinable
+    public static func roundedMagnitude(_ x: Int32, multiplier: Int32, shift: Int32) -> Int32 {
+        precondition(applies(multiplier: multiplier, shift: shift), "ShortMultiplier: multiplier without the 32-bit form")
+        let e = -shift
+        let m = multiplier >> (9 + e)
+        let bound = UInt32(510) << UInt32(e)
+        let magnitude = Int32(bitPattern: Swift.min(x.magnitude, bound))
+        let (positive, _) = roundingTerms(exponent: e)
+        let y = (magnitude &* m &+ positive &- (x < 0 ? 1 : 0)) >> resultShift
+        return x < 0 ? -y : y
+    }
+
     /// `(rPos, rNeg)` for right shift `exponent` (0...21).
     @inlinable
     public static func roundingTerms(exponent e: Int32) -> (positive: Int32, negative: Int32) {

@@ -105,7 +105,7 @@ struct DepthwiseAVX2Output {
     @inline(__always) @usableFromInline
     func rounded(_ a2: __m256i, _ mode: DepthwiseOutputMode = .shifting) -> __m256i {
         // `a2` is the plain accumulator here: a block in the short form does not double.
-        if mode == .short { return shortStage.rounded(a2) }
+        if mode == .short { return shortStage.roundedMagnitude(a2) }
         let x = mode == .shifting && shiftsLeft ? _mm256_sllv_epi32(a2, left) : a2
         let even = _mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudgeEven)
         let odd = _mm256_add_epi64(_mm256_mul_epi32(DepthwiseAVX2.oddLanes(x), multiplierOdd), nudgeOdd)
