@@ -1,5 +1,8 @@
 // quanta-kernel-bench: times the int8 convolution kernels, reference vs optimized, on
 // MobileNetV2-like shapes, one thread, and prints GMAC/s. Run with Tools/bench-kernels.
+// Options: --mobilenetv2 [--layers] (every layer of MobileNetV2 1.0/224), --only SHAPE (one
+// shape, for perf), --q31 (TFLite's full 31-bit multipliers instead of the short ones
+// `quanta quantize` writes by default, so the 64-bit output stage is timed).
 import QuantaKernels
 import Glibc
 
@@ -50,7 +53,13 @@ func bench(_ name: String, input inputShape: TensorShape, filter: FilterShape, p
     let input = (0..<inputShape.elementCount).map { _ in g.int8() }
     let weights = (0..<filter.elementCount).map { _ in Int8(clamping: Int(g.int8())) == -128 ? 0 : g.int8() }
     let bias = (0..<filter.outputChannels).map { _ in Int32(truncatingIfNeeded: g.next() % 2000) - 1000 }
-    let multipliers = (0..<filter.outputChannels).map { _ in Int32(1 << 30) + Int32(truncatingIfNeeded: g.next() % (1 << 29)) }
+    // Multipliers in `ShortMultiplier`'s form, as `quanta quantize` writes them by default
+    // (`--q31` times TFLite's full 31-bit ones, the 64-bit output stage).
+    let q31 = CommandLine.arguments.contains("--q31")
+    let multipliers = (0..<filter.outputChannels).map { _ in
+        let m = Int32(1 << 30) + Int32(truncatingIfNeeded: g.next() % (1 << 29))
+        return q31 ? m : m & ~((1 << 18) - 1)
+    }
     let shifts = [Int32](repeating: -9, count: filter.outputChannels)
     let outputShape = parameters.outputShape(input: inputShape, filter: filter)
     let variant = KernelVariant.choose(inputShape: inputShape, filter: filter, parameters: parameters, inputZeroPoint: zp)
