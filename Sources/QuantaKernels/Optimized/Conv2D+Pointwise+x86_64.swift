@@ -18,6 +18,14 @@ struct Tile16Accumulators {
         c30 = ba; c31 = bb; c40 = ba; c41 = bb; c50 = ba; c51 = bb
     }
 
+    /// `c0 += va · x`, `c1 += vb · x` (`vpmaddwd`, `vpaddd`): one panel row's k-pair `x`
+    /// (broadcast) times the two 8-column weight blocks.
+    @inline(__always) @usableFromInline
+    static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x: __m256i) {
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, x))
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vb, x))
+    }
+
     /// The int16 pair at byte `offset` of the panel in every 32-bit lane (`vpbroadcastd` m32).
     @inline(__always) @usableFromInline
     static func broadcast(_ panel: UnsafeRawPointer, _ offset: Int) -> __m256i {
@@ -32,34 +40,12 @@ struct Tile16Accumulators {
         let va = _mm256_cvtepi8_epi16(PointwiseGEMM.loadu128(wa + 16 &* pair))
         let vb = _mm256_cvtepi8_epi16(PointwiseGEMM.loadu128(wb + 16 &* pair))
         let offset = 4 &* pair
-        var v = Tile16Accumulators.broadcast(panel, offset)
-        c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(va, v))
-        c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(vb, v))
-        if rows > 1 {
-            v = Tile16Accumulators.broadcast(panel, 1 &* rowBytes &+ offset)
-            c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(va, v))
-            c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(vb, v))
-        }
-        if rows > 2 {
-            v = Tile16Accumulators.broadcast(panel, 2 &* rowBytes &+ offset)
-            c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(va, v))
-            c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(vb, v))
-        }
-        if rows > 3 {
-            v = Tile16Accumulators.broadcast(panel, 3 &* rowBytes &+ offset)
-            c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(va, v))
-            c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(vb, v))
-        }
-        if rows > 4 {
-            v = Tile16Accumulators.broadcast(panel, 4 &* rowBytes &+ offset)
-            c40 = _mm256_add_epi32(c40, _mm256_madd_epi16(va, v))
-            c41 = _mm256_add_epi32(c41, _mm256_madd_epi16(vb, v))
-        }
-        if rows > 5 {
-            v = Tile16Accumulators.broadcast(panel, 5 &* rowBytes &+ offset)
-            c50 = _mm256_add_epi32(c50, _mm256_madd_epi16(va, v))
-            c51 = _mm256_add_epi32(c51, _mm256_madd_epi16(vb, v))
-        }
+        Tile16Accumulators.add(&c00, &c01, va, vb, Tile16Accumulators.broadcast(panel, offset))
+        if rows > 1 { Tile16Accumulators.add(&c10, &c11, va, vb, Tile16Accumulators.broadcast(panel, rowBytes &+ offset)) }
+        if rows > 2 { Tile16Accumulators.add(&c20, &c21, va, vb, Tile16Accumulators.broadcast(panel, 2 &* rowBytes &+ offset)) }
+        if rows > 3 { Tile16Accumulators.add(&c30, &c31, va, vb, Tile16Accumulators.broadcast(panel, 3 &* rowBytes &+ offset)) }
+        if rows > 4 { Tile16Accumulators.add(&c40, &c41, va, vb, Tile16Accumulators.broadcast(panel, 4 &* rowBytes &+ offset)) }
+        if rows > 5 { Tile16Accumulators.add(&c50, &c51, va, vb, Tile16Accumulators.broadcast(panel, 5 &* rowBytes &+ offset)) }
     }
 }
 
