@@ -265,6 +265,23 @@ final class OptimizedConv2DTests: XCTestCase {
         }
     }
 
+    /// A single row (a fully connected layer; the AVX2 kernel takes 32 columns per pass):
+    /// every column tail past 32, odd and long depths, and the classifier's 1280 → 1000.
+    func testSingleRowGEMMEqualsReferenceForEveryColumnTail() {
+        var g = SeededGenerator(seed: 22)
+        let cases = [(1, 32), (7, 33), (16, 39), (33, 40), (17, 41), (64, 47), (3, 48), (96, 63), (31, 64), (65, 65),
+                     (600, 97), (1280, 1000)]
+        for (trial, (c, o)) in cases.enumerated() {
+            let test = ConvCase(inputShape: TensorShape(h: 1, w: 1, c: c),
+                                filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                parameters: Conv2DParameters(), perChannel: trial % 3 != 0, hasBias: trial % 4 != 0, using: &g)
+            let reference = test.reference()
+            let (out, panel) = test.gemm(panelSlack: 16) { PointwiseGEMM.run($0) }
+            XCTAssertEqual(out, reference, test.description)
+            XCTAssertEqual(Array(panel.suffix(16)), [UInt8](repeating: 0, count: 16), "panel overrun")
+        }
+    }
+
     func testPanelRowsAreADeterministicFunctionOfDepth() {
         XCTAssertEqual(PointwiseGEMM.panelRows(depth: 1), 48)
         XCTAssertEqual(PointwiseGEMM.panelRows(depth: 64), 48)

@@ -91,6 +91,18 @@ extension PointwiseGEMM {
         let weights = UnsafeRawPointer(g.packed) + 4 * nPad
         let s = g.outputRowStride
         var block = 0
+        // A single row (a fully connected layer): 32 columns per pass, four weight streams
+        // at once instead of two (the layer is bound by streaming its weights).
+        if rows == 1 {
+            while block + 3 < blocks {
+                let n0 = block * 8
+                let wa = weights + block * 8 * kPad
+                row32AVX2(panel: UnsafeRawPointer(g.panel), kPairs: kPad / 2, weights: wa, blockBytes: 8 * kPad,
+                          bias: UnsafeRawPointer(g.packed) + 4 * n0, stage: stage, rounding: R.self, n0: n0,
+                          output: g.output + firstRow * s + n0, columns: g.columns)
+                block += 4
+            }
+        }
         while block + 1 < blocks {
             let n0 = block * 8
             let valid = min(16, g.columns - n0)
@@ -182,6 +194,29 @@ extension PointwiseGEMM {
                             qa.rounded(c50), qb.rounded(c51),
                             o + 4 * s, o + 5 * s, count: count)
         }
+    }
+
+    /// One panel row × 32 columns (four 8-column weight blocks `blockBytes` apart, starting
+    /// at `weights`), accumulators started at the folded bias at `bias`, written to
+    /// `output` (columns `n0 ..< min(n0 + 32, columns)` of the call).
+    @inline(__always) @usableFromInline
+    static func row32AVX2<R: AVX2OutputRounding>(
+        panel: UnsafeRawPointer, kPairs: Int, weights: UnsafeRawPointer, blockBytes: Int, bias: UnsafeRawPointer,
+        stage: AVX2GEMMOutput, rounding: R.Type, n0: Int, output o: UnsafeMutablePointer<Int8>, columns: Int
+    ) {
+        var c0 = loadu256(bias), c1 = loadu256(bias + 32), c2 = loadu256(bias + 64), c3 = loadu256(bias + 96)
+        let w0 = weights, w1 = weights + blockBytes, w2 = weights + 2 &* blockBytes, w3 = weights + 3 &* blockBytes
+        for pair in 0..<kPairs {
+            let x = Tile16Accumulators.broadcast(panel, 4 &* pair)
+            Tile16Accumulators.add(&c0, &c1, _mm256_cvtepi8_epi16(loadu128(w0 + 16 &* pair)),
+                                   _mm256_cvtepi8_epi16(loadu128(w1 + 16 &* pair)), x)
+            Tile16Accumulators.add(&c2, &c3, _mm256_cvtepi8_epi16(loadu128(w2 + 16 &* pair)),
+                                   _mm256_cvtepi8_epi16(loadu128(w3 + 16 &* pair)), x)
+        }
+        let first = min(16, columns - n0), second = min(16, columns - n0 - 16)
+        stage.store16(R(stage, n0, count: first).rounded(c0), R(stage, n0 + 8, count: first - 8).rounded(c1), o, count: first)
+        stage.store16(R(stage, n0 + 16, count: second).rounded(c2), R(stage, n0 + 24, count: second - 8).rounded(c3),
+                      o + 16, count: second)
     }
 
     /// Up to 6 rows × the last (odd) 8-column block (`rows` is not specialized: this block
