@@ -361,8 +361,8 @@ enum DepthwiseAVX2 {
         // j + 3, with j = ox * stride - padLeft. The outputs before `lo` and from `hi` on take
         // the checked loads; their two loops have the same body on purpose: one loop with the
         // interior run inside it would put a test in the interior loop, and a helper for the
-        // body would take the pipelined state, the pointers and `j` inout (measured slower
-        // in session 3 for the captured-state version).
+        // body would take the pipelined state, the pointers and `j` inout (a local helper
+        // capturing them cost a dynamic exclusivity check per call: docs/PERFORMANCE-KERNELS.md).
         let lo: Int, hi: Int
         if stride == 1 {
             lo = min(outputWidth, max(0, padLeft - 2))
