@@ -1,7 +1,7 @@
 // quanta-kernel-bench: times the int8 convolution kernels, reference vs optimized, on
 // MobileNetV2-like shapes, one thread, and prints GMAC/s. Run with Tools/bench-kernels.
 // Options: --mobilenetv2 [--layers] (every layer of MobileNetV2 1.0/224), --only SHAPE (one
-// shape, for perf), --q31 (TFLite's full 31-bit multipliers instead of the short ones
+// shape, for perf), --pointwise H C O or --depthwise H C STRIDE (one shape, quietly: µs per call), --q31 (TFLite's full 31-bit multipliers instead of the short ones
 // `quanta quantize` writes by default, so the 64-bit output stage is timed).
 import QuantaKernels
 import Glibc
@@ -175,6 +175,27 @@ if let i = CommandLine.arguments.firstIndex(of: "--only"), i + 1 < CommandLine.a
     case "pw7": for _ in 0..<20 { pointwise(7, 320, 1280) }
     default: for _ in 0..<20 { bench("first", input: TensorShape(h: 224, w: 224, c: 3), filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3), parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: .uniform(1)), quiet: true) }
     }
+    exit(0)
+}
+
+// One pointwise shape, quietly: --pointwise H C O prints the optimized kernel's microseconds
+// per call (for alternating A/B runs of two builds).
+if let i = CommandLine.arguments.firstIndex(of: "--pointwise"), i + 3 < CommandLine.arguments.count,
+   let h = Int(CommandLine.arguments[i + 1]), let c = Int(CommandLine.arguments[i + 2]), let o = Int(CommandLine.arguments[i + 3]) {
+    let t = bench("pointwise", input: TensorShape(h: h, w: h, c: c),
+                  filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                  parameters: Conv2DParameters(), quiet: true)
+    print(fmt(t * 1e6))
+    exit(0)
+}
+
+// One depthwise 3×3 shape, quietly: --depthwise H C STRIDE (µs per call).
+if let i = CommandLine.arguments.firstIndex(of: "--depthwise"), i + 3 < CommandLine.arguments.count,
+   let h = Int(CommandLine.arguments[i + 1]), let c = Int(CommandLine.arguments[i + 2]), let stride = Int(CommandLine.arguments[i + 3]) {
+    let t = bench("depthwise", input: TensorShape(h: h, w: h, c: c),
+                  filter: FilterShape(outputChannels: c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+                  parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: .uniform(1), groups: c), quiet: true)
+    print(fmt(t * 1e6))
     exit(0)
 }
 

@@ -177,6 +177,18 @@ extension PointwiseGEMM {
             stage.store16(qa.rounded(c00), qb.rounded(c01), o, count: count)
             return
         }
+        if rows == 6 {
+            let a01 = stage.words(qa.rounded(c00), qa.rounded(c10))
+            let a23 = stage.words(qa.rounded(c20), qa.rounded(c30))
+            let a45 = stage.words(qa.rounded(c40), qa.rounded(c50))
+            let b01 = stage.words(qb.rounded(c01), qb.rounded(c11))
+            let b23 = stage.words(qb.rounded(c21), qb.rounded(c31))
+            let b45 = stage.words(qb.rounded(c41), qb.rounded(c51))
+            stage.storeWords(a01, b01, o, o + s, count: count)
+            stage.storeWords(a23, b23, o + 2 * s, o + 3 * s, count: count)
+            stage.storeWords(a45, b45, o + 4 * s, o + 5 * s, count: count)
+            return
+        }
         stage.store2x16(qa.rounded(c00), qb.rounded(c01),
                         qa.rounded(c10), qb.rounded(c11),
                         o, o + s, count: count)
@@ -567,6 +579,32 @@ struct AVX2GEMMOutput {
         let w1 = _mm256_adds_epi16(_mm256_packs_epi32(a1, b1), zeroPoint16)
         // dwords: a0[0..3] b0[0..3] a1[0..3] b1[0..3] | a0[4..7] b0[4..7] a1[4..7] b1[4..7]
         var bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w0, w1), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
+        bytes = _mm256_min_epi8(_mm256_max_epi8(bytes, clampMin8), clampMax8)
+        if count >= 16 {
+            _mm_storeu_si128(UnsafeMutableRawPointer(p0).assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
+            _mm_storeu_si128(UnsafeMutableRawPointer(p1).assumingMemoryBound(to: __m128i.self), __m128i(bytes[2], bytes[3]))
+        } else {
+            let v = unsafeBitCast(bytes, to: SIMD32<Int8>.self)
+            for i in 0..<count {
+                p0[i] = v[i]
+                p1[i] = v[16 + i]
+            }
+        }
+    }
+
+    /// Two rows' rounded lanes of one 8-column block as int16 with the zero point added
+    /// (saturating): row `r0` in the low four words of each 128-bit half, `r1` in the high.
+    @inline(__always) @usableFromInline
+    func words(_ r0: __m256i, _ r1: __m256i) -> __m256i {
+        _mm256_adds_epi16(_mm256_packs_epi32(r0, r1), zeroPoint16)
+    }
+
+    /// Stores the first `count` of 16 outputs of two rows from `words` of columns 0-7 (`a`)
+    /// and 8-15 (`b`): row 0 to `p0`, row 1 to `p1`.
+    @inline(__always) @usableFromInline
+    func storeWords(_ a: __m256i, _ b: __m256i, _ p0: UnsafeMutablePointer<Int8>, _ p1: UnsafeMutablePointer<Int8>, count: Int) {
+        // dwords: a.r0[0..3] a.r1[0..3] b.r0[0..3] b.r1[0..3] | a.r0[4..7] a.r1[4..7] b.r0[4..7] b.r1[4..7]
+        var bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 2, 6, 1, 5, 3, 7))
         bytes = _mm256_min_epi8(_mm256_max_epi8(bytes, clampMin8), clampMax8)
         if count >= 16 {
             _mm_storeu_si128(UnsafeMutableRawPointer(p0).assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
