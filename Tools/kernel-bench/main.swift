@@ -1,7 +1,7 @@
 // quanta-kernel-bench: times the int8 convolution kernels, reference vs optimized, on
 // MobileNetV2-like shapes, one thread, and prints GMAC/s. Run with Tools/bench-kernels.
 // Options: --mobilenetv2 [--layers] (every layer of MobileNetV2 1.0/224), --only SHAPE (one
-// shape, for perf), --pointwise H C O or --depthwise H C STRIDE (one shape, quietly: µs per call), --q31 (TFLite's full 31-bit multipliers instead of the short ones
+// shape, for perf), --pointwise H C O, --depthwise H C STRIDE or --stem (one shape, quietly: µs per call), --q31 (TFLite's full 31-bit multipliers instead of the short ones
 // `quanta quantize` writes by default, so the 64-bit output stage is timed).
 import QuantaKernels
 import Glibc
@@ -185,6 +185,14 @@ if let i = CommandLine.arguments.firstIndex(of: "--pointwise"), i + 3 < CommandL
     let t = bench("pointwise", input: TensorShape(h: h, w: h, c: c),
                   filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
                   parameters: Conv2DParameters(), quiet: true)
+    print(fmt(t * 1e6))
+    exit(0)
+}
+
+// The stem (3×3 stride 2 over 224×224×3, 32 channels, im2col), quietly: --stem (µs per call).
+if CommandLine.arguments.contains("--stem") {
+    let t = bench("stem", input: TensorShape(h: 224, w: 224, c: 3), filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3),
+                  parameters: Conv2DParameters(strideH: 2, strideW: 2, padding: .uniform(1)), quiet: true)
     print(fmt(t * 1e6))
     exit(0)
 }

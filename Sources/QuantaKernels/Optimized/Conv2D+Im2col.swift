@@ -74,6 +74,16 @@ public enum Im2col {
         let imageBytes = inputShape.h &* inputShape.w &* inputShape.c
         let inputRowBytes = inputShape.w &* inputShape.c
         let contiguousRows = parameters.dilationW == 1 && groups == 1
+        // Where the GEMM reads an int16 panel and a chunk fits in one, each pixel's row is
+        // widened straight into it (the GEMM skips its own conversion pass): the stem of
+        // MobileNetV2 spent 44 % of its time gathering and converting rows (perf).
+        let direct = PointwiseGEMM.readsInt16Panel && PointwiseGEMM.panelRows(depth: k) >= chunkRows
+        let panelRowBytes = PointwiseGEMM.paddedDepth(k) * 2
+        // Three window rows of 8...16 contiguous bytes each (the stem over RGB: 9), and the
+        // output columns before `interiorColumns` whose windows end inside the input row.
+        let threeRows = contiguousRows && filter.kernelH == 3 && run >= 8 && run <= 16
+        let lastStart = inputShape.w &- filter.kernelW &+ parameters.padding.left
+        let interiorColumns = lastStart >= 0 ? min(outputShape.w, lastStart / parameters.strideW &+ 1) : 0
         var first = 0
         while first < pixels {
             let count = min(chunkRows, pixels - first)
@@ -83,52 +93,85 @@ public enum Im2col {
             let startB = first / (outputShape.w * outputShape.h)
             for g in 0..<groups {
                 var ox = startX, oy = startY, b = startB
-                for r in 0..<count {
-                    defer {
-                        ox += 1
-                        if ox == outputShape.w {
-                            ox = 0
-                            oy += 1
-                            if oy == outputShape.h { oy = 0; b += 1 }
-                        }
-                    }
+                var r = 0
+                while r < count {
                     let y0 = oy &* parameters.strideH &- parameters.padding.top
                     let x0 = ox &* parameters.strideW &- parameters.padding.left
-                    var dst = rowsBuffer + (r &* k)
-                    // A window row inside the input is one contiguous run of kernelW·ci
-                    // bytes when dilationW is 1 (NHWC).
-                    let rowRun = contiguousRows && x0 >= 0 && x0 &+ filter.kernelW <= inputShape.w
-                    let image = input + (b &* imageBytes &+ x0 &* ci)
-                    if rowRun && filter.kernelH == 3 && run >= 8 && run <= 16
+                    // A run of pixels of one output row whose windows lie inside the input:
+                    // widened straight into the panel with pointer steps only.
+                    if direct && threeRows && x0 >= 0 && ox < interiorColumns
                         && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
-                        copyThreeRows(dst, image + (y0 &* inputRowBytes), inputRowBytes &* parameters.dilationH, run)
-                        continue
+                        let n = min(count &- r, interiorColumns &- ox)
+                        var src = input + (b &* imageBytes &+ y0 &* inputRowBytes &+ x0 &* ci)
+                        var dst = panel + r &* panelRowBytes
+                        for _ in 0..<n {
+                            PointwiseGEMM.widenThreeRows(src, inputRowBytes &* parameters.dilationH, run, into: dst)
+                            src += parameters.strideW &* ci
+                            dst += panelRowBytes
+                        }
+                        r &+= n
+                        ox &+= n
+                    } else {
+                        gatherPixel(into: rowsBuffer + (r &* k), input: input, inputShape: inputShape, filter: filter,
+                                    parameters: parameters, b: b, y0: y0, x0: x0, channelOffset: g * ci, pad: pad,
+                                    contiguousRows: contiguousRows)
+                        if direct { PointwiseGEMM.widenRow(rowsBuffer + (r &* k), depth: k, into: panel + r &* panelRowBytes) }
+                        r &+= 1
+                        ox &+= 1
                     }
-                    for ky in 0..<filter.kernelH {
-                        let iy = y0 &+ ky &* parameters.dilationH
-                        if rowRun && iy >= 0 && iy < inputShape.h {
-                            copy(dst, image + (iy &* inputRowBytes), run)
-                            dst += run
-                            continue
-                        }
-                        for kx in 0..<filter.kernelW {
-                            let ix = x0 + kx * parameters.dilationW
-                            if iy < 0 || iy >= inputShape.h || ix < 0 || ix >= inputShape.w {
-                                for i in 0..<ci { dst[i] = pad }
-                            } else {
-                                copy(dst, input + inputShape.index(b, iy, ix, g * ci), ci)
-                            }
-                            dst += ci
-                        }
+                    if ox == outputShape.w {
+                        ox = 0
+                        oy += 1
+                        if oy == outputShape.h { oy = 0; b += 1 }
                     }
                 }
                 PointwiseGEMM.run(GEMMOperands(
                     rows: count, depth: k, columns: perGroup, a: rowsBuffer, aRowStride: k,
                     packed: packed + g * blockBytes,
                     output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
-                    requantization: requantization, channelOffset: g * perGroup, panel: panel))
+                    requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: direct))
             }
             first += count
+        }
+    }
+
+    /// Writes the im2col row (`kernelH · kernelW · ci` bytes, `[ky][kx][i]`) of the output
+    /// pixel whose window starts at input row `y0`, column `x0` of image `b`, channels
+    /// `channelOffset ..< channelOffset + ci`, to `dst`; taps outside the input get `pad`.
+    @inline(__always) @usableFromInline
+    static func gatherPixel(
+        into dst: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>, inputShape: TensorShape, filter: FilterShape,
+        parameters: Conv2DParameters, b: Int, y0: Int, x0: Int, channelOffset: Int, pad: Int8, contiguousRows: Bool
+    ) {
+        let ci = filter.inputChannelsPerGroup
+        let run = filter.kernelW &* ci
+        let inputRowBytes = inputShape.w &* inputShape.c
+        var dst = dst
+        // A window row inside the input is one contiguous run of kernelW·ci bytes when
+        // dilationW is 1 and there is one group (NHWC).
+        let rowRun = contiguousRows && x0 >= 0 && x0 &+ filter.kernelW <= inputShape.w
+        let image = input + (b &* inputShape.h &* inputRowBytes &+ x0 &* ci)
+        if rowRun && filter.kernelH == 3 && run >= 8 && run <= 16
+            && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
+            copyThreeRows(dst, image + (y0 &* inputRowBytes), inputRowBytes &* parameters.dilationH, run)
+            return
+        }
+        for ky in 0..<filter.kernelH {
+            let iy = y0 &+ ky &* parameters.dilationH
+            if rowRun && iy >= 0 && iy < inputShape.h {
+                copy(dst, image + (iy &* inputRowBytes), run)
+                dst += run
+                continue
+            }
+            for kx in 0..<filter.kernelW {
+                let ix = x0 + kx * parameters.dilationW
+                if iy < 0 || iy >= inputShape.h || ix < 0 || ix >= inputShape.w {
+                    for i in 0..<ci { dst[i] = pad }
+                } else {
+                    copy(dst, input + inputShape.index(b, iy, ix, channelOffset), ci)
+                }
+                dst += ci
+            }
         }
     }
 

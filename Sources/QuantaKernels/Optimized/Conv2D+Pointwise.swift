@@ -107,6 +107,7 @@ public enum PointwiseGEMM {
     /// with `QUANTA_AVX2`, `sdot` on aarch64 builds with `QUANTA_DOTPROD`, the portable SIMD
     /// kernel elsewhere).
     public static func run(_ g: GEMMOperands) {
+        precondition(!g.panelFilled || g.rows <= panelRows(depth: g.depth), "PointwiseGEMM: a filled panel holds at most panelRows rows")
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
         #elseif arch(arm64) && QUANTA_DOTPROD
@@ -116,38 +117,75 @@ public enum PointwiseGEMM {
         #endif
     }
 
-    /// Converts rows `firstRow..<firstRow+count` of A to int16 in the panel (row stride
-    /// `kPad` elements, the odd tail element 0). Reads exactly the `depth` bytes of each row:
-    /// a tail shorter than a vector is converted by an overlapping vector ending at the last byte.
+    /// Whether the kernel `run` picks on this target reads A from the int16 panel (AVX2 and
+    /// portable kernels; the `sdot` kernel reads the int8 rows): then a caller may write the
+    /// panel itself (`widenRow`) and pass `GEMMOperands.panelFilled`.
+    public static var readsInt16Panel: Bool {
+        #if arch(arm64) && QUANTA_DOTPROD
+        false
+        #else
+        true
+        #endif
+    }
+
+    /// Converts rows `firstRow..<firstRow+count` of A to int16 in the panel (`widenRow`),
+    /// unless the caller filled it (`g.panelFilled`, all rows in one panel).
     @inline(__always) @usableFromInline
     static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {
-        let kPad = paddedDepth(g.depth)
-        let k = g.depth
+        if g.panelFilled { return }
+        let rowBytes = paddedDepth(g.depth) * 2
         for r in 0..<count {
-            let src = UnsafeRawPointer(g.a + (firstRow + r) * g.aRowStride)
-            let dst = g.panel + r * kPad * 2
-            if k >= 16 {
-                var i = 0
-                while i + 16 <= k {
-                    dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)),
-                                   toByteOffset: 2 * i, as: SIMD16<Int16>.self)
-                    i += 16
-                }
-                if i < k {
-                    dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: k - 16, as: SIMD16<Int8>.self)),
-                                   toByteOffset: 2 * (k - 16), as: SIMD16<Int16>.self)
-                }
-            } else if k >= 8 {
-                dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(as: SIMD8<Int8>.self)), as: SIMD8<Int16>.self)
-                dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(fromByteOffset: k - 8, as: SIMD8<Int8>.self)),
-                               toByteOffset: 2 * (k - 8), as: SIMD8<Int16>.self)
-            } else {
-                for i in 0..<k {
-                    dst.storeBytes(of: Int16(src.load(fromByteOffset: i, as: Int8.self)), toByteOffset: 2 * i, as: Int16.self)
-                }
-            }
-            if k < kPad { dst.storeBytes(of: Int16(0), toByteOffset: 2 * k, as: Int16.self) }
+            widenRow(g.a + (firstRow + r) * g.aRowStride, depth: g.depth, into: g.panel + r * rowBytes)
         }
+    }
+
+    /// One row of A (`depth` int8 at `source`) as a panel row: `depth` int16 at `dst`, then a 0
+    /// when the depth is odd (`paddedDepth(depth)` elements in all). Reads exactly the `depth`
+    /// bytes: a tail shorter than a vector is converted by an overlapping vector ending at the
+    /// last byte.
+    @inline(__always) @usableFromInline
+    static func widenRow(_ source: UnsafePointer<Int8>, depth k: Int, into dst: UnsafeMutableRawPointer) {
+        let kPad = paddedDepth(k)
+        let src = UnsafeRawPointer(source)
+        if k >= 16 {
+            var i = 0
+            while i + 16 <= k {
+                dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)),
+                               toByteOffset: 2 * i, as: SIMD16<Int16>.self)
+                i += 16
+            }
+            if i < k {
+                dst.storeBytes(of: VectorMath.widen(src.loadUnaligned(fromByteOffset: k - 16, as: SIMD16<Int8>.self)),
+                               toByteOffset: 2 * (k - 16), as: SIMD16<Int16>.self)
+            }
+        } else if k >= 8 {
+            dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(as: SIMD8<Int8>.self)), as: SIMD8<Int16>.self)
+            dst.storeBytes(of: VectorMath.widen8to16(src.loadUnaligned(fromByteOffset: k - 8, as: SIMD8<Int8>.self)),
+                           toByteOffset: 2 * (k - 8), as: SIMD8<Int16>.self)
+        } else {
+            for i in 0..<k {
+                dst.storeBytes(of: Int16(src.load(fromByteOffset: i, as: Int8.self)), toByteOffset: 2 * i, as: Int16.self)
+            }
+        }
+        if k < kPad { dst.storeBytes(of: Int16(0), toByteOffset: 2 * k, as: Int16.self) }
+    }
+
+    /// `widenRow` of three window rows of `n` bytes (8...16), `rowStride` apart in the input,
+    /// back to back (depth `3n`): all six 8-byte loads (head and tail of each row) before
+    /// the stores, as `Im2col.copyThreeRows`, each widened straight into the panel row.
+    @inline(__always) @usableFromInline
+    static func widenThreeRows(_ src: UnsafePointer<Int8>, _ rowStride: Int, _ n: Int, into dst: UnsafeMutableRawPointer) {
+        let s0 = UnsafeRawPointer(src), s1 = s0 + rowStride, s2 = s1 + rowStride
+        let h0 = s0.loadUnaligned(as: SIMD8<Int8>.self), t0 = s0.loadUnaligned(fromByteOffset: n &- 8, as: SIMD8<Int8>.self)
+        let h1 = s1.loadUnaligned(as: SIMD8<Int8>.self), t1 = s1.loadUnaligned(fromByteOffset: n &- 8, as: SIMD8<Int8>.self)
+        let h2 = s2.loadUnaligned(as: SIMD8<Int8>.self), t2 = s2.loadUnaligned(fromByteOffset: n &- 8, as: SIMD8<Int8>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(h0), as: SIMD8<Int16>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(t0), toByteOffset: 2 &* (n &- 8), as: SIMD8<Int16>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(h1), toByteOffset: 2 &* n, as: SIMD8<Int16>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(t1), toByteOffset: 2 &* (2 &* n &- 8), as: SIMD8<Int16>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(h2), toByteOffset: 4 &* n, as: SIMD8<Int16>.self)
+        dst.storeBytes(of: VectorMath.widen8to16(t2), toByteOffset: 2 &* (3 &* n &- 8), as: SIMD8<Int16>.self)
+        if n & 1 == 1 { dst.storeBytes(of: Int16(0), toByteOffset: 6 &* n, as: Int16.self) }
     }
 
     /// The portable kernel: a panel of `panelRows(depth:)` rows converted to int16, then per
@@ -218,6 +256,9 @@ public enum PointwiseGEMM {
 /// - `requantization`: channel `n` of this GEMM uses the parameters of `channelOffset + n`.
 /// - `panel`: `PointwiseGEMM.panelByteCount(depth:rows:)` bytes of scratch (for at least
 ///   `rows`), any alignment.
+/// - `panelFilled`: the caller has written the `rows` rows of A into `panel` as
+///   `PointwiseGEMM.widenRow` would (`rows ≤ panelRows(depth:)`, only where
+///   `PointwiseGEMM.readsInt16Panel`); `a` is then not read.
 /// `output` does not overlap `a` or `panel`.
 @frozen
 public struct GEMMOperands {
@@ -232,13 +273,16 @@ public struct GEMMOperands {
     public var requantization: Requantization
     public var channelOffset: Int
     public var panel: UnsafeMutableRawPointer
+    public var panelFilled: Bool
 
     @inlinable
     public init(
         rows: Int, depth: Int, columns: Int, a: UnsafePointer<Int8>, aRowStride: Int,
         packed: UnsafeRawPointer, output: UnsafeMutablePointer<Int8>, outputRowStride: Int,
-        requantization: Requantization, channelOffset: Int = 0, panel: UnsafeMutableRawPointer
+        requantization: Requantization, channelOffset: Int = 0, panel: UnsafeMutableRawPointer,
+        panelFilled: Bool = false
     ) {
+        self.panelFilled = panelFilled
         self.rows = rows
         self.depth = depth
         self.columns = columns
