@@ -575,21 +575,7 @@ struct AVX2GEMMOutput {
         _ a0: __m256i, _ b0: __m256i, _ a1: __m256i, _ b1: __m256i,
         _ p0: UnsafeMutablePointer<Int8>, _ p1: UnsafeMutablePointer<Int8>, count: Int
     ) {
-        let w0 = _mm256_adds_epi16(_mm256_packs_epi32(a0, b0), zeroPoint16)
-        let w1 = _mm256_adds_epi16(_mm256_packs_epi32(a1, b1), zeroPoint16)
-        // dwords: a0[0..3] b0[0..3] a1[0..3] b1[0..3] | a0[4..7] b0[4..7] a1[4..7] b1[4..7]
-        var bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w0, w1), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
-        bytes = _mm256_min_epi8(_mm256_max_epi8(bytes, clampMin8), clampMax8)
-        if count >= 16 {
-            _mm_storeu_si128(UnsafeMutableRawPointer(p0).assumingMemoryBound(to: __m128i.self), _mm256_castsi256_si128(bytes))
-            _mm_storeu_si128(UnsafeMutableRawPointer(p1).assumingMemoryBound(to: __m128i.self), __m128i(bytes[2], bytes[3]))
-        } else {
-            let v = unsafeBitCast(bytes, to: SIMD32<Int8>.self)
-            for i in 0..<count {
-                p0[i] = v[i]
-                p1[i] = v[16 + i]
-            }
-        }
+        storeWords(words(a0, a1), words(b0, b1), p0, p1, count: count)
     }
 
     /// Two rows' rounded lanes of one 8-column block as int16 with the zero point added
