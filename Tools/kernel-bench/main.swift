@@ -1,6 +1,6 @@
 // quanta-kernel-bench: times the int8 convolution kernels, reference vs optimized, on
 // MobileNetV2-like shapes, one thread, and prints GMAC/s. Run with Tools/bench-kernels.
-// Options: --mobilenetv2 [--layers] (every layer of MobileNetV2 1.0/224), --only SHAPE (one
+// Options: --tile-loops (the GEMM tile's inner loop on the int16 and the u8×s8 path), --mobilenetv2 [--layers] (every layer of MobileNetV2 1.0/224), --only SHAPE (one
 // shape, for perf), --pointwise H C O, --depthwise H C STRIDE or --stem (one shape, quietly: µs per call), --q31 (TFLite's full 31-bit multipliers instead of the short ones
 // `quanta quantize` writes by default, so the 64-bit output stage is timed).
 import QuantaKernels
@@ -189,6 +189,26 @@ if let i = CommandLine.arguments.firstIndex(of: "--pointwise"), i + 3 < CommandL
     exit(0)
 }
 
+#if arch(x86_64) && QUANTA_AVX2
+// The 6 × 16 tile loop on the int16 and on the u8 × s8 path, operands in L1: --tile-loops.
+if CommandLine.arguments.contains("--tile-loops") {
+    // K = 256 per tile call: panel 6 × 512 bytes, weights 16 columns × 256 bytes (all in L1).
+    let k = 256
+    // Both buffers in one page-aligned block (the same placement in every run).
+    let block = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 4096)
+    let panel = block, weights = block + 8192
+    panel.initializeMemory(as: UInt8.self, repeating: 3, count: 6 * 2 * k)
+    weights.initializeMemory(as: UInt8.self, repeating: 1, count: 16 * 2 * k)
+    var s: Int32 = 0
+    let calls = 20_000
+    let tU = seconds { for _ in 0..<calls { s &+= u8s8TileLoop(panel, weights, quads: k / 4, rowBytes: k) } }
+    let tI = seconds { for _ in 0..<calls { s &+= int16TileLoop(panel, weights, pairs: k / 2, rowBytes: 2 * k) } }
+    let macs = Double(calls * 6 * 16 * k)
+    print("6x16 tile loop, K = \(k), operands in L1: int16 vpmaddwd \(fmt(macs / tI / 1e9)) GMAC/s, u8s8 vpmaddubsw \(fmt(macs / tU / 1e9)) GMAC/s (sink \(s & 1))")
+    exit(0)
+}
+#endif
+
 // The stem (3×3 stride 2 over 224×224×3, 32 channels, im2col), quietly: --stem (µs per call).
 if CommandLine.arguments.contains("--stem") {
     let t = bench("stem", input: TensorShape(h: 224, w: 224, c: 3), filter: FilterShape(outputChannels: 32, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 3),
@@ -282,6 +302,53 @@ func fmaPeak(iterations: Int, _ seed: Float) -> Float {
     }
     let t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)), _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s4, s5), _mm256_add_ps(s6, s7)), _mm256_add_ps(_mm256_add_ps(s8, s9), _mm256_add_ps(s10, s11))))
     return unsafeBitCast(t, to: SIMD8<Float>.self).sum()
+}
+
+/// A 6 × 16 tile's inner loop on the u8 × s8 path as ONNX Runtime's AVX2 kernel runs it:
+/// per step 4 k, 2 weight loads (16 columns × 4 bytes), 6 broadcasts of 4 activation bytes,
+/// 12 `vpmaddubsw` + 12 `vpmaddwd`(ones) + 12 `vpaddd`; operands from L1. (Feasibility
+/// only: exact just when no u8 × s8 pair can exceed int16, i.e. pair-bounded weights.)
+@inline(never)
+func u8s8TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, quads: Int, rowBytes: Int) -> Int32 {
+    let ones = _mm256_set1_epi16(1)
+    var c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00
+    var c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00
+    @inline(__always) func step(_ c0: inout __m256i, _ c1: inout __m256i, _ wa: __m256i, _ wb: __m256i, _ x: __m256i) {
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, wa), ones))
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, wb), ones))
+    }
+    for q in 0..<quads {
+        let wa = _mm256_loadu_si256((weights + 64 &* q).assumingMemoryBound(to: __m256i.self))
+        let wb = _mm256_loadu_si256((weights + (64 &* q &+ 32)).assumingMemoryBound(to: __m256i.self))
+        @inline(__always) func x(_ r: Int) -> __m256i { _mm256_set1_epi32(panel.loadUnaligned(fromByteOffset: r &* rowBytes &+ 4 &* q, as: Int32.self)) }
+        step(&c00, &c01, wa, wb, x(0)); step(&c10, &c11, wa, wb, x(1)); step(&c20, &c21, wa, wb, x(2))
+        step(&c30, &c31, wa, wb, x(3)); step(&c40, &c41, wa, wb, x(4)); step(&c50, &c51, wa, wb, x(5))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c00, c01), _mm256_add_epi32(c10, c11)), _mm256_add_epi32(_mm256_add_epi32(c20, c21), _mm256_add_epi32(c30, c31)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(c40, c41), _mm256_add_epi32(c50, c51)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
+}
+
+/// The same tile on the exact int16 path as `PointwiseGEMM.tile16AVX2` runs it: per k-pair
+/// 2 `vpmovsxbw` weight loads, 6 `vpbroadcastd` of int16 pairs, 12 `vpmaddwd` + 12 `vpaddd`.
+@inline(never)
+func int16TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, pairs: Int, rowBytes: Int) -> Int32 {
+    var c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00
+    var c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00
+    @inline(__always) func step(_ c0: inout __m256i, _ c1: inout __m256i, _ wa: __m256i, _ wb: __m256i, _ x: __m256i) {
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(wa, x))
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(wb, x))
+    }
+    for p in 0..<pairs {
+        let wa = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + 32 &* p).assumingMemoryBound(to: __m128i.self)))
+        let wb = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + (32 &* p &+ 16)).assumingMemoryBound(to: __m128i.self)))
+        @inline(__always) func x(_ r: Int) -> __m256i { _mm256_set1_epi32(panel.loadUnaligned(fromByteOffset: r &* rowBytes &+ 4 &* p, as: Int32.self)) }
+        step(&c00, &c01, wa, wb, x(0)); step(&c10, &c11, wa, wb, x(1)); step(&c20, &c21, wa, wb, x(2))
+        step(&c30, &c31, wa, wb, x(3)); step(&c40, &c41, wa, wb, x(4)); step(&c50, &c51, wa, wb, x(5))
+    }
+    var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c00, c01), _mm256_add_epi32(c10, c11)), _mm256_add_epi32(_mm256_add_epi32(c20, c21), _mm256_add_epi32(c30, c31)))
+    t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(c40, c41), _mm256_add_epi32(c50, c51)))
+    return unsafeBitCast(t, to: SIMD8<Int32>.self).wrappedSum()
 }
 
 let peakIterations = 1 << 22
