@@ -203,8 +203,9 @@ if CommandLine.arguments.contains("--tile-loops") {
     let calls = 20_000
     let tU = seconds { for _ in 0..<calls { s &+= u8s8TileLoop(panel, weights, quads: k / 4, rowBytes: k) } }
     let tI = seconds { for _ in 0..<calls { s &+= int16TileLoop(panel, weights, pairs: k / 2, rowBytes: 2 * k) } }
+    let tU4 = seconds { for _ in 0..<calls { s &+= u8s8TileLoop(panel, weights, quads: k / 4, rowBytes: k, rows6: false) } }
     let macs = Double(calls * 6 * 16 * k)
-    print("6x16 tile loop, K = \(k), operands in L1: int16 vpmaddwd \(fmt(macs / tI / 1e9)) GMAC/s, u8s8 vpmaddubsw \(fmt(macs / tU / 1e9)) GMAC/s (sink \(s & 1))")
+    print("6x16 tile loop, K = \(k), operands in L1: int16 vpmaddwd \(fmt(macs / tI / 1e9)) GMAC/s, u8s8 vpmaddubsw \(fmt(macs / tU / 1e9)) GMAC/s, u8s8 4x16 \(fmt(macs * 4 / 6 / tU4 / 1e9)) GMAC/s (sink \(s & 1))")
     exit(0)
 }
 #endif
@@ -309,7 +310,7 @@ func fmaPeak(iterations: Int, _ seed: Float) -> Float {
 /// 12 `vpmaddubsw` + 12 `vpmaddwd`(ones) + 12 `vpaddd`; operands from L1. (Feasibility
 /// only: exact just when no u8 × s8 pair can exceed int16, i.e. pair-bounded weights.)
 @inline(never)
-func u8s8TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, quads: Int, rowBytes: Int) -> Int32 {
+func u8s8TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, quads: Int, rowBytes: Int, rows6: Bool = true) -> Int32 {
     let ones = _mm256_set1_epi16(1)
     var c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00
     var c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00
@@ -322,7 +323,8 @@ func u8s8TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, quads:
         let wb = _mm256_loadu_si256((weights + (64 &* q &+ 32)).assumingMemoryBound(to: __m256i.self))
         @inline(__always) func x(_ r: Int) -> __m256i { _mm256_set1_epi32(panel.loadUnaligned(fromByteOffset: r &* rowBytes &+ 4 &* q, as: Int32.self)) }
         step(&c00, &c01, wa, wb, x(0)); step(&c10, &c11, wa, wb, x(1)); step(&c20, &c21, wa, wb, x(2))
-        step(&c30, &c31, wa, wb, x(3)); step(&c40, &c41, wa, wb, x(4)); step(&c50, &c51, wa, wb, x(5))
+        step(&c30, &c31, wa, wb, x(3))
+        if rows6 { step(&c40, &c41, wa, wb, x(4)); step(&c50, &c51, wa, wb, x(5)) }
     }
     var t = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(c00, c01), _mm256_add_epi32(c10, c11)), _mm256_add_epi32(_mm256_add_epi32(c20, c21), _mm256_add_epi32(c30, c31)))
     t = _mm256_add_epi32(t, _mm256_add_epi32(_mm256_add_epi32(c40, c41), _mm256_add_epi32(c50, c51)))
