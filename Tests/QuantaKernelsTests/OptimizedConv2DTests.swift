@@ -105,21 +105,34 @@ struct ConvCase {
     /// A 1×1 case run through `kernel` (a `PointwiseGEMM` entry point) on its own packed
     /// weights, one GEMM row per pixel; returns the output and the panel, which is
     /// `panelSlack` bytes longer than the GEMM needs (to check for overruns).
-    func gemm(panelSlack: Int = 0, _ kernel: (GEMMOperands) -> Void) -> (output: [Int8], panel: [UInt8]) {
+    /// With `prefilled`, the rows of A are widened into the panel here (`PointwiseGEMM.widenRow`)
+    /// and the kernel gets `panelFilled` with `a` pointing at other values (0x55 bytes), so
+    /// a kernel that read A would give other outputs.
+    func gemm(panelSlack: Int = 0, prefilled: Bool = false, _ kernel: (GEMMOperands) -> Void) -> (output: [Int8], panel: [UInt8]) {
         let depth = filter.inputChannelsPerGroup, columns = filter.outputChannels
+        let rows = inputShape.n * inputShape.h * inputShape.w
         let packed = OptimizedConv2D.packWeights(variant: .pointwise, weights: weights, filter: filter, bias: bias,
                                                  inputShape: inputShape, inputZeroPoint: inputZeroPoint, parameters: parameters)
         var panel = [UInt8](repeating: 0, count: PointwiseGEMM.panelByteCount(depth: depth) + panelSlack)
         var out = [Int8](repeating: 0, count: outputShape.elementCount)
+        let decoy = [Int8](repeating: 0x55, count: input.count)
         withRequantization { r in
-            input.withUnsafeBufferPointer { i in
+            (prefilled ? decoy : input).withUnsafeBufferPointer { i in
                 packed.withUnsafeBytes { p in
                     panel.withUnsafeMutableBytes { s in
+                        if prefilled {
+                            input.withUnsafeBufferPointer { a in
+                                for row in 0..<rows {
+                                    PointwiseGEMM.widenRow(a.baseAddress! + row * depth, depth: depth,
+                                                           into: s.baseAddress! + row * PointwiseGEMM.paddedDepth(depth) * 2)
+                                }
+                            }
+                        }
                         out.withUnsafeMutableBufferPointer { o in
                             kernel(GEMMOperands(
-                                rows: inputShape.n * inputShape.h * inputShape.w, depth: depth, columns: columns,
+                                rows: rows, depth: depth, columns: columns,
                                 a: i.baseAddress!, aRowStride: depth, packed: p.baseAddress!, output: o.baseAddress!,
-                                outputRowStride: columns, requantization: r, panel: s.baseAddress!))
+                                outputRowStride: columns, requantization: r, panel: s.baseAddress!, panelFilled: prefilled))
                         }
                     }
                 }
@@ -262,6 +275,39 @@ final class OptimizedConv2DTests: XCTestCase {
                 XCTAssertEqual(out, reference, "\(portable ? "portable" : "run") \(test.description)")
                 XCTAssertEqual(Array(panel.suffix(16)), [UInt8](repeating: 0, count: 16), "panel overrun")
             }
+        }
+    }
+
+    /// A panel the caller filled (`GEMMOperands.panelFilled`, as `Im2col` does where the
+    /// kernel reads an int16 panel): both kernels take the rows from it and never read A;
+    /// rows up to one whole panel, odd and even depths.
+    func testGEMMKernelsUseACallerFilledPanel() {
+        var g = SeededGenerator(seed: 23)
+        for trial in 0..<24 {
+            let c = [1, 3, 8, 9, 16, 17, 27, 48, 64, 96][trial % 10]
+            let rows = Int.random(in: 1...PointwiseGEMM.panelRows(depth: c), using: &g)
+            let test = ConvCase(inputShape: TensorShape(h: rows, w: 1, c: c),
+                                filter: FilterShape(outputChannels: Int.random(in: 1...40, using: &g), kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                parameters: Conv2DParameters(), perChannel: trial % 2 == 0, using: &g)
+            let reference = test.reference()
+            XCTAssertEqual(test.gemm(prefilled: true, PointwiseGEMM.run).output, reference, "run \(test.description)")
+            XCTAssertEqual(test.gemm(prefilled: true, PointwiseGEMM.runPortable).output, reference, "portable \(test.description)")
+        }
+    }
+
+    /// `widenThreeRows` writes what `widenRow` writes for the three rows back to back
+    /// (n = 8...16 bytes per row, rows apart in the input), including the odd-depth zero.
+    func testWidenThreeRowsEqualsWidenRowOfTheConcatenatedRows() {
+        var g = SeededGenerator(seed: 24)
+        for n in 8...16 {
+            let stride = n + Int.random(in: 0...9, using: &g)
+            let source = (0..<(3 * stride)).map { _ in Int8.random(in: -128...127, using: &g) }
+            let rows = (0..<3).flatMap { r in source[(r * stride)..<(r * stride + n)] }
+            let bytes = PointwiseGEMM.paddedDepth(3 * n) * 2
+            var three = [UInt8](repeating: 0xAA, count: bytes), one = [UInt8](repeating: 0xBB, count: bytes)
+            source.withUnsafeBufferPointer { s in three.withUnsafeMutableBytes { PointwiseGEMM.widenThreeRows(s.baseAddress!, stride, n, into: $0.baseAddress!) } }
+            rows.withUnsafeBufferPointer { s in one.withUnsafeMutableBytes { PointwiseGEMM.widenRow(s.baseAddress!, depth: 3 * n, into: $0.baseAddress!) } }
+            XCTAssertEqual(three, one, "n = \(n)")
         }
     }
 
