@@ -107,7 +107,8 @@ public enum PointwiseGEMM {
     /// with `QUANTA_AVX2`, `sdot` on aarch64 builds with `QUANTA_DOTPROD`, the portable SIMD
     /// kernel elsewhere).
     public static func run(_ g: GEMMOperands) {
-        precondition(!g.panelFilled || g.rows <= panelRows(depth: g.depth), "PointwiseGEMM: a filled panel holds at most panelRows rows")
+        precondition(!g.panelFilled || (readsInt16Panel && g.rows <= panelRows(depth: g.depth)),
+                     "PointwiseGEMM: a filled panel needs a kernel that reads it and at most panelRows rows")
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
         #elseif arch(arm64) && QUANTA_DOTPROD
