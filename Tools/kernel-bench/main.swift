@@ -204,8 +204,9 @@ if CommandLine.arguments.contains("--tile-loops") {
     let tU = seconds { for _ in 0..<calls { s &+= u8s8TileLoop(panel, weights, quads: k / 4, rowBytes: k) } }
     let tI = seconds { for _ in 0..<calls { s &+= int16TileLoop(panel, weights, pairs: k / 2, rowBytes: 2 * k) } }
     let tU4 = seconds { for _ in 0..<calls { s &+= u8s8TileLoop(panel, weights, quads: k / 4, rowBytes: k, rows6: false) } }
+    let tW = seconds { for _ in 0..<calls { s &+= int16TileLoop(panel, weights, pairs: k / 2, rowBytes: 2 * k, wide: true) } }
     let macs = Double(calls * 6 * 16 * k)
-    print("6x16 tile loop, K = \(k), operands in L1: int16 vpmaddwd \(fmt(macs / tI / 1e9)) GMAC/s, u8s8 vpmaddubsw \(fmt(macs / tU / 1e9)) GMAC/s, u8s8 4x16 \(fmt(macs * 4 / 6 / tU4 / 1e9)) GMAC/s (sink \(s & 1))")
+    print("6x16 tile loop, K = \(k), operands in L1: int16 vpmaddwd \(fmt(macs / tI / 1e9)) GMAC/s, u8s8 vpmaddubsw \(fmt(macs / tU / 1e9)) GMAC/s, u8s8 4x16 \(fmt(macs * 4 / 6 / tU4 / 1e9)) GMAC/s, int16 with int16 weights \(fmt(macs / tW / 1e9)) GMAC/s (sink \(s & 1))")
     exit(0)
 }
 #endif
@@ -334,7 +335,7 @@ func u8s8TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, quads:
 /// The same tile on the exact int16 path as `PointwiseGEMM.tile16AVX2` runs it: per k-pair
 /// 2 `vpmovsxbw` weight loads, 6 `vpbroadcastd` of int16 pairs, 12 `vpmaddwd` + 12 `vpaddd`.
 @inline(never)
-func int16TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, pairs: Int, rowBytes: Int) -> Int32 {
+func int16TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, pairs: Int, rowBytes: Int, wide: Bool = false) -> Int32 {
     var c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00
     var c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00
     @inline(__always) func step(_ c0: inout __m256i, _ c1: inout __m256i, _ wa: __m256i, _ wb: __m256i, _ x: __m256i) {
@@ -342,8 +343,14 @@ func int16TileLoop(_ panel: UnsafeRawPointer, _ weights: UnsafeRawPointer, pairs
         c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(wb, x))
     }
     for p in 0..<pairs {
-        let wa = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + 32 &* p).assumingMemoryBound(to: __m128i.self)))
-        let wb = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + (32 &* p &+ 16)).assumingMemoryBound(to: __m128i.self)))
+        let wa: __m256i, wb: __m256i
+        if wide {
+            wa = _mm256_loadu_si256((weights + 64 &* p).assumingMemoryBound(to: __m256i.self))
+            wb = _mm256_loadu_si256((weights + (64 &* p &+ 32)).assumingMemoryBound(to: __m256i.self))
+        } else {
+            wa = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + 32 &* p).assumingMemoryBound(to: __m128i.self)))
+            wb = _mm256_cvtepi8_epi16(_mm_loadu_si128((weights + (32 &* p &+ 16)).assumingMemoryBound(to: __m128i.self)))
+        }
         @inline(__always) func x(_ r: Int) -> __m256i { _mm256_set1_epi32(panel.loadUnaligned(fromByteOffset: r &* rowBytes &+ 4 &* p, as: Int32.self)) }
         step(&c00, &c01, wa, wb, x(0)); step(&c10, &c11, wa, wb, x(1)); step(&c20, &c21, wa, wb, x(2))
         step(&c30, &c31, wa, wb, x(3)); step(&c40, &c41, wa, wb, x(4)); step(&c50, &c51, wa, wb, x(5))
