@@ -113,15 +113,19 @@ func fmt(_ x: Double) -> String {
     return "\(scaled / 100).\(frac < 10 ? "0" : "")\(frac)"
 }
 
-func pointwise(_ h: Int, _ c: Int, _ o: Int) {
+@discardableResult
+func pointwise(_ h: Int, _ c: Int, _ o: Int, quiet: Bool = false) -> Double {
     bench("pointwise \(h)x\(h)x\(c)->\(o)", input: TensorShape(h: h, w: h, c: c),
-          filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c), parameters: Conv2DParameters())
+          filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c), parameters: Conv2DParameters(),
+          quiet: quiet)
 }
 
-func depthwise(_ h: Int, _ c: Int, stride: Int) {
+@discardableResult
+func depthwise(_ h: Int, _ c: Int, stride: Int, quiet: Bool = false) -> Double {
     bench("depthwise3x3 s\(stride) \(h)x\(h)x\(c)", input: TensorShape(h: h, w: h, c: c),
           filter: FilterShape(outputChannels: c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
-          parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: stride == 1 ? .uniform(1) : Padding(top: 0, left: 0, bottom: 1, right: 1), groups: c))
+          parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: stride == 1 ? .uniform(1) : Padding(top: 0, left: 0, bottom: 1, right: 1), groups: c),
+          quiet: quiet)
 }
 
 /// Every convolution of MobileNetV2 1.0/224 (NHWC, symmetric padding as exported from
@@ -182,10 +186,7 @@ if let i = CommandLine.arguments.firstIndex(of: "--only"), i + 1 < CommandLine.a
 // per call (for alternating A/B runs of two builds).
 if let i = CommandLine.arguments.firstIndex(of: "--pointwise"), i + 3 < CommandLine.arguments.count,
    let h = Int(CommandLine.arguments[i + 1]), let c = Int(CommandLine.arguments[i + 2]), let o = Int(CommandLine.arguments[i + 3]) {
-    let t = bench("pointwise", input: TensorShape(h: h, w: h, c: c),
-                  filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
-                  parameters: Conv2DParameters(), quiet: true)
-    print(fmt(t * 1e6))
+    print(fmt(pointwise(h, c, o, quiet: true) * 1e6))
     exit(0)
 }
 
@@ -222,10 +223,7 @@ if CommandLine.arguments.contains("--stem") {
 // One depthwise 3×3 shape, quietly: --depthwise H C STRIDE (µs per call).
 if let i = CommandLine.arguments.firstIndex(of: "--depthwise"), i + 3 < CommandLine.arguments.count,
    let h = Int(CommandLine.arguments[i + 1]), let c = Int(CommandLine.arguments[i + 2]), let stride = Int(CommandLine.arguments[i + 3]) {
-    let t = bench("depthwise", input: TensorShape(h: h, w: h, c: c),
-                  filter: FilterShape(outputChannels: c, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
-                  parameters: Conv2DParameters(strideH: stride, strideW: stride, padding: .uniform(1), groups: c), quiet: true)
-    print(fmt(t * 1e6))
+    print(fmt(depthwise(h, c, stride: stride, quiet: true) * 1e6))
     exit(0)
 }
 

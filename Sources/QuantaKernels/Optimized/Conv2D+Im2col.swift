@@ -114,7 +114,7 @@ public enum Im2col {
                     } else {
                         gatherPixel(into: rowsBuffer + (r &* k), input: input, inputShape: inputShape, filter: filter,
                                     parameters: parameters, b: b, y0: y0, x0: x0, channelOffset: g * ci, pad: pad,
-                                    contiguousRows: contiguousRows)
+                                    contiguousRows: contiguousRows, threeRows: threeRows)
                         if direct { PointwiseGEMM.widenRow(rowsBuffer + (r &* k), depth: k, into: panel + r &* panelRowBytes) }
                         r &+= 1
                         ox &+= 1
@@ -138,10 +138,13 @@ public enum Im2col {
     /// Writes the im2col row (`kernelH · kernelW · ci` bytes, `[ky][kx][i]`) of the output
     /// pixel whose window starts at input row `y0`, column `x0` of image `b`, channels
     /// `channelOffset ..< channelOffset + ci`, to `dst`; taps outside the input get `pad`.
+    /// `contiguousRows`: dilationW 1 and one group; `threeRows`: also 3 window rows of 8...16
+    /// bytes each (`run`'s flags, computed once per call).
     @inline(__always) @usableFromInline
     static func gatherPixel(
         into dst: UnsafeMutablePointer<Int8>, input: UnsafePointer<Int8>, inputShape: TensorShape, filter: FilterShape,
-        parameters: Conv2DParameters, b: Int, y0: Int, x0: Int, channelOffset: Int, pad: Int8, contiguousRows: Bool
+        parameters: Conv2DParameters, b: Int, y0: Int, x0: Int, channelOffset: Int, pad: Int8,
+        contiguousRows: Bool, threeRows: Bool
     ) {
         let ci = filter.inputChannelsPerGroup
         let run = filter.kernelW &* ci
@@ -151,8 +154,7 @@ public enum Im2col {
         // dilationW is 1 and there is one group (NHWC).
         let rowRun = contiguousRows && x0 >= 0 && x0 &+ filter.kernelW <= inputShape.w
         let image = input + (b &* inputShape.h &* inputRowBytes &+ x0 &* ci)
-        if rowRun && filter.kernelH == 3 && run >= 8 && run <= 16
-            && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
+        if rowRun && threeRows && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
             copyThreeRows(dst, image + (y0 &* inputRowBytes), inputRowBytes &* parameters.dilationH, run)
             return
         }
