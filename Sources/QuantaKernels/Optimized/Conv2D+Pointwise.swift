@@ -107,7 +107,8 @@ public enum PointwiseGEMM {
     /// with `QUANTA_AVX2`, `sdot` on aarch64 builds with `QUANTA_DOTPROD`, the portable SIMD
     /// kernel elsewhere).
     public static func run(_ g: GEMMOperands) {
-        precondition(!g.panelFilled || readsInt16Panel, "PointwiseGEMM: a filled panel needs a kernel that reads it")
+        precondition(!g.panelFilled || (readsInt16Panel && g.rows <= panelRows(depth: g.depth)),
+                     "PointwiseGEMM: a filled panel needs a kernel that reads it and at most panelRows rows")
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
         #elseif arch(arm64) && QUANTA_DOTPROD
@@ -132,10 +133,7 @@ public enum PointwiseGEMM {
     /// unless the caller filled it (`g.panelFilled`, all rows in one panel).
     @inline(__always) @usableFromInline
     static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {
-        if g.panelFilled {
-            precondition(firstRow == 0 && count == g.rows, "PointwiseGEMM: a filled panel holds at most panelRows rows")
-            return
-        }
+        if g.panelFilled { return }  // all rows in one panel (`run` checks it)
         let rowBytes = paddedDepth(g.depth) * 2
         for r in 0..<count {
             widenRow(g.a + (firstRow + r) * g.aRowStride, depth: g.depth, into: g.panel + r * rowBytes)
