@@ -86,6 +86,8 @@ func describe(_ p: OpProblem) -> String {
     case .notRunnableInPlace: return "a depthwise-in-place op whose geometry changes the shape"
     case .scratchLayoutMismatch(let word, let found, let expected):
         return "fused block word \(word) records \(found), its geometry gives \(expected)"
+    case .weightPairOutOfRange(let channel):
+        return "uint8 GEMM packed weights of output channel \(channel) have a pair with |w0| + |w1| above 128"
     }
 }
 

@@ -26,6 +26,12 @@ enum QuantizeCommand: Command {
                                (default: for a right shift e ≤ 12, round them to 22 − e
                                significant bits, a change of at most 0.1 % that halves the
                                x86 output stage; docs/NUMERICS.md)
+          --pair-bounded-weights
+                               quantize 1×1 convolutions so every pair of adjacent input
+                               channels' weights has |w0| + |w1| ≤ 128, and store them for
+                               the uint8 × int8 GEMM (vpmaddubsw on x86 AVX2: faster there,
+                               the same bits everywhere; costs some weight precision,
+                               docs/PERFORMANCE.md). Default off: ARM's int16 GEMM is fast
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
                                (default: dynamic dims taken from the calibration data)
@@ -46,7 +52,7 @@ enum QuantizeCommand: Command {
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
             argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
-            booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all", "smallest-arena", "q31-multipliers"], aliases: ["o": "output"])
+            booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all", "smallest-arena", "q31-multipliers", "pair-bounded-weights"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
@@ -64,6 +70,7 @@ enum QuantizeCommand: Command {
         }
         options.perTensorWeights = args.flag("per-tensor")
         options.shortMultipliers = !args.flag("q31-multipliers")
+        options.pairBoundedWeights = args.flag("pair-bounded-weights")
         if let k = args.value("kernels") {
             guard let kernels = KernelSelection(rawValue: k) else {
                 throw CLIError.usage("unknown --kernels '\(k)'; expected fast or reference")

@@ -14,6 +14,14 @@ public struct FusedConvStage: Equatable {
 
 /// An inverted-residual block run a row at a time (`QuantaKernels.InvertedResidual`): the
 /// expanded and depthwise tensors are quantized exactly as unfused but never stored whole.
+extension FusedConvStage {
+    /// `variant.upgradedForWeights` for this stage's 1×1 weights (`columns` rows of `depth`).
+    func upgradedVariant(depth: Int, columns: Int) -> KernelVariant {
+        guard variant == .pointwise, weights.count == depth * columns else { return variant }
+        return weights.withUnsafeBufferPointer { variant.upgradedForWeights($0.baseAddress!, depth: depth, columns: columns) }
+    }
+}
+
 public struct FusedInvertedResidual {
     public var geometry: InvertedResidualGeometry
     public var expand: FusedConvStage
@@ -51,8 +59,8 @@ public struct FusedInvertedResidual {
     }
 
     /// Picks each stage's fast variant (`KernelVariant.choose` on the stage's row shapes),
-    /// keeping only the kinds the fused kernel runs: `.pointwise` (or `.im2col` for a K×K
-    /// expand) for the outer stages, the depthwise variants for the middle one; anything else
+    /// keeping only the kinds the fused kernel runs: `.pointwise` (`.pointwiseU8` when the
+    /// weights' pairs fit, or `.im2col` for a K×K expand) for the outer stages, the depthwise variants for the middle one; anything else
     /// stays `.reference`.
     mutating func chooseVariants(inputZeroPoint: Int32) {
         let rows = stageInputRows, g = geometry
@@ -62,6 +70,8 @@ public struct FusedInvertedResidual {
         expand.variant = e == .pointwise || e == .im2col ? e : .reference
         depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
         project.variant = p == .pointwise ? p : .reference
+        expand.variant = expand.upgradedVariant(depth: g.expandFilter.inputChannelsPerGroup, columns: g.expandFilter.outputChannels)
+        project.variant = project.upgradedVariant(depth: g.projectFilter.inputChannelsPerGroup, columns: g.projectFilter.outputChannels)
     }
 }
 

@@ -69,13 +69,14 @@ public enum ModelQuantizer {
         }
         /// Int8 weights, int32 bias and per-channel requantization of a weighted op with one
         /// activation input (conv, transposed conv, fully connected).
-        func weighted(_ weights: [Float], _ bias: [Float], channels: Int, accumulatorTerms: Int, clamp: FloatClamp) throws
+        func weighted(_ weights: [Float], _ bias: [Float], channels: Int, accumulatorTerms: Int, clamp: FloatClamp,
+                      pairBound: Bool = false) throws
             -> (weights: [Int8], bias: [Int32], requantization: RequantizationConstants)
         {
             let inScale = params[node.inputs[0]].scale
             let (w, b) = try WeightQuantization.quantize(
                 weights: weights, bias: bias, channels: channels, perTensor: options.perTensorWeights,
-                inputScale: inScale, accumulatorTerms: accumulatorTerms, node: node.name)
+                inputScale: inScale, accumulatorTerms: accumulatorTerms, node: node.name, pairBound: pairBound)
             let r = try WeightQuantization.requantization(
                 inputScale: inScale, weightScales: w.scales, output: output, clamp: clamp, node: node.name,
                 shortMultipliers: options.shortMultipliers)
@@ -85,8 +86,12 @@ public enum ModelQuantizer {
         switch node.op {
         case .conv2D(let op):
             try arity(1)
+            // The 1×1 layers the uint8 × int8 GEMM can run (`KernelVariant.pointwiseU8`).
+            let pairBound = options.pairBoundedWeights && op.parameters.groups == 1
+                && GroupedConv.isDirect(filter: op.filter, parameters: op.parameters)
             let q = try weighted(op.weights, op.bias, channels: op.filter.outputChannels,
-                                 accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup, clamp: op.clamp)
+                                 accumulatorTerms: op.filter.kernelH * op.filter.kernelW * op.filter.inputChannelsPerGroup, clamp: op.clamp,
+                                 pairBound: pairBound)
             return .conv2D(parameters: op.parameters, filter: op.filter, weights: q.weights, bias: q.bias, requantization: q.requantization)
         case .transposeConv2D(let op):
             try arity(1)

@@ -17,6 +17,15 @@ public struct QuantizationOptions: Equatable, Sendable {
     /// `QuantizeMultiplier` values to the last of their 31 bits. Either way the int8
     /// reference and every kernel give the same bits for the file written.
     public var shortMultipliers: Bool = true
+    /// Quantize the weights of every 1×1, stride-1, unpadded, ungrouped convolution so that
+    /// each pair of adjacent input channels has `|w0| + |w1| ≤ 128`
+    /// (`WeightQuantization.quantize(_:channels:perTensor:pairBound:)`), which lets the
+    /// writer store them for the uint8 × int8 GEMM (`KernelVariant.pointwiseU8`, `vpmaddubsw`
+    /// on x86: about 1.2× the int16 GEMM). Costs up to a bit of weight precision on those
+    /// layers (scales up to 127/64 × wider where one pair holds both extremes; 0.1–0.5 dB
+    /// of output SQNR on the MobileNetV2 models, docs/PERFORMANCE.md). Off by default: on
+    /// ARM the int16 GEMM is the fast one.
+    public var pairBoundedWeights: Bool = false
 
     /// The method used when none is given: the best mean output SQNR and top-1 agreement
     /// of the four methods over five models (docs/CALIBRATION.md, `Tools/calibration-study`).

@@ -19,12 +19,27 @@ public enum WeightQuantization {
     ///
     /// so `|q_i * scale[c] - w_i| <= scale[c] / 2` (up to Float rounding of the division).
     /// An all-zero channel (or tensor) gets scale 1.
-    public static func quantize(_ weights: [Float], channels: Int, perTensor: Bool) -> QuantizedWeights {
+    ///
+    /// With `pairBound`, each pair `(w[2i], w[2i+1])` of a channel's block (adjacent input
+    /// channels of a 1×1 filter) is kept to `|q0| + |q1| ≤ 128`, the bound of the uint8 ×
+    /// int8 GEMM (`PointwiseU8GEMM`): the scale is `max(max |w| / 127, max_pairs (|w0| +
+    /// |w1|) / 128)`, and a pair that rounding leaves at 129 has the weight rounded farther
+    /// from its value moved one step toward zero (`boundPairs`; that weight's error is then
+    /// below `scale[c]`).
+    public static func quantize(_ weights: [Float], channels: Int, perTensor: Bool, pairBound: Bool = false) -> QuantizedWeights {
         precondition(channels > 0 && weights.count % channels == 0, "weights do not split into \(channels) channels")
         let perChannel = weights.count / channels
         var maxima = [Float](repeating: 0, count: channels)
         for c in 0..<channels {
             for i in c * perChannel..<(c + 1) * perChannel { maxima[c] = max(maxima[c], abs(weights[i])) }
+            if pairBound {
+                // A pair's sum at 128 levels is as wide as a single weight's maximum at 127.
+                var i = c * perChannel
+                while i + 1 < (c + 1) * perChannel {
+                    maxima[c] = max(maxima[c], (abs(weights[i]) + abs(weights[i + 1])) * 127 / 128)
+                    i += 2
+                }
+            }
         }
         if perTensor {
             let m = maxima.max() ?? 0
@@ -38,7 +53,27 @@ public enum WeightQuantization {
                 values[i] = max(Quantizer.quantize(weights[i], q), -127)
             }
         }
-        return QuantizedWeights(values: values, scales: scales)
+        var result = QuantizedWeights(values: values, scales: scales)
+        if pairBound { boundPairs(&result, weights, channels: channels) }
+        return result
+    }
+
+    /// Moves one weight of every pair with `|q0| + |q1| > 128` one step toward zero: the one
+    /// whose rounding moved it farther from `w / scale` (the first on a tie), until the pair
+    /// fits. Pairs as in `quantize(_:channels:perTensor:pairBound:)`.
+    static func boundPairs(_ w: inout QuantizedWeights, _ weights: [Float], channels: Int) {
+        let perChannel = weights.count / channels
+        for c in 0..<channels {
+            var i = c * perChannel
+            while i + 1 < (c + 1) * perChannel {
+                while Int(w.values[i].magnitude) + Int(w.values[i + 1].magnitude) > 128 {
+                    func excess(_ j: Int) -> Float { Float(w.values[j].magnitude) - abs(weights[j] / w.scales[c]) }
+                    let j = excess(i + 1) > excess(i) ? i + 1 : i
+                    w.values[j] -= w.values[j].signum()
+                }
+                i += 2
+            }
+        }
     }
 
     /// Largest |int32 bias| the runtime accepts for an accumulator of `terms` int8 products:
@@ -50,7 +85,7 @@ public enum WeightQuantization {
     }
 
     /// Weights and bias together, as TFLite's quantizer does (`AdjustWeightsForBiasScale`):
-    /// the weights as `quantize(_:channels:perTensor:)`, then every channel whose bias would
+    /// the weights as `quantize(_:channels:perTensor:pairBound:)`, then every channel whose bias would
     /// exceed `biasLimit(accumulatorTerms:)` at scale `inputScale * scale[c]` gets the wider
     /// weight scale `|bias[c]| / (inputScale * limit)` (rounded up to the next Float until the
     /// bias fits), and its weights are re-quantized with it — so `|q_i * scale[c] - w_i| <=
@@ -63,9 +98,9 @@ public enum WeightQuantization {
     /// (`terms` too large), or `inputScale` or a bias value makes the scale non-finite.
     public static func quantize(
         weights: [Float], bias: [Float], channels: Int, perTensor: Bool, inputScale: Float,
-        accumulatorTerms: Int, node: String
+        accumulatorTerms: Int, node: String, pairBound: Bool = false
     ) throws -> (weights: QuantizedWeights, bias: [Int32]) {
-        var w = quantize(weights, channels: channels, perTensor: perTensor)
+        var w = quantize(weights, channels: channels, perTensor: perTensor, pairBound: pairBound)
         guard !bias.isEmpty else { return (w, []) }
         precondition(bias.count == channels, "one bias per output channel")
         let limit = biasLimit(accumulatorTerms: accumulatorTerms)
@@ -93,6 +128,7 @@ public enum WeightQuantization {
             let q = QuantizationParameters(scale: widened[c], zeroPoint: 0)
             for i in c * perChannel..<(c + 1) * perChannel { w.values[i] = max(Quantizer.quantize(weights[i], q), -127) }
         }
+        if pairBound { boundPairs(&w, weights, channels: channels) }
         return (w, try quantizeBias(bias, inputScale: inputScale, weightScales: w.scales, node: node))
     }
 

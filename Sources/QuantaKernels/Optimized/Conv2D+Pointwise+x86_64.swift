@@ -1,10 +1,11 @@
 #if arch(x86_64) && QUANTA_AVX2
 import _Builtin_intrinsics.intel
 
-// The AVX2 GEMM kernel (x86_64 builds with `-Xcc -mavx2`, which Package.swift passes
+// The AVX2 GEMM kernels (x86_64 builds with `-Xcc -mavx2`, which Package.swift passes
 // together with `-D QUANTA_AVX2`): 6 rows × 16 channels per tile, 12 ymm accumulators
-// (started at the folded bias), `vpmovsxbw` weights, `vpbroadcastd` int16 pairs of A,
-// `vpmaddwd` + `vpaddd`.
+// (started at the folded bias). The inner loop is the layout's (`AVX2GEMMLoop`):
+// `PointwiseGEMM`'s `vpmovsxbw` weights, `vpbroadcastd` int16 pairs of A, `vpmaddwd` +
+// `vpaddd` here; `PointwiseU8GEMM`'s in Conv2D+PointwiseU8+x86_64.swift.
 
 /// The 6 × 16 int32 accumulators of `PointwiseGEMM.tile16AVX2` (row r: `cr0` columns 0-7,
 /// `cr1` columns 8-15), started at the folded bias.
@@ -17,60 +18,106 @@ struct Tile16Accumulators {
         c00 = ba; c01 = bb; c10 = ba; c11 = bb; c20 = ba; c21 = bb
         c30 = ba; c31 = bb; c40 = ba; c41 = bb; c50 = ba; c51 = bb
     }
+}
 
-    /// `c0 += va · x`, `c1 += vb · x` (`vpmaddwd`, `vpaddd`): one panel row's k-pair `x`
-    /// (broadcast) times the two 8-column weight blocks.
+/// The inner loop of one GEMM operand layout; `PointwiseGEMM.panelAVX2` is specialized per
+/// conforming type. A *step* is one k-pair (`AVX2PairLoop`) or k-quad (`AVX2QuadLoop`): the
+/// depth one weight vector of 8 columns covers.
+@usableFromInline
+protocol AVX2GEMMLoop {
+    /// Steps in depth `k` (the padded depth over the step's k).
+    static func steps(depth k: Int) -> Int
+    /// Bytes of one panel row for depth `k`.
+    static func rowBytes(depth k: Int) -> Int
+    /// Bytes of one 8-column weight block for depth `k`.
+    static func blockBytes(depth k: Int) -> Int
+    /// Writes rows `firstRow..<firstRow+count` of `g.a` to the panel in this layout's form.
+    static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int)
+    /// Step `step` of a panel row in every 32-bit lane.
+    static func broadcast(_ row: UnsafeRawPointer, _ step: Int) -> __m256i
+    /// Step `step` of an 8-column weight block, ready for `add`.
+    static func weights(_ block: UnsafeRawPointer, _ step: Int) -> __m256i
+    /// `c0 += va · x0`, `c1 += vb · x1`, each the step's products summed per column (int32).
+    static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x0: __m256i, _ x1: __m256i)
+}
+
+extension AVX2GEMMLoop {
+    /// `add` of one panel row's step `x` to two 8-column blocks.
     @inline(__always) @usableFromInline
     static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x: __m256i) {
-        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, x))
-        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vb, x))
+        add(&c0, &c1, va, vb, x, x)
     }
 
-    /// The int16 pair at byte `offset` of the panel in every 32-bit lane (`vpbroadcastd` m32).
+    /// Adds step `step` of the first `rows` panel rows (rows `rowBytes` apart) times the two
+    /// 8-column weight blocks `wa`, `wb` to `t`.
     @inline(__always) @usableFromInline
-    static func broadcast(_ panel: UnsafeRawPointer, _ offset: Int) -> __m256i {
-        _mm256_set1_epi32(panel.loadUnaligned(fromByteOffset: offset, as: Int32.self))
+    static func accumulate(_ t: inout Tile16Accumulators, _ rows: Int, _ step: Int, panel: UnsafeRawPointer, rowBytes: Int,
+                           wa: UnsafeRawPointer, wb: UnsafeRawPointer) {
+        let va = weights(wa, step)
+        let vb = weights(wb, step)
+        add(&t.c00, &t.c01, va, vb, broadcast(panel, step))
+        if rows > 1 { add(&t.c10, &t.c11, va, vb, broadcast(panel + rowBytes, step)) }
+        if rows > 2 { add(&t.c20, &t.c21, va, vb, broadcast(panel + 2 &* rowBytes, step)) }
+        if rows > 3 { add(&t.c30, &t.c31, va, vb, broadcast(panel + 3 &* rowBytes, step)) }
+        if rows > 4 { add(&t.c40, &t.c41, va, vb, broadcast(panel + 4 &* rowBytes, step)) }
+        if rows > 5 { add(&t.c50, &t.c51, va, vb, broadcast(panel + 5 &* rowBytes, step)) }
     }
+}
 
-    /// Adds k-pair `pair` of the first `rows` panel rows (int16 pairs, rows `rowBytes`
-    /// apart) times the two 8-column weight blocks (int8 pairs, 16 bytes per k-pair).
+/// `PointwiseGEMM`'s layout: int16 panel rows, weights as int8 k-pairs (16 bytes per step
+/// and block) widened with `vpmovsxbw`; `vpbroadcastd` of an int16 pair, `vpmaddwd` + `vpaddd`.
+@frozen @usableFromInline
+enum AVX2PairLoop: AVX2GEMMLoop {
     @inline(__always) @usableFromInline
-    mutating func accumulate(_ rows: Int, _ pair: Int, panel: UnsafeRawPointer, rowBytes: Int,
-                             wa: UnsafeRawPointer, wb: UnsafeRawPointer) {
-        let va = _mm256_cvtepi8_epi16(PointwiseGEMM.loadu128(wa + 16 &* pair))
-        let vb = _mm256_cvtepi8_epi16(PointwiseGEMM.loadu128(wb + 16 &* pair))
-        let offset = 4 &* pair
-        Tile16Accumulators.add(&c00, &c01, va, vb, Tile16Accumulators.broadcast(panel, offset))
-        if rows > 1 { Tile16Accumulators.add(&c10, &c11, va, vb, Tile16Accumulators.broadcast(panel, rowBytes &+ offset)) }
-        if rows > 2 { Tile16Accumulators.add(&c20, &c21, va, vb, Tile16Accumulators.broadcast(panel, 2 &* rowBytes &+ offset)) }
-        if rows > 3 { Tile16Accumulators.add(&c30, &c31, va, vb, Tile16Accumulators.broadcast(panel, 3 &* rowBytes &+ offset)) }
-        if rows > 4 { Tile16Accumulators.add(&c40, &c41, va, vb, Tile16Accumulators.broadcast(panel, 4 &* rowBytes &+ offset)) }
-        if rows > 5 { Tile16Accumulators.add(&c50, &c51, va, vb, Tile16Accumulators.broadcast(panel, 5 &* rowBytes &+ offset)) }
+    static func steps(depth k: Int) -> Int { PointwiseGEMM.paddedDepth(k) / 2 }
+    @inline(__always) @usableFromInline
+    static func rowBytes(depth k: Int) -> Int { PointwiseGEMM.paddedDepth(k) * 2 }
+    @inline(__always) @usableFromInline
+    static func blockBytes(depth k: Int) -> Int { PointwiseGEMM.paddedDepth(k) * 8 }
+    @inline(__always) @usableFromInline
+    static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) { PointwiseGEMM.fillPanel(g, firstRow: firstRow, count: count) }
+    @inline(__always) @usableFromInline
+    static func broadcast(_ row: UnsafeRawPointer, _ step: Int) -> __m256i {
+        _mm256_set1_epi32(row.loadUnaligned(fromByteOffset: 4 &* step, as: Int32.self))
+    }
+    @inline(__always) @usableFromInline
+    static func weights(_ block: UnsafeRawPointer, _ step: Int) -> __m256i {
+        _mm256_cvtepi8_epi16(PointwiseGEMM.loadu128(block + 16 &* step))
+    }
+    @inline(__always) @usableFromInline
+    static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x0: __m256i, _ x1: __m256i) {
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, x0))
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(vb, x1))
     }
 }
 
 extension PointwiseGEMM {
     /// The AVX2 kernel; same results as `runPortable` and `Int8Reference.conv2D`.
+    public static func runAVX2(_ g: GEMMOperands) { runAVX2(g, AVX2PairLoop.self) }
+
+    /// The AVX2 driver of both operand layouts (`L`: `AVX2PairLoop`, `AVX2QuadLoop`).
     ///
     /// The output stage's per-call constants (zero point, clamp, whether any shift is left
     /// or any multiplier `Int32.min`) are set up once per call (`AVX2GEMMOutput`). Rows go
-    /// `panelRows(depth:)` at a time (up to 48, converted to int16 once into the panel); for
-    /// each pair of 8-column blocks the per-channel constants are loaded once per panel,
-    /// then every 6-row tile of the panel runs (a tail of 1–5 rows runs a tile of that height).
-    public static func runAVX2(_ g: GEMMOperands) {
+    /// `panelRows(depth:)` at a time (up to 48, converted once into the panel by
+    /// `L.fillPanel`); for each pair of 8-column blocks the per-channel constants are loaded
+    /// once per panel, then every 6-row tile of the panel runs (a tail of 1–5 rows runs a
+    /// tile of that height).
+    @inline(__always) @usableFromInline
+    static func runAVX2<L: AVX2GEMMLoop>(_ g: GEMMOperands, _ loop: L.Type) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
         let stage = AVX2GEMMOutput(g.requantization, first: g.channelOffset, count: g.columns)
         let panelRows = panelRows(depth: g.depth)
         var row = 0
         while row < g.rows {
             let rows = min(panelRows, g.rows - row)
-            fillPanel(g, firstRow: row, count: rows)
+            L.fillPanel(g, firstRow: row, count: rows)
             if stage.short {
-                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2ShortRounding.self)
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2ShortRounding.self, L.self)
             } else if stage.shiftsLeft || stage.maySaturate {
-                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralRounding.self)
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2GeneralRounding.self, L.self)
             } else {
-                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainRounding.self)
+                panelAVX2(g, stage, firstRow: row, rows: rows, AVX2PlainRounding.self, L.self)
             }
             row += rows
         }
@@ -81,13 +128,14 @@ extension PointwiseGEMM {
     /// in `ShortMultiplier`'s 32-bit form), `AVX2PlainRounding` (no left shift, no
     /// `Int32.min` multiplier), `AVX2GeneralRounding` (the rest).
     @inline(never) @usableFromInline
-    static func panelAVX2<R: AVX2OutputRounding>(
-        _ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int, _ rounding: R.Type
+    static func panelAVX2<R: AVX2OutputRounding, L: AVX2GEMMLoop>(
+        _ g: GEMMOperands, _ stage: AVX2GEMMOutput, firstRow: Int, rows: Int, _ rounding: R.Type, _ loop: L.Type
     ) {
         let nPad = paddedColumns(g.columns)
         let blocks = nPad / 8
-        let kPad = paddedDepth(g.depth)
-        let rowBytes = kPad * 2
+        let rowBytes = L.rowBytes(depth: g.depth)
+        let blockBytes = L.blockBytes(depth: g.depth)
+        let steps = L.steps(depth: g.depth)
         let weights = UnsafeRawPointer(g.packed) + 4 * nPad
         let s = g.outputRowStride
         var block = 0
@@ -96,9 +144,9 @@ extension PointwiseGEMM {
         if rows == 1 {
             while block + 3 < blocks {
                 let n0 = block * 8
-                let wa = weights + block * 8 * kPad
-                row32AVX2(panel: UnsafeRawPointer(g.panel), kPairs: kPad / 2, weights: wa, blockBytes: 8 * kPad,
-                          bias: UnsafeRawPointer(g.packed) + 4 * n0, stage: stage, rounding: R.self, n0: n0,
+                let wa = weights + block * blockBytes
+                row32AVX2(panel: UnsafeRawPointer(g.panel), steps: steps, weights: wa, blockBytes: blockBytes,
+                          bias: UnsafeRawPointer(g.packed) + 4 * n0, stage: stage, rounding: R.self, loop: L.self, n0: n0,
                           output: g.output + firstRow * s + n0, columns: g.columns)
                 block += 4
             }
@@ -110,11 +158,12 @@ extension PointwiseGEMM {
             let qb = R(stage, n0 + 8, count: valid - 8)
             let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
             let bb = loadu256(UnsafeRawPointer(g.packed) + 4 * n0 + 32)
-            let wa = weights + block * 8 * kPad
+            let wa = weights + block * blockBytes
+            let wb = wa + blockBytes
             var r = 0
             while r + 6 <= rows {
-                tile16AVX2(6, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
-                           wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage,
+                tile16AVX2(6, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, steps: steps,
+                           wa: wa, wb: wb, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage, loop: L.self,
                            output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
@@ -122,16 +171,16 @@ extension PointwiseGEMM {
                 let p = UnsafeRawPointer(g.panel) + r * rowBytes
                 let o = g.output + (firstRow + r) * s + n0
                 switch rows - r {
-                case 1: tile16AVX2(1, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
-                case 2: tile16AVX2(2, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
-                case 3: tile16AVX2(3, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
-                case 4: tile16AVX2(4, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                   qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
-                default: tile16AVX2(5, panel: p, rowBytes: rowBytes, kPairs: kPad / 2, wa: wa, wb: wa + 8 * kPad, ba: ba, bb: bb,
-                                    qa: qa, qb: qb, stage: stage, output: o, stride: s, count: valid)
+                case 1: tile16AVX2(1, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, loop: L.self, output: o, stride: s, count: valid)
+                case 2: tile16AVX2(2, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, loop: L.self, output: o, stride: s, count: valid)
+                case 3: tile16AVX2(3, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, loop: L.self, output: o, stride: s, count: valid)
+                case 4: tile16AVX2(4, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
+                                   qa: qa, qb: qb, stage: stage, loop: L.self, output: o, stride: s, count: valid)
+                default: tile16AVX2(5, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
+                                    qa: qa, qb: qb, stage: stage, loop: L.self, output: o, stride: s, count: valid)
                 }
             }
             block += 2
@@ -141,11 +190,11 @@ extension PointwiseGEMM {
             let valid = min(8, g.columns - n0)
             let qa = R(stage, n0, count: valid)
             let ba = loadu256(UnsafeRawPointer(g.packed) + 4 * n0)
-            let wa = weights + block * 8 * kPad
+            let wa = weights + block * blockBytes
             var r = 0
             while r < rows {
-                tile8AVX2(min(6, rows - r), panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, kPairs: kPad / 2,
-                          wa: wa, ba: ba, qa: qa, stage: stage,
+                tile8AVX2(min(6, rows - r), panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, steps: steps,
+                          wa: wa, ba: ba, qa: qa, stage: stage, loop: L.self,
                           output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
@@ -155,22 +204,23 @@ extension PointwiseGEMM {
     /// `rows` (1...6; a constant where inlined) panel rows from `panel` × the 16 columns of
     /// weights `wa`, `wb` (two 8-column blocks), accumulators started at the folded bias.
     @inline(__always) @usableFromInline
-    static func tile16AVX2<R: AVX2OutputRounding>(
-        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, wb: UnsafeRawPointer,
-        ba: __m256i, bb: __m256i, qa: R, qb: R, stage: AVX2GEMMOutput,
+    static func tile16AVX2<R: AVX2OutputRounding, L: AVX2GEMMLoop>(
+        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, steps: Int, wa: UnsafeRawPointer, wb: UnsafeRawPointer,
+        ba: __m256i, bb: __m256i, qa: R, qb: R, stage: AVX2GEMMOutput, loop: L.Type,
         output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
         var t = Tile16Accumulators(ba: ba, bb: bb)
-        // Two k-pairs per iteration: half the loop overhead, and a 66-instruction body whose
-        // speed depends less on where it falls in the 64-byte fetch windows (the 34-instruction
-        // body ran 8 % slower or faster on MobileNetV2 with unrelated code moved before it).
-        var pair = 0
-        while pair + 1 < kPairs {
-            t.accumulate(rows, pair, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb)
-            t.accumulate(rows, pair &+ 1, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb)
-            pair &+= 2
+        // Two steps per iteration: half the loop overhead, and a 66-instruction body (int16
+        // path) whose speed depends less on where it falls in the 64-byte fetch windows (the
+        // 34-instruction body ran 8 % slower or faster on MobileNetV2 with unrelated code
+        // moved before it).
+        var step = 0
+        while step + 1 < steps {
+            L.accumulate(&t, rows, step, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb)
+            L.accumulate(&t, rows, step &+ 1, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb)
+            step &+= 2
         }
-        if pair < kPairs { t.accumulate(rows, pair, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb) }
+        if step < steps { L.accumulate(&t, rows, step, panel: panel, rowBytes: rowBytes, wa: wa, wb: wb) }
         let c00 = t.c00, c01 = t.c01, c10 = t.c10, c11 = t.c11, c20 = t.c20, c21 = t.c21
         let c30 = t.c30, c31 = t.c31, c40 = t.c40, c41 = t.c41, c50 = t.c50, c51 = t.c51
         if rows == 1 {
@@ -215,18 +265,16 @@ extension PointwiseGEMM {
     /// at `weights`), accumulators started at the folded bias at `bias`, written to
     /// `output` (columns `n0 ..< min(n0 + 32, columns)` of the call).
     @inline(__always) @usableFromInline
-    static func row32AVX2<R: AVX2OutputRounding>(
-        panel: UnsafeRawPointer, kPairs: Int, weights: UnsafeRawPointer, blockBytes: Int, bias: UnsafeRawPointer,
-        stage: AVX2GEMMOutput, rounding: R.Type, n0: Int, output o: UnsafeMutablePointer<Int8>, columns: Int
+    static func row32AVX2<R: AVX2OutputRounding, L: AVX2GEMMLoop>(
+        panel: UnsafeRawPointer, steps: Int, weights: UnsafeRawPointer, blockBytes: Int, bias: UnsafeRawPointer,
+        stage: AVX2GEMMOutput, rounding: R.Type, loop: L.Type, n0: Int, output o: UnsafeMutablePointer<Int8>, columns: Int
     ) {
         var c0 = loadu256(bias), c1 = loadu256(bias + 32), c2 = loadu256(bias + 64), c3 = loadu256(bias + 96)
         let w0 = weights, w1 = weights + blockBytes, w2 = weights + 2 &* blockBytes, w3 = weights + 3 &* blockBytes
-        for pair in 0..<kPairs {
-            let x = Tile16Accumulators.broadcast(panel, 4 &* pair)
-            Tile16Accumulators.add(&c0, &c1, _mm256_cvtepi8_epi16(loadu128(w0 + 16 &* pair)),
-                                   _mm256_cvtepi8_epi16(loadu128(w1 + 16 &* pair)), x)
-            Tile16Accumulators.add(&c2, &c3, _mm256_cvtepi8_epi16(loadu128(w2 + 16 &* pair)),
-                                   _mm256_cvtepi8_epi16(loadu128(w3 + 16 &* pair)), x)
+        for step in 0..<steps {
+            let x = L.broadcast(panel, step)
+            L.add(&c0, &c1, L.weights(w0, step), L.weights(w1, step), x)
+            L.add(&c2, &c3, L.weights(w2, step), L.weights(w3, step), x)
         }
         let first = min(16, columns - n0), second = min(16, columns - n0 - 16)
         stage.store16(R(stage, n0, count: first).rounded(c0), R(stage, n0 + 8, count: first - 8).rounded(c1), o, count: first)
@@ -237,9 +285,9 @@ extension PointwiseGEMM {
     /// Up to 6 rows × the last (odd) 8-column block (`rows` is not specialized: this block
     /// runs once per panel).
     @inline(__always) @usableFromInline
-    static func tile8AVX2<R: AVX2OutputRounding>(
-        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, kPairs: Int, wa: UnsafeRawPointer, ba: __m256i,
-        qa: R, stage: AVX2GEMMOutput,
+    static func tile8AVX2<R: AVX2OutputRounding, L: AVX2GEMMLoop>(
+        _ rows: Int, panel: UnsafeRawPointer, rowBytes: Int, steps: Int, wa: UnsafeRawPointer, ba: __m256i,
+        qa: R, stage: AVX2GEMMOutput, loop: L.Type,
         output o: UnsafeMutablePointer<Int8>, stride s: Int, count: Int
     ) {
         let p0 = panel
@@ -249,14 +297,11 @@ extension PointwiseGEMM {
         let p4 = panel + min(4, rows - 1) * rowBytes
         let p5 = panel + min(5, rows - 1) * rowBytes
         var c0 = ba, c1 = ba, c2 = ba, c3 = ba, c4 = ba, c5 = ba
-        for pair in 0..<kPairs {
-            let va = _mm256_cvtepi8_epi16(loadu128(wa + 16 * pair))
-            c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(va, _mm256_set1_epi32(p0.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(va, _mm256_set1_epi32(p1.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(va, _mm256_set1_epi32(p2.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(va, _mm256_set1_epi32(p3.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            c4 = _mm256_add_epi32(c4, _mm256_madd_epi16(va, _mm256_set1_epi32(p4.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
-            c5 = _mm256_add_epi32(c5, _mm256_madd_epi16(va, _mm256_set1_epi32(p5.loadUnaligned(fromByteOffset: 4 * pair, as: Int32.self))))
+        for step in 0..<steps {
+            let va = L.weights(wa, step)
+            L.add(&c0, &c1, va, va, L.broadcast(p0, step), L.broadcast(p1, step))
+            L.add(&c2, &c3, va, va, L.broadcast(p2, step), L.broadcast(p3, step))
+            L.add(&c4, &c5, va, va, L.broadcast(p4, step), L.broadcast(p5, step))
         }
         stage.store8(qa.rounded(c0), o, count: count)
         if rows > 1 { stage.store8(qa.rounded(c1), o + s, count: count) }

@@ -23,6 +23,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// mul of same-shape operands or by a per-channel gate (`VectorMul`), or global average
     /// pooling (`VectorGlobalAveragePool`). No packed weights, no scratch.
     case elementwise = 6
+    /// As `.pointwise`, for weights whose pairs fit (`PointwiseU8GEMM.pairsFit`): the
+    /// uint8 × int8 GEMM `PointwiseU8GEMM` (`vpmaddubsw` on x86). `choose` never picks it;
+    /// the compiler upgrades a `.pointwise` layer whose weights fit (`upgradedForWeights`).
+    case pointwiseU8 = 7
 
     /// The variant for a convolution with these shapes (the compiler calls this once per
     /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
@@ -49,6 +53,12 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         return .im2col
     }
 
+    /// `.pointwiseU8` for a `.pointwise` layer whose `n` rows of `k` weights (OHWI, row
+    /// stride `k`) fit `PointwiseU8GEMM.pairsFit`; `self` otherwise.
+    public func upgradedForWeights(_ weights: UnsafePointer<Int8>, depth k: Int, columns n: Int) -> KernelVariant {
+        self == .pointwise && PointwiseU8GEMM.pairsFit(weights: weights, weightRowStride: k, depth: k, columns: n) ? .pointwiseU8 : self
+    }
+
     /// Bytes of arena scratch this variant needs for the layer. The GEMM panel of the
     /// pointwise and direct grouped forms holds `min(PointwiseGEMM.panelRows(depth:), n·h·w)`
     /// rows (one GEMM row per pixel of `inputShape`).
@@ -57,6 +67,8 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .reference, .depthwise, .depthwise3x3, .elementwise: return 0
         case .pointwise:
             return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
+        case .pointwiseU8:
+            return PointwiseU8GEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
         case .grouped: return GroupedConv.scratchByteCount(inputShape: inputShape, filter: filter, parameters: parameters)
         case .im2col: return Im2col.scratchByteCount(filter: filter)
         }
@@ -67,6 +79,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         switch self {
         case .reference, .elementwise: return 0
         case .pointwise, .grouped, .im2col: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
+        case .pointwiseU8: return PointwiseU8GEMM.packedByteCount(depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
         case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
         }
     }
@@ -74,7 +87,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// Whether this variant computes a convolution of these shapes (the runtime checks a
     /// stored variant with this at load): `.reference` always; the others need an int8
     /// input zero point and consistent channel counts, and
-    /// - `.pointwise`: groups 1, 1×1, stride 1, no padding;
+    /// - `.pointwise`, `.pointwiseU8`: groups 1, 1×1, stride 1, no padding;
     /// - `.grouped`, `.im2col`: any geometry and groups (`.grouped` 1 < groups);
     /// - `.depthwise`: groups == channels, one input channel per group;
     /// - `.depthwise3x3`: as `.depthwise`, 3×3, strides 1...2, dilation 1.
@@ -93,7 +106,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         switch self {
         case .reference: return true
         case .elementwise: return false
-        case .pointwise: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
+        case .pointwise, .pointwiseU8: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
         case .grouped: return groups > 1
         case .im2col: return true
         case .depthwise: return depthwise
@@ -134,6 +147,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let taps = mul(Int64(filter.kernelH), Int64(filter.kernelW))
         guard let taps, let depth = mul(taps, Int64(filter.inputChannelsPerGroup)), depth <= limit else { return nil }
         let kPad = (depth + 1) & ~1
+        let kQuad = (depth + 3) & ~3
         let fullPanel = PointwiseGEMM.panelRows(depth: depth) * kPad * 2
         // The direct GEMM forms have one panel row per input pixel.
         let pixels = mul(Int64(inputShape.n), Int64(inputShape.h)).flatMap { mul($0, Int64(inputShape.w)) } ?? Int64.max
@@ -153,6 +167,9 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
             case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? directPanel : im2col
             default: scratch = im2col
             }
+        case .pointwiseU8:
+            packed = mul((Int64(filter.outputChannels) + 7) & ~7, 4 + kQuad)
+            scratch = min(PointwiseGEMM.panelRows(depth: depth), max(pixels, 1)) * kQuad
         case .depthwise, .depthwise3x3:
             let channels = Int64(inputShape.c)
             let multiplier = Int64(filter.outputChannels) / max(channels, 1)

@@ -29,6 +29,12 @@ public enum OptimizedConv2D {
                 input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                 filter: filter, output: output, outputShape: outputShape, parameters: parameters,
                 requantization: requantization, scratch: scratch)
+        case .pointwiseU8:
+            guard let packed = packedWeights, let scratch else { preconditionFailure("OptimizedConv2D: GEMM variant without packed weights or scratch") }
+            PointwiseU8GEMM.run(
+                input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+                filter: filter, output: output, outputShape: outputShape, parameters: parameters,
+                requantization: requantization, scratch: scratch)
         case .im2col:
             guard let packed = packedWeights, let scratch else { preconditionFailure("OptimizedConv2D: im2col without packed weights or scratch") }
             Im2col.run(
@@ -66,6 +72,9 @@ public enum OptimizedConv2D {
         case .pointwise, .grouped, .im2col:
             Im2col.pack(weights: weights, filter: filter, groups: parameters.groups, bias: bias,
                         inputZeroPoint: inputZeroPoint, into: destination)
+        case .pointwiseU8:
+            PointwiseU8GEMM.pack(weights: weights, weightRowStride: filter.inputChannelsPerGroup, depth: filter.inputChannelsPerGroup,
+                                 columns: filter.outputChannels, bias: bias, inputZeroPoint: inputZeroPoint, into: destination)
         case .depthwise, .depthwise3x3:
             DepthwiseConv.pack(weights: weights, filter: filter, channels: inputShape.c, bias: bias, into: destination)
         }

@@ -96,6 +96,7 @@ extension OpValidator {
               let bytes = variant.checkedByteCounts(inputShape: row, filter: filter, parameters: parameters)
         else { throw fail(.unsupportedVariant(UInt8(truncatingIfNeeded: raw))) }
         try constant(L.irPacked + 2 * k, .packedWeights, expected: bytes.packedWeights)
+        if variant == .pointwiseU8 { try weightPairs(L.irPacked + 2 * k, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels) }
         try clamp(p)
         try constant(p + 2, .weights, expected: variant == .reference ? weightCount : 0)
         try requantization(bias: p + 4, multipliers: p + 6, shifts: p + 8, channels: channels, terms: terms)
@@ -146,7 +147,7 @@ extension OpValidator {
         let pointwise = Conv2DParameters()
         let eZeroPoint = Int32(op.parameter(L.irZeroPoints)), dZeroPoint = Int32(op.parameter(L.irZeroPoints + 1))
         let ev = try fusedStage(
-            L.irExpand, stage: 0, allowed: [.reference, .pointwise, .im2col], row: TensorShape(h: ekh, w: input.w, c: input.c),
+            L.irExpand, stage: 0, allowed: [.reference, .pointwise, .pointwiseU8, .im2col], row: TensorShape(h: ekh, w: input.w, c: input.c),
             filter: g.expandFilter, parameters: g.expand, inputZeroPoint: model.zeroPoint(self.input),
             weightCount: expandWeights, channels: ce, terms: try products(ekh, ekw, input.c))
         try fusedStage(
@@ -154,7 +155,7 @@ extension OpValidator {
             filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: eZeroPoint,
             weightCount: dwWeights, channels: ce, terms: try products(kh, kw, 1))
         let pv = try fusedStage(
-            L.irProject, stage: 2, allowed: [.reference, .pointwise], row: TensorShape(h: 1, w: g.depthwiseShape.w, c: ce),
+            L.irProject, stage: 2, allowed: [.reference, .pointwise, .pointwiseU8], row: TensorShape(h: 1, w: g.depthwiseShape.w, c: ce),
             filter: g.projectFilter, parameters: pointwise, inputZeroPoint: dZeroPoint,
             weightCount: projectWeights, channels: co, terms: ce)
         let panel = InvertedResidual.panelBytes(geometry: g, expand: ev, project: pv)

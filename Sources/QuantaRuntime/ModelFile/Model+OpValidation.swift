@@ -106,6 +106,16 @@ struct OpValidator {
         return length
     }
 
+    /// `.pointwiseU8` packed weights at word `p` (length checked) keep every pair within
+    /// 128 (`PointwiseU8GEMM.packedPairsFit`).
+    @_optimize(size)
+    func weightPairs(_ p: Int, depth: Int, columns: Int) throws(ModelError) {
+        let packed = model.reader.base + model.constantsSection + op.parameter(p)
+        if let channel = PointwiseU8GEMM.firstUnfitChannel(packed, depth: depth, columns: columns) {
+            throw fail(.weightPairOutOfRange(channel: channel))
+        }
+    }
+
     /// Reads the i-th Int32 of the constant at word `p`.
     @_optimize(size)
     func constantWord(_ p: Int, _ i: Int) -> Int {
@@ -189,6 +199,7 @@ struct OpValidator {
             else { throw fail(.unsupportedVariant(op.variantByte)) }
             try constant(L.convWeights, .weights, expected: variant == .reference ? weightCount : 0)
             try constant(L.convPackedWeights, .packedWeights, expected: bytes.packedWeights)
+            if variant == .pointwiseU8 { try weightPairs(L.convPackedWeights, depth: ipg, columns: o) }
             let s = op.scratch
             let scratchSize = s >= 0 ? model.scratch(s).size : 0
             guard scratchSize >= bytes.scratch else {

@@ -125,4 +125,7 @@ public enum OpProblem: Equatable, Sendable {
     case notRunnableInPlace
     /// A fused block's recorded ring rows or scratch part sizes differ from its geometry's.
     case scratchLayoutMismatch(word: Int, found: Int, expected: Int)
+    /// `.pointwiseU8` packed weights with a pair `|w0| + |w1|` above 128 (output channel
+    /// `channel`), which its uint8 × int8 kernel would not compute exactly.
+    case weightPairOutOfRange(channel: Int)
 }
