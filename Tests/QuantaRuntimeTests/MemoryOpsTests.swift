@@ -10,7 +10,9 @@ import QuantaRuntime
 final class MemoryOpsTests: XCTestCase {
     /// conv 3×3 (stem) → [expand 1×1 → depthwise 3×3 → project 1×1 → add] → [expand →
     /// depthwise stride 2 → project] → depthwise 3×3 stride 1 → global average pool.
-    static func blocks(seed: UInt64) -> QuantizedModel {
+    /// With `pairBounded`, the 1×1 layers' weights are in -64...64, so their pairs fit the
+    /// uint8 GEMM (`KernelVariant.pointwiseU8`).
+    static func blocks(seed: UInt64, pairBounded: Bool = false) -> QuantizedModel {
         var rng = TestRandom(seed: seed)
         var m = QuantizedModel()
         func tensor(_ name: String, _ shape: TensorShape) -> Int {
@@ -27,7 +29,7 @@ final class MemoryOpsTests: XCTestCase {
             m.ops.append(QuantizedOp(
                 name: name,
                 kind: .conv2D(
-                    parameters: p, filter: filter, weights: rng.int8s(filter.elementCount, -127...127),
+                    parameters: p, filter: filter, weights: rng.int8s(filter.elementCount, pairBounded && k == 1 ? -64...64 : -127...127),
                     bias: rng.int32s(cout, -2000...2000),
                     requantization: TestModels.requantization(cout, &rng, clampMin: Int32(rng.int(-128...0)))),
                 inputs: [x], outputs: [out]))
@@ -98,6 +100,27 @@ final class MemoryOpsTests: XCTestCase {
           }
         }
         XCTAssertGreaterThan(fastStages, 12)
+    }
+
+    /// Fused blocks whose expand and project stages run the uint8 GEMM give the unfused
+    /// reference's bits.
+    func testFusedBlocksWithU8StagesGiveTheUnfusedOpsBits() throws {
+        for seed in UInt64(1)...4 {
+            let source = Self.blocks(seed: seed, pairBounded: true)
+            let bytes = try ModelWriter(kernels: .fast, memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false)).write(source)
+            let buffer = AlignedBuffer(bytes)
+            let model = try Model(bytes: buffer.bytes)
+            XCTAssertEqual(model.fusedStageVariants(1), [.pointwiseU8, .depthwise3x3, .pointwiseU8])
+            XCTAssertEqual(model.fusedStageVariants(2), [.pointwiseU8, .depthwise3x3, .pointwiseU8])
+            let arena = AlignedBuffer(count: model.arenaSize)
+            let interpreter = try Interpreter(model: model, arena: arena.mutableBytes)
+            var rng = TestRandom(seed: seed &+ 200)
+            let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
+            let expected = DirectExecutor.run(source, inputs: [input])
+            for (i, v) in input.enumerated() { interpreter.input(0).data[i] = v }
+            interpreter.invoke()
+            XCTAssertEqual(Array(interpreter.output(0).buffer), expected[source.outputs[0]], "seed \(seed)")
+        }
     }
 
     func testInvokeWithFusedOpsMakesNoHeapAllocation() throws {

@@ -17,6 +17,13 @@ struct ModelFile {
         model = try Model(bytes: keep.bytes)
     }
 
+    /// A file already written (e.g. with memory passes).
+    init(bytes: [UInt8]) throws {
+        self.bytes = bytes
+        keep = AlignedBuffer(bytes)
+        model = try Model(bytes: keep.bytes)
+    }
+
     func word(_ offset: Int) -> Int {
         Int(Int32(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24))
     }

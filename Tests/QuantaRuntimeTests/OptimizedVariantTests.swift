@@ -94,6 +94,67 @@ final class OptimizedVariantTests: XCTestCase {
         }
     }
 
+    /// `TestModels.small()` with the 1×1 layer's (op 2, 8 → 8) weights cut to |w| ≤ 64, so
+    /// every pair fits the uint8 GEMM's bound.
+    func pairBoundedSmall(seed: UInt64 = 1) -> QuantizedModel {
+        var source = TestModels.small(seed: seed)
+        guard case let .conv2D(p, f, w, b, r) = source.ops[2].kind else { preconditionFailure("op 2 is the 1×1 conv") }
+        source.ops[2].kind = .conv2D(parameters: p, filter: f, weights: w.map { max(-64, min(64, $0)) }, bias: b, requantization: r)
+        return source
+    }
+
+    func testPairBoundedPointwiseLayerTakesTheU8VariantAndGivesTheReferenceBits() throws {
+        for seed: UInt64 in [1, 7] {
+            let source = pairBoundedSmall(seed: seed)
+            let f = try ModelFile(source, kernels: .fast)
+            XCTAssertEqual(f.model.op(2).variant, .pointwiseU8)
+            XCTAssertEqual(f.model.op(2).scratchSize, PointwiseU8GEMM.panelByteCount(depth: 8, rows: pixels(ofInputOf: 2)))
+            XCTAssertEqual(f.model.constantLength(f.model.opRecord(2), OpLayout.convPackedWeights), PointwiseU8GEMM.packedByteCount(depth: 8, columns: 8))
+            // The unbounded model keeps the int16 GEMM.
+            XCTAssertEqual(try ModelFile(TestModels.small(seed: seed), kernels: .fast).model.op(2).variant, .pointwise)
+            var rng = TestRandom(seed: 5)
+            let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
+            let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]
+            let bytes = AlignedBuffer(try ModelWriter(kernels: .fast).write(source))
+            let model = try Model(bytes: bytes.bytes)
+            let arena = AlignedBuffer(count: model.arenaSize, fill: 0xA5)
+            let it = try Interpreter(model: model, arena: arena.raw)
+            input.withUnsafeBufferPointer { it.input(0).data.update(from: $0.baseAddress!, count: input.count) }
+            it.invoke()
+            XCTAssertEqual(Array(it.output(0).buffer), expected, "seed \(seed)")
+        }
+    }
+
+    func testU8PackedWeightsWithAPairAbove128AreRejected() throws {
+        var f = try ModelFile(pairBoundedSmall(), kernels: .fast)
+        XCTAssertEqual(f.model.op(2).variant, .pointwiseU8)
+        // Packed block: 8 folded biases, then [block][quad][lane][4]: channel 5's first pair
+        // is at 32 + 5 · 4.
+        let weights = f.constant(op: 2, OpLayout.convPackedWeights) + 32
+        f.bytes[weights + 5 * 4] = 127
+        f.bytes[weights + 5 * 4 + 1] = UInt8(bitPattern: -2)
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .weightPairOutOfRange(channel: 5)))
+        // 127 + 1 is at the bound, and loads.
+        f.bytes[weights + 5 * 4 + 1] = 1
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertNoThrow(try f.load().get())
+    }
+
+    func testFusedU8StagePackedWeightsWithAPairAbove128AreRejected() throws {
+        let bytes = try ModelWriter(kernels: .fast, memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false))
+            .write(MemoryOpsTests.blocks(seed: 2, pairBounded: true))
+        var f = try ModelFile(bytes: bytes)
+        XCTAssertEqual(f.model.fusedStageVariants(1)[2], .pointwiseU8)
+        // The project stage's (stage 2) packed block: 6 columns padded to 8, so the weights
+        // start after 8 folded biases; channel 3's first pair.
+        let weights = f.constant(op: 1, OpLayout.irPacked + 4) + 32
+        f.bytes[weights + 3 * 4] = UInt8(bitPattern: -128)
+        f.bytes[weights + 3 * 4 + 1] = 1
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .weightPairOutOfRange(channel: 3)))
+    }
+
     // MARK: Corrupted fields
 
     func testUnknownVariantIsRejected() throws {
