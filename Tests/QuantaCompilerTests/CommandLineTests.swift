@@ -122,6 +122,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[1], "fused and unfused int8 outputs differ")
     }
 
+    /// `--pair-bounded-weights`: the written model's 1×1 layers run the uint8 GEMM (`quanta
+    /// inspect` names it), and `quanta run` gives the same int8 outputs as the same
+    /// quantization written for the reference kernels (`--kernels reference`).
+    func testPairBoundedWeightsWriteTheU8GEMMWithTheReferenceKernelsOutputs() throws {
+        let stem = repositoryRoot + "/Tests/AccuracyModels/mobilenet_v2_0.35_32"
+        var outputs: [Data] = []
+        for (i, flags) in [["--pair-bounded-weights"], ["--pair-bounded-weights", "--kernels", "reference", "--no-fuse"]].enumerated() {
+            let q = scratch + "/pb\(i).qmodel"
+            let quantize = try quanta(["quantize", stem + ".onnx", "--calibration", stem + "_calibration.npy", "-o", q, "--limit", "4", "--quiet"] + flags)
+            XCTAssertEqual(quantize.status, 0, quantize.stderr)
+            let inspect = try quanta("inspect", q)
+            XCTAssertEqual(inspect.stdout.contains("pointwiseU8"), i == 0, inspect.stdout)
+            let y = scratch + "/pb\(i).npy"
+            XCTAssertEqual(try quanta(["run", q, "--input", stem + "_eval.npy", "--output", y, "--int8"]).status, 0)
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: y)))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "uint8 GEMM and reference kernel outputs differ")
+        XCTAssertTrue(try quanta("quantize", "--help").stdout.contains("--pair-bounded-weights"))
+    }
+
     func testMissingModelFile() throws {
         let out = scratch + "/x.qmodel"
         assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)

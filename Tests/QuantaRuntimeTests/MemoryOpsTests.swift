@@ -67,6 +67,7 @@ final class MemoryOpsTests: XCTestCase {
         m.ops.append(QuantizedOp(name: "pool", kind: .globalAveragePool(multiplier: gm, shift: gs), inputs: [z], outputs: [out]))
         m.inputs = [input]
         m.outputs = [out]
+        m.pairBoundedWeights = pairBounded
         return m
     }
 

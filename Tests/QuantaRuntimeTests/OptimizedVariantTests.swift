@@ -100,6 +100,7 @@ final class OptimizedVariantTests: XCTestCase {
         var source = TestModels.small(seed: seed)
         guard case let .conv2D(p, f, w, b, r) = source.ops[2].kind else { preconditionFailure("op 2 is the 1×1 conv") }
         source.ops[2].kind = .conv2D(parameters: p, filter: f, weights: w.map { max(-64, min(64, $0)) }, bias: b, requantization: r)
+        source.pairBoundedWeights = true
         return source
     }
 
@@ -110,8 +111,12 @@ final class OptimizedVariantTests: XCTestCase {
             XCTAssertEqual(f.model.op(2).variant, .pointwiseU8)
             XCTAssertEqual(f.model.op(2).scratchSize, PointwiseU8GEMM.panelByteCount(depth: 8, rows: pixels(ofInputOf: 2)))
             XCTAssertEqual(f.model.constantLength(f.model.opRecord(2), OpLayout.convPackedWeights), PointwiseU8GEMM.packedByteCount(depth: 8, columns: 8))
-            // The unbounded model keeps the int16 GEMM.
+            // The unbounded model keeps the int16 GEMM; so do fitting weights of a model not
+            // quantized for the uint8 GEMM (on ARM the int16 GEMM is the fast one).
             XCTAssertEqual(try ModelFile(TestModels.small(seed: seed), kernels: .fast).model.op(2).variant, .pointwise)
+            var unflagged = source
+            unflagged.pairBoundedWeights = false
+            XCTAssertEqual(try ModelFile(unflagged, kernels: .fast).model.op(2).variant, .pointwise)
             var rng = TestRandom(seed: 5)
             let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
             let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]

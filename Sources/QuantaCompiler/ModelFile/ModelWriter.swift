@@ -97,7 +97,7 @@ public struct ModelWriter {
 
     /// The kernel variant chosen for `op`, once, at write time: with `.fast`,
     /// `KernelVariant.choose` for convolutions (a `.pointwise` one upgraded to `.pointwiseU8`
-    /// when its weights' pairs fit), `.pointwise` (one GEMM) for fully
+    /// when `model.pairBoundedWeights` and its weights' pairs fit), `.pointwise` (one GEMM) for fully
     /// connected layers, `.elementwise` for adds of same-shape operands, muls of same-shape
     /// operands or a per-channel gate, and global average pooling; `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
@@ -136,8 +136,9 @@ public struct ModelWriter {
         // The depthwise kernels add raw products in int16 pairs: weights must be in -127...127
         // (the quantizer's symmetric range; a hand-made -128 keeps the reference).
         if variant == .depthwise || variant == .depthwise3x3, weights.contains(-128) { return .reference }
-        // A 1×1 layer whose weight pairs fit (`--pair-bounded-weights` makes them) takes the
-        // uint8 × int8 GEMM.
+        // With `--pair-bounded-weights`, a 1×1 layer whose weight pairs fit takes the uint8 ×
+        // int8 GEMM.
+        guard model.pairBoundedWeights else { return variant }
         return weights.withUnsafeBufferPointer {
             variant.upgradedForWeights($0.baseAddress!, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
         }

@@ -59,10 +59,11 @@ public struct FusedInvertedResidual {
     }
 
     /// Picks each stage's fast variant (`KernelVariant.choose` on the stage's row shapes),
-    /// keeping only the kinds the fused kernel runs: `.pointwise` (`.pointwiseU8` when the
-    /// weights' pairs fit, or `.im2col` for a K×K expand) for the outer stages, the depthwise variants for the middle one; anything else
+    /// keeping only the kinds the fused kernel runs: `.pointwise` (`.pointwiseU8` with
+    /// `pairBoundedWeights` when the weights' pairs fit, or `.im2col` for a K×K expand) for
+    /// the outer stages, the depthwise variants for the middle one; anything else
     /// stays `.reference`.
-    mutating func chooseVariants(inputZeroPoint: Int32) {
+    mutating func chooseVariants(inputZeroPoint: Int32, pairBoundedWeights: Bool = false) {
         let rows = stageInputRows, g = geometry
         let e = KernelVariant.choose(inputShape: rows.expand, filter: g.expandFilter, parameters: g.expand, inputZeroPoint: inputZeroPoint)
         let d = KernelVariant.choose(inputShape: rows.depthwise, filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: expand.outputZeroPoint)
@@ -70,6 +71,7 @@ public struct FusedInvertedResidual {
         expand.variant = e == .pointwise || e == .im2col ? e : .reference
         depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
         project.variant = p == .pointwise ? p : .reference
+        guard pairBoundedWeights else { return }
         expand.variant = expand.upgradedVariant(depth: g.expandFilter.inputChannelsPerGroup, columns: g.expandFilter.outputChannels)
         project.variant = project.upgradedVariant(depth: g.projectFilter.inputChannelsPerGroup, columns: g.projectFilter.outputChannels)
     }
@@ -335,7 +337,9 @@ public enum MemoryPasses {
                 project: stage(pw, pb, pr, pf.outputChannels, zeroPoint: model.tensors[p].quantization.zeroPoint),
                 residual: residual, blockInputFirst: blockInputFirst,
                 replacedOps: ops[i..<(i + count)].map(\.name))
-            if kernels == .fast { block.chooseVariants(inputZeroPoint: model.tensors[x].quantization.zeroPoint) }
+            if kernels == .fast {
+                block.chooseVariants(inputZeroPoint: model.tensors[x].quantization.zeroPoint, pairBoundedWeights: model.pairBoundedWeights)
+            }
             result.append(Candidate(first: i, opCount: count, block: block, input: x, output: output))
             i += count - 1
         }

@@ -46,7 +46,9 @@ public enum ModelQuantizer {
             let kind = try quantizeNode(node, graph: graph, params: params, options: options)
             ops.append(QuantizedOp(name: node.name, kind: kind, inputs: node.inputs, outputs: node.outputs))
         }
-        return QuantizedModel(tensors: tensors, ops: ops, inputs: graph.inputs, outputs: graph.outputs)
+        var model = QuantizedModel(tensors: tensors, ops: ops, inputs: graph.inputs, outputs: graph.outputs)
+        model.pairBoundedWeights = options.pairBoundedWeights
+        return model
     }
 
     static func validate(_ options: QuantizationOptions) throws {

@@ -12,6 +12,11 @@ public struct QuantizedModel {
     public var inputs: [Int]
     /// Indices into `tensors`.
     public var outputs: [Int]
+    /// The 1×1 layers' weights were quantized for the uint8 × int8 GEMM
+    /// (`QuantizationOptions.pairBoundedWeights`): the writer stores each of those whose
+    /// pairs fit as `KernelVariant.pointwiseU8`. False: every 1×1 layer keeps `.pointwise`
+    /// (the fast form on ARM), whatever its weights.
+    public var pairBoundedWeights = false
 
     public init(tensors: [QuantizedTensor] = [], ops: [QuantizedOp] = [], inputs: [Int] = [], outputs: [Int] = []) {
         self.tensors = tensors

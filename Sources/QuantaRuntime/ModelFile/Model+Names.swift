@@ -1,5 +1,7 @@
 /// Optional names of tensors and ops, for reports. The names section is either empty or
-/// holds exactly one name per tensor and per op (UTF-8, possibly empty).
+/// holds exactly one name per tensor and per op (UTF-8, possibly empty). The runtime hands
+/// out the bytes; the host tools decode them (`tensorName`, `opName` in QuantaCompiler), so
+/// that no String decoding is linked into a board's runtime.
 extension Model {
     /// Whether the file carries names.
     public var hasNames: Bool { namesLength > 0 }
@@ -15,12 +17,6 @@ extension Model {
         precondition(i >= 0 && i < opCount, "op index out of range")
         return nameBytes(entry: tensorCount + i)
     }
-
-    /// Name of tensor `i` (empty when the file has no names).
-    public func tensorName(_ i: Int) -> String { String(decoding: tensorNameBytes(i), as: UTF8.self) }
-
-    /// Name of op `i` (empty when the file has no names).
-    public func opName(_ i: Int) -> String { String(decoding: opNameBytes(i), as: UTF8.self) }
 
     func nameBytes(entry: Int) -> UnsafeRawBufferPointer {
         guard hasNames else { return UnsafeRawBufferPointer(start: nil, count: 0) }

@@ -16,7 +16,8 @@ public enum ModelFormat {
     /// records carry a packed-weights constant too (variant `.pointwise`); add may name
     /// `.elementwise` (same-shape operands). Version 4: the GEMM variants' scratch holds
     /// `PointwiseGEMM.panelRows(depth:)` rows of int16 panel (6...48 rows, a function of
-    /// the depth) instead of 8.
+    /// the depth) instead of 8. Variant `.pointwiseU8` (7) came within version 4: files
+    /// without it are unchanged, and an older reader rejects it as an unsupported variant.
     public static let version: UInt32 = 4
     /// Size of the fixed header, including the section directory.
     public static let headerSize = 80
