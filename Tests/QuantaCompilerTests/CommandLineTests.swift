@@ -134,6 +134,10 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(quantize.status, 0, quantize.stderr)
             let inspect = try quanta("inspect", q)
             XCTAssertEqual(inspect.stdout.contains("pointwiseU8"), i == 0, inspect.stdout)
+            // Every standalone 1×1 layer too, not only the fused blocks' stages.
+            let int16GEMM = inspect.stdout.range(of: #"conv2D +pointwise "#, options: .regularExpression)
+            XCTAssertNil(int16GEMM, inspect.stdout)
+            if i == 0 { XCTAssertNotNil(inspect.stdout.range(of: #"conv2D +pointwiseU8 "#, options: .regularExpression), inspect.stdout) }
             let y = scratch + "/pb\(i).npy"
             XCTAssertEqual(try quanta(["run", q, "--input", stem + "_eval.npy", "--output", y, "--int8"]).status, 0)
             outputs.append(try Data(contentsOf: URL(fileURLWithPath: y)))

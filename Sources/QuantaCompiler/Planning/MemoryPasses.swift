@@ -384,7 +384,9 @@ public enum MemoryPasses {
         let ops = model.ops.map { op in
             QuantizedOp(name: op.name, kind: op.kind, inputs: op.inputs.map { map[$0] }, outputs: op.outputs.map { map[$0] })
         }
-        return QuantizedModel(tensors: tensors, ops: ops, inputs: model.inputs.map { map[$0] }, outputs: model.outputs.map { map[$0] })
+        var result = QuantizedModel(tensors: tensors, ops: ops, inputs: model.inputs.map { map[$0] }, outputs: model.outputs.map { map[$0] })
+        result.pairBoundedWeights = model.pairBoundedWeights
+        return result
     }
 
     /// Shape-keeping depthwise convolutions whose input dies at them become in-place ops.
