@@ -1,7 +1,8 @@
 import QuantaKernels
 
 /// `gemm-check`: `PointwiseGEMM.run` (the kernel this target's build selects: `sdot` on
-/// aarch64-cortex-a76, the portable SIMD kernel on the others) and `runPortable`, bit for
+/// aarch64-cortex-a76, the portable SIMD kernel on the others) and `runPortable`, and the
+/// same two of `PointwiseU8GEMM` (pair-bounded weights), bit for
 /// bit against a scalar evaluation of the GEMM's definition, on pseudo-random operands:
 /// every depth 1...40 (all tails of the 16-, 4- and 2-wide steps) and some larger ones,
 /// 1...19 rows (every tile height and remainder), 1...35 columns (partial channel
@@ -26,20 +27,23 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
         shapes.append((rows: 9, depth: depth, columns: 24))
         shapes.append((rows: 3, depth: depth, columns: 17))
     }
-    for shape in shapes {
-        if let failure = check(rows: shape.rows, depth: shape.depth, columns: shape.columns, random: &random) {
-            writeLine("gemm-check: FAILED: \(failure)", fd: 2)
-            return 1
+    for u8 in [false, true] {
+        for shape in shapes {
+            if let failure = check(rows: shape.rows, depth: shape.depth, columns: shape.columns, u8: u8, random: &random) {
+                writeLine("gemm-check: FAILED: \(u8 ? "PointwiseU8GEMM" : "PointwiseGEMM") \(failure)", fd: 2)
+                return 1
+            }
+            cases += 1
         }
-        cases += 1
     }
-    writeLine("gemm-check: \(cases) GEMMs (run and runPortable) identical to the scalar definition")
+    writeLine("gemm-check: \(cases) GEMMs (run and runPortable of PointwiseGEMM and PointwiseU8GEMM) identical to the scalar definition")
     return 0
 }
 
 /// One GEMM of the given shape with random operands; nil when both kernels agree with the
-/// definition, else the first mismatch.
-func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> String? {
+/// definition, else the first mismatch. With `u8`, the uint8 GEMM (`PointwiseU8GEMM`) on
+/// weights whose pairs are cut to `|w0| + |w1| ≤ 128`.
+func check(rows: Int, depth k: Int, columns n: Int, u8: Bool, random: inout SplitMix) -> String? {
     let aRowStride = k + random.next(below: 4)
     let outputRowStride = n + random.next(below: 3)
     let channelOffset = random.next(below: 3)
@@ -48,6 +52,15 @@ func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> S
 
     var weights = [Int8](repeating: 0, count: n * k)
     for i in weights.indices { weights[i] = random.int8() }
+    if u8 {
+        for j in 0..<n {
+            for i in stride(from: 0, to: k - 1, by: 2) {
+                let w0 = Int(weights[j * k + i]), w1 = Int(weights[j * k + i + 1])
+                let room = 128 - abs(w0)
+                if abs(w1) > room { weights[j * k + i + 1] = Int8(w1 < 0 ? -room : room) }
+            }
+        }
+    }
     var bias = [Int32](repeating: 0, count: n)
     for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 16)) - (1 << 15) }
     let channels = perChannel ? channelOffset + n : 1
@@ -69,10 +82,11 @@ func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> S
     let a = guarded.start
     for i in 0..<aBytes { a[i] = random.int8() }
 
-    let packedBytes = PointwiseGEMM.packedByteCount(depth: k, columns: n)
+    let packedBytes = u8 ? PointwiseU8GEMM.packedByteCount(depth: k, columns: n) : PointwiseGEMM.packedByteCount(depth: k, columns: n)
     let packed = UnsafeMutableRawPointer.allocate(byteCount: packedBytes, alignment: 16)
     defer { packed.deallocate() }
-    let panel = UnsafeMutableRawPointer.allocate(byteCount: PointwiseGEMM.panelByteCount(depth: k), alignment: 16)
+    let panelBytes = u8 ? PointwiseU8GEMM.panelByteCount(depth: k, rows: rows) : PointwiseGEMM.panelByteCount(depth: k)
+    let panel = UnsafeMutableRawPointer.allocate(byteCount: panelBytes, alignment: 16)
     defer { panel.deallocate() }
     let outputCount = (rows - 1) * outputRowStride + n
     var expected = [Int8](repeating: 0, count: outputCount)
@@ -82,8 +96,13 @@ func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> S
         bias.withUnsafeBufferPointer { b -> String? in
             multipliers.withUnsafeBufferPointer { m -> String? in
                 shifts.withUnsafeBufferPointer { s -> String? in
-                    PointwiseGEMM.pack(weights: w.baseAddress!, weightRowStride: k, depth: k, columns: n,
-                                       bias: b.baseAddress!, inputZeroPoint: inputZeroPoint, into: packed)
+                    if u8 {
+                        PointwiseU8GEMM.pack(weights: w.baseAddress!, weightRowStride: k, depth: k, columns: n,
+                                             bias: b.baseAddress!, inputZeroPoint: inputZeroPoint, into: packed)
+                    } else {
+                        PointwiseGEMM.pack(weights: w.baseAddress!, weightRowStride: k, depth: k, columns: n,
+                                           bias: b.baseAddress!, inputZeroPoint: inputZeroPoint, into: packed)
+                    }
                     let requantization = Requantization(
                         multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: channels,
                         outputZeroPoint: outputZeroPoint, clampMin: clampMin, clampMax: clampMax)
@@ -102,8 +121,12 @@ func check(rows: Int, depth k: Int, columns n: Int, random: inout SplitMix) -> S
                                      requantization: requantization, channelOffset: perChannel ? channelOffset : 0,
                                      panel: panel)
                     }
-                    fromRun.withUnsafeMutableBufferPointer { PointwiseGEMM.run(operands($0.baseAddress!)) }
-                    fromPortable.withUnsafeMutableBufferPointer { PointwiseGEMM.runPortable(operands($0.baseAddress!)) }
+                    fromRun.withUnsafeMutableBufferPointer {
+                        if u8 { PointwiseU8GEMM.run(operands($0.baseAddress!)) } else { PointwiseGEMM.run(operands($0.baseAddress!)) }
+                    }
+                    fromPortable.withUnsafeMutableBufferPointer {
+                        if u8 { PointwiseU8GEMM.runPortable(operands($0.baseAddress!)) } else { PointwiseGEMM.runPortable(operands($0.baseAddress!)) }
+                    }
                     for p in 0..<rows {
                         for j in 0..<n {
                             let e = expected[p * outputRowStride + j]

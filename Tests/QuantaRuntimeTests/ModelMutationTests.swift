@@ -128,6 +128,15 @@ final class ModelMutationTests: XCTestCase {
     func testMutatedFusedBlockModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         try runMutations(MemoryOpsTests.blocks(seed: 5), count: 5000, seed: 13)
     }
+
+    /// The same with every 1×1 layer on the uint8 GEMM (`.pointwiseU8`): mutated packed
+    /// weights either keep every pair within 128 or are rejected at load.
+    func testMutatedU8GEMMModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        let source = MemoryOpsTests.blocks(seed: 6, pairBounded: true)
+        let model = try Model(bytes: AlignedBuffer(try ModelWriter().write(source)).bytes)
+        XCTAssertTrue((0..<model.opCount).contains { model.op($0).variant == .pointwiseU8 })
+        try runMutations(source, count: 5000, seed: 17)
+    }
 }
 
 private extension Array where Element == Int {

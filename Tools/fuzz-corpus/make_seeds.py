@@ -163,12 +163,15 @@ def main() -> int:
             onnx.save(m, path)
             print(path)
             jobs.append((path, RNG.standard_normal([4] + shape[1:]).astype(np.float32), name))
-        for path, calibration, name in jobs:
+        # digits once more with --pair-bounded-weights: the uint8 GEMM's packed weights and
+        # the loader's pair check.
+        jobs.append((jobs[0][0], jobs[0][1], "digits_mobilenet_pb", ["--pair-bounded-weights"]))
+        for path, calibration, name, *flags in jobs:
             cal = os.path.join(tmp, name + ".npy")
             np.save(cal, calibration)
             q = os.path.join(qmodel_dir, name + ".qmodel")
-            r = subprocess.run([args.quanta, "quantize", path, "--calibration", cal, "-o", q, "--quiet"],
-                               capture_output=True, text=True)
+            r = subprocess.run([args.quanta, "quantize", path, "--calibration", cal, "-o", q, "--quiet",
+                                *(flags[0] if flags else [])], capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"# {name}: quanta quantize failed (no qmodel seed): {r.stderr.strip()}", file=sys.stderr)
             else:

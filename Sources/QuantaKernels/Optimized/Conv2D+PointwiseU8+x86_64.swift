@@ -32,32 +32,6 @@ enum AVX2QuadLoop: AVX2GEMMLoop {
 }
 
 extension PointwiseU8GEMM {
-    /// Writes rows `firstRow..<firstRow+count` of A to the panel as `U` (A xor 0x80), each
-    /// `paddedDepth(depth)` bytes, 0-padded. Reads exactly `depth` bytes per row.
-    @inline(__always) @usableFromInline
-    static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {
-        let k = g.depth
-        let kPad = paddedDepth(k)
-        let flip = SIMD16<UInt8>(repeating: 0x80)
-        for r in 0..<count {
-            let src = UnsafeRawPointer(g.a + (firstRow + r) * g.aRowStride)
-            let dst = g.panel + r * kPad
-            var i = 0
-            while i + 16 <= k {
-                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) ^ flip, toByteOffset: i, as: SIMD16<UInt8>.self)
-                i += 16
-            }
-            while i < k {
-                dst.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self) ^ 0x80, toByteOffset: i, as: UInt8.self)
-                i += 1
-            }
-            while i < kPad {
-                dst.storeBytes(of: UInt8(0), toByteOffset: i, as: UInt8.self)
-                i += 1
-            }
-        }
-    }
-
     /// The AVX2 kernel: `PointwiseGEMM`'s tiles and output stage over this layout
     /// (`AVX2QuadLoop`); same results as `runPortable` for pair-bounded weights.
     public static func runAVX2(_ g: GEMMOperands) {

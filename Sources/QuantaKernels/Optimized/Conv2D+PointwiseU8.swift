@@ -129,27 +129,73 @@ public enum PointwiseU8GEMM {
         #endif
     }
 
-    /// The portable kernel (ARM builds, and every host through the tests): one output at a
-    /// time, `Int8Reference.requantize` on each sum. Compact rather than fast (this variant
-    /// is the x86 form; on ARM the int16 and `sdot` GEMMs of `.pointwise` are the fast ones):
-    /// it adds little to a microcontroller's flash. Reads A directly; the panel is unused.
+    /// Writes rows `firstRow..<firstRow+count` of A to the panel as `U` (A xor 0x80), each
+    /// `paddedDepth(depth)` bytes, 0-padded. Reads exactly `depth` bytes per row.
+    @inline(__always) @usableFromInline
+    static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {
+        let k = g.depth
+        let kPad = paddedDepth(k)
+        let flip = SIMD16<UInt8>(repeating: 0x80)
+        for r in 0..<count {
+            let src = UnsafeRawPointer(g.a + (firstRow + r) * g.aRowStride)
+            let dst = g.panel + r * kPad
+            var i = 0
+            while i + 16 <= k {
+                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) ^ flip, toByteOffset: i, as: SIMD16<UInt8>.self)
+                i += 16
+            }
+            while i < k {
+                dst.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self) ^ 0x80, toByteOffset: i, as: UInt8.self)
+                i += 1
+            }
+            while i < kPad {
+                dst.storeBytes(of: UInt8(0), toByteOffset: i, as: UInt8.self)
+                i += 1
+            }
+        }
+    }
+
+    /// The portable kernel (ARM builds, and every host through the tests): per panel of
+    /// `PointwiseGEMM.panelRows(depth:)` rows and 8-column block, one row at a time, each
+    /// quad's 32 products widened to int32 and summed per column at the end. Exact for any
+    /// weights (no int16 intermediate sums). About as fast as `PointwiseGEMM.runPortable` on
+    /// the ARM targets (`Targets/check`), slower than the `sdot` kernel: the uint8 form is
+    /// the x86 choice. Compiled for size (2.5 KB on armv7).
     @_optimize(size) @inline(never)
     public static func runPortable(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseU8GEMM: empty operand")
         let kPad = paddedDepth(g.depth)
         let nPad = PointwiseGEMM.paddedColumns(g.columns)
-        let weights = (UnsafeRawPointer(g.packed) + 4 * nPad).assumingMemoryBound(to: Int8.self)
-        for r in 0..<g.rows {
-            let a = g.a + r * g.aRowStride
-            for j in 0..<g.columns {
-                // Column j: lane j % 8 of block j / 8; its quad q at 32·q.
-                let w = weights + (j / 8) * 8 * kPad + (j % 8) * 4
-                var acc = Int32(littleEndian: UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * j, as: Int32.self))
-                for i in 0..<g.depth {
-                    acc &+= (Int32(a[i]) &+ 128) &* Int32(w[(i / 4) * 32 + i % 4])
+        let weights = UnsafeRawPointer(g.packed) + 4 * nPad
+        let panelRows = PointwiseGEMM.panelRows(depth: g.depth)
+        var row = 0
+        while row < g.rows {
+            let panelCount = min(panelRows, g.rows - row)
+            fillPanel(g, firstRow: row, count: panelCount)
+            for block in 0..<(nPad / 8) {
+                let w = weights + block * 8 * kPad
+                let n0 = block * 8
+                let valid = min(8, g.columns - n0)
+                let bias = UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self)
+                let q = RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid)
+                for r in 0..<panelCount {
+                    let u = UnsafeRawPointer(g.panel) + r * kPad
+                    var low = SIMD16<Int32>(), high = SIMD16<Int32>()  // lanes 0-3 and 4-7, × 4 k
+                    for quad in 0..<(kPad / 4) {
+                        let bytes = unsafeBitCast(SIMD4<UInt32>(repeating: u.loadUnaligned(fromByteOffset: 4 * quad, as: UInt32.self)), to: SIMD16<UInt8>.self)
+                        let x = SIMD16<Int32>(truncatingIfNeeded: bytes)
+                        low &+= SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 32 * quad, as: SIMD16<Int8>.self)) &* x
+                        high &+= SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 32 * quad + 16, as: SIMD16<Int8>.self)) &* x
+                    }
+                    var acc = bias
+                    for lane in 0..<4 {
+                        acc[lane] &+= low[4 * lane] &+ low[4 * lane + 1] &+ low[4 * lane + 2] &+ low[4 * lane + 3]
+                        acc[lane + 4] &+= high[4 * lane] &+ high[4 * lane + 1] &+ high[4 * lane + 2] &+ high[4 * lane + 3]
+                    }
+                    VectorMath.store8(q.apply(acc), g.output + (row + r) * g.outputRowStride + n0, count: valid)
                 }
-                g.output[r * g.outputRowStride + j] = Int8Reference.requantize(acc, channel: g.channelOffset + j, g.requantization)
             }
+            row += panelCount
         }
     }
 }
