@@ -97,7 +97,7 @@ public enum PointwiseU8GEMM {
     /// Runs a 1×1 stride-1 unpadded convolution (groups 1) over all pixels of `inputShape`
     /// with the packed block `packed`; `scratch` holds `panelByteCount(depth:rows:)` for
     /// the pixel count. Output equals `Int8Reference.conv2D` bit for bit when the packed
-    /// weights' pairs fit (`packedPairsFit`).
+    /// weights' pairs fit (`firstUnfitChannel` is nil; the loader checks it).
     ///
     /// - Precondition: as `Im2col.run` (shapes, zero point, requantization channels), 1×1,
     ///   stride 1, no padding, groups 1.

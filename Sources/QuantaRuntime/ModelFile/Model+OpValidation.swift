@@ -107,7 +107,7 @@ struct OpValidator {
     }
 
     /// `.pointwiseU8` packed weights at word `p` (length checked) keep every pair within
-    /// 128 (`PointwiseU8GEMM.packedPairsFit`).
+    /// 128 (`PointwiseU8GEMM.firstUnfitChannel`), else `weightPairOutOfRange` naming the channel.
     @_optimize(size)
     func weightPairs(_ p: Int, depth: Int, columns: Int) throws(ModelError) {
         let packed = model.reader.base + model.constantsSection + op.parameter(p)
