@@ -133,8 +133,10 @@ final class ModelMutationTests: XCTestCase {
     /// weights either keep every pair within 128 or are rejected at load.
     func testMutatedU8GEMMModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         let source = MemoryOpsTests.blocks(seed: 6, pairBounded: true)
-        let model = try Model(bytes: AlignedBuffer(try ModelWriter().write(source)).bytes)
+        let file = AlignedBuffer(try ModelWriter().write(source))  // outlives the model that reads it
+        let model = try Model(bytes: file.bytes)
         XCTAssertTrue((0..<model.opCount).contains { model.op($0).variant == .pointwiseU8 })
+        withExtendedLifetime(file) {}
         try runMutations(source, count: 5000, seed: 17)
     }
 }

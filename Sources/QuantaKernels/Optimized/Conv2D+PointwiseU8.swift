@@ -160,8 +160,8 @@ public enum PointwiseU8GEMM {
     /// quad's 32 products widened to int32 and summed per column at the end. Exact for any
     /// weights (no int16 intermediate sums). About as fast as `PointwiseGEMM.runPortable` on
     /// the ARM targets (`Targets/check`), slower than the `sdot` kernel: the uint8 form is
-    /// the x86 choice. Compiled for size (2.5 KB on armv7).
-    @_optimize(size) @inline(never)
+    /// the x86 choice.
+    @inline(never)
     public static func runPortable(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseU8GEMM: empty operand")
         let kPad = paddedDepth(g.depth)
@@ -182,10 +182,13 @@ public enum PointwiseU8GEMM {
                     let u = UnsafeRawPointer(g.panel) + r * kPad
                     var low = SIMD16<Int32>(), high = SIMD16<Int32>()  // lanes 0-3 and 4-7, × 4 k
                     for quad in 0..<(kPad / 4) {
-                        let bytes = unsafeBitCast(SIMD4<UInt32>(repeating: u.loadUnaligned(fromByteOffset: 4 * quad, as: UInt32.self)), to: SIMD16<UInt8>.self)
-                        let x = SIMD16<Int32>(truncatingIfNeeded: bytes)
-                        low &+= SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 32 * quad, as: SIMD16<Int8>.self)) &* x
-                        high &+= SIMD16<Int32>(truncatingIfNeeded: w.loadUnaligned(fromByteOffset: 32 * quad + 16, as: SIMD16<Int8>.self)) &* x
+                        // Element loops, not `init(truncatingIfNeeded:)`, which stays an
+                        // out-of-line call on SIMD types (see `VectorMath`).
+                        let bytes = u.loadUnaligned(fromByteOffset: 4 * quad, as: SIMD4<UInt8>.self)
+                        var x = SIMD16<Int32>()
+                        for i in 0..<16 { x[i] = Int32(bytes[i & 3]) }
+                        low &+= VectorMath.widen(VectorMath.widen(w.loadUnaligned(fromByteOffset: 32 * quad, as: SIMD16<Int8>.self))) &* x
+                        high &+= VectorMath.widen(VectorMath.widen(w.loadUnaligned(fromByteOffset: 32 * quad + 16, as: SIMD16<Int8>.self))) &* x
                     }
                     var acc = bias
                     for lane in 0..<4 {
