@@ -113,10 +113,13 @@ final class OptimizedVariantTests: XCTestCase {
             XCTAssertEqual(f.model.constantLength(f.model.opRecord(2), OpLayout.convPackedWeights), PointwiseU8GEMM.packedByteCount(depth: 8, columns: 8))
             // The unbounded model keeps the int16 GEMM; so do fitting weights of a model not
             // quantized for the uint8 GEMM (on ARM the int16 GEMM is the fast one).
-            XCTAssertEqual(try ModelFile(TestModels.small(seed: seed), kernels: .fast).model.op(2).variant, .pointwise)
+            // (Each ModelFile bound to a name: its Model reads the file's buffer in place.)
+            let unbounded = try ModelFile(TestModels.small(seed: seed), kernels: .fast)
+            XCTAssertEqual(unbounded.model.op(2).variant, .pointwise)
             var unflagged = source
             unflagged.pairBoundedWeights = false
-            XCTAssertEqual(try ModelFile(unflagged, kernels: .fast).model.op(2).variant, .pointwise)
+            let unflaggedFile = try ModelFile(unflagged, kernels: .fast)
+            XCTAssertEqual(unflaggedFile.model.op(2).variant, .pointwise)
             var rng = TestRandom(seed: 5)
             let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
             let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]
