@@ -136,12 +136,7 @@ public struct ModelWriter {
         // The depthwise kernels add raw products in int16 pairs: weights must be in -127...127
         // (the quantizer's symmetric range; a hand-made -128 keeps the reference).
         if variant == .depthwise || variant == .depthwise3x3, weights.contains(-128) { return .reference }
-        // With `--pair-bounded-weights`, a 1×1 layer whose weight pairs fit takes the uint8 ×
-        // int8 GEMM.
-        guard model.pairBoundedWeights else { return variant }
-        return weights.withUnsafeBufferPointer {
-            variant.upgradedForWeights($0.baseAddress!, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
-        }
+        return variant.upgraded(forWeights: weights, filter: filter, pairBoundedWeights: model.pairBoundedWeights)
     }
 
     /// Buffer requests and their placement. An op's output may take over its first
@@ -551,5 +546,19 @@ struct ByteWriter {
         let offset = bytes.count
         bytes += data
         return offset
+    }
+}
+
+extension KernelVariant {
+    /// The variant a layer of a model quantized with `pairBoundedWeights` takes: a
+    /// `.pointwise` 1×1 layer whose OHWI `weights` fit `PointwiseU8GEMM.pairsFit` gets the
+    /// uint8 × int8 GEMM (`upgradedForWeights`); every other layer, and every layer of a model
+    /// without the flag (on ARM the int16 GEMM is the fast one), keeps `self`. Shared by the
+    /// writer's standalone layers and the fused blocks' expand and project stages.
+    func upgraded(forWeights weights: [Int8], filter: FilterShape, pairBoundedWeights: Bool) -> KernelVariant {
+        guard pairBoundedWeights, self == .pointwise, weights.count == filter.elementCount else { return self }
+        return weights.withUnsafeBufferPointer {
+            upgradedForWeights($0.baseAddress!, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
+        }
     }
 }

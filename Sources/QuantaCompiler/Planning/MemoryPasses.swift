@@ -14,14 +14,6 @@ public struct FusedConvStage: Equatable {
 
 /// An inverted-residual block run a row at a time (`QuantaKernels.InvertedResidual`): the
 /// expanded and depthwise tensors are quantized exactly as unfused but never stored whole.
-extension FusedConvStage {
-    /// `variant.upgradedForWeights` for this stage's 1×1 weights (`columns` rows of `depth`).
-    func upgradedVariant(depth: Int, columns: Int) -> KernelVariant {
-        guard variant == .pointwise, weights.count == depth * columns else { return variant }
-        return weights.withUnsafeBufferPointer { variant.upgradedForWeights($0.baseAddress!, depth: depth, columns: columns) }
-    }
-}
-
 public struct FusedInvertedResidual {
     public var geometry: InvertedResidualGeometry
     public var expand: FusedConvStage
@@ -71,9 +63,8 @@ public struct FusedInvertedResidual {
         expand.variant = e == .pointwise || e == .im2col ? e : .reference
         depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
         project.variant = p == .pointwise ? p : .reference
-        guard pairBoundedWeights else { return }
-        expand.variant = expand.upgradedVariant(depth: g.expandFilter.inputChannelsPerGroup, columns: g.expandFilter.outputChannels)
-        project.variant = project.upgradedVariant(depth: g.projectFilter.inputChannelsPerGroup, columns: g.projectFilter.outputChannels)
+        expand.variant = expand.variant.upgraded(forWeights: expand.weights, filter: g.expandFilter, pairBoundedWeights: pairBoundedWeights)
+        project.variant = project.variant.upgraded(forWeights: project.weights, filter: g.projectFilter, pairBoundedWeights: pairBoundedWeights)
     }
 }
 

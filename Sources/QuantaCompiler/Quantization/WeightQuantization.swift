@@ -66,7 +66,7 @@ public enum WeightQuantization {
         for c in 0..<channels {
             var i = c * perChannel
             while i + 1 < (c + 1) * perChannel {
-                while Int(w.values[i].magnitude) + Int(w.values[i + 1].magnitude) > 128 {
+                while !PointwiseU8GEMM.pairFits(w.values[i], w.values[i + 1]) {
                     func excess(_ j: Int) -> Float { Float(w.values[j].magnitude) - abs(weights[j] / w.scales[c]) }
                     let j = excess(i + 1) > excess(i) ? i + 1 : i
                     w.values[j] -= w.values[j].signum()

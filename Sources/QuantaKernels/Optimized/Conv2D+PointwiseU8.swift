@@ -37,6 +37,13 @@ public enum PointwiseU8GEMM {
         Swift.min(PointwiseGEMM.panelRows(depth: k), Swift.max(rows, 1)) * paddedDepth(k)
     }
 
+    /// Whether one pair of weights sharing a `vpmaddubsw` keeps `|w0| + |w1| ≤ 128`, the bound
+    /// under which the uint8 × int8 product pair cannot saturate int16.
+    @inlinable
+    public static func pairFits(_ w0: Int8, _ w1: Int8) -> Bool {
+        Int(w0.magnitude) + Int(w1.magnitude) <= 128
+    }
+
     /// Whether `n` rows of `k` weights (row `j` at `weights + j * weightRowStride`) keep
     /// `|w[j, i]| + |w[j, i+1]| ≤ 128` for every even `i` (an odd depth's last weight is
     /// alone): the weights `.pointwiseU8` computes exactly.
@@ -45,7 +52,7 @@ public enum PointwiseU8GEMM {
             var i = 0
             while i + 1 < k {
                 let p = weights + j * weightRowStride + i
-                if Int(p[0].magnitude) + Int(p[1].magnitude) > 128 { return false }
+                if !pairFits(p[0], p[1]) { return false }
                 i += 2
             }
         }
@@ -60,7 +67,7 @@ public enum PointwiseU8GEMM {
         let w = (packed + 4 * nPad).assumingMemoryBound(to: Int8.self)
         var i = 0
         while i < nPad * paddedDepth(k) {
-            if Int(w[i].magnitude) + Int(w[i + 1].magnitude) > 128 { return i / (8 * paddedDepth(k)) * 8 + i / 4 % 8 }
+            if !pairFits(w[i], w[i + 1]) { return i / (8 * paddedDepth(k)) * 8 + i / 4 % 8 }
             i += 2
         }
         return nil
