@@ -29,7 +29,10 @@ let package = Package(
         .executable(name: "quanta", targets: ["quanta"]),
     ],
     targets: [
-        .target(name: "QuantaKernels", swiftSettings: optimizedInDebug + kernelISA),
+        // The NEON kernels (C with arm_neon.h; empty on other architectures), which
+        // QuantaKernels calls on aarch64 and armv7. Targets/build compiles them with clang.
+        .target(name: "CQuantaKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "QuantaKernels", dependencies: ["CQuantaKernels"], swiftSettings: optimizedInDebug + kernelISA),
         .target(name: "QuantaRuntime", dependencies: ["QuantaKernels"], swiftSettings: optimizedInDebug),
         // The runtime's C API header (quanta.h); the functions are QuantaRuntime's @_cdecl ones.
         .target(name: "CQuanta"),

@@ -88,6 +88,8 @@ func describe(_ p: OpProblem) -> String {
         return "fused block word \(word) records \(found), its geometry gives \(expected)"
     case .weightPairOutOfRange(let channel):
         return "uint8 GEMM packed weights of output channel \(channel) have a pair with |w0| + |w1| above 128"
+    case .weightOutOfRange(let channel):
+        return "GEMM packed weights of output channel \(channel) hold -128 (int8 weights must be in -127...127)"
     }
 }
 

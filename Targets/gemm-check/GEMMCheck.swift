@@ -1,13 +1,15 @@
 import QuantaKernels
 
-/// `gemm-check`: `PointwiseGEMM.run` (the kernel this target's build selects: `sdot` on
-/// aarch64-cortex-a76, the portable SIMD kernel on the others) and `runPortable`, and the
-/// same two of `PointwiseU8GEMM` (pair-bounded weights), bit for
+/// `gemm-check`: `PointwiseGEMM.run` (the kernel this target and CPU select: on aarch64
+/// `sdot` where the CPU has the dot product, else the NEON `smull`/`smlal`/`sadalp` kernel;
+/// the same on armv7; AVX2 on the host), each NEON kernel by name where the CPU runs it,
+/// and `runPortable`, and `run` and `runPortable` of `PointwiseU8GEMM` (pair-bounded weights), bit for
 /// bit against a scalar evaluation of the GEMM's definition, on pseudo-random operands:
 /// every depth 1...40 (all tails of the 16-, 4- and 2-wide steps) and some larger ones,
 /// 1...19 rows (every tile height and remainder), 1...35 columns (partial channel
 /// blocks), row strides wider than the rows, a channel offset into per-channel or
-/// per-tensor requantization, int8 extremes (-128 included) in A and the weights.
+/// per-tensor requantization, int8 extremes in A (-128 included) and the weights (-127 and
+/// 127: `PointwiseGEMM`'s weights are in -127...127, which the loader checks).
 ///
 /// A's last row ends at a page that is made inaccessible (mprotect), so a kernel reading
 /// past `a[(rows-1) * aRowStride + depth - 1]` stops with SIGSEGV.
@@ -36,7 +38,24 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
             cases += 1
         }
     }
-    writeLine("gemm-check: \(cases) GEMMs (run and runPortable of PointwiseGEMM and PointwiseU8GEMM) identical to the scalar definition")
+    let (depthwiseCases, depthwiseFailure) = checkDepthwise(random: &random)
+    if let failure = depthwiseFailure {
+        writeLine("gemm-check: FAILED: \(failure)", fd: 2)
+        return 1
+    }
+    writeLine("gemm-check: \(depthwiseCases) depthwise 3×3 convolutions (DepthwiseConv.run3x3) identical to Int8Reference.conv2D")
+    let (layoutCases, layoutFailure) = checkLayout(random: &random)
+    if let failure = layoutFailure {
+        writeLine("gemm-check: FAILED: \(failure)", fd: 2)
+        return 1
+    }
+    writeLine("gemm-check: \(layoutCases) max pools, concats, slices and shuffles (VectorPool, VectorLayout) identical to the reference loops")
+    #if arch(arm64) || arch(arm)
+    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runPortable" : "NEON smull/smlal kernel, run, runPortable"
+    #else
+    let kernels = "run and runPortable"
+    #endif
+    writeLine("gemm-check: \(cases) GEMMs (PointwiseGEMM: \(kernels); PointwiseU8GEMM: run, runPortable) identical to the scalar definition")
     return 0
 }
 
@@ -51,7 +70,7 @@ func check(rows: Int, depth k: Int, columns n: Int, u8: Bool, random: inout Spli
     let inputZeroPoint = Int32(random.next(below: 256)) - 128
 
     var weights = [Int8](repeating: 0, count: n * k)
-    for i in weights.indices { weights[i] = random.int8() }
+    for i in weights.indices { weights[i] = max(random.int8(), u8 ? Int8.min : -127) }
     if u8 {
         for j in 0..<n {
             for i in stride(from: 0, to: k - 1, by: 2) {
@@ -126,6 +145,27 @@ func check(rows: Int, depth k: Int, columns n: Int, u8: Bool, random: inout Spli
                     }
                     fromPortable.withUnsafeMutableBufferPointer {
                         if u8 { PointwiseU8GEMM.runPortable(operands($0.baseAddress!)) } else { PointwiseGEMM.runPortable(operands($0.baseAddress!)) }
+                    }
+                    // Each NEON kernel by name (the one `run` did not pick included).
+                    var fromNEON: [(String, [Int8])] = []
+                    #if arch(arm64) || arch(arm)
+                    if !u8 {
+                        var mlal = expected
+                        mlal.withUnsafeMutableBufferPointer { PointwiseGEMM.runNEONMultiplyAccumulate(operands($0.baseAddress!)) }
+                        fromNEON.append(("runNEONMultiplyAccumulate", mlal))
+                        var dot = expected
+                        if dot.withUnsafeMutableBufferPointer({ PointwiseGEMM.runNEONDotProduct(operands($0.baseAddress!)) }) {
+                            fromNEON.append(("runNEONDotProduct", dot))
+                        }
+                    }
+                    #endif
+                    for (name, result) in fromNEON {
+                        for p in 0..<rows {
+                            for j in 0..<n where result[p * outputRowStride + j] != expected[p * outputRowStride + j] {
+                                return "rows \(rows) depth \(k) columns \(n) (aRowStride \(aRowStride), perChannel \(perChannel)): "
+                                    + "out[\(p), \(j)] = \(result[p * outputRowStride + j]) (\(name)), expected \(expected[p * outputRowStride + j])"
+                            }
+                        }
                     }
                     for p in 0..<rows {
                         for j in 0..<n {

@@ -57,8 +57,9 @@ struct ConvCase {
         outputShape = parameters.outputShape(input: inputShape, filter: filter)
         inputZeroPoint = Int32.random(in: -128...127, using: &g)
         input = (0..<inputShape.elementCount).map { _ in Int8.random(in: -128...127, using: &g) }
-        // Weights mostly in the symmetric range, occasionally -128: the GEMM kernels accept any
-        // int8; the depthwise kernels need -127...127 (the quantizer's range), see DepthwiseConv.
+        // Weights mostly in the symmetric range, occasionally -128: the x86 and portable GEMM
+        // kernels accept any int8; the depthwise and NEON GEMM kernels need -127...127 (the
+        // quantizer's range, which the loader checks), see DepthwiseConv and PointwiseGEMM.run.
         let depthwise = parameters.groups == inputShape.c && filter.inputChannelsPerGroup == 1
         weights = (0..<filter.elementCount).map { _ in
             !depthwise && Int.random(in: 0..<50, using: &g) == 0 ? -128 : Int8.random(in: -127...127, using: &g)

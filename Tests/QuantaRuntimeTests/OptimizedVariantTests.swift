@@ -163,6 +163,54 @@ final class OptimizedVariantTests: XCTestCase {
         XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .weightPairOutOfRange(channel: 3)))
     }
 
+    // MARK: GEMM weights in -127...127 (the NEON GEMM's int16 pair sums)
+
+    func testGEMMPackedWeightOfMinus128IsRejected() throws {
+        var f = try ModelFile(kernels: .fast)
+        XCTAssertEqual(f.model.op(2).variant, .pointwise)
+        // Packed block: 8 folded biases, then [block][pair][lane][2]: channel 5's second
+        // weight of pair 0 is at 32 + 5 · 2 + 1.
+        let weights = f.constant(op: 2, OpLayout.convPackedWeights) + 32
+        f.bytes[weights + 5 * 2 + 1] = UInt8(bitPattern: -128)
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .weightOutOfRange(channel: 5)))
+        // -127 is in range, and loads.
+        f.bytes[weights + 5 * 2 + 1] = UInt8(bitPattern: -127)
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertNoThrow(try f.load().get())
+    }
+
+    func testFusedStagePackedWeightOfMinus128IsRejected() throws {
+        let bytes = try ModelWriter(kernels: .fast, memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false))
+            .write(MemoryOpsTests.blocks(seed: 2))
+        var f = try ModelFile(bytes: bytes)
+        XCTAssertEqual(f.model.fusedStageVariants(1)[2], .pointwise)
+        // The project stage's packed block (6 columns padded to 8): channel 3, pair 1.
+        let weights = f.constant(op: 1, OpLayout.irPacked + 4) + 32
+        f.bytes[weights + 16 + 3 * 2] = UInt8(bitPattern: -128)
+        ModelWriter.sealChecksum(&f.bytes)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .weightOutOfRange(channel: 3)))
+    }
+
+    func testWriterKeepsTheReferenceForAMinus128WeightAndGivesTheReferenceBits() throws {
+        var source = TestModels.small(seed: 3)
+        guard case let .conv2D(p, filter, w, b, r) = source.ops[2].kind else { preconditionFailure("op 2 is the 1×1 conv") }
+        var weights = w
+        weights[filter.inputChannelsPerGroup * 4 + 1] = -128
+        source.ops[2].kind = .conv2D(parameters: p, filter: filter, weights: weights, bias: b, requantization: r)
+        let f = try ModelFile(source, kernels: .fast)
+        XCTAssertEqual(f.model.op(2).variant, .reference)
+        var rng = TestRandom(seed: 11)
+        let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
+        let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]
+        let model = f.model
+        let arena = AlignedBuffer(count: model.arenaSize, fill: 0x5A)
+        let it = try Interpreter(model: model, arena: arena.raw)
+        input.withUnsafeBufferPointer { it.input(0).data.update(from: $0.baseAddress!, count: input.count) }
+        it.invoke()
+        XCTAssertEqual(Array(it.output(0).buffer), expected)
+    }
+
     // MARK: Corrupted fields
 
     func testUnknownVariantIsRejected() throws {

@@ -116,6 +116,7 @@ public struct ModelWriter {
         }
         if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
             weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
+            !weights.contains(-128),  // the GEMM's weights are -127...127 (the loader checks)
             KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount) != nil
         {
             return .pointwise
@@ -133,9 +134,10 @@ public struct ModelWriter {
         let tensor = model.tensors[input]
         let variant = KernelVariant.choose(
             inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
-        // The depthwise kernels add raw products in int16 pairs: weights must be in -127...127
-        // (the quantizer's symmetric range; a hand-made -128 keeps the reference).
-        if variant == .depthwise || variant == .depthwise3x3, weights.contains(-128) { return .reference }
+        // The depthwise and NEON GEMM kernels add raw products in int16 pairs: weights must be
+        // in -127...127 (the quantizer's symmetric range; a hand-made -128 keeps the reference,
+        // and the loader rejects a -128 in GEMM-packed weights).
+        if variant != .reference, weights.contains(-128) { return .reference }
         return variant.upgraded(forWeights: weights, filter: filter, pairBoundedWeights: model.pairBoundedWeights)
     }
 

@@ -65,6 +65,10 @@ public struct FusedInvertedResidual {
         project.variant = p == .pointwise ? p : .reference
         expand.variant = expand.variant.upgraded(forWeights: expand.weights, filter: g.expandFilter, pairBoundedWeights: pairBoundedWeights)
         project.variant = project.variant.upgraded(forWeights: project.weights, filter: g.projectFilter, pairBoundedWeights: pairBoundedWeights)
+        // Fast kernels need int8 weights in -127...127 (as `ModelWriter`'s choice).
+        if expand.weights.contains(-128) { expand.variant = .reference }
+        if depthwise.weights.contains(-128) { depthwise.variant = .reference }
+        if project.weights.contains(-128) { project.variant = .reference }
     }
 }
 

@@ -25,6 +25,15 @@ extension DepthwiseConv {
             return
         }
         #endif
+        #if arch(arm64) || arch(arm)
+        // One copy of the loop nest: its 16-channel rows (multiplier 1) run the NEON row
+        // kernel (Conv2D+Depthwise+NEON.swift), so specializing per stride would only add code.
+        rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+             output: output, outputShape: outputShape, requantization: requantization,
+             kernelH: 3, kernelW: 3, strideH: parameters.strideH, strideW: parameters.strideW,
+             dilationH: 1, dilationW: 1,
+             padTop: parameters.padding.top, padLeft: parameters.padding.left)
+        #else
         if parameters.strideH == 1 && parameters.strideW == 1 {
             rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                  output: output, outputShape: outputShape, requantization: requantization,
@@ -42,5 +51,6 @@ extension DepthwiseConv {
                  dilationH: 1, dilationW: 1,
                  padTop: parameters.padding.top, padLeft: parameters.padding.left)
         }
+        #endif
     }
 }

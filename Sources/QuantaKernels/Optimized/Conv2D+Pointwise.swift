@@ -103,30 +103,47 @@ public enum PointwiseGEMM {
         }
     }
 
-    /// Runs the GEMM with the best kernel compiled for this target (AVX2 on x86_64 builds
-    /// with `QUANTA_AVX2`, `sdot` on aarch64 builds with `QUANTA_DOTPROD`, the portable SIMD
-    /// kernel elsewhere).
+    /// Runs the GEMM with the best kernel for this target and CPU: AVX2 on x86_64 builds
+    /// with `QUANTA_AVX2`; on aarch64 and armv7 the NEON kernels of CQuantaKernels
+    /// (`runNEON`: `sdot` where the CPU has the dot product, read at run time, else
+    /// `smull`/`smlal`/`sadalp`); the portable SIMD kernel elsewhere.
+    /// - Precondition: on ARM, no packed weight is -128 (`firstMinimumWeight` is nil; the
+    ///   loader checks every file, the quantizer writes -127...127).
     public static func run(_ g: GEMMOperands) {
         precondition(!g.panelFilled || (readsInt16Panel && g.rows <= panelRows(depth: g.depth)),
                      "PointwiseGEMM: a filled panel needs a kernel that reads it and at most panelRows rows")
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
-        #elseif arch(arm64) && QUANTA_DOTPROD
-        runDotProduct(g)
+        #elseif arch(arm64) || arch(arm)
+        runNEON(g)
         #else
         runPortable(g)
         #endif
     }
 
     /// Whether the kernel `run` picks on this target reads A from the int16 panel (AVX2 and
-    /// portable kernels; the `sdot` kernel reads the int8 rows): then a caller may write the
-    /// panel itself (`widenRow`) and pass `GEMMOperands.panelFilled`.
+    /// portable kernels; the NEON kernels read the int8 rows where they lie): then a caller
+    /// may write the panel itself (`widenRow`) and pass `GEMMOperands.panelFilled`.
     public static var readsInt16Panel: Bool {
-        #if arch(arm64) && QUANTA_DOTPROD
+        #if arch(arm64) || arch(arm)
         false
         #else
         true
         #endif
+    }
+
+    /// The first output channel of a packed block (`columns` channels of depth `depth`)
+    /// with a weight of -128, nil when every weight is in -127...127 (the int8 weight range
+    /// of the quantizer and of TFLite's specification). The NEON kernel sums two products
+    /// in an int16 lane, exact only without -128 weights; the loader rejects such blocks.
+    @_optimize(size)
+    public static func firstMinimumWeight(_ packed: UnsafeRawPointer, depth k: Int, columns n: Int) -> Int? {
+        let kPad = paddedDepth(k)
+        let w = (packed + 4 * paddedColumns(n)).assumingMemoryBound(to: Int8.self)
+        for i in 0..<(paddedColumns(n) * kPad) where w[i] == Int8.min {
+            return i / (8 * kPad) * 8 + i / 2 % 8
+        }
+        return nil
     }
 
     /// Converts rows `firstRow..<firstRow+count` of A to int16 in the panel (`widenRow`),

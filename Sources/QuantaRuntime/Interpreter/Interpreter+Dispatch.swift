@@ -151,7 +151,7 @@ extension Interpreter {
                     input: inp, inputShape: inShape, output: out, outputShape: outShape, parameters: parameters,
                     clampMin: op.parameter32(L.poolClamp), clampMax: op.parameter32(L.poolClamp + 1))
             } else {
-                Int8Reference.maxPool(
+                VectorPool.maxPool(
                     input: inp, inputShape: inShape, output: out, outputShape: outShape, parameters: parameters,
                     clampMin: op.parameter32(L.poolClamp), clampMax: op.parameter32(L.poolClamp + 1))
             }
@@ -168,7 +168,7 @@ extension Interpreter {
             }
 
         case .channelShuffle:
-            Layout.channelShuffle(input: inp, output: out, shape: inShape, groups: op.parameter(0))
+            VectorLayout.channelShuffle(input: inp, output: out, shape: inShape, groups: op.parameter(0))
 
         case .concat:
             let pixels = outShape.n * outShape.h * outShape.w
@@ -176,14 +176,14 @@ extension Interpreter {
             for k in 0..<op.inputCount {
                 let t = op.input(k)
                 let channels = model.shape(t).c
-                Layout.concatChannels(
+                VectorLayout.concatChannels(
                     input: UnsafePointer(data(t)), inputChannels: channels, output: out,
                     outputChannels: outShape.c, channelOffset: channelOffset, pixels: pixels)
                 channelOffset += channels
             }
 
         case .sliceChannels:
-            Layout.sliceChannels(
+            VectorLayout.sliceChannels(
                 input: inp, inputChannels: inShape.c, output: out, start: op.parameter(0), count: op.parameter(1),
                 pixels: inShape.n * inShape.h * inShape.w)
 

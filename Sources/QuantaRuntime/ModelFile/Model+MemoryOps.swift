@@ -97,6 +97,10 @@ extension OpValidator {
         else { throw fail(.unsupportedVariant(UInt8(truncatingIfNeeded: raw))) }
         try constant(L.irPacked + 2 * k, .packedWeights, expected: bytes.packedWeights)
         if variant == .pointwiseU8 { try weightPairs(L.irPacked + 2 * k, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels) }
+        if variant == .pointwise || variant == .im2col || variant == .grouped {
+            try gemmWeights(L.irPacked + 2 * k, depth: Im2col.depth(filter), columns: filter.outputChannels / parameters.groups,
+                            groups: parameters.groups)
+        }
         try clamp(p)
         try constant(p + 2, .weights, expected: variant == .reference ? weightCount : 0)
         try requantization(bias: p + 4, multipliers: p + 6, shifts: p + 8, channels: channels, terms: terms)

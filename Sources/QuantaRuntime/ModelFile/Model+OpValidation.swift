@@ -116,6 +116,20 @@ struct OpValidator {
         }
     }
 
+    /// `PointwiseGEMM`-packed weights at word `p` (length checked; `groups` blocks of
+    /// `columns` channels of depth `depth`) are all in -127...127
+    /// (`PointwiseGEMM.firstMinimumWeight`), else `weightOutOfRange` naming the channel.
+    @_optimize(size)
+    func gemmWeights(_ p: Int, depth: Int, columns: Int, groups: Int = 1) throws(ModelError) {
+        let packed = model.reader.base + model.constantsSection + op.parameter(p)
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: depth, columns: columns)
+        for group in 0..<groups {
+            if let channel = PointwiseGEMM.firstMinimumWeight(packed + group * blockBytes, depth: depth, columns: columns) {
+                throw fail(.weightOutOfRange(channel: group * columns + channel))
+            }
+        }
+    }
+
     /// Reads the i-th Int32 of the constant at word `p`.
     @_optimize(size)
     func constantWord(_ p: Int, _ i: Int) -> Int {
@@ -200,6 +214,9 @@ struct OpValidator {
             try constant(L.convWeights, .weights, expected: variant == .reference ? weightCount : 0)
             try constant(L.convPackedWeights, .packedWeights, expected: bytes.packedWeights)
             if variant == .pointwiseU8 { try weightPairs(L.convPackedWeights, depth: ipg, columns: o) }
+            if variant == .pointwise || variant == .grouped || variant == .im2col {
+                try gemmWeights(L.convPackedWeights, depth: kh * kw * ipg, columns: o / groups, groups: groups)
+            }
             let s = op.scratch
             let scratchSize = s >= 0 ? model.scratch(s).size : 0
             guard scratchSize >= bytes.scratch else {
@@ -272,6 +289,7 @@ struct OpValidator {
             }
             try constant(L.fcWeights, .weights, expected: variant == .reference ? weightCount : 0)
             try constant(L.fcPackedWeights, .packedWeights, expected: packedBytes)
+            if variant == .pointwise { try gemmWeights(L.fcPackedWeights, depth: inputCount, columns: outputCount) }
             let s = op.scratch
             let scratchSize = s >= 0 ? model.scratch(s).size : 0
             guard scratchSize >= scratchBytes else {

@@ -128,4 +128,8 @@ public enum OpProblem: Equatable, Sendable {
     /// `.pointwiseU8` packed weights with a pair `|w0| + |w1|` above 128 (output channel
     /// `channel`), which its uint8 × int8 kernel would not compute exactly.
     case weightPairOutOfRange(channel: Int)
+    /// GEMM packed weights (`.pointwise`, `.grouped`, `.im2col`, fully connected) with a
+    /// -128 at output channel `channel` (of its group's block): int8 weights are -127...127
+    /// (TFLite's specification, the quantizer's range), which the NEON kernel relies on.
+    case weightOutOfRange(channel: Int)
 }

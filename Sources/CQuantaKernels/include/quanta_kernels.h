@@ -1,0 +1,125 @@
+// Quanta's NEON kernels (Sources/CQuantaKernels): C with arm_neon.h intrinsics, for the
+// inner loops that Swift's portable SIMD types do not compile to the instructions they
+// need (8-bit widening multiply-accumulates, sdot by lane, saturating narrows).
+//
+// Compiled for aarch64 and armv7 (NEON); on other architectures the sources compile to
+// nothing and Swift never calls these functions (QuantaKernels calls them only under
+// `#if arch(arm64) || arch(arm)`). No allocation, no libc beyond getauxval (aarch64).
+// Every kernel gives `Int8Reference`'s results bit for bit; each function says its
+// contract. docs/PERFORMANCE-KERNELS.md lists the instructions each inner loop compiles to.
+#ifndef QUANTA_KERNELS_H
+#define QUANTA_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// TFLite's per-channel output stage: channel c uses multipliers[c] and shifts[c]
+/// (channel_count 1: entry 0 for every channel): SRDHM, rounding divide by a power of two
+/// (round half away from zero), + zero_point, clamp to clamp_min...clamp_max (within int8).
+typedef struct quanta_requantization {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    long channel_count;
+    int32_t zero_point;
+    int32_t clamp_min;
+    int32_t clamp_max;
+} quanta_requantization;
+
+/// The operands of one int8 GEMM in PointwiseGEMM's packed layout (see
+/// Conv2D+Pointwise.swift):
+///     out[p, n] = requantize(foldedBias[n] + sum_k a[p, k] * w[n, k], channel channel_offset + n)
+/// for p < rows, n < columns, k < depth. `packed` holds int32 foldedBias[nPad] then the
+/// weights as [nPad/8][kPad/2][8][2] (kPad = depth rounded up to 2, nPad = columns
+/// rounded up to 8).
+typedef struct quanta_gemm {
+    const int8_t *a;
+    long a_stride;
+    const void *packed;
+    int8_t *out;
+    long out_stride;
+    quanta_requantization requantization;
+    long channel_offset;
+    long rows;
+    long depth;
+    long columns;
+} quanta_gemm;
+
+/// The GEMM with the best kernel this CPU runs: `quanta_gemm_neondot` where the CPU has the
+/// dot product extension (AT_HWCAP ASIMDDP, read once), else `quanta_gemm_neon_mlal`.
+/// Same precondition as `quanta_gemm_neon_mlal`.
+void quanta_gemm_neon(const quanta_gemm *g);
+
+/// Armv8.0 / armv7 NEON kernel: tiles of 4 rows x 16 channels, 8-bit products widened
+/// (smull/smlal into int16 slots, two products per slot) and accumulated pairwise into
+/// int32 (sadalp). Reads only a[p * a_stride ..< p * a_stride + depth] for p < rows.
+/// Precondition: no packed weight is -128 (then |a*w0 + a'*w1| <= 2 * 128 * 127 fits
+/// int16; the loader rejects such files, `weightOutOfRange`), rows >= 0, depth >= 1,
+/// columns >= 1, shifts in -31...31.
+void quanta_gemm_neon_mlal(const quanta_gemm *g);
+
+/// Dot-product kernel (aarch64 with ASIMDDP only; SIGILL elsewhere): tiles of 8 rows x 8
+/// channels of `sdot` by lane. Exact for any int8 weights. Reads as `quanta_gemm_neon_mlal`.
+void quanta_gemm_neondot(const quanta_gemm *g);
+
+/// One output row of a depthwise 3x3 convolution (stride_w 1 or 2, dilation 1, depth
+/// multiplier 1), for 16 channels: for every output column ox < output_w,
+///     output[ox * output_step + c] = requantize(folded[c]
+///         + sum_{ky,kx} w[ky*3+kx][c] * x(y0 + ky, ox * stride_w - pad_left + kx)[c])
+/// with x(iy, ix) = input + (iy * input_w + ix) * channels (16 bytes), read as
+/// input_zero_point outside 0..<input_h, 0..<input_w; w[t] = weights + t * weight_stride
+/// (16 bytes); folded = bias - input_zero_point * sum_t w[t] (16 int32), so that a tap
+/// outside the input adds nothing, as in the reference; channel c requantized with channel
+/// first_channel + c. Reads only bytes inside the input.
+/// Precondition: weights in -127...127 (two raw products are summed in int16).
+typedef struct quanta_dwconv3x3 {
+    const int8_t *input;
+    long input_h;
+    long input_w;
+    long channels;
+    long y0;
+    long stride_w;
+    long pad_left;
+    long output_w;
+    int8_t *output;
+    long output_step;
+    const int8_t *weights;
+    long weight_stride;
+    const int32_t *folded;
+    const quanta_requantization *requantization;
+    long first_channel;
+    int8_t input_zero_point;
+} quanta_dwconv3x3;
+
+void quanta_dwconv3x3_row16(const quanta_dwconv3x3 *d);
+
+/// rows x `bytes` copied: dst + r * dst_stride <- src + r * src_stride (no overlap):
+/// concat (into a channel slice of each output pixel) and channel slices.
+void quanta_copy_rows(int8_t *dst, long dst_stride, const int8_t *src, long src_stride, long bytes, long rows);
+
+/// Channel shuffle of two groups: output[p, 2j + g] = input[p, g * per_group + j].
+void quanta_channel_shuffle2(const int8_t *input, int8_t *output, long per_group, long pixels);
+
+/// Max pooling (NHWC, padding taps skipped; every window holds at least one input pixel,
+/// which the loader checks), output clamped to clamp_min...clamp_max:
+/// Int8Reference.maxPool bit for bit.
+typedef struct quanta_pool {
+    const int8_t *input;
+    int8_t *output;
+    long batches, input_h, input_w, channels, output_h, output_w;
+    long kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t clamp_min, clamp_max;
+} quanta_pool;
+
+void quanta_max_pool(const quanta_pool *p);
+
+/// 1 when the CPU has the dot product instructions (aarch64 AT_HWCAP ASIMDDP), else 0.
+int quanta_cpu_has_dotprod(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,54 @@
+#if arch(arm64) || arch(arm)
+import CQuantaKernels
+
+// The NEON GEMM kernels (aarch64 and armv7) live in C with arm_neon.h intrinsics and, for
+// the Armv8.0 4×16 inner loop, inline assembly: Sources/CQuantaKernels/gemm-*.c. Swift's
+// portable SIMD code compiled to `ld1r` + `smlal .4h` (4 products per instruction) and
+// never to `sdot` by lane; docs/PERFORMANCE-KERNELS.md has the instruction counts.
+
+extension PointwiseGEMM {
+    /// The best NEON kernel for this CPU: `sdot` tiles where the CPU has the dot product
+    /// (aarch64 `AT_HWCAP` ASIMDDP, read once), else `smull`/`smlal`/`sadalp` tiles. Same
+    /// results as `runPortable` and `Int8Reference.conv2D`; reads A where it lies (no panel).
+    /// - Precondition: no packed weight is -128 (`firstMinimumWeight`).
+    public static func runNEON(_ g: GEMMOperands) {
+        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
+        var c = cOperands(g)
+        quanta_gemm_neon(&c)
+    }
+
+    /// The Armv8.0 / armv7 kernel on any CPU (for gemm-check).
+    public static func runNEONMultiplyAccumulate(_ g: GEMMOperands) {
+        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
+        var c = cOperands(g)
+        quanta_gemm_neon_mlal(&c)
+    }
+
+    /// The dot-product kernel, when this CPU has it (false: nothing ran). For gemm-check.
+    public static func runNEONDotProduct(_ g: GEMMOperands) -> Bool {
+        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
+        #if arch(arm64)
+        guard quanta_cpu_has_dotprod() != 0 else { return false }
+        var c = cOperands(g)
+        quanta_gemm_neondot(&c)
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// Whether this CPU runs the dot-product kernel.
+    public static var cpuHasDotProduct: Bool { quanta_cpu_has_dotprod() != 0 }
+
+    @inline(__always)
+    static func cOperands(_ g: GEMMOperands) -> quanta_gemm {
+        let r = g.requantization
+        return quanta_gemm(
+            a: g.a, a_stride: g.aRowStride, packed: g.packed, out: g.output, out_stride: g.outputRowStride,
+            requantization: quanta_requantization(
+                multipliers: r.multipliers, shifts: r.shifts, channel_count: r.channelCount,
+                zero_point: r.outputZeroPoint, clamp_min: r.clampMin, clamp_max: r.clampMax),
+            channel_offset: g.channelOffset, rows: g.rows, depth: g.depth, columns: g.columns)
+    }
+}
+#endif

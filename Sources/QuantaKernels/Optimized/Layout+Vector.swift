@@ -1,0 +1,87 @@
+#if arch(arm64) || arch(arm)
+import CQuantaKernels
+#endif
+
+/// Vectorized int8 data movement: the same results as `Layout`'s reference loops (which
+/// copy one element at a time), with NEON loops on aarch64 and armv7
+/// (Sources/CQuantaKernels/layout-neon.c) and `memcpy` per pixel row elsewhere.
+public enum VectorLayout {
+    /// `Layout.concatChannels` for int8: `out[p, channelOffset + i] = in[p, i]`.
+    /// - Precondition: `channelOffset + inputChannels <= outputChannels`; no overlap.
+    public static func concatChannels(
+        input: UnsafePointer<Int8>, inputChannels: Int, output: UnsafeMutablePointer<Int8>,
+        outputChannels: Int, channelOffset: Int, pixels: Int
+    ) {
+        precondition(channelOffset >= 0 && inputChannels >= 0 && channelOffset + inputChannels <= outputChannels,
+                     "concatChannels: slice outside the output channels")
+        copyRows(output + channelOffset, outputChannels, input, inputChannels, bytes: inputChannels, rows: pixels)
+    }
+
+    /// `Layout.sliceChannels` for int8: `out[p, i] = in[p, start + i]`.
+    /// - Precondition: `start + count <= inputChannels`; no overlap.
+    public static func sliceChannels(
+        input: UnsafePointer<Int8>, inputChannels: Int, output: UnsafeMutablePointer<Int8>,
+        start: Int, count: Int, pixels: Int
+    ) {
+        precondition(start >= 0 && count >= 0 && start + count <= inputChannels,
+                     "sliceChannels: slice outside the input channels")
+        copyRows(output, count, input + start, inputChannels, bytes: count, rows: pixels)
+    }
+
+    /// `Layout.channelShuffle` for int8: `out[p, j * groups + g] = in[p, g * (C / groups) + j]`
+    /// (two groups, ShuffleNet's, as interleaving stores on ARM).
+    /// - Precondition: `groups > 0`, `C % groups == 0`; no overlap.
+    public static func channelShuffle(input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>, shape: TensorShape, groups: Int) {
+        precondition(groups > 0 && shape.c % groups == 0, "channelShuffle: channels must be a multiple of groups")
+        #if arch(arm64) || arch(arm)
+        if groups == 2 {
+            quanta_channel_shuffle2(input, output, shape.c / 2, shape.n * shape.h * shape.w)
+            return
+        }
+        #endif
+        Layout.channelShuffle(input: input, output: output, shape: shape, groups: groups)
+    }
+
+    @inline(__always)
+    static func copyRows(_ dst: UnsafeMutablePointer<Int8>, _ dstStride: Int, _ src: UnsafePointer<Int8>, _ srcStride: Int,
+                         bytes: Int, rows: Int) {
+        if bytes <= 0 || rows <= 0 { return }
+        #if arch(arm64) || arch(arm)
+        quanta_copy_rows(dst, dstStride, src, srcStride, bytes, rows)
+        #else
+        if dstStride == bytes && srcStride == bytes {
+            UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: bytes * rows)
+            return
+        }
+        for r in 0..<rows {
+            UnsafeMutableRawPointer(dst + r * dstStride).copyMemory(from: src + r * srcStride, byteCount: bytes)
+        }
+        #endif
+    }
+}
+
+/// Vectorized int8 max pooling: `Int8Reference.maxPool` bit for bit (NEON `smax` over the
+/// window, 16 channels at a time, on aarch64 and armv7; the reference loop elsewhere).
+public enum VectorPool {
+    /// - Precondition: as `Int8Reference.maxPool` (every window holds an input pixel).
+    public static func maxPool(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, output: UnsafeMutablePointer<Int8>,
+        outputShape: TensorShape, parameters: PoolParameters, clampMin: Int32, clampMax: Int32
+    ) {
+        #if arch(arm64) || arch(arm)
+        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "maxPool: stride must be positive")
+        precondition(outputShape == parameters.outputShape(input: inputShape), "maxPool: output shape mismatch")
+        precondition(clampMin >= -128 && clampMin <= clampMax && clampMax <= 127, "maxPool: clamp outside int8")
+        var p = quanta_pool(
+            input: input, output: output, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w,
+            channels: inputShape.c, output_h: outputShape.h, output_w: outputShape.w,
+            kernel_h: parameters.kernelH, kernel_w: parameters.kernelW, stride_h: parameters.strideH,
+            stride_w: parameters.strideW, pad_top: parameters.padding.top, pad_left: parameters.padding.left,
+            clamp_min: clampMin, clamp_max: clampMax)
+        quanta_max_pool(&p)
+        #else
+        Int8Reference.maxPool(input: input, inputShape: inputShape, output: output, outputShape: outputShape,
+                              parameters: parameters, clampMin: clampMin, clampMax: clampMax)
+        #endif
+    }
+}

@@ -1,0 +1,83 @@
+import QuantaKernels
+
+/// Depthwise 3×3 (`DepthwiseConv.run3x3`: the NEON row kernel on aarch64 and armv7, AVX2
+/// on the host) bit for bit against `Int8Reference.conv2D`, on pseudo-random operands:
+/// strides 1 and 2 (and 1×2, 2×1), paddings 0...2 on each side, maps from 1×1 to 11×13,
+/// channel counts 1...50 (full and partial 16-channel blocks), batch 1 and 2, per-channel
+/// and per-tensor requantization with left and right shifts, weights in -127...127
+/// (the quantizer's range), inputs with -128. Returns nil or the first mismatch.
+func checkDepthwise(random: inout SplitMix) -> (cases: Int, failure: String?) {
+    var cases = 0
+    for trial in 0..<120 {
+        let channels = [16, 32, 48, 1 + trial % 50][trial % 4]
+        let strideH = 1 + random.next(below: 2), strideW = trial % 7 == 0 ? 3 - strideH : strideH
+        let shape = TensorShape(n: 1 + (trial % 9 == 0 ? 1 : 0), h: 1 + random.next(below: 11), w: 1 + random.next(below: 13), c: channels)
+        let padding = Padding(top: random.next(below: 3), left: random.next(below: 3), bottom: random.next(below: 3), right: random.next(below: 3))
+        let filter = FilterShape(outputChannels: channels, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1)
+        let parameters = Conv2DParameters(strideH: strideH, strideW: strideW, padding: padding, groups: channels)
+        let outputShape = parameters.outputShape(input: shape, filter: filter)
+        if outputShape.h < 1 || outputShape.w < 1 { continue }
+        if let failure = checkDepthwiseCase(shape: shape, filter: filter, parameters: parameters, outputShape: outputShape, random: &random) {
+            return (cases, failure)
+        }
+        cases += 1
+    }
+    return (cases, nil)
+}
+
+func checkDepthwiseCase(shape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, outputShape: TensorShape,
+                        random: inout SplitMix) -> String? {
+    let c = shape.c
+    var input = [Int8](repeating: 0, count: shape.n * shape.h * shape.w * c)
+    for i in input.indices { input[i] = random.int8() }
+    var weights = [Int8](repeating: 0, count: c * 9)
+    for i in weights.indices { weights[i] = max(random.int8(), -127) }
+    var bias = [Int32](repeating: 0, count: c)
+    for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 14)) - (1 << 13) }
+    let perChannel = random.next(below: 4) != 0
+    let count = perChannel ? c : 1
+    var multipliers = [Int32](repeating: 0, count: count), shifts = [Int32](repeating: 0, count: count)
+    for i in 0..<count {
+        multipliers[i] = Int32(1 << 30) + Int32(random.next(below: 1 << 30))
+        shifts[i] = Int32(random.next(below: 12)) - 10
+    }
+    let inputZeroPoint = Int32(random.next(below: 256)) - 128
+    let outputZeroPoint = Int32(random.next(below: 64)) - 32
+    let clampMin = Int32(random.next(below: 2) == 0 ? -128 : -100)
+    let clampMax = Int32(random.next(below: 2) == 0 ? 127 : 90)
+    let outCount = outputShape.n * outputShape.h * outputShape.w * outputShape.c
+    var expected = [Int8](repeating: 0, count: outCount), found = expected
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: DepthwiseConv.packedByteCount(channels: c, filter: filter), alignment: 16)
+    defer { packed.deallocate() }
+    return input.withUnsafeBufferPointer { x -> String? in
+        weights.withUnsafeBufferPointer { w -> String? in
+            bias.withUnsafeBufferPointer { b -> String? in
+                multipliers.withUnsafeBufferPointer { m -> String? in
+                    shifts.withUnsafeBufferPointer { s -> String? in
+                        let r = Requantization(multipliers: m.baseAddress!, shifts: s.baseAddress!, channelCount: count,
+                                               outputZeroPoint: outputZeroPoint, clampMin: clampMin, clampMax: clampMax)
+                        DepthwiseConv.pack(weights: w.baseAddress!, filter: filter, channels: c, bias: b.baseAddress!, into: packed)
+                        expected.withUnsafeMutableBufferPointer {
+                            Int8Reference.conv2D(input: x.baseAddress!, inputShape: shape, inputZeroPoint: inputZeroPoint,
+                                                 weights: w.baseAddress!, filter: filter, bias: b.baseAddress!,
+                                                 output: $0.baseAddress!, outputShape: outputShape,
+                                                 parameters: parameters, requantization: r)
+                        }
+                        found.withUnsafeMutableBufferPointer {
+                            DepthwiseConv.run3x3(input: x.baseAddress!, inputShape: shape, inputZeroPoint: inputZeroPoint,
+                                                 packed: UnsafeRawPointer(packed), filter: filter,
+                                                 output: $0.baseAddress!, outputShape: outputShape,
+                                                 parameters: parameters, requantization: r)
+                        }
+                        for i in 0..<outCount where found[i] != expected[i] {
+                            return "depthwise 3×3 \(shape.n)×\(shape.h)×\(shape.w)×\(c) stride \(parameters.strideH)×\(parameters.strideW) "
+                                + "pad \(parameters.padding.top),\(parameters.padding.left),\(parameters.padding.bottom),\(parameters.padding.right): "
+                                + "out[\(i)] = \(found[i]), reference \(expected[i])"
+                        }
+                        return nil
+                    }
+                }
+            }
+        }
+    }
+}
