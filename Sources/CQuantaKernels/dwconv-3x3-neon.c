@@ -48,15 +48,11 @@ static inline __attribute__((always_inline)) void taps9(int32x4_t acc[4], const 
     single(acc, vld1q_s8(t[8]), w[8]);
 }
 
-/// The row; `left` (a constant at each call) says whether any shift is positive.
-static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *d, const quanta_rq16 *q, int left) {
-    int8x16_t w[9];
-    for (int t = 0; t < 9; t++) w[t] = vld1q_s8(d->weights + t * d->weight_stride);
-    const int32x4_t b0 = vld1q_s32(d->folded), b1 = vld1q_s32(d->folded + 4);
-    const int32x4_t b2 = vld1q_s32(d->folded + 8), b3 = vld1q_s32(d->folded + 12);
-    // A tap outside the input reads the zero point, whose product the folded bias cancels.
-    int8_t zp[16];
-    for (int i = 0; i < 16; i++) zp[i] = d->input_zero_point;
+/// One output row of one 16-channel block; `left` (a constant at each call) picks the
+/// output stage (quanta_rq16_apply).
+static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *d, const int8_t *image, int8_t *out_row,
+                                                        long y0, const int8x16_t w[9], const int32x4_t b[4],
+                                                        const int8_t *zp, const quanta_rq16 *q, int left) {
     const long c = d->channels, sw = d->stride_w;
     const long row_step = d->input_w * c;
     // Interior columns: ox in [x_begin, x_end) have their whole window inside the row.
@@ -66,16 +62,15 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
     long x_end = last >= 0 ? last / sw + 1 : 0;
     if (x_end > d->output_w) x_end = d->output_w;
     if (x_end < x_begin) x_end = x_begin;
-    int rows_inside = d->y0 >= 0 && d->y0 + 2 < d->input_h;
-    if (!rows_inside) { x_begin = d->output_w; x_end = d->output_w; }
+    if (!(y0 >= 0 && y0 + 2 < d->input_h)) { x_begin = d->output_w; x_end = d->output_w; }
     for (long ox = 0; ox < d->output_w; ox++) {
         if (ox == x_begin) {
             // Interior: three row pointers advanced by the stride; no checks.
-            const int8_t *r0 = d->input + d->y0 * row_step + (ox * sw - d->pad_left) * c;
-            int8_t *out = d->output + ox * d->output_step;
+            const int8_t *r0 = image + y0 * row_step + (ox * sw - d->pad_left) * c;
+            int8_t *out = out_row + ox * d->output_step;
             for (; ox < x_end; ox++) {
                 const int8_t *r1 = r0 + row_step, *r2 = r1 + row_step;
-                int32x4_t acc[4] = {b0, b1, b2, b3};
+                int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
                 pair(acc, vld1q_s8(r0), w[0], vld1q_s8(r0 + c), w[1]);
                 pair(acc, vld1q_s8(r0 + 2 * c), w[2], vld1q_s8(r1), w[3]);
                 pair(acc, vld1q_s8(r1 + c), w[4], vld1q_s8(r1 + 2 * c), w[5]);
@@ -87,27 +82,61 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
             }
             if (ox >= d->output_w) break;
         }
+        // Edge: tap pointers; a tap outside the input reads the zero point, whose product
+        // the folded bias cancels.
         const int8_t *t[9];
         const long x0 = ox * sw - d->pad_left;
         for (int ky = 0; ky < 3; ky++) {
-            const long iy = d->y0 + ky;
+            const long iy = y0 + ky;
             for (int kx = 0; kx < 3; kx++) {
                 const long ix = x0 + kx;
-                t[ky * 3 + kx] = iy < 0 || iy >= d->input_h || ix < 0 || ix >= d->input_w ? zp : d->input + (iy * d->input_w + ix) * c;
+                t[ky * 3 + kx] = iy < 0 || iy >= d->input_h || ix < 0 || ix >= d->input_w ? zp : image + (iy * d->input_w + ix) * c;
             }
         }
-        int32x4_t acc[4] = {b0, b1, b2, b3};
+        int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
         taps9(acc, t, w);
-        vst1q_s8(d->output + ox * d->output_step, quanta_rq16_apply(q, acc, left));
+        vst1q_s8(out_row + ox * d->output_step, quanta_rq16_apply(q, acc, left));
     }
 }
 
-void quanta_dwconv3x3_row16(const quanta_dwconv3x3 *d) {
-    const quanta_rq16 q = quanta_rq16_make(d->requantization, d->first_channel);
-    if (q.shifts_left) {
-        row16(d, &q, 1);
-    } else {
-        row16(d, &q, 0);
+void quanta_dwconv3x3_run(const quanta_dwconv3x3 *d) {
+    int8_t zp[16];
+    for (int i = 0; i < 16; i++) zp[i] = d->input_zero_point;
+    const int16x8_t zp16 = vdupq_n_s16(d->input_zero_point);
+    for (long c0 = 0; c0 < d->channels; c0 += 16) {
+        // A last partial block is computed as the last 16 channels (channels >= 16): the
+        // channels it shares with the block before get the same values again.
+        if (c0 + 16 > d->channels) c0 = d->channels - 16;
+        const quanta_rq16 q = quanta_rq16_make(d->requantization, c0);
+        int8x16_t w[9];
+        // folded = bias - zp * sum of the taps' weights (|sum| <= 9 * 127).
+        int16x8_t sum_lo = vdupq_n_s16(0), sum_hi = vdupq_n_s16(0);
+        for (int t = 0; t < 9; t++) {
+            w[t] = vld1q_s8(d->weights + t * d->weight_stride + c0);
+            sum_lo = vaddw_s8(sum_lo, vget_low_s8(w[t]));
+            sum_hi = vaddw_s8(sum_hi, vget_high_s8(w[t]));
+        }
+        const int32_t *bias = d->bias + c0;
+        int32x4_t b[4] = {
+            vsubq_s32(vld1q_s32(bias), vmull_s16(vget_low_s16(sum_lo), vget_low_s16(zp16))),
+            vsubq_s32(vld1q_s32(bias + 4), vmull_s16(vget_high_s16(sum_lo), vget_high_s16(zp16))),
+            vsubq_s32(vld1q_s32(bias + 8), vmull_s16(vget_low_s16(sum_hi), vget_low_s16(zp16))),
+            vsubq_s32(vld1q_s32(bias + 12), vmull_s16(vget_high_s16(sum_hi), vget_high_s16(zp16))),
+        };
+        for (long n = 0; n < d->batches; n++) {
+            const int8_t *image = d->input + n * d->input_h * d->input_w * d->channels + c0;
+            for (long oy = 0; oy < d->output_h; oy++) {
+                int8_t *out_row = d->output + (n * d->output_h + oy) * d->output_w * d->output_step + c0;
+                const long y0 = oy * d->stride_h - d->pad_top;
+                if (q.right_only) {
+                    row16(d, image, out_row, y0, w, b, zp, &q, 0);
+                } else if (q.shifts_left) {
+                    row16(d, image, out_row, y0, w, b, zp, &q, 1);
+                } else {
+                    row16(d, image, out_row, y0, w, b, zp, &q, 2);
+                }
+            }
+        }
     }
 }
 #endif

@@ -20,20 +20,24 @@ typedef struct {
     int32x4_t m0, m1, left0, left1, right0, right1;
     int16x8_t zp;
     int8x8_t lo, hi;
+    int right_only;  // every stored lane shifts right (shift < 0): see quanta_rq_scale_right
 } quanta_rq8;
 
 /// Parameters of channels first + i (i < count, count 1...8) of `r`; lanes past count get
 /// multiplier 0 and shift 0 (their outputs are never stored).
 static inline quanta_rq8 quanta_rq8_make(const quanta_requantization *r, long first, long count) {
     int32_t m[8] = {0, 0, 0, 0, 0, 0, 0, 0}, l[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int right_only = 1;
     for (long i = 0; i < count && i < 8; i++) {
         long c = r->channel_count == 1 ? 0 : first + i;
         int32_t s = r->shifts[c];
         m[i] = r->multipliers[c];
         l[i] = s > 0 ? s : 0;
         s8[i] = s < 0 ? s : 0;
+        right_only &= s < 0;
     }
     quanta_rq8 q;
+    q.right_only = right_only;
     q.m0 = vld1q_s32(m);
     q.m1 = vld1q_s32(m + 4);
     q.left0 = vld1q_s32(l);
@@ -52,10 +56,24 @@ static inline int32x4_t quanta_rq_scale(int32x4_t acc, int32x4_t left, int32x4_t
     return vrshlq_s32(vqaddq_s32(x, fixup), right);
 }
 
+/// quanta_rq_scale for a right shift (right < 0 in every lane that matters): no left shift,
+/// and the -1 for a negative r is ssra (r + (r >> 31)). r >= -2^31 + 1 since multipliers
+/// are in 0 ... 2^31 - 1 (the loader checks m >= 0), so the addition cannot wrap.
+static inline int32x4_t quanta_rq_scale_right(int32x4_t acc, int32x4_t m, int32x4_t right) {
+    int32x4_t x = vqrdmulhq_s32(acc, m);
+    return vrshlq_s32(vsraq_n_s32(x, x, 31), right);
+}
+
 /// The 8 int8 outputs of accumulators (c0: channels 0-3, c1: 4-7).
 static inline int8x8_t quanta_rq8_apply(const quanta_rq8 *q, int32x4_t c0, int32x4_t c1) {
-    int32x4_t y0 = quanta_rq_scale(c0, q->left0, q->m0, q->right0);
-    int32x4_t y1 = quanta_rq_scale(c1, q->left1, q->m1, q->right1);
+    int32x4_t y0, y1;
+    if (q->right_only) {
+        y0 = quanta_rq_scale_right(c0, q->m0, q->right0);
+        y1 = quanta_rq_scale_right(c1, q->m1, q->right1);
+    } else {
+        y0 = quanta_rq_scale(c0, q->left0, q->m0, q->right0);
+        y1 = quanta_rq_scale(c1, q->left1, q->m1, q->right1);
+    }
     int16x8_t y = vqaddq_s16(vcombine_s16(vqmovn_s32(y0), vqmovn_s32(y1)), q->zp);
     return vmin_s8(vmax_s8(vqmovn_s16(y), q->lo), q->hi);
 }
@@ -67,6 +85,7 @@ typedef struct {
     int16x8_t zp;
     int8x16_t lo, hi;
     int shifts_left;  // 0 when every shift is <= 0: the left shift is skipped
+    int right_only;   // every shift < 0: quanta_rq_scale_right
 } quanta_rq16;
 
 static inline quanta_rq16 quanta_rq16_make(const quanta_requantization *r, long first) {
@@ -80,15 +99,21 @@ static inline quanta_rq16 quanta_rq16_make(const quanta_requantization *r, long 
     q.hi = vdupq_n_s8((int8_t)r->clamp_max);
     int32x4_t any = vorrq_s32(vorrq_s32(q.left[0], q.left[1]), vorrq_s32(q.left[2], q.left[3]));
     q.shifts_left = (vgetq_lane_s32(any, 0) | vgetq_lane_s32(any, 1) | vgetq_lane_s32(any, 2) | vgetq_lane_s32(any, 3)) != 0;
+    q.right_only = a.right_only && b.right_only;
     return q;
 }
 
 /// The 16 int8 outputs of accumulators c[0..3] (4 channels each); `left` is a constant
-/// at each call: false only when q->shifts_left is 0.
+/// at each call: 0 when every shift is negative (q->right_only), 1 when some shift is
+/// positive (q->shifts_left), 2 otherwise.
 static inline __attribute__((always_inline)) int8x16_t quanta_rq16_apply(const quanta_rq16 *q, const int32x4_t c[4], int left) {
     int16x4_t n[4];
     for (int i = 0; i < 4; i++) {
-        int32x4_t x = left ? vshlq_s32(c[i], q->left[i]) : c[i];
+        if (left == 0) {
+            n[i] = vqmovn_s32(quanta_rq_scale_right(c[i], q->m[i], q->right[i]));
+            continue;
+        }
+        int32x4_t x = left == 1 ? vshlq_s32(c[i], q->left[i]) : c[i];
         x = vqrdmulhq_s32(x, q->m[i]);
         int32x4_t fixup = vshrq_n_s32(vandq_s32(x, q->right[i]), 31);
         n[i] = vqmovn_s32(vrshlq_s32(vqaddq_s32(x, fixup), q->right[i]));

@@ -4,7 +4,8 @@ import QuantaKernels
 /// `Int8Reference.maxPool` and `Layout`'s element loops, on pseudo-random shapes: channel
 /// counts 1...70 (vector, overlapping-tail and scalar paths), windows 1...3 with strides
 /// 1...3 and paddings below the window, clamps inside int8; concat slices, channel slices
-/// and shuffles of 1...4 groups. Returns the cases run and the first mismatch.
+/// and shuffles of 1...4 groups; input quantization (`VectorQuantize`) against
+/// `Quantizer.quantize`. Returns the cases run and the first mismatch.
 func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
     var cases = 0
     for trial in 0..<80 {
@@ -70,6 +71,32 @@ func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
         if sliceFound != sliceExpected { return (cases, "sliceChannels \(pixels) pixels × \(c) from \(start) count \(count)") }
         if shuffleFound != shuffleExpected { return (cases, "channelShuffle \(pixels) pixels × \(c), \(groups) groups") }
         cases += 3
+    }
+    // Input quantization: planar floats (ties at x.5 steps of the scale, NaN, infinities,
+    // values beyond int8) into interleaved int8, 1 to 4 planes, sizes around 16.
+    for trial in 0..<40 {
+        let planes = 1 + trial % 4, planeSize = random.next(below: 40)
+        let q = QuantizationParameters(scale: [0.5, 0.017, 3.0, 1.0 / 255][trial % 4], zeroPoint: Int32(random.next(below: 256)) - 128)
+        var src = [Float](repeating: 0, count: planes * planeSize)
+        for i in src.indices {
+            switch random.next(below: 12) {
+            case 0: src[i] = Float.nan
+            case 1: src[i] = random.next(below: 2) == 0 ? Float.infinity : -Float.infinity
+            case 2, 3: src[i] = (Float(random.next(below: 512)) - 256 + 0.5) * q.scale  // ties
+            default: src[i] = (Float(random.next(below: 1 << 20)) / Float(1 << 20) - 0.5) * 300 * q.scale
+            }
+        }
+        var expected = [Int8](repeating: 0, count: src.count), found = expected
+        for p in 0..<planeSize {
+            for c in 0..<planes { expected[p * planes + c] = Quantizer.quantize(src[c * planeSize + p], q) }
+        }
+        src.withUnsafeBufferPointer { x in
+            found.withUnsafeMutableBufferPointer {
+                VectorQuantize.planes(x.baseAddress!, planes: planes, planeSize: planeSize, into: $0.baseAddress!, q)
+            }
+        }
+        if found != expected { return (cases, "VectorQuantize.planes \(planes) planes of \(planeSize), scale \(q.scale)") }
+        cases += 1
     }
     return (cases, nil)
 }

@@ -195,6 +195,19 @@ func runChecked(_ options: Options) throws(RunError) {
 func writeInput(_ input: TensorView, _ samples: NpyFloatArray, offset: Int) {
     let s = input.shape
     let q = input.quantization
+    // Planar (NCHW) or plain samples at 4-byte alignment: the vector loop, per image.
+    let source = samples.data + 4 * offset
+    let layoutFits = input.sourceLayout == .nchw || input.sourceLayout == .nhwc || input.sourceLayout == .nc
+    if layoutFits && Int(bitPattern: source) % 4 == 0 && q.scale > 0 {
+        let planar = input.sourceLayout == .nchw
+        let image = s.h * s.w * s.c
+        for n in 0..<s.n {
+            VectorQuantize.planes((source + 4 * n * image).assumingMemoryBound(to: Float.self),
+                                  planes: planar ? s.c : 1, planeSize: planar ? s.h * s.w : image,
+                                  into: input.data + n * image, q)
+        }
+        return
+    }
     for n in 0..<s.n {
         for y in 0..<s.h {
             for x in 0..<s.w {

@@ -64,36 +64,31 @@ void quanta_gemm_neon_mlal(const quanta_gemm *g);
 /// channels of `sdot` by lane. Exact for any int8 weights. Reads as `quanta_gemm_neon_mlal`.
 void quanta_gemm_neondot(const quanta_gemm *g);
 
-/// One output row of a depthwise 3x3 convolution (stride_w 1 or 2, dilation 1, depth
-/// multiplier 1), for 16 channels: for every output column ox < output_w,
-///     output[ox * output_step + c] = requantize(folded[c]
-///         + sum_{ky,kx} w[ky*3+kx][c] * x(y0 + ky, ox * stride_w - pad_left + kx)[c])
-/// with x(iy, ix) = input + (iy * input_w + ix) * channels (16 bytes), read as
-/// input_zero_point outside 0..<input_h, 0..<input_w; w[t] = weights + t * weight_stride
-/// (16 bytes); folded = bias - input_zero_point * sum_t w[t] (16 int32), so that a tap
-/// outside the input adds nothing, as in the reference; channel c requantized with channel
-/// first_channel + c. Reads only bytes inside the input.
+/// Depthwise 3x3 (dilation 1, depth multiplier 1, strides stride_h/stride_w >= 1, any
+/// padding) of an NHWC int8 tensor of at least 16 channels, 16 at a time (a last partial
+/// block as the last 16 channels, overlapping the block before; no overlap of output and
+/// input):
+///     output[n, oy, ox, c] = requantize(bias[c] + sum_{ky,kx} w[ky*3+kx][c]
+///         * (x(n, oy * stride_h - pad_top + ky, ox * stride_w - pad_left + kx)[c] - zp))
+/// with the taps outside the input left out (they read zp, whose product the bias folded
+/// with -zp * sum w cancels), w[t] = weights + t * weight_stride (DepthwiseConv's packed
+/// taps), channel c requantized with channel c of `r`. Output pixels are output_step
+/// bytes apart (the channel count). Reads only bytes inside the input.
 /// Precondition: weights in -127...127 (two raw products are summed in int16).
 typedef struct quanta_dwconv3x3 {
     const int8_t *input;
-    long input_h;
-    long input_w;
-    long channels;
-    long y0;
-    long stride_w;
-    long pad_left;
-    long output_w;
+    long batches, input_h, input_w, channels;
     int8_t *output;
-    long output_step;
+    long output_h, output_w, output_step;
+    long stride_h, stride_w, pad_top, pad_left;
     const int8_t *weights;
     long weight_stride;
-    const int32_t *folded;
+    const int32_t *bias;
     const quanta_requantization *requantization;
-    long first_channel;
     int8_t input_zero_point;
 } quanta_dwconv3x3;
 
-void quanta_dwconv3x3_row16(const quanta_dwconv3x3 *d);
+void quanta_dwconv3x3_run(const quanta_dwconv3x3 *d);
 
 /// rows x `bytes` copied: dst + r * dst_stride <- src + r * src_stride (no overlap):
 /// concat (into a channel slice of each output pixel) and channel slices.
@@ -114,6 +109,12 @@ typedef struct quanta_pool {
 } quanta_pool;
 
 void quanta_max_pool(const quanta_pool *p);
+
+/// A planar float32 tensor (`planes` planes of `plane_size` values: NCHW for one image)
+/// quantized into interleaved int8 (NHWC): dst[p * planes + c] = Quantizer.quantize(
+/// src[c * plane_size + p]) = clamp(round_half_away(x / scale) + zero_point, -128, 127),
+/// NaN -> zero_point. Precondition: scale > 0.
+void quanta_quantize_planes(const float *src, long planes, long plane_size, int8_t *dst, float scale, int32_t zero_point);
 
 /// 1 when the CPU has the dot product instructions (aarch64 AT_HWCAP ASIMDDP), else 0.
 int quanta_cpu_has_dotprod(void);

@@ -73,7 +73,7 @@ public enum DepthwiseInPlace {
                 RowWindow.slide(
                     window: scratch, rowBytes: rowBytes, first: &windowFirst, count: &windowCount, to: first)
                 while windowFirst + windowCount <= last {
-                    (scratch + windowCount * rowBytes).update(from: base + (windowFirst + windowCount) * rowBytes, count: rowBytes)
+                    UnsafeMutableRawPointer(scratch + windowCount * rowBytes).copyMemory(from: base + (windowFirst + windowCount) * rowBytes, byteCount: rowBytes)
                     windowCount += 1
                 }
                 var rowParameters = parameters
@@ -102,7 +102,9 @@ public enum RowWindow {
             count = 0
         } else {
             count -= drop
-            window.update(from: window + drop * rowBytes, count: count * rowBytes)
+            // copyMemory is memmove (the regions overlap) and a libc call; Embedded Swift's
+            // update(from:count:) copies element by element (docs/PERFORMANCE-KERNELS.md).
+            UnsafeMutableRawPointer(window).copyMemory(from: window + drop * rowBytes, byteCount: count * rowBytes)
         }
         first = newFirst
     }

@@ -647,7 +647,7 @@ enum DepthwiseAVX2 {
             let image = data + n * shape.h * rowBytes
             var oy = 0
             while oy < shape.h {
-                (scratch + (oy % 3) * rowBytes).update(from: image + oy * rowBytes, count: rowBytes)
+                UnsafeMutableRawPointer(scratch + (oy % 3) * rowBytes).copyMemory(from: image + oy * rowBytes, byteCount: rowBytes)
                 let y0 = oy - padTop
                 @inline(__always) func source(_ y: Int) -> UnsafePointer<Int8> {
                     y < 0 || y >= shape.h ? UnsafePointer(scratch)
@@ -657,7 +657,7 @@ enum DepthwiseAVX2 {
                 // their rows: rows oy and oy + 1 copied (slot (oy + 1) % 3 held row oy - 2,
                 // which neither reads for padTop <= 1), rows below from the tensor.
                 if padTop <= 1 && y0 >= 0 && y0 + 3 < shape.h {
-                    (scratch + ((oy + 1) % 3) * rowBytes).update(from: image + (oy + 1) * rowBytes, count: rowBytes)
+                    UnsafeMutableRawPointer(scratch + ((oy + 1) % 3) * rowBytes).copyMemory(from: image + (oy + 1) * rowBytes, byteCount: rowBytes)
                     @inline(__always) func copied(_ y: Int) -> UnsafePointer<Int8> {
                         y <= oy + 1 ? UnsafePointer(scratch + (y % 3) * rowBytes) : UnsafePointer(image + y * rowBytes)
                     }

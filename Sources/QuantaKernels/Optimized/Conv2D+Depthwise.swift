@@ -204,19 +204,10 @@ public enum DepthwiseConv {
                             a0 &+= VectorMath.widenLow(p)
                             a1 &+= VectorMath.widenHigh(p)
                         }
-                        #if arch(arm64) || arch(arm)
-                        if kernelH == 3 && kernelW == 3 && count == 16 && multiplier == 1 && dilationH == 1 && dilationW == 1
-                            && strideW <= 2 {
-                            neonRow3x3(input: image + c0, inputShape: inputShape, inputZeroPoint: inputZeroPoint, y0: y0,
-                                       strideW: strideW, padLeft: padLeft, outputWidth: outputShape.w,
-                                       output: outRow + c0, outputStep: outputShape.c, weights: w, weightStride: cPad,
-                                       folded: SIMD16(lowHalf: folded0, highHalf: folded1),
-                                       requantization: requantization, firstChannel: c0)
-                            continue
-                        }
-                        #else
-                        // (On ARM the NEON row kernel above takes these rows; the rare rest,
-                        // a multiplier above 1, takes the general path below: less code.)
+                        #if !(arch(arm64) || arch(arm))
+                        // (On ARM the NEON kernel takes 3×3 layers of 16 or more channels,
+                        // multiplier 1 (DepthwiseConv.run3x3); the rare rest takes the general
+                        // path below: less code.)
                         if kernelH == 3 && kernelW == 3 && count == 16 {
                             let w0 = x16(w), w1 = x16(w + cPad), w2 = x16(w + 2 * cPad)
                             let w3 = x16(w + 3 * cPad), w4 = x16(w + 4 * cPad), w5 = x16(w + 5 * cPad)

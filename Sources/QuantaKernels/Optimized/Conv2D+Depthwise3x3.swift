@@ -26,8 +26,12 @@ extension DepthwiseConv {
         }
         #endif
         #if arch(arm64) || arch(arm)
-        // One copy of the loop nest: its 16-channel rows (multiplier 1) run the NEON row
-        // kernel (Conv2D+Depthwise+NEON.swift), so specializing per stride would only add code.
+        if filter.outputChannels == inputShape.c && inputShape.c >= 16 {
+            runNEON3x3(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+                       output: output, outputShape: outputShape, parameters: parameters, requantization: requantization)
+            return
+        }
+        // The rest (fewer than 16 channels, a depth multiplier): one copy of the loop nest.
         rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
              output: output, outputShape: outputShape, requantization: requantization,
              kernelH: 3, kernelW: 3, strideH: parameters.strideH, strideW: parameters.strideW,

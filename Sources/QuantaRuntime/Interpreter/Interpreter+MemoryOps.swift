@@ -17,7 +17,7 @@ extension Interpreter {
         let shape = model.shape(input)
         let out = data(output)
         let inp = data(input)
-        if inp != out { out.update(from: inp, count: shape.elementCount) }
+        if inp != out { UnsafeMutableRawPointer(out).copyMemory(from: inp, byteCount: shape.elementCount) }
         let parameters = Conv2DParameters(
             strideH: 1, strideW: 1, dilationH: op.parameter(L.convDilation), dilationW: op.parameter(L.convDilation + 1),
             padding: padding(op, L.convPadding), groups: shape.c)
