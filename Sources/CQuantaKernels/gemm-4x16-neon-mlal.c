@@ -153,12 +153,16 @@ static inline __attribute__((always_inline)) void tile(const quanta_gemm *g, con
     const long n0 = block * 8;
     const long valid0 = g->columns - n0 < 8 ? g->columns - n0 : 8;
     const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
-    for (int r = 0; r < mr; r++) {
-        if (r >= rows) break;
-        int8_t *out = g->out + (row + r) * g->out_stride + n0;
-        quanta_store8(out, quanta_rq8_apply(q0, acc[r][0], acc[r][1]), valid0);
-        if (nb > 1) quanta_store8(out + 8, quanta_rq8_apply(q1, acc[r][2], acc[r][3]), valid1);
+    // Unrolled with constant indices: a loop with `break` kept the accumulators on the stack.
+    int8_t *out = g->out + row * g->out_stride + n0;
+    const long s = g->out_stride;
+#define QUANTA_STORE(R) \
+    if (R < mr && R < rows) { \
+        quanta_store8(out + R * s, quanta_rq8_apply(q0, acc[R][0], acc[R][1]), valid0); \
+        if (nb > 1) quanta_store8(out + R * s + 8, quanta_rq8_apply(q1, acc[R][2], acc[R][3]), valid1); \
     }
+    QUANTA_STORE(0) QUANTA_STORE(1) QUANTA_STORE(2) QUANTA_STORE(3)
+#undef QUANTA_STORE
 }
 
 static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,

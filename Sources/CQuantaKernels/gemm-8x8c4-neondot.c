@@ -24,7 +24,7 @@ static inline __attribute__((always_inline)) DOT void quads(const int8_t *w, int
 static inline __attribute__((always_inline)) DOT void tile(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
                                                            long row, long rows, int mr, const quanta_rq8 *q) {
     const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const int8_t *a[8];
+    const int8_t *a[8];  // row r of the tile (the asm loop advances them; the C loops index a[r] + i)
     for (int r = 0; r < 8; r++) {
         long rr = r < rows ? r : rows - 1;
         a[r] = g->a + (row + rr) * g->a_stride;
@@ -81,15 +81,145 @@ static inline __attribute__((always_inline)) DOT void tile(const quanta_gemm *g,
     }
     const long n0 = block * 8;
     const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
-    for (int r = 0; r < mr; r++) {
-        if (r >= rows) break;
-        quanta_store8(g->out + (row + r) * g->out_stride + n0, quanta_rq8_apply(q, lo[r], hi[r]), valid);
+    // Unrolled with constant indices: a loop with `break` kept the accumulators on the stack.
+    int8_t *out = g->out + row * g->out_stride + n0;
+    const long s = g->out_stride;
+#define QUANTA_STORE(R) \
+    if (R < mr && R < rows) quanta_store8(out + R * s, quanta_rq8_apply(q, lo[R], hi[R]), valid);
+    QUANTA_STORE(0) QUANTA_STORE(1) QUANTA_STORE(2) QUANTA_STORE(3)
+    QUANTA_STORE(4) QUANTA_STORE(5) QUANTA_STORE(6) QUANTA_STORE(7)
+#undef QUANTA_STORE
+}
+
+/// The 8-row tile in assembly (the C tile above compiled to spills of its accumulators
+/// around each loop with clang 21): accumulators v16-v31 from the bias to the output
+/// stage, per 16 values of k 4 ldp + 8 zip + 8 x (ldr q + 8 sdot) = 84 instructions
+/// (+2 loop) for 1024 multiply-accumulates; 4-value steps by ld1r {.4s}; a tail of 2 or 1
+/// values by ld1r {.8h} / {.16b} against a zipped pair and zero (the padding weight, and
+/// the zero half of the quad, cancel the repeated bytes of A).
+static inline __attribute__((always_inline)) DOT void tile8_asm(const quanta_gemm *g, const int8_t *weights, long kPad,
+                                                                long block, long row, long rows, const quanta_rq8 *q) {
+    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
+    const int8_t *a[8];
+    for (int r = 0; r < 8; r++) {
+        long rr = r < rows ? r : rows - 1;
+        a[r] = g->a + (row + rr) * g->a_stride;
     }
+    const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+    const int8_t *w = weights + block * 8 * kPad;
+    int32x4_t l0, h0, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, l6, h6, l7, h7;
+    long k16 = g->depth / 16, k4 = g->depth % 16 / 4, k2 = g->depth % 4 / 2, k1 = g->depth % 2;
+    __asm__ volatile(
+        "ldp q8, q9, [%[bias]]\n"
+        "mov %[l0].16b, v8.16b\n mov %[h0].16b, v9.16b\n"
+        "mov %[l1].16b, v8.16b\n mov %[h1].16b, v9.16b\n"
+        "mov %[l2].16b, v8.16b\n mov %[h2].16b, v9.16b\n"
+        "mov %[l3].16b, v8.16b\n mov %[h3].16b, v9.16b\n"
+        "mov %[l4].16b, v8.16b\n mov %[h4].16b, v9.16b\n"
+        "mov %[l5].16b, v8.16b\n mov %[h5].16b, v9.16b\n"
+        "mov %[l6].16b, v8.16b\n mov %[h6].16b, v9.16b\n"
+        "mov %[l7].16b, v8.16b\n mov %[h7].16b, v9.16b\n"
+        "cbz %[k16], 2f\n"
+        "1:\n"
+        "ldp q8, q9, [%[w]], #32\n"
+        "ldp q10, q11, [%[w]], #32\n"
+        "ldp q12, q13, [%[w]], #32\n"
+        "ldp q14, q15, [%[w]], #32\n"
+        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
+        "zip1 v2.8h, v10.8h, v11.8h\n zip2 v3.8h, v10.8h, v11.8h\n"
+        "zip1 v4.8h, v12.8h, v13.8h\n zip2 v5.8h, v12.8h, v13.8h\n"
+        "zip1 v6.8h, v14.8h, v15.8h\n zip2 v7.8h, v14.8h, v15.8h\n"
+#define QUANTA_DOTROW(A, L, H) \
+        "ldr q8, [" A "], #16\n" \
+        "sdot " L ".4s, v0.16b, v8.4b[0]\n sdot " H ".4s, v1.16b, v8.4b[0]\n" \
+        "sdot " L ".4s, v2.16b, v8.4b[1]\n sdot " H ".4s, v3.16b, v8.4b[1]\n" \
+        "sdot " L ".4s, v4.16b, v8.4b[2]\n sdot " H ".4s, v5.16b, v8.4b[2]\n" \
+        "sdot " L ".4s, v6.16b, v8.4b[3]\n sdot " H ".4s, v7.16b, v8.4b[3]\n"
+        QUANTA_DOTROW("%[a0]", "%[l0]", "%[h0]") QUANTA_DOTROW("%[a1]", "%[l1]", "%[h1]")
+        QUANTA_DOTROW("%[a2]", "%[l2]", "%[h2]") QUANTA_DOTROW("%[a3]", "%[l3]", "%[h3]")
+        QUANTA_DOTROW("%[a4]", "%[l4]", "%[h4]") QUANTA_DOTROW("%[a5]", "%[l5]", "%[h5]")
+        QUANTA_DOTROW("%[a6]", "%[l6]", "%[h6]") QUANTA_DOTROW("%[a7]", "%[l7]", "%[h7]")
+#undef QUANTA_DOTROW
+        "subs %[k16], %[k16], #1\n"
+        "b.ne 1b\n"
+        "2:\n"
+        // The rest, by broadcasts: x = the step's bytes of A in every 32-bit lane; v0/v1
+        // the quads (channels 0-3 / 4-7).
+#define QUANTA_BROW(LD, A, STEP, L, H) \
+        LD " [" A "], " STEP "\n" \
+        "sdot " L ".4s, v0.16b, v8.16b\n sdot " H ".4s, v1.16b, v8.16b\n"
+#define QUANTA_BROWS(LD, STEP) \
+        QUANTA_BROW(LD, "%[a0]", STEP, "%[l0]", "%[h0]") QUANTA_BROW(LD, "%[a1]", STEP, "%[l1]", "%[h1]") \
+        QUANTA_BROW(LD, "%[a2]", STEP, "%[l2]", "%[h2]") QUANTA_BROW(LD, "%[a3]", STEP, "%[l3]", "%[h3]") \
+        QUANTA_BROW(LD, "%[a4]", STEP, "%[l4]", "%[h4]") QUANTA_BROW(LD, "%[a5]", STEP, "%[l5]", "%[h5]") \
+        QUANTA_BROW(LD, "%[a6]", STEP, "%[l6]", "%[h6]") QUANTA_BROW(LD, "%[a7]", STEP, "%[l7]", "%[h7]")
+        "cbz %[k4], 4f\n"
+        "3:\n"
+        "ldp q8, q9, [%[w]], #32\n"
+        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
+        QUANTA_BROWS("ld1r {v8.4s},", "#4")
+        "subs %[k4], %[k4], #1\n"
+        "b.ne 3b\n"
+        "4:\n"
+        "movi v9.16b, #0\n"
+        "cbz %[k2], 5f\n"
+        "ldr q8, [%[w]], #16\n"
+        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
+        QUANTA_BROWS("ld1r {v8.8h},", "#2")
+        "5:\n"
+        "cbz %[k1], 6f\n"
+        "ldr q8, [%[w]]\n"
+        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
+        "movi v9.16b, #0\n"
+        QUANTA_BROWS("ld1r {v8.16b},", "#1")
+        "6:\n"
+#undef QUANTA_BROWS
+#undef QUANTA_BROW
+        : [k16] "+r"(k16), [k4] "+r"(k4), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+          [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7),
+          [l0] "=&w"(l0), [h0] "=&w"(h0), [l1] "=&w"(l1), [h1] "=&w"(h1), [l2] "=&w"(l2), [h2] "=&w"(h2),
+          [l3] "=&w"(l3), [h3] "=&w"(h3), [l4] "=&w"(l4), [h4] "=&w"(h4), [l5] "=&w"(l5), [h5] "=&w"(h5),
+          [l6] "=&w"(l6), [h6] "=&w"(h6), [l7] "=&w"(l7), [h7] "=&w"(h7)
+        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",
+          "memory", "cc");
+    const long n0 = block * 8;
+    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
+    int8_t *out = g->out + row * g->out_stride + n0;
+    const long s = g->out_stride;
+    // The output stage from a local copy (the stores could alias *q: it would be reloaded
+    // per row), in one of two forms chosen once per tile.
+    quanta_rq8 qq = *q;
+#define QUANTA_STORES(QQ) \
+    quanta_store8(out, quanta_rq8_apply(QQ, l0, h0), valid); \
+    if (rows > 1) quanta_store8(out + s, quanta_rq8_apply(QQ, l1, h1), valid); \
+    if (rows > 2) quanta_store8(out + 2 * s, quanta_rq8_apply(QQ, l2, h2), valid); \
+    if (rows > 3) quanta_store8(out + 3 * s, quanta_rq8_apply(QQ, l3, h3), valid); \
+    if (rows > 4) quanta_store8(out + 4 * s, quanta_rq8_apply(QQ, l4, h4), valid); \
+    if (rows > 5) quanta_store8(out + 5 * s, quanta_rq8_apply(QQ, l5, h5), valid); \
+    if (rows > 6) quanta_store8(out + 6 * s, quanta_rq8_apply(QQ, l6, h6), valid); \
+    if (rows > 7) quanta_store8(out + 7 * s, quanta_rq8_apply(QQ, l7, h7), valid);
+    if (qq.right_only && valid == 8) {
+        // The common case, with both tests constant in the inlined output stage.
+        qq.right_only = 1;
+        const quanta_rq8 *const f = &qq;
+        const long valid = 8;
+        QUANTA_STORES(f)
+    } else if (qq.right_only) {
+        qq.right_only = 1;
+        const quanta_rq8 *const f = &qq;
+        QUANTA_STORES(f)
+    } else {
+        qq.right_only = 0;
+        const quanta_rq8 *const f = &qq;
+        QUANTA_STORES(f)
+    }
+#undef QUANTA_STORES
 }
 
 static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
                                                 long rows, const quanta_rq8 *q) {
-    tile(g, w, kPad, block, row, rows, 8, q);
+    tile8_asm(g, w, kPad, block, row, rows, q);
 }
 
 static __attribute__((noinline)) DOT void qk_gemm_dot_4x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
