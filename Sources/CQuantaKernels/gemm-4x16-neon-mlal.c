@@ -55,50 +55,6 @@ static inline __attribute__((always_inline)) void tile(const quanta_gemm *g, con
     const int8_t *w1 = w0 + 8 * kPad;
     const long k = g->depth;
     long i = 0;
-#if defined(__aarch64__)
-    if (mr == 4 && nb == 2 && k >= 4) {
-        // The 4 x 16 inner loop in assembly: 62 instructions per 4 values of k (256
-        // multiply-accumulates), no spills (the C form below compiled to 77 with clang 21:
-        // address arithmetic and two spilled accumulators).
-        long steps = k / 4;
-        i = steps * 4;
-        const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-        __asm__ volatile(
-            "1:\n"
-            "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"
-            "ld1 {v4.8b, v5.8b, v6.8b, v7.8b}, [%[w1]], #32\n"
-#define QUANTA_ROW(A, C0, C1, C2, C3) \
-            "ld1r {v8.4h}, [" A "], #2\n" \
-            "ld1r {v9.4h}, [" A "], #2\n" \
-            "smull v10.8h, v0.8b, v8.8b\n" \
-            "smull v11.8h, v1.8b, v8.8b\n" \
-            "smull v12.8h, v4.8b, v8.8b\n" \
-            "smull v13.8h, v5.8b, v8.8b\n" \
-            "smlal v10.8h, v2.8b, v9.8b\n" \
-            "smlal v11.8h, v3.8b, v9.8b\n" \
-            "smlal v12.8h, v6.8b, v9.8b\n" \
-            "smlal v13.8h, v7.8b, v9.8b\n" \
-            "sadalp " C0 ".4s, v10.8h\n" \
-            "sadalp " C1 ".4s, v11.8h\n" \
-            "sadalp " C2 ".4s, v12.8h\n" \
-            "sadalp " C3 ".4s, v13.8h\n"
-            QUANTA_ROW("%[a0]", "%[c00]", "%[c01]", "%[c02]", "%[c03]")
-            QUANTA_ROW("%[a1]", "%[c10]", "%[c11]", "%[c12]", "%[c13]")
-            QUANTA_ROW("%[a2]", "%[c20]", "%[c21]", "%[c22]", "%[c23]")
-            QUANTA_ROW("%[a3]", "%[c30]", "%[c31]", "%[c32]", "%[c33]")
-#undef QUANTA_ROW
-            "subs %[n], %[n], #1\n"
-            "b.ne 1b\n"
-            : [n] "+r"(steps), [w0] "+r"(w0), [w1] "+r"(w1), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
-              [c00] "+w"(acc[0][0]), [c01] "+w"(acc[0][1]), [c02] "+w"(acc[0][2]), [c03] "+w"(acc[0][3]),
-              [c10] "+w"(acc[1][0]), [c11] "+w"(acc[1][1]), [c12] "+w"(acc[1][2]), [c13] "+w"(acc[1][3]),
-              [c20] "+w"(acc[2][0]), [c21] "+w"(acc[2][1]), [c22] "+w"(acc[2][2]), [c23] "+w"(acc[2][3]),
-              [c30] "+w"(acc[3][0]), [c31] "+w"(acc[3][1]), [c32] "+w"(acc[3][2]), [c33] "+w"(acc[3][3])
-            :
-            : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "memory", "cc");
-        a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3;
-    }
-#endif
     for (; i + 4 <= k; i += 4) {
         // Weights as 8-byte halves (ldp d): every multiply takes the low half of its
         // registers, so no high-half extraction is needed.
@@ -153,21 +109,147 @@ static inline __attribute__((always_inline)) void tile(const quanta_gemm *g, con
     const long n0 = block * 8;
     const long valid0 = g->columns - n0 < 8 ? g->columns - n0 : 8;
     const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
-    // Unrolled with constant indices: a loop with `break` kept the accumulators on the stack.
+    // Unrolled with constant indices (a loop with `break` kept the accumulators on the
+    // stack), from local copies of the output stage's constants (the stores could alias
+    // *q0: they would be reloaded per row), the common case (right shifts only, full
+    // blocks) chosen once per tile.
     int8_t *out = g->out + row * g->out_stride + n0;
     const long s = g->out_stride;
-#define QUANTA_STORE(R) \
+    quanta_rq8 r0 = *q0, r1 = *q1;
+#define QUANTA_STORE(R, V0, V1) \
     if (R < mr && R < rows) { \
-        quanta_store8(out + R * s, quanta_rq8_apply(q0, acc[R][0], acc[R][1]), valid0); \
-        if (nb > 1) quanta_store8(out + R * s + 8, quanta_rq8_apply(q1, acc[R][2], acc[R][3]), valid1); \
+        quanta_store8(out + R * s, quanta_rq8_apply(&r0, acc[R][0], acc[R][1]), V0); \
+        if (nb > 1) quanta_store8(out + R * s + 8, quanta_rq8_apply(&r1, acc[R][2], acc[R][3]), V1); \
     }
-    QUANTA_STORE(0) QUANTA_STORE(1) QUANTA_STORE(2) QUANTA_STORE(3)
+    if (r0.right_only && (nb == 1 || r1.right_only) && valid0 == 8 && (nb == 1 || valid1 == 8)) {
+        r0.right_only = 1;
+        r1.right_only = 1;
+        QUANTA_STORE(0, 8, 8) QUANTA_STORE(1, 8, 8) QUANTA_STORE(2, 8, 8) QUANTA_STORE(3, 8, 8)
+    } else {
+        QUANTA_STORE(0, valid0, valid1) QUANTA_STORE(1, valid0, valid1)
+        QUANTA_STORE(2, valid0, valid1) QUANTA_STORE(3, valid0, valid1)
+    }
 #undef QUANTA_STORE
 }
 
+#if defined(__aarch64__)
+/// The 4 x 16 tile in assembly (the C tile compiled to a stack copy of its accumulators
+/// around the loop with clang 21): accumulators from the bias to the output stage; per 4
+/// values of k 2 x ld1 {4 d} of weights + 4 rows x (2 ld1r + 4 smull + 4 smlal + 4 sadalp)
+/// = 58 instructions (+2 loop) for 256 multiply-accumulates; a tail of 2 or 3 values by
+/// one pair broadcast (ld1r {.4h}), of 1 (or the third) by a byte broadcast against the
+/// pair whose second weight is the 0 padding.
+static inline __attribute__((always_inline)) void tile4x16_asm(const quanta_gemm *g, const int8_t *weights, long kPad,
+                                                               long block, long row, long rows,
+                                                               const quanta_rq8 *q0, const quanta_rq8 *q1) {
+    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
+    const int8_t *a[4];
+    for (int r = 0; r < 4; r++) {
+        long rr = r < rows ? r : rows - 1;
+        a[r] = g->a + (row + rr) * g->a_stride;
+    }
+    const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    const int8_t *w0 = weights + block * 8 * kPad;
+    const int8_t *w1 = w0 + 8 * kPad;
+    long k4 = g->depth / 4, k2 = g->depth % 4 / 2, k1 = g->depth % 2;
+    int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+    __asm__ volatile(
+        "ldp q8, q9, [%[bias]]\n"
+        "ldp q10, q11, [%[bias], #32]\n"
+        "mov %[c00].16b, v8.16b\n mov %[c01].16b, v9.16b\n mov %[c02].16b, v10.16b\n mov %[c03].16b, v11.16b\n"
+        "mov %[c10].16b, v8.16b\n mov %[c11].16b, v9.16b\n mov %[c12].16b, v10.16b\n mov %[c13].16b, v11.16b\n"
+        "mov %[c20].16b, v8.16b\n mov %[c21].16b, v9.16b\n mov %[c22].16b, v10.16b\n mov %[c23].16b, v11.16b\n"
+        "mov %[c30].16b, v8.16b\n mov %[c31].16b, v9.16b\n mov %[c32].16b, v10.16b\n mov %[c33].16b, v11.16b\n"
+        "cbz %[k4], 2f\n"
+        "1:\n"
+        "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"
+        "ld1 {v4.8b, v5.8b, v6.8b, v7.8b}, [%[w1]], #32\n"
+#define QUANTA_ROW(A, C0, C1, C2, C3) \
+        "ld1r {v8.4h}, [" A "], #2\n" \
+        "ld1r {v9.4h}, [" A "], #2\n" \
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n" \
+        "smull v12.8h, v4.8b, v8.8b\n smull v13.8h, v5.8b, v8.8b\n" \
+        "smlal v10.8h, v2.8b, v9.8b\n smlal v11.8h, v3.8b, v9.8b\n" \
+        "smlal v12.8h, v6.8b, v9.8b\n smlal v13.8h, v7.8b, v9.8b\n" \
+        "sadalp " C0 ".4s, v10.8h\n sadalp " C1 ".4s, v11.8h\n" \
+        "sadalp " C2 ".4s, v12.8h\n sadalp " C3 ".4s, v13.8h\n"
+        QUANTA_ROW("%[a0]", "%[c00]", "%[c01]", "%[c02]", "%[c03]")
+        QUANTA_ROW("%[a1]", "%[c10]", "%[c11]", "%[c12]", "%[c13]")
+        QUANTA_ROW("%[a2]", "%[c20]", "%[c21]", "%[c22]", "%[c23]")
+        QUANTA_ROW("%[a3]", "%[c30]", "%[c31]", "%[c32]", "%[c33]")
+#undef QUANTA_ROW
+        "subs %[k4], %[k4], #1\n"
+        "b.ne 1b\n"
+        "2:\n"
+#define QUANTA_TROW(LD, A, STEP, C0, C1, C2, C3) \
+        LD " [" A "], " STEP "\n" \
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n" \
+        "smull v12.8h, v4.8b, v8.8b\n smull v13.8h, v5.8b, v8.8b\n" \
+        "sadalp " C0 ".4s, v10.8h\n sadalp " C1 ".4s, v11.8h\n" \
+        "sadalp " C2 ".4s, v12.8h\n sadalp " C3 ".4s, v13.8h\n"
+#define QUANTA_TROWS(LD, STEP) \
+        QUANTA_TROW(LD, "%[a0]", STEP, "%[c00]", "%[c01]", "%[c02]", "%[c03]") \
+        QUANTA_TROW(LD, "%[a1]", STEP, "%[c10]", "%[c11]", "%[c12]", "%[c13]") \
+        QUANTA_TROW(LD, "%[a2]", STEP, "%[c20]", "%[c21]", "%[c22]", "%[c23]") \
+        QUANTA_TROW(LD, "%[a3]", STEP, "%[c30]", "%[c31]", "%[c32]", "%[c33]")
+        "cbz %[k2], 3f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]], #16\n"
+        "ld1 {v4.8b, v5.8b}, [%[w1]], #16\n"
+        QUANTA_TROWS("ld1r {v8.4h},", "#2")
+        "3:\n"
+        "cbz %[k1], 4f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]]\n"
+        "ld1 {v4.8b, v5.8b}, [%[w1]]\n"
+        QUANTA_TROWS("ld1r {v8.8b},", "#1")
+        "4:\n"
+#undef QUANTA_TROWS
+#undef QUANTA_TROW
+        : [k4] "+r"(k4), [w0] "+r"(w0), [w1] "+r"(w1), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+          [c00] "=&w"(c00), [c01] "=&w"(c01), [c02] "=&w"(c02), [c03] "=&w"(c03),
+          [c10] "=&w"(c10), [c11] "=&w"(c11), [c12] "=&w"(c12), [c13] "=&w"(c13),
+          [c20] "=&w"(c20), [c21] "=&w"(c21), [c22] "=&w"(c22), [c23] "=&w"(c23),
+          [c30] "=&w"(c30), [c31] "=&w"(c31), [c32] "=&w"(c32), [c33] "=&w"(c33)
+        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "memory", "cc");
+    const long n0 = block * 8;
+    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
+    int8_t *out = g->out + row * g->out_stride + n0;
+    const long s = g->out_stride;
+    quanta_rq8 r0 = *q0, r1 = *q1;
+#define QUANTA_STORES(V1) \
+    quanta_store8(out, quanta_rq8_apply(&r0, c00, c01), 8); \
+    quanta_store8(out + 8, quanta_rq8_apply(&r1, c02, c03), V1); \
+    if (rows > 1) { \
+        quanta_store8(out + s, quanta_rq8_apply(&r0, c10, c11), 8); \
+        quanta_store8(out + s + 8, quanta_rq8_apply(&r1, c12, c13), V1); \
+    } \
+    if (rows > 2) { \
+        quanta_store8(out + 2 * s, quanta_rq8_apply(&r0, c20, c21), 8); \
+        quanta_store8(out + 2 * s + 8, quanta_rq8_apply(&r1, c22, c23), V1); \
+    } \
+    if (rows > 3) { \
+        quanta_store8(out + 3 * s, quanta_rq8_apply(&r0, c30, c31), 8); \
+        quanta_store8(out + 3 * s + 8, quanta_rq8_apply(&r1, c32, c33), V1); \
+    }
+    // The common case (right shifts only, a full second block) with constant tests.
+    if (r0.right_only && r1.right_only && valid1 == 8) {
+        r0.right_only = 1;
+        r1.right_only = 1;
+        QUANTA_STORES(8)
+    } else {
+        QUANTA_STORES(valid1)
+    }
+#undef QUANTA_STORES
+}
+#endif
+
 static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
                                                 long rows, const quanta_rq8 *q0, const quanta_rq8 *q1) {
+#if defined(__aarch64__)
+    tile4x16_asm(g, w, kPad, block, row, rows, q0, q1);
+#else
     tile(g, w, kPad, block, 2, row, rows, 4, q0, q1);
+#endif
 }
 
 static __attribute__((noinline)) void qk_gemm_mlal_1x16(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,

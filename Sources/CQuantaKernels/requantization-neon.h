@@ -26,6 +26,35 @@ typedef struct {
 /// Parameters of channels first + i (i < count, count 1...8) of `r`; lanes past count get
 /// multiplier 0 and shift 0 (their outputs are never stored).
 static inline quanta_rq8 quanta_rq8_make(const quanta_requantization *r, long first, long count) {
+    if (count >= 8) {
+        // Vector loads: 8 consecutive channels, or the one per-tensor entry.
+        int32x4_t m0, m1, s0, s1;
+        if (r->channel_count == 1) {
+            m0 = m1 = vdupq_n_s32(r->multipliers[0]);
+            s0 = s1 = vdupq_n_s32(r->shifts[0]);
+        } else {
+            m0 = vld1q_s32(r->multipliers + first);
+            m1 = vld1q_s32(r->multipliers + first + 4);
+            s0 = vld1q_s32(r->shifts + first);
+            s1 = vld1q_s32(r->shifts + first + 4);
+        }
+        const int32x4_t zero = vdupq_n_s32(0);
+        quanta_rq8 q;
+        q.m0 = m0;
+        q.m1 = m1;
+        q.left0 = vmaxq_s32(s0, zero);
+        q.left1 = vmaxq_s32(s1, zero);
+        q.right0 = vminq_s32(s0, zero);
+        q.right1 = vminq_s32(s1, zero);
+        // Every shift negative: the sign bits of all 8 lanes set.
+        const uint32x4_t neg = vandq_u32(vcltq_s32(s0, zero), vcltq_s32(s1, zero));
+        const uint32x2_t half = vand_u32(vget_low_u32(neg), vget_high_u32(neg));
+        q.right_only = (vget_lane_u32(half, 0) & vget_lane_u32(half, 1)) != 0;
+        q.zp = vdupq_n_s16((int16_t)r->zero_point);
+        q.lo = vdup_n_s8((int8_t)r->clamp_min);
+        q.hi = vdup_n_s8((int8_t)r->clamp_max);
+        return q;
+    }
     int32_t m[8] = {0, 0, 0, 0, 0, 0, 0, 0}, l[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int right_only = 1;
     for (long i = 0; i < count && i < 8; i++) {

@@ -5,7 +5,8 @@ import QuantaKernels
 /// counts 1...70 (vector, overlapping-tail and scalar paths), windows 1...3 with strides
 /// 1...3 and paddings below the window, clamps inside int8; concat slices, channel slices
 /// and shuffles of 1...4 groups; input quantization (`VectorQuantize`) against
-/// `Quantizer.quantize`. Returns the cases run and the first mismatch.
+/// `Quantizer.quantize`; adds (`VectorAdd`) against `Int8Reference.add`. Returns the cases
+/// run and the first mismatch.
 func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
     var cases = 0
     for trial in 0..<80 {
@@ -97,6 +98,42 @@ func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
         }
         if found != expected { return (cases, "VectorQuantize.planes \(planes) planes of \(planeSize), scale \(q.scale)") }
         cases += 1
+    }
+    // Add (VectorAdd: NEON on ARM) against Int8Reference.add: TFLite's left shift 20,
+    // input shifts 0 down to -3, output shifts 0 down to -20, lengths 1...70, in place too.
+    for trial in 0..<60 {
+        let count = 1 + random.next(below: 70)
+        let q = AddQuantization(
+            input1ZeroPoint: Int32(random.next(below: 256)) - 128, input2ZeroPoint: Int32(random.next(below: 256)) - 128,
+            outputZeroPoint: Int32(random.next(below: 256)) - 128, leftShift: trial % 5 == 0 ? Int32(random.next(below: 23)) : 20,
+            input1Multiplier: Int32(1 << 30) + Int32(random.next(below: 1 << 30)), input1Shift: -Int32(random.next(below: 4)),
+            input2Multiplier: Int32(1 << 30) + Int32(random.next(below: 1 << 30)), input2Shift: -Int32(random.next(below: 4)),
+            outputMultiplier: Int32(1 << 30) + Int32(random.next(below: 1 << 30)), outputShift: -Int32(random.next(below: 21)),
+            clampMin: trial % 3 == 0 ? -100 : -128, clampMax: trial % 4 == 0 ? 100 : 127)
+        var a = [Int8](repeating: 0, count: count), b = a
+        for i in 0..<count { a[i] = random.int8(); b[i] = random.int8() }
+        let shape = TensorShape(n: 1, h: 1, w: 1, c: count)
+        var expected = [Int8](repeating: 0, count: count), found = expected
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                expected.withUnsafeMutableBufferPointer {
+                    Int8Reference.add(input1: x.baseAddress!, shape1: shape, input2: y.baseAddress!, shape2: shape,
+                                      output: $0.baseAddress!, outputShape: shape, quantization: q)
+                }
+                found.withUnsafeMutableBufferPointer {
+                    VectorAdd.run(input1: x.baseAddress!, input2: y.baseAddress!, output: $0.baseAddress!, count: count, quantization: q)
+                }
+            }
+        }
+        // In place: the output over the first operand.
+        var inPlace = a
+        inPlace.withUnsafeMutableBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                VectorAdd.run(input1: x.baseAddress!, input2: y.baseAddress!, output: x.baseAddress!, count: count, quantization: q)
+            }
+        }
+        if found != expected || inPlace != expected { return (cases, "VectorAdd.run \(count) lanes, trial \(trial)") }
+        cases += 2
     }
     return (cases, nil)
 }

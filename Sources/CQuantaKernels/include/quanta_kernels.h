@@ -116,6 +116,17 @@ void quanta_max_pool(const quanta_pool *p);
 /// NaN -> zero_point. Precondition: scale > 0.
 void quanta_quantize_planes(const float *src, long planes, long plane_size, int8_t *dst, float scale, int32_t zero_point);
 
+/// TFLite's int8 add of two same-shape operands (Int8Reference.add bit for bit), count
+/// lanes; out may be a or b exactly (in place). Precondition: 0 <= left_shift <= 22,
+/// shifts <= 0, multipliers >= 0, zero points and clamps within int8.
+typedef struct quanta_add {
+    int32_t input1_zero_point, input2_zero_point, output_zero_point, left_shift;
+    int32_t input1_multiplier, input1_shift, input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift, clamp_min, clamp_max;
+} quanta_add;
+
+void quanta_add_run(const int8_t *a, const int8_t *b, int8_t *out, long count, const quanta_add *p);
+
 /// 1 when the CPU has the dot product instructions (aarch64 AT_HWCAP ASIMDDP), else 0.
 int quanta_cpu_has_dotprod(void);
 

@@ -1,3 +1,7 @@
+#if arch(arm64) || arch(arm)
+import CQuantaKernels
+#endif
+
 /// Int8 elementwise add of two operands of the same shape, 8 lanes at a time
 /// (`KernelVariant.elementwise`).
 ///
@@ -19,7 +23,23 @@ public enum VectorAdd {
     ) {
         precondition(q.leftShift >= 0 && q.leftShift <= 22, "add: left shift outside 0...22")
         precondition(q.input1Shift <= 0 && q.input2Shift <= 0 && q.outputShift <= 0, "add: shifts must be <= 0")
-        #if arch(x86_64) && QUANTA_AVX2
+        #if arch(arm64) || arch(arm)
+        if q.input1ZeroPoint >= -128 && q.input1ZeroPoint <= 127 && q.input2ZeroPoint >= -128 && q.input2ZeroPoint <= 127
+            && q.outputZeroPoint >= -128 && q.outputZeroPoint <= 127 && q.input1Multiplier >= 0 && q.input2Multiplier >= 0
+            && q.outputMultiplier >= 0 && q.clampMin >= -128 && q.clampMin <= q.clampMax && q.clampMax <= 127 {
+            // The NEON kernel (Sources/CQuantaKernels/add-neon.c), 16 lanes at a time.
+            var p = quanta_add(
+                input1_zero_point: q.input1ZeroPoint, input2_zero_point: q.input2ZeroPoint,
+                output_zero_point: q.outputZeroPoint, left_shift: q.leftShift,
+                input1_multiplier: q.input1Multiplier, input1_shift: q.input1Shift,
+                input2_multiplier: q.input2Multiplier, input2_shift: q.input2Shift,
+                output_multiplier: q.outputMultiplier, output_shift: q.outputShift,
+                clamp_min: q.clampMin, clamp_max: q.clampMax)
+            quanta_add_run(input1, input2, output, count, &p)
+            return
+        }
+        let done = 0
+        #elseif arch(x86_64) && QUANTA_AVX2
         let done = runAVX2(input1: input1, input2: input2, output: output, count: count, quantization: q)
         #else
         let done = 0
