@@ -139,19 +139,14 @@ static inline __attribute__((always_inline)) void tile(const quanta_gemm *g, con
 /// = 58 instructions (+2 loop) for 256 multiply-accumulates; a tail of 2 or 3 values by
 /// one pair broadcast (ld1r {.4h}), of 1 (or the third) by a byte broadcast against the
 /// pair whose second weight is the 0 padding.
-static inline __attribute__((always_inline)) void tile4x16_asm(const quanta_gemm *g, const int8_t *weights, long kPad,
-                                                               long block, long row, long rows,
+static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_first, long a_stride, long rows,
+                                                               const int8_t *w0, const int8_t *w1, const int32_t *bias,
+                                                               const unsigned long ks[3], int8_t *out, long s, long valid1,
                                                                const quanta_rq8 *q0, const quanta_rq8 *q1) {
-    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const int8_t *a[4];
-    for (int r = 0; r < 4; r++) {
-        long rr = r < rows ? r : rows - 1;
-        a[r] = g->a + (row + rr) * g->a_stride;
-    }
-    const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    const int8_t *w0 = weights + block * 8 * kPad;
-    const int8_t *w1 = w0 + 8 * kPad;
-    long k4 = g->depth / 4, k2 = g->depth % 4 / 2, k1 = g->depth % 2;
+    // Rows past `rows` repeat the last one (not stored).
+    const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0);
+    const int8_t *a2 = a1 + (rows > 2 ? a_stride : 0), *a3 = a2 + (rows > 3 ? a_stride : 0);
+    unsigned long k4 = ks[0], k2 = ks[1], k1 = ks[2];
     int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
     __asm__ volatile(
         "ldp q8, q9, [%[bias]]\n"
@@ -211,10 +206,6 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const quanta_gemm
           [c30] "=&w"(c30), [c31] "=&w"(c31), [c32] "=&w"(c32), [c33] "=&w"(c33)
         : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "memory", "cc");
-    const long n0 = block * 8;
-    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
-    int8_t *out = g->out + row * g->out_stride + n0;
-    const long s = g->out_stride;
     quanta_rq8 r0 = *q0, r1 = *q1;
 #define QUANTA_STORES(V1) \
     quanta_store8(out, quanta_rq8_apply(&r0, c00, c01), 8); \
@@ -243,12 +234,26 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const quanta_gemm
 }
 #endif
 
-static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
-                                                long rows, const quanta_rq8 *q0, const quanta_rq8 *q1) {
+/// Tiles of 4 rows from `row` over `rows` rows (the last tile may have 2 to 4).
+static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
+                                                        long row, long rows, const quanta_rq8 *q0, const quanta_rq8 *q1) {
 #if defined(__aarch64__)
-    tile4x16_asm(g, w, kPad, block, row, rows, q0, q1);
+    const unsigned long depth = (unsigned long)g->depth;
+    const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
+    const int8_t *w0 = weights + block * 8 * kPad, *w1 = w0 + 8 * kPad;
+    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
+    const long n0 = block * 8;
+    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
+    const long as = g->a_stride, os = g->out_stride;
+    const int8_t *a = g->a + row * as;
+    int8_t *out = g->out + row * os + n0;
+    for (long left = rows; left > 0; left -= 4) {
+        tile4x16_asm(a, as, left < 4 ? left : 4, w0, w1, bias, ks, out, os, valid1, q0, q1);
+        a += 4 * as;
+        out += 4 * os;
+    }
 #else
-    tile(g, w, kPad, block, 2, row, rows, 4, q0, q1);
+    for (long left = rows; left > 0; left -= 4, row += 4) tile(g, weights, kPad, block, 2, row, left < 4 ? left : 4, 4, q0, q1);
 #endif
 }
 
@@ -277,12 +282,10 @@ void quanta_gemm_neon_mlal(const quanta_gemm *g) {
         const long n0 = block * 8;
         quanta_rq8 q0 = quanta_rq8_make(&g->requantization, g->channel_offset + n0, 8);
         quanta_rq8 q1 = quanta_rq8_make(&g->requantization, g->channel_offset + n0 + 8, g->columns - n0 - 8);
-        long row = 0;
-        for (; row + 1 < g->rows; row += 4) {
-            long left = g->rows - row;
-            qk_gemm_mlal_4x16(g, weights, kPad, block, row, left < 4 ? left : 4, &q0, &q1);
-        }
-        if (row < g->rows) qk_gemm_mlal_1x16(g, weights, kPad, block, row, &q0, &q1);
+        // Rows in tiles of 4 (the last with 2 to 4 of them), a last single row alone.
+        const long fours = g->rows % 4 == 1 ? g->rows - 1 : g->rows;
+        if (fours > 0) qk_gemm_mlal_4x16(g, weights, kPad, block, 0, fours, &q0, &q1);
+        if (fours < g->rows) qk_gemm_mlal_1x16(g, weights, kPad, block, fours, &q0, &q1);
     }
     if (block < blocks) {
         quanta_rq8 q0 = quanta_rq8_make(&g->requantization, g->channel_offset + block * 8, g->columns - block * 8);

@@ -97,18 +97,15 @@ static inline __attribute__((always_inline)) DOT void tile(const quanta_gemm *g,
 /// (+2 loop) for 1024 multiply-accumulates; 4-value steps by ld1r {.4s}; a tail of 2 or 1
 /// values by ld1r {.8h} / {.16b} against a zipped pair and zero (the padding weight, and
 /// the zero half of the quad, cancel the repeated bytes of A).
-static inline __attribute__((always_inline)) DOT void tile8_asm(const quanta_gemm *g, const int8_t *weights, long kPad,
-                                                                long block, long row, long rows, const quanta_rq8 *q) {
-    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const int8_t *a[8];
-    for (int r = 0; r < 8; r++) {
-        long rr = r < rows ? r : rows - 1;
-        a[r] = g->a + (row + rr) * g->a_stride;
-    }
-    const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
-    const int8_t *w = weights + block * 8 * kPad;
+static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_first, long a_stride, long rows,
+                                                                const int8_t *w, const int32_t *bias, const unsigned long ks[4],
+                                                                int8_t *out, long s, long valid, const quanta_rq8 *q) {
+    // Rows past `rows` repeat the last one (not stored).
+    const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0), *a2 = a1 + (rows > 2 ? a_stride : 0);
+    const int8_t *a3 = a2 + (rows > 3 ? a_stride : 0), *a4 = a3 + (rows > 4 ? a_stride : 0), *a5 = a4 + (rows > 5 ? a_stride : 0);
+    const int8_t *a6 = a5 + (rows > 6 ? a_stride : 0), *a7 = a6 + (rows > 7 ? a_stride : 0);
     int32x4_t l0, h0, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, l6, h6, l7, h7;
-    long k16 = g->depth / 16, k4 = g->depth % 16 / 4, k2 = g->depth % 4 / 2, k1 = g->depth % 2;
+    unsigned long k16 = ks[0], k4 = ks[1], k2 = ks[2], k1 = ks[3];
     __asm__ volatile(
         "ldp q8, q9, [%[bias]]\n"
         "mov %[l0].16b, v8.16b\n mov %[h0].16b, v9.16b\n"
@@ -183,12 +180,8 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const quanta_gem
         : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",
           "memory", "cc");
-    const long n0 = block * 8;
-    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
-    int8_t *out = g->out + row * g->out_stride + n0;
-    const long s = g->out_stride;
-    // The output stage from a local copy (the stores could alias *q: it would be reloaded
-    // per row), in one of two forms chosen once per tile.
+    // The output stage from a local copy of its constants (the stores could alias *q: it
+    // would be reloaded per row), in one of three forms chosen once per tile.
     quanta_rq8 qq = *q;
 #define QUANTA_STORES(QQ) \
     quanta_store8(out, quanta_rq8_apply(QQ, l0, h0), valid); \
@@ -217,9 +210,23 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const quanta_gem
 #undef QUANTA_STORES
 }
 
-static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
-                                                long rows, const quanta_rq8 *q) {
-    tile8_asm(g, w, kPad, block, row, rows, q);
+/// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8).
+static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
+                                                          long row, long rows, const quanta_rq8 *q) {
+    const unsigned long depth = (unsigned long)g->depth;
+    const unsigned long ks[4] = {depth >> 4, (depth >> 2) & 3, (depth >> 1) & 1, depth & 1};
+    const int8_t *w = weights + block * 8 * kPad;
+    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
+    const long n0 = block * 8;
+    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
+    const long as = g->a_stride, os = g->out_stride;
+    const int8_t *a = g->a + row * as;
+    int8_t *out = g->out + row * os + n0;
+    for (long left = rows; left > 0; left -= 8) {
+        tile8_asm(a, as, left < 8 ? left : 8, w, bias, ks, out, os, valid, q);
+        a += 8 * as;
+        out += 8 * os;
+    }
 }
 
 static __attribute__((noinline)) DOT void qk_gemm_dot_4x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
@@ -239,13 +246,15 @@ DOT void quanta_gemm_neondot(const quanta_gemm *g) {
     for (long block = 0; block < nPad / 8; block++) {
         const long n0 = block * 8;
         quanta_rq8 q = quanta_rq8_make(&g->requantization, g->channel_offset + n0, g->columns - n0);
-        long row = 0;
+        // Rows in tiles of 8 (the last with 5 to 8 of them), then a tile of 4 (2 to 4
+        // rows) or 1.
+        long rest = g->rows % 8;
+        long eights = rest >= 5 ? g->rows : g->rows - rest;
+        if (eights > 0) qk_gemm_dot_8x8(g, weights, kPad, block, 0, eights, &q);
+        long row = eights;
         while (row < g->rows) {
             long left = g->rows - row;
-            if (left >= 5) {
-                qk_gemm_dot_8x8(g, weights, kPad, block, row, left < 8 ? left : 8, &q);
-                row += 8;
-            } else if (left >= 2) {
+            if (left >= 2) {
                 qk_gemm_dot_4x8(g, weights, kPad, block, row, left, &q);
                 row += 4;
             } else {
