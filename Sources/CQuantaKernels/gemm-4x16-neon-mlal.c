@@ -234,6 +234,73 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_f
 }
 #endif
 
+#if defined(__aarch64__)
+/// tile4x16_asm for one block of 8 channels (the last block of an odd count): per 4
+/// values of k 1 ld1 {4 d} + 4 rows x (2 ld1r + 2 smull + 2 smlal + 2 sadalp) = 33 (+2).
+static inline __attribute__((always_inline)) void tile4x8_asm(const int8_t *a_first, long a_stride, long rows,
+                                                              const int8_t *w0, const int32_t *bias, const unsigned long ks[3],
+                                                              int8_t *out, long s, long valid, const quanta_rq8 *q0) {
+    const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0);
+    const int8_t *a2 = a1 + (rows > 2 ? a_stride : 0), *a3 = a2 + (rows > 3 ? a_stride : 0);
+    unsigned long k4 = ks[0], k2 = ks[1], k1 = ks[2];
+    int32x4_t c00, c01, c10, c11, c20, c21, c30, c31;
+    __asm__ volatile(
+        "ldp q8, q9, [%[bias]]\n"
+        "mov %[c00].16b, v8.16b\n mov %[c01].16b, v9.16b\n mov %[c10].16b, v8.16b\n mov %[c11].16b, v9.16b\n"
+        "mov %[c20].16b, v8.16b\n mov %[c21].16b, v9.16b\n mov %[c30].16b, v8.16b\n mov %[c31].16b, v9.16b\n"
+        "cbz %[k4], 2f\n"
+        "1:\n"
+        "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"
+#define QUANTA_ROW(A, C0, C1) \
+        "ld1r {v8.4h}, [" A "], #2\n" \
+        "ld1r {v9.4h}, [" A "], #2\n" \
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n" \
+        "smlal v10.8h, v2.8b, v9.8b\n smlal v11.8h, v3.8b, v9.8b\n" \
+        "sadalp " C0 ".4s, v10.8h\n sadalp " C1 ".4s, v11.8h\n"
+        QUANTA_ROW("%[a0]", "%[c00]", "%[c01]") QUANTA_ROW("%[a1]", "%[c10]", "%[c11]")
+        QUANTA_ROW("%[a2]", "%[c20]", "%[c21]") QUANTA_ROW("%[a3]", "%[c30]", "%[c31]")
+#undef QUANTA_ROW
+        "subs %[k4], %[k4], #1\n"
+        "b.ne 1b\n"
+        "2:\n"
+#define QUANTA_TROW(LD, A, STEP, C0, C1) \
+        LD " [" A "], " STEP "\n" \
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n" \
+        "sadalp " C0 ".4s, v10.8h\n sadalp " C1 ".4s, v11.8h\n"
+#define QUANTA_TROWS(LD, STEP) \
+        QUANTA_TROW(LD, "%[a0]", STEP, "%[c00]", "%[c01]") QUANTA_TROW(LD, "%[a1]", STEP, "%[c10]", "%[c11]") \
+        QUANTA_TROW(LD, "%[a2]", STEP, "%[c20]", "%[c21]") QUANTA_TROW(LD, "%[a3]", STEP, "%[c30]", "%[c31]")
+        "cbz %[k2], 3f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]], #16\n"
+        QUANTA_TROWS("ld1r {v8.4h},", "#2")
+        "3:\n"
+        "cbz %[k1], 4f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]]\n"
+        QUANTA_TROWS("ld1r {v8.8b},", "#1")
+        "4:\n"
+#undef QUANTA_TROWS
+#undef QUANTA_TROW
+        : [k4] "+r"(k4), [w0] "+r"(w0), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+          [c00] "=&w"(c00), [c01] "=&w"(c01), [c10] "=&w"(c10), [c11] "=&w"(c11),
+          [c20] "=&w"(c20), [c21] "=&w"(c21), [c30] "=&w"(c30), [c31] "=&w"(c31)
+        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
+        : "v0", "v1", "v2", "v3", "v8", "v9", "v10", "v11", "memory", "cc");
+    quanta_rq8 r0 = *q0;
+#define QUANTA_STORES(V) \
+    quanta_store8(out, quanta_rq8_apply(&r0, c00, c01), V); \
+    if (rows > 1) quanta_store8(out + s, quanta_rq8_apply(&r0, c10, c11), V); \
+    if (rows > 2) quanta_store8(out + 2 * s, quanta_rq8_apply(&r0, c20, c21), V); \
+    if (rows > 3) quanta_store8(out + 3 * s, quanta_rq8_apply(&r0, c30, c31), V);
+    if (r0.right_only && valid == 8) {
+        r0.right_only = 1;
+        QUANTA_STORES(8)
+    } else {
+        QUANTA_STORES(valid)
+    }
+#undef QUANTA_STORES
+}
+#endif
+
 /// Tiles of 4 rows from `row` over `rows` rows (the last tile may have 2 to 4).
 static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
                                                         long row, long rows, const quanta_rq8 *q0, const quanta_rq8 *q1) {
@@ -262,9 +329,28 @@ static __attribute__((noinline)) void qk_gemm_mlal_1x16(const quanta_gemm *g, co
     tile(g, w, kPad, block, 2, row, 1, 1, q0, q1);
 }
 
-static __attribute__((noinline)) void qk_gemm_mlal_4x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
-                                               long rows, const quanta_rq8 *q0) {
-    tile(g, w, kPad, block, 1, row, rows, 4, q0, q0);
+/// Tiles of 4 rows of the last (single) block from `row` over `rows` rows (the last tile
+/// may have 2 to 4).
+static __attribute__((noinline)) void qk_gemm_mlal_4x8(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
+                                                       long row, long rows, const quanta_rq8 *q0) {
+#if defined(__aarch64__)
+    const unsigned long depth = (unsigned long)g->depth;
+    const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
+    const int8_t *w0 = weights + block * 8 * kPad;
+    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
+    const long n0 = block * 8;
+    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
+    const long as = g->a_stride, os = g->out_stride;
+    const int8_t *a = g->a + row * as;
+    int8_t *out = g->out + row * os + n0;
+    for (long left = rows; left > 0; left -= 4) {
+        tile4x8_asm(a, as, left < 4 ? left : 4, w0, bias, ks, out, os, valid, q0);
+        a += 4 * as;
+        out += 4 * os;
+    }
+#else
+    for (long left = rows; left > 0; left -= 4, row += 4) tile(g, weights, kPad, block, 1, row, left < 4 ? left : 4, 4, q0, q0);
+#endif
 }
 
 static __attribute__((noinline)) void qk_gemm_mlal_1x8(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
@@ -289,12 +375,9 @@ void quanta_gemm_neon_mlal(const quanta_gemm *g) {
     }
     if (block < blocks) {
         quanta_rq8 q0 = quanta_rq8_make(&g->requantization, g->channel_offset + block * 8, g->columns - block * 8);
-        long row = 0;
-        for (; row + 1 < g->rows; row += 4) {
-            long left = g->rows - row;
-            qk_gemm_mlal_4x8(g, weights, kPad, block, row, left < 4 ? left : 4, &q0);
-        }
-        if (row < g->rows) qk_gemm_mlal_1x8(g, weights, kPad, block, row, &q0);
+        const long fours = g->rows % 4 == 1 ? g->rows - 1 : g->rows;
+        if (fours > 0) qk_gemm_mlal_4x8(g, weights, kPad, block, 0, fours, &q0);
+        if (fours < g->rows) qk_gemm_mlal_1x8(g, weights, kPad, block, fours, &q0);
     }
 }
 #endif
