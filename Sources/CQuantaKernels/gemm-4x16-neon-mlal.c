@@ -301,6 +301,60 @@ static inline __attribute__((always_inline)) void tile4x8_asm(const int8_t *a_fi
 }
 #endif
 
+#if defined(__aarch64__)
+/// One row x 16 channels in assembly (fully connected layers, a last single row): per 4
+/// values of k 2 x ld1 {4 d} + 2 ld1r + 4 smull + 4 smlal + 4 sadalp (+2 loop) for 64
+/// multiply-accumulates; tails as tile4x16_asm.
+static inline __attribute__((always_inline)) void tile1x16_asm(const int8_t *a0, const int8_t *w0, const int8_t *w1,
+                                                               const int32_t *bias, const unsigned long ks[3], int8_t *out,
+                                                               long valid1, const quanta_rq8 *q0, const quanta_rq8 *q1) {
+    unsigned long k4 = ks[0], k2 = ks[1], k1 = ks[2];
+    int32x4_t c00, c01, c02, c03;
+    __asm__ volatile(
+        "ldp %q[c00], %q[c01], [%[bias]]\n"
+        "ldp %q[c02], %q[c03], [%[bias], #32]\n"
+        "cbz %[k4], 2f\n"
+        "1:\n"
+        "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"
+        "ld1 {v4.8b, v5.8b, v6.8b, v7.8b}, [%[w1]], #32\n"
+        "ld1r {v8.4h}, [%[a0]], #2\n"
+        "ld1r {v9.4h}, [%[a0]], #2\n"
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n"
+        "smull v12.8h, v4.8b, v8.8b\n smull v13.8h, v5.8b, v8.8b\n"
+        "smlal v10.8h, v2.8b, v9.8b\n smlal v11.8h, v3.8b, v9.8b\n"
+        "smlal v12.8h, v6.8b, v9.8b\n smlal v13.8h, v7.8b, v9.8b\n"
+        "sadalp %[c00].4s, v10.8h\n sadalp %[c01].4s, v11.8h\n"
+        "sadalp %[c02].4s, v12.8h\n sadalp %[c03].4s, v13.8h\n"
+        "subs %[k4], %[k4], #1\n"
+        "b.ne 1b\n"
+        "2:\n"
+#define QUANTA_TROW(LD, STEP) \
+        LD " [%[a0]], " STEP "\n" \
+        "smull v10.8h, v0.8b, v8.8b\n smull v11.8h, v1.8b, v8.8b\n" \
+        "smull v12.8h, v4.8b, v8.8b\n smull v13.8h, v5.8b, v8.8b\n" \
+        "sadalp %[c00].4s, v10.8h\n sadalp %[c01].4s, v11.8h\n" \
+        "sadalp %[c02].4s, v12.8h\n sadalp %[c03].4s, v13.8h\n"
+        "cbz %[k2], 3f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]], #16\n"
+        "ld1 {v4.8b, v5.8b}, [%[w1]], #16\n"
+        QUANTA_TROW("ld1r {v8.4h},", "#2")
+        "3:\n"
+        "cbz %[k1], 4f\n"
+        "ld1 {v0.8b, v1.8b}, [%[w0]]\n"
+        "ld1 {v4.8b, v5.8b}, [%[w1]]\n"
+        QUANTA_TROW("ld1r {v8.8b},", "#1")
+        "4:\n"
+#undef QUANTA_TROW
+        : [k4] "+r"(k4), [w0] "+r"(w0), [w1] "+r"(w1), [a0] "+r"(a0),
+          [c00] "=&w"(c00), [c01] "=&w"(c01), [c02] "=&w"(c02), [c03] "=&w"(c03)
+        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "memory", "cc");
+    quanta_rq8 r0 = *q0, r1 = *q1;
+    quanta_store8(out, quanta_rq8_apply(&r0, c00, c01), 8);
+    quanta_store8(out + 8, quanta_rq8_apply(&r1, c02, c03), valid1);
+}
+#endif
+
 /// Tiles of 4 rows from `row` over `rows` rows (the last tile may have 2 to 4).
 static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
                                                         long row, long rows, const quanta_rq8 *q0, const quanta_rq8 *q1) {
@@ -325,8 +379,18 @@ static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, co
 }
 
 static __attribute__((noinline)) void qk_gemm_mlal_1x16(const quanta_gemm *g, const int8_t *w, long kPad, long block, long row,
-                                                const quanta_rq8 *q0, const quanta_rq8 *q1) {
+                                                        const quanta_rq8 *q0, const quanta_rq8 *q1) {
+#if defined(__aarch64__)
+    const unsigned long depth = (unsigned long)g->depth;
+    const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
+    const int8_t *w0 = w + block * 8 * kPad;
+    const long n0 = block * 8;
+    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
+    tile1x16_asm(g->a + row * g->a_stride, w0, w0 + 8 * kPad, (const int32_t *)g->packed + 8 * block, ks,
+                 g->out + row * g->out_stride + n0, valid1, q0, q1);
+#else
     tile(g, w, kPad, block, 2, row, 1, 1, q0, q1);
+#endif
 }
 
 /// Tiles of 4 rows of the last (single) block from `row` over `rows` rows (the last tile
