@@ -361,17 +361,12 @@ static __attribute__((noinline)) void qk_gemm_mlal_4x16(const quanta_gemm *g, co
 #if defined(__aarch64__)
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
-    const int8_t *w0 = weights + block * 8 * kPad, *w1 = w0 + 8 * kPad;
-    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const long n0 = block * 8;
-    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
-    const long as = g->a_stride, os = g->out_stride;
-    const int8_t *a = g->a + row * as;
-    int8_t *out = g->out + row * os + n0;
+    quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
     for (long left = rows; left > 0; left -= 4) {
-        tile4x16_asm(a, as, left < 4 ? left : 4, w0, w1, bias, ks, out, os, valid1, q0, q1);
-        a += 4 * as;
-        out += 4 * os;
+        tile4x16_asm(b.a, b.a_stride, left < 4 ? left : 4, b.w, b.w + 8 * kPad, b.bias, ks, b.out, b.out_stride,
+                     b.valid_next, q0, q1);
+        b.a += 4 * b.a_stride;
+        b.out += 4 * b.out_stride;
     }
 #else
     for (long left = rows; left > 0; left -= 4, row += 4) tile(g, weights, kPad, block, 2, row, left < 4 ? left : 4, 4, q0, q1);
@@ -383,11 +378,8 @@ static __attribute__((noinline)) void qk_gemm_mlal_1x16(const quanta_gemm *g, co
 #if defined(__aarch64__)
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
-    const int8_t *w0 = w + block * 8 * kPad;
-    const long n0 = block * 8;
-    const long valid1 = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
-    tile1x16_asm(g->a + row * g->a_stride, w0, w0 + 8 * kPad, (const int32_t *)g->packed + 8 * block, ks,
-                 g->out + row * g->out_stride + n0, valid1, q0, q1);
+    const quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
+    tile1x16_asm(b.a, b.w, b.w + 8 * kPad, b.bias, ks, b.out, b.valid_next, q0, q1);
 #else
     tile(g, w, kPad, block, 2, row, 1, 1, q0, q1);
 #endif
@@ -400,17 +392,11 @@ static __attribute__((noinline)) void qk_gemm_mlal_4x8(const quanta_gemm *g, con
 #if defined(__aarch64__)
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[3] = {depth >> 2, (depth >> 1) & 1, depth & 1};
-    const int8_t *w0 = weights + block * 8 * kPad;
-    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const long n0 = block * 8;
-    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
-    const long as = g->a_stride, os = g->out_stride;
-    const int8_t *a = g->a + row * as;
-    int8_t *out = g->out + row * os + n0;
+    quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
     for (long left = rows; left > 0; left -= 4) {
-        tile4x8_asm(a, as, left < 4 ? left : 4, w0, bias, ks, out, os, valid, q0);
-        a += 4 * as;
-        out += 4 * os;
+        tile4x8_asm(b.a, b.a_stride, left < 4 ? left : 4, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q0);
+        b.a += 4 * b.a_stride;
+        b.out += 4 * b.out_stride;
     }
 #else
     for (long left = rows; left > 0; left -= 4, row += 4) tile(g, weights, kPad, block, 1, row, left < 4 ? left : 4, 4, q0, q0);

@@ -213,19 +213,15 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
 /// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8).
 static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
                                                           long row, long rows, const quanta_rq8 *q) {
+    (void)weights;
+    (void)kPad;
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[4] = {depth >> 4, (depth >> 2) & 3, (depth >> 1) & 1, depth & 1};
-    const int8_t *w = weights + block * 8 * kPad;
-    const int32_t *bias = (const int32_t *)g->packed + 8 * block;
-    const long n0 = block * 8;
-    const long valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
-    const long as = g->a_stride, os = g->out_stride;
-    const int8_t *a = g->a + row * as;
-    int8_t *out = g->out + row * os + n0;
+    quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
     for (long left = rows; left > 0; left -= 8) {
-        tile8_asm(a, as, left < 8 ? left : 8, w, bias, ks, out, os, valid, q);
-        a += 8 * as;
-        out += 8 * os;
+        tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q);
+        b.a += 8 * b.a_stride;
+        b.out += 8 * b.out_stride;
     }
 }
 

@@ -153,6 +153,32 @@ static inline __attribute__((always_inline)) int8x16_t quanta_rq16_apply(const q
     return vminq_s8(vmaxq_s8(y, q->lo), q->hi);
 }
 
+/// One column block's operands for the GEMM tiles, from row `row`: its weights and folded
+/// bias, the channels it stores (`valid`, and `valid_next` of the block after it), the
+/// first row of A and of the output, and their strides.
+typedef struct {
+    const int8_t *w;
+    const int32_t *bias;
+    long valid, valid_next;
+    const int8_t *a;
+    int8_t *out;
+    long a_stride, out_stride;
+} quanta_gemm_block;
+
+static inline quanta_gemm_block quanta_gemm_block_at(const quanta_gemm *g, long block, long row) {
+    const long kPad = (g->depth + 1) & ~1L, nPad = (g->columns + 7) & ~7L, n0 = block * 8;
+    quanta_gemm_block b;
+    b.w = (const int8_t *)g->packed + 4 * nPad + block * 8 * kPad;
+    b.bias = (const int32_t *)g->packed + n0;
+    b.valid = g->columns - n0 < 8 ? g->columns - n0 : 8;
+    b.valid_next = g->columns - n0 - 8 < 8 ? g->columns - n0 - 8 : 8;
+    b.a_stride = g->a_stride;
+    b.out_stride = g->out_stride;
+    b.a = g->a + row * g->a_stride;
+    b.out = g->out + row * g->out_stride + n0;
+    return b;
+}
+
 /// Stores the first `count` (1...8) bytes of v at out.
 static inline void quanta_store8(int8_t *out, int8x8_t v, long count) {
     if (count >= 8) {
