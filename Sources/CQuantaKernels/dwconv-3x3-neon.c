@@ -62,9 +62,40 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
     long x_end = last >= 0 ? last / sw + 1 : 0;
     if (x_end > d->output_w) x_end = d->output_w;
     if (x_end < x_begin) x_end = x_begin;
-    if (!(y0 >= 0 && y0 + 2 < d->input_h)) { x_begin = d->output_w; x_end = d->output_w; }
+    const int rows_inside = y0 >= 0 && y0 + 2 < d->input_h;
+    // The window's three input rows (NULL outside the input), for the edge columns.
+    const int8_t *row_base[3];
+    for (int ky = 0; ky < 3; ky++) row_base[ky] = y0 + ky >= 0 && y0 + ky < d->input_h ? image + (y0 + ky) * row_step : 0;
     for (long ox = 0; ox < d->output_w; ox++) {
-        if (ox == x_begin) {
+        if (ox == x_begin && !rows_inside) {
+            // Interior columns of a row whose window has a row outside the input (top or
+            // bottom padding): that row's pointer stays on the zero-point vector (column
+            // and pixel steps 0), the others advance as in the interior.
+            const int8_t *r[3];
+            long cs[3], adv[3];
+            for (int ky = 0; ky < 3; ky++) {
+                const long iy = y0 + ky;
+                const int inside = iy >= 0 && iy < d->input_h;
+                r[ky] = inside ? image + iy * row_step + (ox * sw - d->pad_left) * c : zp;
+                cs[ky] = inside ? c : 0;
+                adv[ky] = inside ? sw * c : 0;
+            }
+            int8_t *out = out_row + ox * d->output_step;
+            for (; ox < x_end; ox++) {
+                int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
+                pair(acc, vld1q_s8(r[0]), w[0], vld1q_s8(r[0] + cs[0]), w[1]);
+                pair(acc, vld1q_s8(r[0] + 2 * cs[0]), w[2], vld1q_s8(r[1]), w[3]);
+                pair(acc, vld1q_s8(r[1] + cs[1]), w[4], vld1q_s8(r[1] + 2 * cs[1]), w[5]);
+                pair(acc, vld1q_s8(r[2]), w[6], vld1q_s8(r[2] + cs[2]), w[7]);
+                single(acc, vld1q_s8(r[2] + 2 * cs[2]), w[8]);
+                vst1q_s8(out, quanta_rq16_apply(q, acc, left));
+                r[0] += adv[0];
+                r[1] += adv[1];
+                r[2] += adv[2];
+                out += d->output_step;
+            }
+            if (ox >= d->output_w) break;
+        } else if (ox == x_begin) {
             // Interior: three row pointers advanced by the stride; no checks.
             const int8_t *r0 = image + y0 * row_step + (ox * sw - d->pad_left) * c;
             int8_t *out = out_row + ox * d->output_step;
@@ -86,12 +117,10 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
         // the folded bias cancels.
         const int8_t *t[9];
         const long x0 = ox * sw - d->pad_left;
-        for (int ky = 0; ky < 3; ky++) {
-            const long iy = y0 + ky;
-            for (int kx = 0; kx < 3; kx++) {
-                const long ix = x0 + kx;
-                t[ky * 3 + kx] = iy < 0 || iy >= d->input_h || ix < 0 || ix >= d->input_w ? zp : image + (iy * d->input_w + ix) * c;
-            }
+        for (int kx = 0; kx < 3; kx++) {
+            const long ix = x0 + kx;
+            const int col_inside = ix >= 0 && ix < d->input_w;
+            for (int ky = 0; ky < 3; ky++) t[ky * 3 + kx] = col_inside && row_base[ky] ? row_base[ky] + ix * c : zp;
         }
         int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
         taps9(acc, t, w);
