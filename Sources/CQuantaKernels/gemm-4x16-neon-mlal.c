@@ -222,11 +222,13 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_f
         quanta_store8(out + 3 * s, quanta_rq8_apply(&r0, c30, c31), 8); \
         quanta_store8(out + 3 * s + 8, quanta_rq8_apply(&r1, c32, c33), V1); \
     }
-    // The common case (right shifts only, a full second block) with constant tests.
+    // The common case (right shifts only, a full second block): each row's 16 channels
+    // narrowed and clamped together.
     if (r0.right_only && r1.right_only && valid1 == 8) {
-        r0.right_only = 1;
-        r1.right_only = 1;
-        QUANTA_STORES(8)
+        vst1q_s8(out, quanta_rq8_apply2_right(&r0, c00, c01, &r1, c02, c03));
+        if (rows > 1) vst1q_s8(out + s, quanta_rq8_apply2_right(&r0, c10, c11, &r1, c12, c13));
+        if (rows > 2) vst1q_s8(out + 2 * s, quanta_rq8_apply2_right(&r0, c20, c21, &r1, c22, c23));
+        if (rows > 3) vst1q_s8(out + 3 * s, quanta_rq8_apply2_right(&r0, c30, c31, &r1, c32, c33));
     } else {
         QUANTA_STORES(valid1)
     }

@@ -193,11 +193,17 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
     if (rows > 6) quanta_store8(out + 6 * s, quanta_rq8_apply(QQ, l6, h6), valid); \
     if (rows > 7) quanta_store8(out + 7 * s, quanta_rq8_apply(QQ, l7, h7), valid);
     if (qq.right_only && valid == 8) {
-        // The common case, with both tests constant in the inlined output stage.
-        qq.right_only = 1;
+        // The common case: two rows narrowed and clamped together on 16 lanes.
         const quanta_rq8 *const f = &qq;
-        const long valid = 8;
-        QUANTA_STORES(f)
+#define QUANTA_STORE2(R, LA, HA, LB, HB) \
+        if (rows > R) { \
+            const int8x16_t v = quanta_rq8_apply2_right(f, LA, HA, f, LB, HB); \
+            vst1_s8(out + R * s, vget_low_s8(v)); \
+            if (rows > R + 1) vst1_s8(out + (R + 1) * s, vget_high_s8(v)); \
+        }
+        QUANTA_STORE2(0, l0, h0, l1, h1) QUANTA_STORE2(2, l2, h2, l3, h3)
+        QUANTA_STORE2(4, l4, h4, l5, h5) QUANTA_STORE2(6, l6, h6, l7, h7)
+#undef QUANTA_STORE2
     } else if (qq.right_only) {
         qq.right_only = 1;
         const quanta_rq8 *const f = &qq;

@@ -179,6 +179,19 @@ static inline quanta_gemm_block quanta_gemm_block_at(const quanta_gemm *g, long 
     return b;
 }
 
+/// 16 int8 outputs at once: two sets of 8 (a0/a1 with `qa`, b0/b1 with `qb`: two rows of
+/// one block, or two blocks of one row), narrowed and clamped on 16 lanes; for blocks whose
+/// every shift is negative (right_only), the form the tiles' common case takes.
+static inline __attribute__((always_inline)) int8x16_t quanta_rq8_apply2_right(const quanta_rq8 *qa, int32x4_t a0, int32x4_t a1,
+                                                                              const quanta_rq8 *qb, int32x4_t b0, int32x4_t b1) {
+    const int16x8_t ya = vcombine_s16(vqmovn_s32(quanta_rq_scale_right(a0, qa->m0, qa->right0)),
+                                      vqmovn_s32(quanta_rq_scale_right(a1, qa->m1, qa->right1)));
+    const int16x8_t yb = vcombine_s16(vqmovn_s32(quanta_rq_scale_right(b0, qb->m0, qb->right0)),
+                                      vqmovn_s32(quanta_rq_scale_right(b1, qb->m1, qb->right1)));
+    const int8x16_t y = vcombine_s8(vqmovn_s16(vqaddq_s16(ya, qa->zp)), vqmovn_s16(vqaddq_s16(yb, qb->zp)));
+    return vminq_s8(vmaxq_s8(y, vcombine_s8(qa->lo, qb->lo)), vcombine_s8(qa->hi, qb->hi));
+}
+
 /// Stores the first `count` (1...8) bytes of v at out.
 static inline void quanta_store8(int8_t *out, int8x8_t v, long count) {
     if (count >= 8) {
