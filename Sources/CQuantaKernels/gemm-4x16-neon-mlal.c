@@ -136,7 +136,7 @@ static inline __attribute__((always_inline)) void tile(const quanta_gemm *g, con
 /// The 4 x 16 tile in assembly (the C tile compiled to a stack copy of its accumulators
 /// around the loop with clang 21): accumulators from the bias to the output stage; per 4
 /// values of k 2 x ld1 {4 d} of weights + 4 rows x (2 ld1r + 4 smull + 4 smlal + 4 sadalp)
-/// = 58 instructions (+2 loop) for 256 multiply-accumulates; a tail of 2 or 3 values by
+/// = 58 instructions for 256 multiply-accumulates, two steps per loop iteration (+2); a tail of 2 or 3 values by
 /// one pair broadcast (ld1r {.4h}), of 1 (or the third) by a byte broadcast against the
 /// pair whose second weight is the 0 padding.
 static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_first, long a_stride, long rows,
@@ -146,18 +146,18 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_f
     // Rows past `rows` repeat the last one (not stored).
     const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0);
     const int8_t *a2 = a1 + (rows > 2 ? a_stride : 0), *a3 = a2 + (rows > 3 ? a_stride : 0);
-    unsigned long k4 = ks[0], k2 = ks[1], k1 = ks[2];
+    // k4 steps of 4 values of k: pairs of steps per loop iteration (half the loop
+    // counting), then an odd one.
+    unsigned long k8 = ks[0] >> 1, k4 = ks[0] & 1, k2 = ks[1], k1 = ks[2];
     int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
     __asm__ volatile(
-        "ldp q8, q9, [%[bias]]\n"
-        "ldp q10, q11, [%[bias], #32]\n"
-        "mov %[c00].16b, v8.16b\n mov %[c01].16b, v9.16b\n mov %[c02].16b, v10.16b\n mov %[c03].16b, v11.16b\n"
-        "mov %[c10].16b, v8.16b\n mov %[c11].16b, v9.16b\n mov %[c12].16b, v10.16b\n mov %[c13].16b, v11.16b\n"
-        "mov %[c20].16b, v8.16b\n mov %[c21].16b, v9.16b\n mov %[c22].16b, v10.16b\n mov %[c23].16b, v11.16b\n"
-        "mov %[c30].16b, v8.16b\n mov %[c31].16b, v9.16b\n mov %[c32].16b, v10.16b\n mov %[c33].16b, v11.16b\n"
-        "cbz %[k4], 2f\n"
-        "1:\n"
-        "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"
+        // The accumulators loaded with the bias (8 ldp, not 2 ldp + 16 mov).
+        "ldp %q[c00], %q[c01], [%[bias]]\n ldp %q[c02], %q[c03], [%[bias], #32]\n"
+        "ldp %q[c10], %q[c11], [%[bias]]\n ldp %q[c12], %q[c13], [%[bias], #32]\n"
+        "ldp %q[c20], %q[c21], [%[bias]]\n ldp %q[c22], %q[c23], [%[bias], #32]\n"
+        "ldp %q[c30], %q[c31], [%[bias]]\n ldp %q[c32], %q[c33], [%[bias], #32]\n"
+#define QUANTA_WEIGHTS \
+        "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n" \
         "ld1 {v4.8b, v5.8b, v6.8b, v7.8b}, [%[w1]], #32\n"
 #define QUANTA_ROW(A, C0, C1, C2, C3) \
         "ld1r {v8.4h}, [" A "], #2\n" \
@@ -168,13 +168,22 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_f
         "smlal v12.8h, v6.8b, v9.8b\n smlal v13.8h, v7.8b, v9.8b\n" \
         "sadalp " C0 ".4s, v10.8h\n sadalp " C1 ".4s, v11.8h\n" \
         "sadalp " C2 ".4s, v12.8h\n sadalp " C3 ".4s, v13.8h\n"
-        QUANTA_ROW("%[a0]", "%[c00]", "%[c01]", "%[c02]", "%[c03]")
-        QUANTA_ROW("%[a1]", "%[c10]", "%[c11]", "%[c12]", "%[c13]")
-        QUANTA_ROW("%[a2]", "%[c20]", "%[c21]", "%[c22]", "%[c23]")
+#define QUANTA_STEP QUANTA_WEIGHTS \
+        QUANTA_ROW("%[a0]", "%[c00]", "%[c01]", "%[c02]", "%[c03]") \
+        QUANTA_ROW("%[a1]", "%[c10]", "%[c11]", "%[c12]", "%[c13]") \
+        QUANTA_ROW("%[a2]", "%[c20]", "%[c21]", "%[c22]", "%[c23]") \
         QUANTA_ROW("%[a3]", "%[c30]", "%[c31]", "%[c32]", "%[c33]")
-#undef QUANTA_ROW
-        "subs %[k4], %[k4], #1\n"
+        "cbz %[k8], 6f\n"
+        "1:\n"
+        QUANTA_STEP QUANTA_STEP
+        "subs %[k8], %[k8], #1\n"
         "b.ne 1b\n"
+        "6:\n"
+        "cbz %[k4], 2f\n"
+        QUANTA_STEP
+#undef QUANTA_STEP
+#undef QUANTA_ROW
+#undef QUANTA_WEIGHTS
         "2:\n"
 #define QUANTA_TROW(LD, A, STEP, C0, C1, C2, C3) \
         LD " [" A "], " STEP "\n" \
@@ -199,12 +208,12 @@ static inline __attribute__((always_inline)) void tile4x16_asm(const int8_t *a_f
         "4:\n"
 #undef QUANTA_TROWS
 #undef QUANTA_TROW
-        : [k4] "+r"(k4), [w0] "+r"(w0), [w1] "+r"(w1), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+        : [k8] "+r"(k8), [w0] "+r"(w0), [w1] "+r"(w1), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
           [c00] "=&w"(c00), [c01] "=&w"(c01), [c02] "=&w"(c02), [c03] "=&w"(c03),
           [c10] "=&w"(c10), [c11] "=&w"(c11), [c12] "=&w"(c12), [c13] "=&w"(c13),
           [c20] "=&w"(c20), [c21] "=&w"(c21), [c22] "=&w"(c22), [c23] "=&w"(c23),
           [c30] "=&w"(c30), [c31] "=&w"(c31), [c32] "=&w"(c32), [c33] "=&w"(c33)
-        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
+        : [bias] "r"(bias), [k4] "r"(k4), [k2] "r"(k2), [k1] "r"(k1)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "memory", "cc");
     quanta_rq8 r0 = *q0, r1 = *q1;
 #define QUANTA_STORES(V1) \
@@ -247,9 +256,8 @@ static inline __attribute__((always_inline)) void tile4x8_asm(const int8_t *a_fi
     unsigned long k4 = ks[0], k2 = ks[1], k1 = ks[2];
     int32x4_t c00, c01, c10, c11, c20, c21, c30, c31;
     __asm__ volatile(
-        "ldp q8, q9, [%[bias]]\n"
-        "mov %[c00].16b, v8.16b\n mov %[c01].16b, v9.16b\n mov %[c10].16b, v8.16b\n mov %[c11].16b, v9.16b\n"
-        "mov %[c20].16b, v8.16b\n mov %[c21].16b, v9.16b\n mov %[c30].16b, v8.16b\n mov %[c31].16b, v9.16b\n"
+        "ldp %q[c00], %q[c01], [%[bias]]\n ldp %q[c10], %q[c11], [%[bias]]\n"
+        "ldp %q[c20], %q[c21], [%[bias]]\n ldp %q[c30], %q[c31], [%[bias]]\n"
         "cbz %[k4], 2f\n"
         "1:\n"
         "ld1 {v0.8b, v1.8b, v2.8b, v3.8b}, [%[w0]], #32\n"

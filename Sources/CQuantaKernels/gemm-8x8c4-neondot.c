@@ -107,15 +107,15 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
     int32x4_t l0, h0, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, l6, h6, l7, h7;
     unsigned long k16 = ks[0], k4 = ks[1], k2 = ks[2], k1 = ks[3];
     __asm__ volatile(
-        "ldp q8, q9, [%[bias]]\n"
-        "mov %[l0].16b, v8.16b\n mov %[h0].16b, v9.16b\n"
-        "mov %[l1].16b, v8.16b\n mov %[h1].16b, v9.16b\n"
-        "mov %[l2].16b, v8.16b\n mov %[h2].16b, v9.16b\n"
-        "mov %[l3].16b, v8.16b\n mov %[h3].16b, v9.16b\n"
-        "mov %[l4].16b, v8.16b\n mov %[h4].16b, v9.16b\n"
-        "mov %[l5].16b, v8.16b\n mov %[h5].16b, v9.16b\n"
-        "mov %[l6].16b, v8.16b\n mov %[h6].16b, v9.16b\n"
-        "mov %[l7].16b, v8.16b\n mov %[h7].16b, v9.16b\n"
+        // The accumulators loaded with the bias (8 ldp, not 1 ldp + 16 mov).
+        "ldp %q[l0], %q[h0], [%[bias]]\n"
+        "ldp %q[l1], %q[h1], [%[bias]]\n"
+        "ldp %q[l2], %q[h2], [%[bias]]\n"
+        "ldp %q[l3], %q[h3], [%[bias]]\n"
+        "ldp %q[l4], %q[h4], [%[bias]]\n"
+        "ldp %q[l5], %q[h5], [%[bias]]\n"
+        "ldp %q[l6], %q[h6], [%[bias]]\n"
+        "ldp %q[l7], %q[h7], [%[bias]]\n"
         "cbz %[k16], 2f\n"
         "1:\n"
         "ldp q8, q9, [%[w]], #32\n"
