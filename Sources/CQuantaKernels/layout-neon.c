@@ -98,7 +98,19 @@ void quanta_max_pool(const quanta_pool *p) {
                 if (x0 < 0) x0 = 0;
                 if (x1 > p->input_w) x1 = p->input_w;
                 int8_t *o = p->output + ((b * p->output_h + oy) * p->output_w + ox) * c;
-                if (c >= 16) {
+                if (c >= 16 && y1 - y0 == 3 && x1 - x0 == 3) {
+                    // A full 3×3 window (ShuffleNet's stem pool): nine loads, eight smax.
+                    const long rs = p->input_w * c;
+                    const int8_t *t = image + (y0 * p->input_w + x0) * c;
+                    for (long c0 = 0; c0 < c; c0 += 16) {
+                        if (c0 + 16 > c) c0 = c - 16;  // overlapping: the same values again
+                        const int8_t *r = t + c0;
+                        int8x16_t m = vmaxq_s8(vmaxq_s8(vld1q_s8(r), vld1q_s8(r + c)), vld1q_s8(r + 2 * c));
+                        m = vmaxq_s8(m, vmaxq_s8(vmaxq_s8(vld1q_s8(r + rs), vld1q_s8(r + rs + c)), vld1q_s8(r + rs + 2 * c)));
+                        m = vmaxq_s8(m, vmaxq_s8(vmaxq_s8(vld1q_s8(r + 2 * rs), vld1q_s8(r + 2 * rs + c)), vld1q_s8(r + 2 * rs + 2 * c)));
+                        vst1q_s8(o + c0, vminq_s8(vmaxq_s8(m, lo), hi));
+                    }
+                } else if (c >= 16) {
                     long c0 = 0;
                     for (; c0 + 16 <= c; c0 += 16) {
                         vst1q_s8(o + c0, vminq_s8(vmaxq_s8(max16(p, image + c0, y0, y1, x0, x1), lo), hi));
