@@ -111,6 +111,20 @@ public enum Im2col {
                         }
                         r &+= n
                         ox &+= n
+                    } else if !direct && threeRows && x0 >= 0 && ox < interiorColumns
+                        && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
+                        // The same run of interior pixels copied as int8 rows (the NEON GEMM
+                        // reads A where it lies): three 8-byte loads and stores per row.
+                        let n = min(count &- r, interiorColumns &- ox)
+                        var src = input + (b &* imageBytes &+ y0 &* inputRowBytes &+ x0 &* ci)
+                        var dst = rowsBuffer + r &* k
+                        for _ in 0..<n {
+                            copyThreeRows(dst, src, inputRowBytes &* parameters.dilationH, run)
+                            src += parameters.strideW &* ci
+                            dst += k
+                        }
+                        r &+= n
+                        ox &+= n
                     } else {
                         gatherPixel(into: rowsBuffer + (r &* k), input: input, inputShape: inputShape, filter: filter,
                                     parameters: parameters, b: b, y0: y0, x0: x0, channelOffset: g * ci, pad: pad,
