@@ -51,7 +51,7 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
     }
     writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
     #if arch(arm64) || arch(arm)
-    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runPortable" : "NEON smull/smlal kernel, run, runPortable"
+    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run" : "NEON smull/smlal kernel, run"
     #else
     let kernels = "run and runPortable"
     #endif
@@ -144,7 +144,16 @@ func check(rows: Int, depth k: Int, columns n: Int, u8: Bool, random: inout Spli
                         if u8 { PointwiseU8GEMM.run(operands($0.baseAddress!)) } else { PointwiseGEMM.run(operands($0.baseAddress!)) }
                     }
                     fromPortable.withUnsafeMutableBufferPointer {
-                        if u8 { PointwiseU8GEMM.runPortable(operands($0.baseAddress!)) } else { PointwiseGEMM.runPortable(operands($0.baseAddress!)) }
+                        if u8 {
+                            PointwiseU8GEMM.runPortable(operands($0.baseAddress!))
+                        } else {
+                            #if arch(arm64) || arch(arm)
+                            // (No portable int16 kernel in ARM builds: the Armv8.0 NEON kernel by name.)
+                            PointwiseGEMM.runNEONMultiplyAccumulate(operands($0.baseAddress!))
+                            #else
+                            PointwiseGEMM.runPortable(operands($0.baseAddress!))
+                            #endif
+                        }
                     }
                     // Each NEON kernel by name (the one `run` did not pick included).
                     var fromNEON: [(String, [Int8])] = []

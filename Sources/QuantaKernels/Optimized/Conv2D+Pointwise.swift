@@ -206,10 +206,12 @@ public enum PointwiseGEMM {
         if n & 1 == 1 { dst.storeBytes(of: Int16(0), toByteOffset: 6 &* n, as: Int16.self) }
     }
 
+    #if !(arch(arm64) || arch(arm))
     /// The portable kernel: a panel of `panelRows(depth:)` rows converted to int16, then per
     /// 8-channel block the output stage prepared once and 4 rows × 8 channels per tile, int8 weights widened to int16 and
     /// multiplied into int32 lanes (NEON `smull`/`smlal`, x86 `vpmulld`), pairs summed at
-    /// the end. Exposed so that tests exercise it on every host.
+    /// the end. Exposed so that tests exercise it on every host. Not built for ARM, where
+    /// `run` always takes a NEON kernel (3.8 KB of armv7 runtime code).
     public static func runPortable(_ g: GEMMOperands) {
         precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
         let kPad = paddedDepth(g.depth)
@@ -254,6 +256,7 @@ public enum PointwiseGEMM {
             row += panelCount
         }
     }
+    #endif
 
     /// The int16 pair `(A[r, 2·pair], A[r, 2·pair+1])` repeated over 16 int32 lanes: one
     /// 32-bit broadcast (`ld1r {v.2s}` on aarch64), then the widening that `smlal` folds in.
