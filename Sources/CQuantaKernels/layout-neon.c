@@ -37,30 +37,35 @@ void quanta_copy_rows(int8_t *dst, long dst_stride, const int8_t *src, long src_
     for (long r = 0; r < rows; r++) copy_row(dst + r * dst_stride, src + r * src_stride, bytes);
 }
 
-void quanta_channel_shuffle2(const int8_t *input, int8_t *output, long per_group, long pixels) {
-    const long c = 2 * per_group;
-    for (long p = 0; p < pixels; p++) {
-        const int8_t *a = input + p * c, *b = a + per_group;
-        int8_t *o = output + p * c;
-        if (per_group >= 16) {
-            long j = 0;
-            for (; j + 16 <= per_group; j += 16) {
-                int8x16x2_t v = {{vld1q_s8(a + j), vld1q_s8(b + j)}};
-                vst2q_s8(o + 2 * j, v);
-            }
-            if (j < per_group) {
-                // The last 16 pairs again, overlapping: the same values, written twice.
-                j = per_group - 16;
-                int8x16x2_t v = {{vld1q_s8(a + j), vld1q_s8(b + j)}};
-                vst2q_s8(o + 2 * j, v);
-            }
-        } else {
-            for (long j = 0; j < per_group; j++) {
-                o[2 * j] = a[j];
-                o[2 * j + 1] = b[j];
-            }
+/// One pixel's `per` channels of a and b interleaved into o: o[2j] = a[j], o[2j+1] = b[j].
+static inline __attribute__((always_inline)) void interleave2_pixel(const int8_t *a, const int8_t *b, int8_t *o, long per) {
+    if (per >= 16) {
+        long j = 0;
+        for (; j + 16 <= per; j += 16) {
+            int8x16x2_t v = {{vld1q_s8(a + j), vld1q_s8(b + j)}};
+            vst2q_s8(o + 2 * j, v);
+        }
+        if (j < per) {
+            // The last 16 pairs again, overlapping: the same values, written twice.
+            j = per - 16;
+            int8x16x2_t v = {{vld1q_s8(a + j), vld1q_s8(b + j)}};
+            vst2q_s8(o + 2 * j, v);
+        }
+    } else {
+        for (long j = 0; j < per; j++) {
+            o[2 * j] = a[j];
+            o[2 * j + 1] = b[j];
         }
     }
+}
+
+void quanta_channel_shuffle2(const int8_t *input, int8_t *output, long per_group, long pixels) {
+    const long c = 2 * per_group;
+    for (long p = 0; p < pixels; p++) interleave2_pixel(input + p * c, input + p * c + per_group, output + p * c, per_group);
+}
+
+void quanta_interleave2(const int8_t *a, const int8_t *b, int8_t *output, long channels, long pixels) {
+    for (long p = 0; p < pixels; p++) interleave2_pixel(a + p * channels, b + p * channels, output + 2 * p * channels, channels);
 }
 
 /// Max of the window's taps for 16 (or 8) channels from channel c0 of pixel window origin.

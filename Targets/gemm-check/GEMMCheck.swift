@@ -49,7 +49,7 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
         writeLine("gemm-check: FAILED: \(failure)", fd: 2)
         return 1
     }
-    writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
+    writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, interleaves, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
     #if arch(arm64) || arch(arm)
     let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run" : "NEON smull/smlal kernel, run"
     #else

@@ -4,7 +4,7 @@ import QuantaKernels
 /// `Int8Reference.maxPool` and `Layout`'s element loops, on pseudo-random shapes: channel
 /// counts 1...70 (vector, overlapping-tail and scalar paths), windows 1...3 with strides
 /// 1...3 and paddings below the window, clamps inside int8; concat slices, channel slices
-/// and shuffles of 1...4 groups; input quantization (`VectorQuantize`) against
+/// shuffles of 1...4 groups and two-input interleaves; input quantization (`VectorQuantize`) against
 /// `Quantizer.quantize`; adds (`VectorAdd`) against `Int8Reference.add`. Returns the cases
 /// run and the first mismatch.
 func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
@@ -71,7 +71,22 @@ func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
         if concatFound != concatExpected { return (cases, "concatChannels \(pixels) pixels × \(c) into \(wide) at \(offset)") }
         if sliceFound != sliceExpected { return (cases, "sliceChannels \(pixels) pixels × \(c) from \(start) count \(count)") }
         if shuffleFound != shuffleExpected { return (cases, "channelShuffle \(pixels) pixels × \(c), \(groups) groups") }
-        cases += 3
+        // Interleave of two inputs (concat → shuffle of 2): this tensor and its reverse.
+        let other = Array(input.reversed())
+        var interleaveExpected = [Int8](repeating: 0, count: 2 * input.count), interleaveFound = interleaveExpected
+        input.withUnsafeBufferPointer { x in
+            other.withUnsafeBufferPointer { y in
+                interleaveExpected.withUnsafeMutableBufferPointer {
+                    Layout.interleaveChannels(input: x.baseAddress!, channels: c, output: $0.baseAddress!, groups: 2, group: 0, pixels: pixels)
+                    Layout.interleaveChannels(input: y.baseAddress!, channels: c, output: $0.baseAddress!, groups: 2, group: 1, pixels: pixels)
+                }
+                interleaveFound.withUnsafeMutableBufferPointer {
+                    VectorLayout.interleave2(x.baseAddress!, y.baseAddress!, channels: c, output: $0.baseAddress!, pixels: pixels)
+                }
+            }
+        }
+        if interleaveFound != interleaveExpected { return (cases, "interleave2 \(pixels) pixels × \(c)") }
+        cases += 4
     }
     // Input quantization: planar floats (ties at x.5 steps of the scale, NaN, infinities,
     // values beyond int8) into interleaved int8, 1 to 4 planes, sizes around 16.

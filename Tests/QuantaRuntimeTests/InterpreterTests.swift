@@ -7,7 +7,9 @@ final class InterpreterTests: XCTestCase {
     /// Writes `source`, runs it op by op in the interpreter and compares every op's output
     /// with calling the kernels directly, bit for bit.
     func assertInterpreterMatchesKernels(_ source: QuantizedModel, file: StaticString = #filePath, line: UInt = #line) throws {
-        let bytes = AlignedBuffer(try ModelWriter().write(source))
+        // Op by op needs the source's ops one to one: no memory passes (they merge ops); the
+        // default passes are checked on whole invokes at the end.
+        let bytes = AlignedBuffer(try ModelWriter(memoryPasses: .none).write(source))
         let model = try Model(bytes: bytes.bytes)
         let arena = AlignedBuffer(count: model.arenaSize)
         let interpreter = try Interpreter(model: model, arena: arena.mutableBytes)
@@ -30,6 +32,16 @@ final class InterpreterTests: XCTestCase {
         for (k, t) in source.outputs.enumerated() {
             XCTAssertEqual(Array(interpreter.output(k).buffer), expected[t], file: file, line: line)
             XCTAssertEqual(interpreter.output(k).quantization, source.tensors[t].quantization, file: file, line: line)
+        }
+        // With the default memory passes (fused blocks, in-place ops, interleaved concats).
+        let passed = AlignedBuffer(try ModelWriter().write(source))
+        let passedModel = try Model(bytes: passed.bytes)
+        let passedArena = AlignedBuffer(count: passedModel.arenaSize)
+        let passedInterpreter = try Interpreter(model: passedModel, arena: passedArena.mutableBytes)
+        for (k, v) in input.enumerated() { passedInterpreter.input(0).data[k] = v }
+        passedInterpreter.invoke()
+        for (k, t) in source.outputs.enumerated() {
+            XCTAssertEqual(Array(passedInterpreter.output(k).buffer), expected[t], "with memory passes", file: file, line: line)
         }
     }
 

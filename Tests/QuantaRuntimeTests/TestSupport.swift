@@ -101,6 +101,18 @@ enum DirectExecutor {
                         pixels: outShape.n * outShape.h * outShape.w)
                     offset += c
                 }
+            case .interleaveChannels:
+                // The definition: the plain concat, then a channel shuffle of G groups.
+                var joined = [Int8](repeating: 0, count: outShape.elementCount)
+                var offset = 0
+                for t in op.inputs {
+                    let c = model.tensors[t].shape.c
+                    Layout.concatChannels(
+                        input: values[t], inputChannels: c, output: &joined, outputChannels: outShape.c, channelOffset: offset,
+                        pixels: outShape.n * outShape.h * outShape.w)
+                    offset += c
+                }
+                Layout.channelShuffle(input: joined, output: &out, shape: outShape, groups: op.inputs.count)
             case let .sliceChannels(start, count):
                 Layout.sliceChannels(
                     input: input, inputChannels: inShape.c, output: &out, start: start, count: count,

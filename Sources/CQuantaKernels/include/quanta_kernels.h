@@ -97,6 +97,10 @@ void quanta_copy_rows(int8_t *dst, long dst_stride, const int8_t *src, long src_
 /// Channel shuffle of two groups: output[p, 2j + g] = input[p, g * per_group + j].
 void quanta_channel_shuffle2(const int8_t *input, int8_t *output, long per_group, long pixels);
 
+/// Two tensors of `channels` channels interleaved (a concat followed by a shuffle of two
+/// groups): output[p, 2j] = a[p, j], output[p, 2j + 1] = b[p, j]. No overlap.
+void quanta_interleave2(const int8_t *a, const int8_t *b, int8_t *output, long channels, long pixels);
+
 /// Max pooling (NHWC, padding taps skipped; every window holds at least one input pixel,
 /// which the loader checks), output clamped to clamp_min...clamp_max:
 /// Int8Reference.maxPool bit for bit.

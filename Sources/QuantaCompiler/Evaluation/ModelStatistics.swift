@@ -67,6 +67,7 @@ public struct ModelStatistics: Equatable {
         case .globalAveragePool: return "global average pool"
         case .channelShuffle: return "channel shuffle"
         case .concat: return "concat"
+        case .interleaveChannels: return "concat + channel shuffle"
         case .sliceChannels: return "slice channels"
         case .pad: return "pad"
         case .softmax: return "softmax"

@@ -470,6 +470,8 @@ public struct ModelWriter {
             return (.channelShuffle, [groups])
         case .concat:
             return (.concat, [])
+        case .interleaveChannels:
+            return (.interleaveChannels, [])
         case let .sliceChannels(start, count):
             return (.sliceChannels, [start, count])
         case let .pad(p, value):

@@ -110,9 +110,14 @@ public struct MemoryPassOptions: Equatable {
     /// invoke (measured: MobileNetV2 0.35/96 30.0 KiB at 5.3 ms with every switch, 33.9 KiB
     /// at 0.49 ms bounded).
     public var smallestArena: Bool
+    /// A concat whose only reader is a channel shuffle of as many groups as it has inputs,
+    /// all of one shape (ShuffleNet's), becomes one `.interleaveChannels` op: the concat
+    /// tensor is never written (one copy of the data instead of two).
+    public var interleaveConcats: Bool
 
     public init(fuseBlocks: Bool = true, depthwiseInPlace: Bool = true, fuseOnlyWhereArenaNeedsIt: Bool = true,
-                inPlaceOnlyWhereArenaNeedsIt: Bool = true, smallestArena: Bool = false) {
+                inPlaceOnlyWhereArenaNeedsIt: Bool = true, smallestArena: Bool = false, interleaveConcats: Bool = true) {
+        self.interleaveConcats = interleaveConcats
         self.fuseBlocks = fuseBlocks
         self.depthwiseInPlace = depthwiseInPlace
         self.fuseOnlyWhereArenaNeedsIt = fuseOnlyWhereArenaNeedsIt
@@ -120,7 +125,7 @@ public struct MemoryPassOptions: Equatable {
         self.smallestArena = smallestArena
     }
 
-    public static let none = MemoryPassOptions(fuseBlocks: false, depthwiseInPlace: false)
+    public static let none = MemoryPassOptions(fuseBlocks: false, depthwiseInPlace: false, interleaveConcats: false)
 }
 
 /// The passes that take a model below the bound of any plan of whole tensors:
@@ -218,6 +223,7 @@ public enum MemoryPasses {
             current = depthwiseInPlace(current)
             if options.inPlaceOnlyWhereArenaNeedsIt { current = inPlaceOnlyWhereArenaNeedsIt(current, kernels: kernels, options: options) }
         }
+        if options.interleaveConcats { current = interleaveConcats(current) }
         let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels, smallestArena: options.smallestArena)
         return (current, decisions, referenceOps)
     }
@@ -362,6 +368,36 @@ public enum MemoryPasses {
         }
         var result = model
         result.ops = ops
+        return compact(result)
+    }
+
+    /// Concat → channel shuffle pairs become `.interleaveChannels` ops (see
+    /// `MemoryPassOptions.interleaveConcats`): the concat's G ≥ 2 inputs have one shape, its
+    /// output is read by the next op alone, a shuffle of G groups, and is no model output. The values are
+    /// the same (`out[p, j·G + g] = input_g[p, j]` is the shuffle of the concat), and no
+    /// step holds more bytes than before (the concat's step held its inputs and output).
+    static func interleaveConcats(_ model: QuantizedModel) -> QuantizedModel {
+        let readers = readers(model)
+        let outputs = Set(model.outputs)
+        var result = model
+        var removed = Set<Int>()
+        for (i, op) in model.ops.enumerated() {
+            guard case .concat = op.kind, op.inputs.count >= 2, op.outputs.count == 1 else { continue }
+            let joined = op.outputs[0]
+            let shape = model.tensors[op.inputs[0]].shape
+            guard !outputs.contains(joined), readers[joined].count == 1,
+                  op.inputs.allSatisfy({ model.tensors[$0].shape == shape }) else { continue }
+            let j = readers[joined][0]
+            // The shuffle right after the concat: its output then lives no longer than before.
+            guard j == i + 1, case let .channelShuffle(groups) = model.ops[j].kind, groups == op.inputs.count,
+                  model.ops[j].inputs == [joined], model.ops[j].outputs.count == 1 else { continue }
+            result.ops[i] = QuantizedOp(
+                name: op.name + " + " + model.ops[j].name, kind: .interleaveChannels,
+                inputs: op.inputs, outputs: model.ops[j].outputs)
+            removed.insert(j)
+        }
+        if removed.isEmpty { return model }
+        result.ops = result.ops.enumerated().filter { !removed.contains($0.offset) }.map { $0.element }
         return compact(result)
     }
 

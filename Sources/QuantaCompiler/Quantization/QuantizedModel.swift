@@ -96,6 +96,10 @@ public enum QuantizedOpKind {
     case globalAveragePool(multiplier: Int32, shift: Int32)
     case channelShuffle(groups: Int)
     case concat
+    /// A concat of G inputs of one shape followed by a channel shuffle of G groups:
+    /// `out[p, j·G + g] = input_g[p, j]`. Made by `MemoryPasses` (ShuffleNet's concat →
+    /// shuffle), not by quantization.
+    case interleaveChannels
     case sliceChannels(start: Int, count: Int)
     /// Pads with the output's quantized value of the float pad value.
     case pad(Padding, value: Int8)

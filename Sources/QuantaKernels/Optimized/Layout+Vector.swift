@@ -42,6 +42,21 @@ public enum VectorLayout {
         Layout.channelShuffle(input: input, output: output, shape: shape, groups: groups)
     }
 
+    /// `Layout.interleaveChannels` of two inputs at once for int8: `out[p, 2j] = a[p, j]`,
+    /// `out[p, 2j + 1] = b[p, j]` (`st2` on ARM).
+    /// - Precondition: no overlap of the output with the inputs.
+    public static func interleave2(
+        _ a: UnsafePointer<Int8>, _ b: UnsafePointer<Int8>, channels: Int, output: UnsafeMutablePointer<Int8>, pixels: Int
+    ) {
+        precondition(channels >= 0 && pixels >= 0, "interleave2: negative size")
+        #if arch(arm64) || arch(arm)
+        quanta_interleave2(a, b, output, channels, pixels)
+        #else
+        Layout.interleaveChannels(input: a, channels: channels, output: output, groups: 2, group: 0, pixels: pixels)
+        Layout.interleaveChannels(input: b, channels: channels, output: output, groups: 2, group: 1, pixels: pixels)
+        #endif
+    }
+
     @inline(__always)
     static func copyRows(_ dst: UnsafeMutablePointer<Int8>, _ dstStride: Int, _ src: UnsafePointer<Int8>, _ srcStride: Int,
                          bytes: Int, rows: Int) {

@@ -182,6 +182,18 @@ extension Interpreter {
                 channelOffset += channels
             }
 
+        case .interleaveChannels:
+            let pixels = outShape.n * outShape.h * outShape.w
+            if op.inputCount == 2 {
+                VectorLayout.interleave2(inp, UnsafePointer(data(op.input(1))), channels: inShape.c, output: out, pixels: pixels)
+            } else {
+                for k in 0..<op.inputCount {
+                    Layout.interleaveChannels(
+                        input: UnsafePointer(data(op.input(k))), channels: inShape.c, output: out,
+                        groups: op.inputCount, group: k, pixels: pixels)
+                }
+            }
+
         case .sliceChannels:
             VectorLayout.sliceChannels(
                 input: inp, inputChannels: inShape.c, output: out, start: op.parameter(0), count: op.parameter(1),

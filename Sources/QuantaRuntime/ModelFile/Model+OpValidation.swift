@@ -54,6 +54,7 @@ struct OpValidator {
         switch kind {
         case .add, .mul: inputs = 2...2
         case .concat: inputs = 1...255
+        case .interleaveChannels: inputs = 2...255
         default: inputs = 1...1
         }
         guard inputs.contains(op.inputCount) else {
@@ -376,6 +377,19 @@ struct OpValidator {
                 }
                 channels += s.c
                 try sameQuantization(output, t)
+            }
+            try expect(TensorShape(n: first.n, h: first.h, w: first.w, c: channels), tensor: output)
+
+        case .interleaveChannels:
+            // G inputs of one shape; the output has G times the channels.
+            let first = inputShape
+            for k in 0..<op.inputCount {
+                let t = op.input(k)
+                try expect(first, tensor: t)
+                try sameQuantization(output, t)
+            }
+            guard let channels = Checked.mul(first.c, op.inputCount) else {
+                throw fail(.invalidParameter(.count, value: op.inputCount))
             }
             try expect(TensorShape(n: first.n, h: first.h, w: first.w, c: channels), tensor: output)
 

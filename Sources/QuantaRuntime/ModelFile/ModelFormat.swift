@@ -100,6 +100,11 @@ public enum OpKind: UInt8, Equatable, Sendable {
     case upsampleNearest = 21
     /// Bilinear resize (`Int8Reference.resizeBilinear`).
     case resizeBilinear = 22
+    /// A concat of G ≥ 2 inputs of one shape followed by a channel shuffle of G groups, in
+    /// one pass (`Layout.interleaveChannels`): `out[p, j·G + g] = input_g[p, j]`. No
+    /// parameters; the inputs and the output share quantization. Made by the compiler's
+    /// memory passes (ShuffleNet's concat → shuffle), so that no concat tensor is written.
+    case interleaveChannels = 23
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -124,6 +129,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .borderPad: return 5  // pad ×4, mode (0 reflect, 1 edge)
         case .upsampleNearest: return 2  // factorH, factorW
         case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
+        case .interleaveChannels: return 0
         }
     }
 
@@ -150,6 +156,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .borderPad: return "border_pad"
         case .upsampleNearest: return "upsample_nearest"
         case .resizeBilinear: return "resize_bilinear"
+        case .interleaveChannels: return "interleave_channels"
         }
     }
 }

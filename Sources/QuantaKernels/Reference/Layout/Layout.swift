@@ -24,6 +24,23 @@ public enum Layout {
         }
     }
 
+    /// Writes input `group` of an interleaving concat (`groups` inputs of `channels`
+    /// channels each; a concat followed by a channel shuffle of `groups` groups):
+    /// `out[p, j * groups + group] = in[p, j]` for `p < pixels`, `j < channels`. The other
+    /// channels of the output are untouched: one call per input.
+    /// - Precondition: `0 <= group < groups`; no overlap.
+    public static func interleaveChannels<T>(
+        input: UnsafePointer<T>, channels: Int, output: UnsafeMutablePointer<T>, groups: Int, group: Int, pixels: Int
+    ) {
+        precondition(groups >= 1 && group >= 0 && group < groups && channels >= 0, "interleaveChannels: group outside the groups")
+        let c = channels * groups
+        for p in 0..<pixels {
+            for j in 0..<channels {
+                output[p * c + j * groups + group] = input[p * channels + j]
+            }
+        }
+    }
+
     /// Copies one concat input into its channel slice of the output:
     /// `out[p, channelOffset + i] = in[p, i]` for every pixel `p < pixels` and `i < inputChannels`.
     /// Other channels of the output are untouched; concatenating along channels is one call
