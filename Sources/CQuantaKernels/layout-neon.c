@@ -34,7 +34,32 @@ void quanta_copy_rows(int8_t *dst, long dst_stride, const int8_t *src, long src_
         copy_row(dst, src, bytes * rows);
         return;
     }
-    for (long r = 0; r < rows; r++) copy_row(dst + r * dst_stride, src + r * src_stride, bytes);
+    // The row size decides the form once (channel slices and concat inputs are short rows).
+    if (bytes >= 32) {
+        for (long r = 0; r < rows; r++) {
+            const int8_t *s = src + r * src_stride;
+            int8_t *d = dst + r * dst_stride;
+            for (long i = 0; i + 32 < bytes; i += 32) {
+                int8x16_t a = vld1q_s8(s + i), b = vld1q_s8(s + i + 16);
+                vst1q_s8(d + i, a);
+                vst1q_s8(d + i + 16, b);
+            }
+            // The last 32 bytes, overlapping what the loop wrote (the same values).
+            int8x16_t a = vld1q_s8(s + bytes - 32), b = vld1q_s8(s + bytes - 16);
+            vst1q_s8(d + bytes - 32, a);
+            vst1q_s8(d + bytes - 16, b);
+        }
+    } else if (bytes >= 16) {
+        for (long r = 0; r < rows; r++) {
+            const int8_t *s = src + r * src_stride;
+            int8_t *d = dst + r * dst_stride;
+            int8x16_t a = vld1q_s8(s), b = vld1q_s8(s + bytes - 16);
+            vst1q_s8(d, a);
+            vst1q_s8(d + bytes - 16, b);
+        }
+    } else {
+        for (long r = 0; r < rows; r++) copy_row(dst + r * dst_stride, src + r * src_stride, bytes);
+    }
 }
 
 /// One pixel's `per` channels of a and b interleaved into o: o[2j] = a[j], o[2j+1] = b[j].
@@ -89,7 +114,18 @@ static inline __attribute__((always_inline)) int8x8_t max8(const quanta_pool *p,
     return m;
 }
 
+/// The pool; `clamp` (a constant at each call) is 0 when the clamp is the whole int8 range.
+static inline __attribute__((always_inline)) void max_pool(const quanta_pool *p, int clamp);
+
 void quanta_max_pool(const quanta_pool *p) {
+    if (p->clamp_min <= -128 && p->clamp_max >= 127) {
+        max_pool(p, 0);
+    } else {
+        max_pool(p, 1);
+    }
+}
+
+static inline __attribute__((always_inline)) void max_pool(const quanta_pool *p, int clamp) {
     const long c = p->channels;
     const int8x16_t lo = vdupq_n_s8((int8_t)p->clamp_min), hi = vdupq_n_s8((int8_t)p->clamp_max);
     for (long b = 0; b < p->batches; b++) {
@@ -113,7 +149,7 @@ void quanta_max_pool(const quanta_pool *p) {
                         int8x16_t m = vmaxq_s8(vmaxq_s8(vld1q_s8(r), vld1q_s8(r + c)), vld1q_s8(r + 2 * c));
                         m = vmaxq_s8(m, vmaxq_s8(vmaxq_s8(vld1q_s8(r + rs), vld1q_s8(r + rs + c)), vld1q_s8(r + rs + 2 * c)));
                         m = vmaxq_s8(m, vmaxq_s8(vmaxq_s8(vld1q_s8(r + 2 * rs), vld1q_s8(r + 2 * rs + c)), vld1q_s8(r + 2 * rs + 2 * c)));
-                        vst1q_s8(o + c0, vminq_s8(vmaxq_s8(m, lo), hi));
+                        vst1q_s8(o + c0, clamp ? vminq_s8(vmaxq_s8(m, lo), hi) : m);
                     }
                 } else if (c >= 16) {
                     long c0 = 0;

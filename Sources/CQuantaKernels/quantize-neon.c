@@ -19,12 +19,14 @@ static inline int8_t quantize1(float x, float scale, int32_t zp) {
 }
 
 #if defined(__aarch64__)
-/// 16 quantized values of src[0..<16].
-static inline __attribute__((always_inline)) int8x16_t quantize16(const float *src, float32x4_t scale, int32x4_t zp) {
+/// 16 quantized values of src[0..<16]; `zp` the zero point in every int16 lane. The zero
+/// point is added after the narrowing to int16 (saturating): the same int8 as adding it
+/// in int32, since a value beyond int16 stays beyond int8 after adding |zp| <= 128.
+static inline __attribute__((always_inline)) int8x16_t quantize16(const float *src, float32x4_t scale, int16x8_t zp) {
     int32x4_t q[4];
-    for (int i = 0; i < 4; i++) q[i] = vqaddq_s32(vcvtaq_s32_f32(vdivq_f32(vld1q_f32(src + 4 * i), scale)), zp);
-    int16x8_t lo = vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1]));
-    int16x8_t hi = vcombine_s16(vqmovn_s32(q[2]), vqmovn_s32(q[3]));
+    for (int i = 0; i < 4; i++) q[i] = vcvtaq_s32_f32(vdivq_f32(vld1q_f32(src + 4 * i), scale));
+    int16x8_t lo = vqaddq_s16(vcombine_s16(vqmovn_s32(q[0]), vqmovn_s32(q[1])), zp);
+    int16x8_t hi = vqaddq_s16(vcombine_s16(vqmovn_s32(q[2]), vqmovn_s32(q[3])), zp);
     return vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi));
 }
 #endif
@@ -32,10 +34,13 @@ static inline __attribute__((always_inline)) int8x16_t quantize16(const float *s
 void quanta_quantize_planes(const float *src, long planes, long plane_size, int8_t *dst, float scale, int32_t zero_point) {
     long p = 0;
 #if defined(__aarch64__)
-    // fcvtas gives 0 for NaN: + zero_point, saturated, is Swift's NaN result too.
+    // fcvtas gives 0 for NaN: + zero_point, saturated, is Swift's NaN result too. (A zero
+    // point outside int8, which no valid model has, takes the scalar loop.)
     const float32x4_t s = vdupq_n_f32(scale);
-    const int32x4_t zp = vdupq_n_s32(zero_point);
-    if (planes == 3) {
+    const int16x8_t zp = vdupq_n_s16((int16_t)zero_point);
+    if (zero_point < -128 || zero_point > 127) {
+        // the scalar loop below
+    } else if (planes == 3) {
         for (; p + 16 <= plane_size; p += 16) {
             int8x16x3_t v = {{quantize16(src + p, s, zp), quantize16(src + plane_size + p, s, zp),
                               quantize16(src + 2 * plane_size + p, s, zp)}};
