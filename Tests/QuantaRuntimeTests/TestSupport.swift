@@ -49,6 +49,19 @@ enum DirectExecutor {
                     }
                 }
             }
+            /// The inputs' channels one after the other (`Layout.concatChannels` per input).
+            func concatenated(_ inputs: [Int], _ shape: TensorShape) -> [Int8] {
+                var joined = [Int8](repeating: 0, count: shape.elementCount)
+                var offset = 0
+                for t in inputs {
+                    let c = model.tensors[t].shape.c
+                    Layout.concatChannels(
+                        input: values[t], inputChannels: c, output: &joined, outputChannels: shape.c, channelOffset: offset,
+                        pixels: shape.n * shape.h * shape.w)
+                    offset += c
+                }
+                return joined
+            }
             func withBias(_ bias: [Int32], _ body: (UnsafePointer<Int32>?) -> Void) {
                 if bias.isEmpty { body(nil) } else { bias.withUnsafeBufferPointer { body($0.baseAddress!) } }
             }
@@ -93,26 +106,10 @@ enum DirectExecutor {
             case let .channelShuffle(groups):
                 Layout.channelShuffle(input: input, output: &out, shape: inShape, groups: groups)
             case .concat:
-                var offset = 0
-                for t in op.inputs {
-                    let c = model.tensors[t].shape.c
-                    Layout.concatChannels(
-                        input: values[t], inputChannels: c, output: &out, outputChannels: outShape.c, channelOffset: offset,
-                        pixels: outShape.n * outShape.h * outShape.w)
-                    offset += c
-                }
+                out = concatenated(op.inputs, outShape)
             case .interleaveChannels:
                 // The definition: the plain concat, then a channel shuffle of G groups.
-                var joined = [Int8](repeating: 0, count: outShape.elementCount)
-                var offset = 0
-                for t in op.inputs {
-                    let c = model.tensors[t].shape.c
-                    Layout.concatChannels(
-                        input: values[t], inputChannels: c, output: &joined, outputChannels: outShape.c, channelOffset: offset,
-                        pixels: outShape.n * outShape.h * outShape.w)
-                    offset += c
-                }
-                Layout.channelShuffle(input: joined, output: &out, shape: outShape, groups: op.inputs.count)
+                Layout.channelShuffle(input: concatenated(op.inputs, outShape), output: &out, shape: outShape, groups: op.inputs.count)
             case let .sliceChannels(start, count):
                 Layout.sliceChannels(
                     input: input, inputChannels: inShape.c, output: &out, start: start, count: count,
