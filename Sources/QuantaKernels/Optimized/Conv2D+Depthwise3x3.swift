@@ -31,12 +31,10 @@ extension DepthwiseConv {
                        output: output, outputShape: outputShape, parameters: parameters, requantization: requantization)
             return
         }
-        // The rest (fewer than 16 channels, a depth multiplier): one copy of the loop nest.
-        rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
-             output: output, outputShape: outputShape, requantization: requantization,
-             kernelH: 3, kernelW: 3, strideH: parameters.strideH, strideW: parameters.strideW,
-             dilationH: 1, dilationW: 1,
-             padTop: parameters.padding.top, padLeft: parameters.padding.left)
+        // The rest (fewer than 16 channels, a depth multiplier): the general kernel, not a
+        // second inlined copy of its loop nest (15 KB of armv7 runtime code).
+        run(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+            output: output, outputShape: outputShape, parameters: parameters, requantization: requantization)
         #else
         if parameters.strideH == 1 && parameters.strideW == 1 {
             rows(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
