@@ -1,22 +1,18 @@
 // qs8 GEMM, 4 rows x 16 channels (and 4x8, 1x16, 1x8 edges), Armv8.0 / armv7 NEON,
 // on PointwiseGEMM's packed layout (int8 k-pairs of 8 channels, 16 bytes per pair).
 //
-// Inner loop per 4 values of k and 8 channels of one row (aarch64):
-//     ld1r  {x0.8h}, [a]          the pair (a[k], a[k+1]) in every 16-bit lane
-//     ld1r  {x1.8h}, [a + 2]      the pair (a[k+2], a[k+3])
-//     smull  p.8h, w0.8b, x0.8b   w[c][k]*a[k], w[c][k+1]*a[k+1] for channels 0-3
+// Inner loop per 4 values of k and 16 channels (two blocks) of one row (aarch64 assembly;
+// the weights of the step, 4 pairs x 2 blocks, loaded once as 8 d-registers for 4 rows):
+//     ld1r  {x0.4h}, [a], #2      the pair (a[k], a[k+1]) in every 16-bit lane
+//     ld1r  {x1.4h}, [a], #2      the pair (a[k+2], a[k+3])
+//     smull  p.8h, w0.8b, x0.8b   w[c][k]*a[k], w[c][k+1]*a[k+1] for 4 channels
 //     smlal  p.8h, w1.8b, x1.8b   + w[c][k+2]*a[k+2], ...: two products per int16 slot
 //     sadalp acc.4s, p.8h         acc[c] += both slots of channel c
-//     smull2/smlal2/sadalp        the same for channels 4-7 (high halves)
-// The broadcasts serve 4 channel quads (16 channels), the weight loads 4 rows.
+// (4 smull, 4 smlal, 4 sadalp per row: channels 0-3, 4-7 of each block).
 // Exactness: |a| <= 128 and |w| <= 127 (no -128 weight: the loader checks), so a slot
-// holds at most 2 * 128 * 127 = 32512 < 2^15.
+// holds at most 2 * 128 * 127 = 32512 < 2^15. armv7 compiles the intrinsic form below.
 #if defined(__ARM_NEON)
 #include "requantization-neon.h"
-
-typedef struct {
-    const int8_t *a[4];
-} rows4;
 
 /// The 16-bit value at p (two bytes of A, any alignment) in every lane: `ld1r {v.4h}`.
 static inline __attribute__((always_inline)) int8x8_t pair_dup(const int8_t *p) {

@@ -1,13 +1,14 @@
 // qs8 GEMM, 8 rows x 8 channels (and 4x8, 1x8 edges), aarch64 dot product (Armv8.2-A
 // ASIMDDP: Cortex-A55/A76, Raspberry Pi 5), on PointwiseGEMM's packed layout.
 //
-// Inner loop per 16 values of k and one block of 8 channels:
-//     8 x ldr q            the 8 packed k-pairs (16 bytes each)
+// Inner loop per 16 values of k and one block of 8 channels (aarch64 assembly, 8 rows):
+//     4 x ldp q            the 8 packed k-pairs (16 bytes each)
 //     4 x zip1, 4 x zip2   (.8h) into k-quads: 4 channels x 4 k per register
 //     per row: ldr q       16 values of A
 //              8 x sdot    v.4s, quad.16b, a.4b[lane]
-// so 8 rows take 16 + 8 * 9 = 88 instructions for 1024 multiply-accumulates.
-// Exact for any int8 operands (products summed in int32).
+// so 8 rows take 12 + 8 * 9 = 84 instructions (+2 loop) for 1024 multiply-accumulates.
+// The 4-row and 1-row edge tiles are the intrinsic form. Exact for any int8 operands
+// (products summed in int32).
 #if defined(__aarch64__)
 #include "requantization-neon.h"
 
