@@ -64,7 +64,7 @@ final class InterleaveChannelsTests: XCTestCase {
 
     func testLayoutInterleaveIsTheShuffleOfTheConcat() {
         var rng = TestRandom(seed: 4)
-        for (groups, channels, pixels) in [(2, 5, 3), (3, 4, 2), (2, 17, 4), (4, 1, 5)] {
+        for (groups, channels, pixels) in [(2, 5, 3), (3, 4, 2), (2, 17, 4), (4, 1, 5), (2, 8, 2), (2, 24, 3), (2, 58, 5)] {
             let inputs = (0..<groups).map { _ in rng.int8s(channels * pixels) }
             let c = channels * groups
             var joined = [Int8](repeating: 0, count: c * pixels), shuffled = joined, interleaved = joined

@@ -52,8 +52,33 @@ public enum VectorLayout {
         #if arch(arm64) || arch(arm)
         quanta_interleave2(a, b, output, channels, pixels)
         #else
-        Layout.interleaveChannels(input: a, channels: channels, output: output, groups: 2, group: 0, pixels: pixels)
-        Layout.interleaveChannels(input: b, channels: channels, output: output, groups: 2, group: 1, pixels: pixels)
+        // 8 pairs per step as one 16-byte store (LLVM: punpcklbw); a last partial step
+        // overlapping (the same values again); pixels narrower than 8 channels pair by pair.
+        guard channels >= 8 else {
+            Layout.interleaveChannels(input: a, channels: channels, output: output, groups: 2, group: 0, pixels: pixels)
+            Layout.interleaveChannels(input: b, channels: channels, output: output, groups: 2, group: 1, pixels: pixels)
+            return
+        }
+        for p in 0..<pixels {
+            let x = UnsafeRawPointer(a + p &* channels), y = UnsafeRawPointer(b + p &* channels)
+            let o = UnsafeMutableRawPointer(output + 2 &* p &* channels)
+            @inline(__always) func pairs(_ j: Int) {
+                let u = x.loadUnaligned(fromByteOffset: j, as: SIMD8<Int8>.self)
+                let v = y.loadUnaligned(fromByteOffset: j, as: SIMD8<Int8>.self)
+                var r = SIMD16<Int8>()
+                for i in 0..<8 {
+                    r[2 &* i] = u[i]
+                    r[2 &* i &+ 1] = v[i]
+                }
+                o.storeBytes(of: r, toByteOffset: 2 &* j, as: SIMD16<Int8>.self)
+            }
+            var j = 0
+            while j &+ 8 <= channels {
+                pairs(j)
+                j &+= 8
+            }
+            if j < channels { pairs(channels &- 8) }
+        }
         #endif
     }
 
