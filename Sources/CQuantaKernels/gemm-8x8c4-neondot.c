@@ -92,57 +92,15 @@ static inline __attribute__((always_inline)) DOT void tile(const quanta_gemm *g,
 #undef QUANTA_STORE
 }
 
-/// The 8-row tile in assembly (the C tile above compiled to spills of its accumulators
-/// around each loop with clang 21): accumulators v16-v31 from the bias to the output
-/// stage, per 16 values of k 4 ldp + 8 zip + 8 x (ldr q + 8 sdot) = 84 instructions
-/// (+2 loop) for 1024 multiply-accumulates; 4-value steps by ld1r {.4s}; a tail of 2 or 1
-/// values by ld1r {.8h} / {.16b} against a zipped pair and zero (the padding weight, and
-/// the zero half of the quad, cancel the repeated bytes of A).
-static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_first, long a_stride, long rows,
-                                                                const int8_t *w, const int32_t *bias, const unsigned long ks[4],
-                                                                int8_t *out, long s, long valid, const quanta_rq8 *q) {
-    // Rows past `rows` repeat the last one (not stored).
-    const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0), *a2 = a1 + (rows > 2 ? a_stride : 0);
-    const int8_t *a3 = a2 + (rows > 3 ? a_stride : 0), *a4 = a3 + (rows > 4 ? a_stride : 0), *a5 = a4 + (rows > 5 ? a_stride : 0);
-    const int8_t *a6 = a5 + (rows > 6 ? a_stride : 0), *a7 = a6 + (rows > 7 ? a_stride : 0);
-    int32x4_t l0, h0, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, l6, h6, l7, h7;
-    unsigned long k16 = ks[0], k4 = ks[1], k2 = ks[2], k1 = ks[3];
-    __asm__ volatile(
-        // The accumulators loaded with the bias (8 ldp, not 1 ldp + 16 mov).
-        "ldp %q[l0], %q[h0], [%[bias]]\n"
-        "ldp %q[l1], %q[h1], [%[bias]]\n"
-        "ldp %q[l2], %q[h2], [%[bias]]\n"
-        "ldp %q[l3], %q[h3], [%[bias]]\n"
-        "ldp %q[l4], %q[h4], [%[bias]]\n"
-        "ldp %q[l5], %q[h5], [%[bias]]\n"
-        "ldp %q[l6], %q[h6], [%[bias]]\n"
-        "ldp %q[l7], %q[h7], [%[bias]]\n"
-        "cbz %[k16], 2f\n"
-        "1:\n"
-        "ldp q8, q9, [%[w]], #32\n"
-        "ldp q10, q11, [%[w]], #32\n"
-        "ldp q12, q13, [%[w]], #32\n"
-        "ldp q14, q15, [%[w]], #32\n"
-        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
-        "zip1 v2.8h, v10.8h, v11.8h\n zip2 v3.8h, v10.8h, v11.8h\n"
-        "zip1 v4.8h, v12.8h, v13.8h\n zip2 v5.8h, v12.8h, v13.8h\n"
-        "zip1 v6.8h, v14.8h, v15.8h\n zip2 v7.8h, v14.8h, v15.8h\n"
+// The asm of tile8_asm with its weight loads as parameters: W16 (16 values of k: the 8
+// quads into v0-v7), W4 (4 values: 2 quads into v0-v1), W2 and W1 (a pair, a single value
+// against the zero padding; v9 is zero there).
 #define QUANTA_DOTROW(A, L, H) \
         "ldr q8, [" A "], #16\n" \
         "sdot " L ".4s, v0.16b, v8.4b[0]\n sdot " H ".4s, v1.16b, v8.4b[0]\n" \
         "sdot " L ".4s, v2.16b, v8.4b[1]\n sdot " H ".4s, v3.16b, v8.4b[1]\n" \
         "sdot " L ".4s, v4.16b, v8.4b[2]\n sdot " H ".4s, v5.16b, v8.4b[2]\n" \
         "sdot " L ".4s, v6.16b, v8.4b[3]\n sdot " H ".4s, v7.16b, v8.4b[3]\n"
-        QUANTA_DOTROW("%[a0]", "%[l0]", "%[h0]") QUANTA_DOTROW("%[a1]", "%[l1]", "%[h1]")
-        QUANTA_DOTROW("%[a2]", "%[l2]", "%[h2]") QUANTA_DOTROW("%[a3]", "%[l3]", "%[h3]")
-        QUANTA_DOTROW("%[a4]", "%[l4]", "%[h4]") QUANTA_DOTROW("%[a5]", "%[l5]", "%[h5]")
-        QUANTA_DOTROW("%[a6]", "%[l6]", "%[h6]") QUANTA_DOTROW("%[a7]", "%[l7]", "%[h7]")
-#undef QUANTA_DOTROW
-        "subs %[k16], %[k16], #1\n"
-        "b.ne 1b\n"
-        "2:\n"
-        // The rest, by broadcasts: x = the step's bytes of A in every 32-bit lane; v0/v1
-        // the quads (channels 0-3 / 4-7).
 #define QUANTA_BROW(LD, A, STEP, L, H) \
         LD " [" A "], " STEP "\n" \
         "sdot " L ".4s, v0.16b, v8.16b\n sdot " H ".4s, v1.16b, v8.16b\n"
@@ -151,36 +109,85 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
         QUANTA_BROW(LD, "%[a2]", STEP, "%[l2]", "%[h2]") QUANTA_BROW(LD, "%[a3]", STEP, "%[l3]", "%[h3]") \
         QUANTA_BROW(LD, "%[a4]", STEP, "%[l4]", "%[h4]") QUANTA_BROW(LD, "%[a5]", STEP, "%[l5]", "%[h5]") \
         QUANTA_BROW(LD, "%[a6]", STEP, "%[l6]", "%[h6]") QUANTA_BROW(LD, "%[a7]", STEP, "%[l7]", "%[h7]")
-        "cbz %[k4], 4f\n"
-        "3:\n"
-        "ldp q8, q9, [%[w]], #32\n"
-        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
-        QUANTA_BROWS("ld1r {v8.4s},", "#4")
-        "subs %[k4], %[k4], #1\n"
-        "b.ne 3b\n"
-        "4:\n"
-        "movi v9.16b, #0\n"
-        "cbz %[k2], 5f\n"
-        "ldr q8, [%[w]], #16\n"
-        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
-        QUANTA_BROWS("ld1r {v8.8h},", "#2")
-        "5:\n"
-        "cbz %[k1], 6f\n"
-        "ldr q8, [%[w]]\n"
-        "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n"
-        "movi v9.16b, #0\n"
-        QUANTA_BROWS("ld1r {v8.16b},", "#1")
-        "6:\n"
-#undef QUANTA_BROWS
-#undef QUANTA_BROW
-        : [k16] "+r"(k16), [k4] "+r"(k4), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
-          [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7),
-          [l0] "=&w"(l0), [h0] "=&w"(h0), [l1] "=&w"(l1), [h1] "=&w"(h1), [l2] "=&w"(l2), [h2] "=&w"(h2),
-          [l3] "=&w"(l3), [h3] "=&w"(h3), [l4] "=&w"(l4), [h4] "=&w"(h4), [l5] "=&w"(l5), [h5] "=&w"(h5),
-          [l6] "=&w"(l6), [h6] "=&w"(h6), [l7] "=&w"(l7), [h7] "=&w"(h7)
-        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1)
-        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",
+#define QUANTA_TILE8_ASM(W16, W4, W2, W1) \
+    __asm__ volatile( \
+ \
+        "ldp %q[l0], %q[h0], [%[bias]]\n" \
+        "ldp %q[l1], %q[h1], [%[bias]]\n" \
+        "ldp %q[l2], %q[h2], [%[bias]]\n" \
+        "ldp %q[l3], %q[h3], [%[bias]]\n" \
+        "ldp %q[l4], %q[h4], [%[bias]]\n" \
+        "ldp %q[l5], %q[h5], [%[bias]]\n" \
+        "ldp %q[l6], %q[h6], [%[bias]]\n" \
+        "ldp %q[l7], %q[h7], [%[bias]]\n" \
+        "cbz %[k16], 2f\n" \
+        "1:\n" \
+        W16 \
+        QUANTA_DOTROW("%[a0]", "%[l0]", "%[h0]") QUANTA_DOTROW("%[a1]", "%[l1]", "%[h1]") \
+        QUANTA_DOTROW("%[a2]", "%[l2]", "%[h2]") QUANTA_DOTROW("%[a3]", "%[l3]", "%[h3]") \
+        QUANTA_DOTROW("%[a4]", "%[l4]", "%[h4]") QUANTA_DOTROW("%[a5]", "%[l5]", "%[h5]") \
+        QUANTA_DOTROW("%[a6]", "%[l6]", "%[h6]") QUANTA_DOTROW("%[a7]", "%[l7]", "%[h7]") \
+        "subs %[k16], %[k16], #1\n" \
+        "b.ne 1b\n" \
+        "2:\n" \
+ \
+ \
+        "cbz %[k4], 4f\n" \
+        "3:\n" \
+        W4 \
+        QUANTA_BROWS("ld1r {v8.4s},", "#4") \
+        "subs %[k4], %[k4], #1\n" \
+        "b.ne 3b\n" \
+        "4:\n" \
+        "movi v9.16b, #0\n" \
+        "cbz %[k2], 5f\n" \
+        W2 \
+        QUANTA_BROWS("ld1r {v8.8h},", "#2") \
+        "5:\n" \
+        "cbz %[k1], 6f\n" \
+        W1 \
+        QUANTA_BROWS("ld1r {v8.16b},", "#1") \
+        "6:\n" \
+        : [k16] "+r"(k16), [k4] "+r"(k4), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), \
+          [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), \
+          [l0] "=&w"(l0), [h0] "=&w"(h0), [l1] "=&w"(l1), [h1] "=&w"(h1), [l2] "=&w"(l2), [h2] "=&w"(h2), \
+          [l3] "=&w"(l3), [h3] "=&w"(h3), [l4] "=&w"(l4), [h4] "=&w"(h4), [l5] "=&w"(l5), [h5] "=&w"(h5), \
+          [l6] "=&w"(l6), [h6] "=&w"(h6), [l7] "=&w"(l7), [h7] "=&w"(h7) \
+        : [bias] "r"(bias), [k2] "r"(k2), [k1] "r"(k1) \
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", \
           "memory", "cc");
+
+/// The 8-row tile in assembly (the C tile above compiled to spills of its accumulators
+/// around each loop with clang 21): accumulators v16-v31 from the bias to the output
+/// stage, per 16 values of k 4 ldp + 8 zip + 8 x (ldr q + 8 sdot) = 84 instructions
+/// (+2 loop) for 1024 multiply-accumulates; 4-value steps by ld1r {.4s}; a tail of 2 or 1
+/// values by ld1r {.8h} / {.16b} against a zipped pair and zero (the padding weight, and
+/// the zero half of the quad, cancel the repeated bytes of A).
+static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_first, long a_stride, long rows,
+                                                                const int8_t *w, const int32_t *bias, const unsigned long ks[4],
+                                                                int8_t *out, long s, long valid, const quanta_rq8 *q, int zipped) {
+    // Rows past `rows` repeat the last one (not stored).
+    const int8_t *a0 = a_first, *a1 = a0 + (rows > 1 ? a_stride : 0), *a2 = a1 + (rows > 2 ? a_stride : 0);
+    const int8_t *a3 = a2 + (rows > 3 ? a_stride : 0), *a4 = a3 + (rows > 4 ? a_stride : 0), *a5 = a4 + (rows > 5 ? a_stride : 0);
+    const int8_t *a6 = a5 + (rows > 6 ? a_stride : 0), *a7 = a6 + (rows > 7 ? a_stride : 0);
+    int32x4_t l0, h0, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, l6, h6, l7, h7;
+    unsigned long k16 = ks[0], k4 = ks[1], k2 = ks[2], k1 = ks[3];
+    if (zipped) {
+        // Weights zipped into k-quads beforehand (zip_block): loads only.
+        QUANTA_TILE8_ASM(
+            "ldp q0, q1, [%[w]], #32\n ldp q2, q3, [%[w]], #32\n ldp q4, q5, [%[w]], #32\n ldp q6, q7, [%[w]], #32\n",
+            "ldp q0, q1, [%[w]], #32\n",
+            "ldp q0, q1, [%[w]], #32\n",
+            "ldp q0, q1, [%[w]]\n");
+    } else {
+        QUANTA_TILE8_ASM(
+            "ldp q8, q9, [%[w]], #32\n ldp q10, q11, [%[w]], #32\n ldp q12, q13, [%[w]], #32\n ldp q14, q15, [%[w]], #32\n"
+            "zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n zip1 v2.8h, v10.8h, v11.8h\n zip2 v3.8h, v10.8h, v11.8h\n"
+            "zip1 v4.8h, v12.8h, v13.8h\n zip2 v5.8h, v12.8h, v13.8h\n zip1 v6.8h, v14.8h, v15.8h\n zip2 v7.8h, v14.8h, v15.8h\n",
+            "ldp q8, q9, [%[w]], #32\n zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n",
+            "ldr q8, [%[w]], #16\n zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n",
+            "ldr q8, [%[w]]\n zip1 v0.8h, v8.8h, v9.8h\n zip2 v1.8h, v8.8h, v9.8h\n");
+    }
     // The output stage from a local copy of its constants (the stores could alias *q: it
     // would be reloaded per row), in one of three forms chosen once per tile.
     quanta_rq8 qq = *q;
@@ -218,17 +225,55 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
 }
 
 /// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8).
-static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *weights, long kPad, long block,
+/// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8); `zipped`:
+/// the block's weights as zip_block wrote them (else the packed pairs).
+static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *zipped, long block,
                                                           long row, long rows, const quanta_rq8 *q) {
-    (void)weights;
-    (void)kPad;
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[4] = {depth >> 4, (depth >> 2) & 3, (depth >> 1) & 1, depth & 1};
     quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
-    for (long left = rows; left > 0; left -= 8) {
-        tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q);
-        b.a += 8 * b.a_stride;
-        b.out += 8 * b.out_stride;
+    if (zipped) {
+        for (long left = rows; left > 0; left -= 8) {
+            tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, zipped, b.bias, ks, b.out, b.out_stride, b.valid, q, 1);
+            b.a += 8 * b.a_stride;
+            b.out += 8 * b.out_stride;
+        }
+    } else {
+        for (long left = rows; left > 0; left -= 8) {
+            tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q, 0);
+            b.a += 8 * b.a_stride;
+            b.out += 8 * b.out_stride;
+        }
+    }
+}
+
+/// Bytes zip_block writes for depth `k`: 32 per quad pair (16 values of k: 4 pairs of
+/// quads; 4 values: 1; a last pair and a last single value: 1 each).
+static inline long zipped_bytes(long k) { return 32 * (4 * (k / 16) + (k % 16) / 4 + (k % 4) / 2 + (k % 2)); }
+
+/// One block's packed k-pairs (8 channels) as the k-quads the sdot tile reads, in its
+/// order: per 16 values of k the quads lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3; per 4
+/// values lo, hi; a last pair, then a last single value, zipped with zero.
+static DOT void zip_block(const int8_t *w, int8_t *dst, long k) {
+    const int16x8_t zero = vdupq_n_s16(0);
+    for (long i = 0; i + 4 <= k; i += 4) {
+        const int16x8_t p0 = vreinterpretq_s16_s8(vld1q_s8(w)), p1 = vreinterpretq_s16_s8(vld1q_s8(w + 16));
+        vst1q_s8(dst, vreinterpretq_s8_s16(vzip1q_s16(p0, p1)));
+        vst1q_s8(dst + 16, vreinterpretq_s8_s16(vzip2q_s16(p0, p1)));
+        w += 32;
+        dst += 32;
+    }
+    if (k % 4 >= 2) {
+        const int16x8_t p0 = vreinterpretq_s16_s8(vld1q_s8(w));
+        vst1q_s8(dst, vreinterpretq_s8_s16(vzip1q_s16(p0, zero)));
+        vst1q_s8(dst + 16, vreinterpretq_s8_s16(vzip2q_s16(p0, zero)));
+        w += 16;
+        dst += 32;
+    }
+    if (k % 2) {
+        const int16x8_t p0 = vreinterpretq_s16_s8(vld1q_s8(w));
+        vst1q_s8(dst, vreinterpretq_s8_s16(vzip1q_s16(p0, zero)));
+        vst1q_s8(dst + 16, vreinterpretq_s8_s16(vzip2q_s16(p0, zero)));
     }
 }
 
@@ -250,10 +295,14 @@ DOT void quanta_gemm_neondot(const quanta_gemm *g) {
         const long n0 = block * 8;
         quanta_rq8 q = quanta_rq8_make(&g->requantization, g->channel_offset + n0, g->columns - n0);
         // Rows in tiles of 8 (the last with 5 to 8 of them), then a tile of 4 (2 to 4
-        // rows) or 1.
+        // rows) or 1. With two tiles or more, and the panel scratch (which this kernel does
+        // not otherwise need) large enough, the block's weights are zipped into k-quads
+        // once instead of in every tile.
         long rest = g->rows % 8;
         long eights = rest >= 5 ? g->rows : g->rows - rest;
-        if (eights > 0) qk_gemm_dot_8x8(g, weights, kPad, block, 0, eights, &q);
+        const int zip = eights >= 16 && g->panel && g->panel_bytes >= zipped_bytes(g->depth);
+        if (zip) zip_block(weights + block * 8 * kPad, (int8_t *)g->panel, g->depth);
+        if (eights > 0) qk_gemm_dot_8x8(g, zip ? (const int8_t *)g->panel : 0, block, 0, eights, &q);
         long row = eights;
         while (row < g->rows) {
             long left = g->rows - row;

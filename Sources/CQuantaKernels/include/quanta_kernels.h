@@ -45,6 +45,10 @@ typedef struct quanta_gemm {
     long rows;
     long depth;
     long columns;
+    /// Scratch the kernel may overwrite (PointwiseGEMM's panel: `panel_bytes` bytes, no
+    /// overlap with a or out), or NULL. The sdot kernel keeps a block's zipped weights there.
+    void *panel;
+    long panel_bytes;
 } quanta_gemm;
 
 /// The GEMM with the best kernel this CPU runs: `quanta_gemm_neondot` where the CPU has the

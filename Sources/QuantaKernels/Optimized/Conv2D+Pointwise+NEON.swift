@@ -48,7 +48,8 @@ extension PointwiseGEMM {
             requantization: quanta_requantization(
                 multipliers: r.multipliers, shifts: r.shifts, channel_count: r.channelCount,
                 zero_point: r.outputZeroPoint, clamp_min: r.clampMin, clamp_max: r.clampMax),
-            channel_offset: g.channelOffset, rows: g.rows, depth: g.depth, columns: g.columns)
+            channel_offset: g.channelOffset, rows: g.rows, depth: g.depth, columns: g.columns,
+            panel: g.panel, panel_bytes: panelByteCount(depth: g.depth, rows: g.rows))
     }
 }
 #endif
