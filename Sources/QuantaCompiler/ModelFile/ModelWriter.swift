@@ -134,11 +134,7 @@ public struct ModelWriter {
         let tensor = model.tensors[input]
         let variant = KernelVariant.choose(
             inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
-        // The depthwise and NEON GEMM kernels add raw products in int16 pairs: weights must be
-        // in -127...127 (the quantizer's symmetric range; a hand-made -128 keeps the reference,
-        // and the loader rejects a -128 in GEMM-packed weights).
-        if variant != .reference, weights.contains(-128) { return .reference }
-        return variant.upgraded(forWeights: weights, filter: filter, pairBoundedWeights: model.pairBoundedWeights)
+        return variant.fitted(toWeights: weights, filter: filter, pairBoundedWeights: model.pairBoundedWeights)
     }
 
     /// Buffer requests and their placement. An op's output may take over its first
@@ -554,12 +550,18 @@ struct ByteWriter {
 }
 
 extension KernelVariant {
-    /// The variant a layer of a model quantized with `pairBoundedWeights` takes: a
-    /// `.pointwise` 1×1 layer whose OHWI `weights` fit `PointwiseU8GEMM.pairsFit` gets the
-    /// uint8 × int8 GEMM (`upgradedForWeights`); every other layer, and every layer of a model
-    /// without the flag (on ARM the int16 GEMM is the fast one), keeps `self`. Shared by the
-    /// writer's standalone layers and the fused blocks' expand and project stages.
-    func upgraded(forWeights weights: [Int8], filter: FilterShape, pairBoundedWeights: Bool) -> KernelVariant {
+    /// The variant a layer takes for its OHWI `weights`, `self` being the one its shapes
+    /// allow (`choose`):
+    /// - `.reference` when a weight is -128: the depthwise and NEON GEMM kernels add raw
+    ///   products in int16 pairs, exact only for weights in -127...127 (the quantizer's
+    ///   symmetric range; the loader rejects a -128 in GEMM-packed weights);
+    /// - in a model quantized with `pairBoundedWeights`, the uint8 × int8 GEMM for a
+    ///   `.pointwise` 1×1 layer whose weights fit `PointwiseU8GEMM.pairsFit`
+    ///   (`upgradedForWeights`); without the flag (on ARM the int16 GEMM is the fast one),
+    ///   `self`.
+    /// Shared by the writer's standalone layers and the fused blocks' stages.
+    func fitted(toWeights weights: [Int8], filter: FilterShape, pairBoundedWeights: Bool) -> KernelVariant {
+        if self != .reference, weights.contains(-128) { return .reference }
         guard pairBoundedWeights, self == .pointwise, weights.count == filter.elementCount else { return self }
         return weights.withUnsafeBufferPointer {
             upgradedForWeights($0.baseAddress!, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)

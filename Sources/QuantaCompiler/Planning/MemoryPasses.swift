@@ -63,12 +63,9 @@ public struct FusedInvertedResidual {
         expand.variant = e == .pointwise || e == .im2col ? e : .reference
         depthwise.variant = d == .depthwise || d == .depthwise3x3 ? d : .reference
         project.variant = p == .pointwise ? p : .reference
-        expand.variant = expand.variant.upgraded(forWeights: expand.weights, filter: g.expandFilter, pairBoundedWeights: pairBoundedWeights)
-        project.variant = project.variant.upgraded(forWeights: project.weights, filter: g.projectFilter, pairBoundedWeights: pairBoundedWeights)
-        // Fast kernels need int8 weights in -127...127 (as `ModelWriter`'s choice).
-        if expand.weights.contains(-128) { expand.variant = .reference }
-        if depthwise.weights.contains(-128) { depthwise.variant = .reference }
-        if project.weights.contains(-128) { project.variant = .reference }
+        expand.variant = expand.variant.fitted(toWeights: expand.weights, filter: g.expandFilter, pairBoundedWeights: pairBoundedWeights)
+        depthwise.variant = depthwise.variant.fitted(toWeights: depthwise.weights, filter: g.depthwiseFilter, pairBoundedWeights: pairBoundedWeights)
+        project.variant = project.variant.fitted(toWeights: project.weights, filter: g.projectFilter, pairBoundedWeights: pairBoundedWeights)
     }
 }
 

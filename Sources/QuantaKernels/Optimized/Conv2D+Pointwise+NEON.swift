@@ -9,17 +9,16 @@ import CQuantaKernels
 extension PointwiseGEMM {
     /// The best NEON kernel for this CPU: `sdot` tiles where the CPU has the dot product
     /// (aarch64 `AT_HWCAP` ASIMDDP, read once), else `smull`/`smlal`/`sadalp` tiles. Same
-    /// results as `runPortable` and `Int8Reference.conv2D`; reads A where it lies (no panel).
+    /// results as `Int8Reference.conv2D`. Reads A where it lies; the `sdot` kernel may keep a
+    /// column block's zipped weights in `g.panel` (nothing is read from it).
     /// - Precondition: no packed weight is -128 (`firstMinimumWeight`).
     public static func runNEON(_ g: GEMMOperands) {
-        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
         var c = cOperands(g)
         quanta_gemm_neon(&c)
     }
 
     /// The Armv8.0 / armv7 kernel on any CPU (for gemm-check).
     public static func runNEONMultiplyAccumulate(_ g: GEMMOperands) {
-        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
         var c = cOperands(g)
         quanta_gemm_neon_mlal(&c)
     }
@@ -40,8 +39,10 @@ extension PointwiseGEMM {
     /// Whether this CPU runs the dot-product kernel.
     public static var cpuHasDotProduct: Bool { quanta_cpu_has_dotprod() != 0 }
 
+    /// The operands for the C kernels (with the operand check every entry needs).
     @inline(__always)
     static func cOperands(_ g: GEMMOperands) -> quanta_gemm {
+        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
         let r = g.requantization
         return quanta_gemm(
             a: g.a, a_stride: g.aRowStride, packed: g.packed, out: g.output, out_stride: g.outputRowStride,

@@ -28,6 +28,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// the compiler upgrades a `.pointwise` layer whose weights fit (`upgradedForWeights`).
     case pointwiseU8 = 7
 
+    /// Whether this variant's packed weights are `PointwiseGEMM` blocks (one per group),
+    /// whose weights the loader holds to -127...127 (`PointwiseGEMM.firstMinimumWeight`).
+    public var packsGEMMWeights: Bool { self == .pointwise || self == .grouped || self == .im2col }
+
     /// The variant for a convolution with these shapes (the compiler calls this once per
     /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
     /// optimized kernels pad with it as an int8 value and keep `in - zp` in int16) or the

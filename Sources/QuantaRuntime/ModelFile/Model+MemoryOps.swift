@@ -97,7 +97,7 @@ extension OpValidator {
         else { throw fail(.unsupportedVariant(UInt8(truncatingIfNeeded: raw))) }
         try constant(L.irPacked + 2 * k, .packedWeights, expected: bytes.packedWeights)
         if variant == .pointwiseU8 { try weightPairs(L.irPacked + 2 * k, depth: filter.inputChannelsPerGroup, columns: filter.outputChannels) }
-        if variant == .pointwise || variant == .im2col || variant == .grouped {
+        if variant.packsGEMMWeights {
             try gemmWeights(L.irPacked + 2 * k, depth: Im2col.depth(filter), columns: filter.outputChannels / parameters.groups,
                             groups: parameters.groups)
         }

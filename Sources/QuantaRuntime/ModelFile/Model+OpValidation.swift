@@ -215,8 +215,8 @@ struct OpValidator {
             try constant(L.convWeights, .weights, expected: variant == .reference ? weightCount : 0)
             try constant(L.convPackedWeights, .packedWeights, expected: bytes.packedWeights)
             if variant == .pointwiseU8 { try weightPairs(L.convPackedWeights, depth: ipg, columns: o) }
-            if variant == .pointwise || variant == .grouped || variant == .im2col {
-                try gemmWeights(L.convPackedWeights, depth: kh * kw * ipg, columns: o / groups, groups: groups)
+            if variant.packsGEMMWeights {
+                try gemmWeights(L.convPackedWeights, depth: Im2col.depth(filter), columns: o / groups, groups: groups)
             }
             let s = op.scratch
             let scratchSize = s >= 0 ? model.scratch(s).size : 0
