@@ -224,27 +224,41 @@ static inline __attribute__((always_inline)) DOT void tile8_asm(const int8_t *a_
 #undef QUANTA_STORES
 }
 
-/// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8).
-/// Tiles of 8 rows from `row` over `rows` rows (the last tile may have 5 to 8); `zipped`:
+/// The last tile of a block when it has 5 to 7 rows.
+static __attribute__((noinline)) DOT void qk_gemm_dot_8x8_last(const int8_t *a, long a_stride, long rows, const int8_t *w,
+                                                               const int32_t *bias, const unsigned long ks[4], int8_t *out,
+                                                               long s, long valid, const quanta_rq8 *q, int zipped) {
+    if (zipped) {
+        tile8_asm(a, a_stride, rows, w, bias, ks, out, s, valid, q, 1);
+    } else {
+        tile8_asm(a, a_stride, rows, w, bias, ks, out, s, valid, q, 0);
+    }
+}
+
+/// Tiles of 8 rows from `row` over `rows` rows (the last may have 5 to 8); `zipped`:
 /// the block's weights as zip_block wrote them (else the packed pairs).
 static __attribute__((noinline)) DOT void qk_gemm_dot_8x8(const quanta_gemm *g, const int8_t *zipped, long block,
                                                           long row, long rows, const quanta_rq8 *q) {
     const unsigned long depth = (unsigned long)g->depth;
     const unsigned long ks[4] = {depth >> 4, (depth >> 2) & 3, (depth >> 1) & 1, depth & 1};
     quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
+    // Full tiles with the row count a constant (no per-row checks, row pointers by adds),
+    // then one tile of 5 to 7 rows.
+    long left = rows;
     if (zipped) {
-        for (long left = rows; left > 0; left -= 8) {
-            tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, zipped, b.bias, ks, b.out, b.out_stride, b.valid, q, 1);
+        for (; left >= 8; left -= 8) {
+            tile8_asm(b.a, b.a_stride, 8, zipped, b.bias, ks, b.out, b.out_stride, b.valid, q, 1);
             b.a += 8 * b.a_stride;
             b.out += 8 * b.out_stride;
         }
     } else {
-        for (long left = rows; left > 0; left -= 8) {
-            tile8_asm(b.a, b.a_stride, left < 8 ? left : 8, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q, 0);
+        for (; left >= 8; left -= 8) {
+            tile8_asm(b.a, b.a_stride, 8, b.w, b.bias, ks, b.out, b.out_stride, b.valid, q, 0);
             b.a += 8 * b.a_stride;
             b.out += 8 * b.out_stride;
         }
     }
+    if (left > 0) qk_gemm_dot_8x8_last(b.a, b.a_stride, left, zipped ? zipped : b.w, b.bias, ks, b.out, b.out_stride, b.valid, q, zipped != 0);
 }
 
 /// Bytes zip_block writes for depth `k`: 32 per quad pair (16 values of k: 4 pairs of

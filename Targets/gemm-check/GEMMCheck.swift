@@ -6,7 +6,8 @@ import QuantaKernels
 /// and `runPortable`, and `run` and `runPortable` of `PointwiseU8GEMM` (pair-bounded weights), bit for
 /// bit against a scalar evaluation of the GEMM's definition, on pseudo-random operands:
 /// every depth 1...40 (all tails of the 16-, 4- and 2-wide steps) and some larger ones,
-/// 1...19 rows (every tile height and remainder), 1...35 columns (partial channel
+/// 1...19 rows (every tile height and remainder) and 21...31 (full 8-row tiles before a
+/// last tile of 5 to 7, with the block's weights zipped beforehand), 1...35 columns (partial channel
 /// blocks), row strides wider than the rows, a channel offset into per-channel or
 /// per-tensor requantization, int8 extremes in A (-128 included) and the weights (-127 and
 /// 127: `PointwiseGEMM`'s weights are in -127...127, which the loader checks).
@@ -25,6 +26,7 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
         shapes.append((rows: 1 + depth % 19, depth: depth, columns: 1 + (depth * 7) % 35))
     }
     for rows in 1...19 { shapes.append((rows: rows, depth: 16 + rows, columns: 8 + rows)) }
+    for rows in [21, 22, 23, 24, 26, 31] { shapes.append((rows: rows, depth: 6 + 5 * rows % 37, columns: 3 + rows)) }
     for depth in [48, 64, 96, 144, 27, 75, 147] {
         shapes.append((rows: 9, depth: depth, columns: 24))
         shapes.append((rows: 3, depth: depth, columns: 17))
