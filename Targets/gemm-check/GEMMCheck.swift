@@ -3,7 +3,8 @@ import QuantaKernels
 /// `gemm-check`: `PointwiseGEMM.run` (the kernel this target and CPU select: on aarch64
 /// `sdot` where the CPU has the dot product, else the NEON `smull`/`smlal`/`sadalp` kernel;
 /// the same on armv7; AVX2 on the host), each NEON kernel by name where the CPU runs it,
-/// and `runPortable`, and `run` and `runPortable` of `PointwiseU8GEMM` (pair-bounded weights), bit for
+/// and `runPortable`, `runDirect` (no panel, even depths), and `run` and `runPortable` of
+/// `PointwiseU8GEMM` (pair-bounded weights), bit for
 /// bit against a scalar evaluation of the GEMM's definition, on pseudo-random operands:
 /// every depth 1...40 (all tails of the 16-, 4- and 2-wide steps) and some larger ones,
 /// 1...19 rows (every tile height and remainder) and 21...31 (full 8-row tiles before a
@@ -53,9 +54,9 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
     }
     writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, interleaves, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
     #if arch(arm64) || arch(arm)
-    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run" : "NEON smull/smlal kernel, run"
+    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runDirect" : "NEON smull/smlal kernel, run, runDirect"
     #else
-    let kernels = "run and runPortable"
+    let kernels = "run, runPortable and runDirect"
     #endif
     writeLine("gemm-check: \(cases) GEMMs (PointwiseGEMM: \(kernels); PointwiseU8GEMM: run, runPortable) identical to the scalar definition")
     return 0
@@ -159,6 +160,16 @@ func check(rows: Int, depth k: Int, columns n: Int, u8: Bool, random: inout Spli
                     }
                     // Each NEON kernel by name (the one `run` did not pick included).
                     var fromNEON: [(String, [Int8])] = []
+                    if !u8 && k % 2 == 0 {
+                        // Without a panel (KernelVariant.directGEMM), on every target.
+                        var direct = expected
+                        direct.withUnsafeMutableBufferPointer {
+                            var g = operands($0.baseAddress!)
+                            g.panel = nil
+                            PointwiseGEMM.runDirect(g)
+                        }
+                        fromNEON.append(("runDirect", direct))
+                    }
                     #if arch(arm64) || arch(arm)
                     if !u8 {
                         var mlal = expected

@@ -213,6 +213,32 @@ final class OptimizedVariantTests: XCTestCase {
 
     // MARK: Corrupted fields
 
+    /// A 1×1 layer switched to `.directGEMM` (the same packed bytes) loads without scratch
+    /// and gives the reference bits; on a 3×3 layer the variant is refused.
+    func testDirectGEMMVariantRunsWithoutScratchAndGivesTheReferenceBits() throws {
+        let source = TestModels.small(seed: 5)
+        var f = try ModelFile(source, kernels: .fast)
+        f.bytes[f.model.opRecord(2).offset + 1] = KernelVariant.directGEMM.rawValue
+        f.patch(f.model.opRecord(2).offset + 4, -1)  // no scratch
+        let loaded = try ModelFile(bytes: f.bytes)  // keeps the bytes alive
+        let model = loaded.model
+        XCTAssertEqual(model.op(2).variant, .directGEMM)
+        XCTAssertNil(model.op(2).scratchOffset)
+        var rng = TestRandom(seed: 11)
+        let input = rng.int8s(source.tensors[source.inputs[0]].shape.elementCount)
+        let expected = DirectExecutor.run(source, inputs: [input])[source.outputs[0]]
+        let arena = AlignedBuffer(count: model.arenaSize, fill: 0)
+        let it = try Interpreter(model: model, arena: arena.raw)
+        input.withUnsafeBufferPointer { it.input(0).data.update(from: $0.baseAddress!, count: input.count) }
+        it.invoke()
+        XCTAssertEqual(Array(it.output(0).buffer), expected)
+
+        var g = try ModelFile(source, kernels: .fast)
+        g.bytes[g.model.opRecord(0).offset + 1] = KernelVariant.directGEMM.rawValue
+        ModelWriter.sealChecksum(&g.bytes)
+        XCTAssertModelError(g.load(), .invalidOp(index: 0, reason: .unsupportedVariant(KernelVariant.directGEMM.rawValue)))
+    }
+
     func testUnknownVariantIsRejected() throws {
         var f = try ModelFile(kernels: .fast)
         f.bytes[f.model.opRecord(2).offset + 1] = 9

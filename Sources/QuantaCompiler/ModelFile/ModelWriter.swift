@@ -141,11 +141,11 @@ public struct ModelWriter {
     /// input's bytes when the input dies at that op and the op works in place: lookup
     /// tables, reshapes, adds and muls (first input only, not also the second), depthwise-in-place
     /// ops and fused blocks whose rows allow it (`MemoryPasses`).
-    /// Each op's scratch is a request alive during that op only. Ops in `referenceOps` run
-    /// the reference kernel whatever `kernels` says (`MemoryPasses` picks them where an
-    /// optimized variant's scratch would raise the peak).
+    /// Each op's scratch is a request alive during that op only. Ops in `forcedVariants` run
+    /// that variant whatever `kernels` says (`MemoryPasses` picks them where an optimized
+    /// variant's scratch would raise the peak: `.directGEMM` or `.reference`).
     public static func planArena(
-        _ model: QuantizedModel, kernels: KernelSelection = .fast, referenceOps: Set<Int> = []
+        _ model: QuantizedModel, kernels: KernelSelection = .fast, forcedVariants: [Int: KernelVariant] = [:]
     ) -> ModelArenaPlan {
         let lifetimes = lifetimes(model)
         var requests: [BufferRequest] = []
@@ -176,7 +176,7 @@ public struct ModelWriter {
         }
         var scratchRequest = [Int?](repeating: nil, count: model.ops.count)
         for (i, op) in model.ops.enumerated() {
-            let chosen = referenceOps.contains(i) ? KernelVariant.reference : variant(op, in: model, kernels: kernels)
+            let chosen = forcedVariants[i] ?? variant(op, in: model, kernels: kernels)
             let size = scratchSize(op, variant: chosen, in: model)
             guard size > 0 else { continue }
             scratchRequest[i] = requests.count
@@ -203,7 +203,7 @@ public struct ModelWriter {
     public func write(_ source: QuantizedModel) throws -> [UInt8] {
         let passes = MemoryPasses.apply(source, options: memoryPasses, kernels: kernels)
         let model = passes.model
-        let arena = Self.planArena(model, kernels: kernels, referenceOps: passes.referenceOps)
+        let arena = Self.planArena(model, kernels: kernels, forcedVariants: passes.forcedVariants)
         var out = ByteWriter()
         var constants = ByteWriter()
 
@@ -226,7 +226,7 @@ public struct ModelWriter {
             guard op.inputs.count <= 255, op.outputs.count <= 255 else {
                 throw ModelWriterError.tooManyOperands(op: op.name, count: op.inputs.count + op.outputs.count)
             }
-            let variant = passes.referenceOps.contains(encoded.count) ? .reference : Self.variant(op, in: model, kernels: kernels)
+            let variant = passes.forcedVariants[encoded.count] ?? Self.variant(op, in: model, kernels: kernels)
             variants.append(variant)
             let input = op.inputs.first.map { model.tensors[$0] }
             encoded.append(try Self.encode(

@@ -149,10 +149,11 @@ public enum MemoryPasses {
         var output: Int
     }
 
-    /// The model after the passes and the decision for every fusable block.
+    /// The model after the passes, the decision for every fusable block, and the ops whose
+    /// kernel variant the passes chose (`scratchFreePeak`) instead of the writer's own.
     public static func apply(
         _ model: QuantizedModel, options: MemoryPassOptions = MemoryPassOptions(), kernels: KernelSelection = .fast
-    ) -> (model: QuantizedModel, decisions: [FusionDecision], referenceOps: Set<Int>) {
+    ) -> (model: QuantizedModel, decisions: [FusionDecision], forcedVariants: [Int: KernelVariant]) {
         var decisions: [FusionDecision] = []
         var current = model
         if options.fuseBlocks {
@@ -221,32 +222,43 @@ public enum MemoryPasses {
             if options.inPlaceOnlyWhereArenaNeedsIt { current = inPlaceOnlyWhereArenaNeedsIt(current, kernels: kernels, options: options) }
         }
         if options.interleaveConcats { current = interleaveConcats(current) }
-        let referenceOps = options == .none ? [] : scratchFreePeak(&current, kernels: kernels, smallestArena: options.smallestArena)
-        return (current, decisions, referenceOps)
+        let forced = options == .none ? [:] : scratchFreePeak(&current, kernels: kernels, smallestArena: options.smallestArena)
+        return (current, decisions, forced)
     }
 
-    /// Trades speed for memory where the kernels' own scratch sets the peak: while the step
-    /// where the most bytes are alive is an op with kernel scratch — an optimized variant's
-    /// (im2col buffer, GEMM panel) or a fused block's stage kernels' panel — and running that
-    /// op on the reference kernels makes the arena smaller by at least 1/16, do so (at most 8
-    /// ops). Returns the ops whose variant must be `.reference` (fused blocks are changed in
-    /// `model`). The threshold keeps the fast kernels where their scratch is a small part of
-    /// the arena: on MobileNetV2 1.0/224 the fused stem's panel is 1.7 KiB of 359 KiB, and the
-    /// reference stem would cost about 100 ms per invoke.
-    ///
-    /// Unless `smallestArena`, only ops with at most 1/200 of the model's MACs are switched:
-    /// the reference kernels run about 20× slower, so that bounds the cost near 10 % of an
-    /// invoke. (MobileNetV2 0.3/64 with every switch: 14.8 KiB, 2.4 ms; bounded: 17.9 KiB,
-    /// 0.26 ms.)
-    static func scratchFreePeak(_ model: inout QuantizedModel, kernels: KernelSelection, smallestArena: Bool = false) -> Set<Int> {
-        guard kernels == .fast else { return [] }
+    /// Keeps the kernels' own scratch from setting the peak: while the step where the most
+    /// bytes are alive is an op with kernel scratch, that op
+    /// 1. runs `.directGEMM` (the 1×1 GEMM reading its input where it lies, no panel) when
+    ///    it is a 1×1 convolution that variant applies to and the arena gets smaller: fast on
+    ///    every target (on ARM the same kernels, on x86 one instruction more per k-pair and
+    ///    row), so at any size of the op;
+    /// 2. else runs the reference kernels, when that makes the arena smaller by at least
+    ///    1/16 (an optimized variant's im2col buffer or GEMM panel, or a fused block's stage
+    ///    kernels' panel), and, unless `smallestArena`, the op has at most 1/200 of the
+    ///    model's MACs (the reference kernels run about 20× slower: that bounds the cost
+    ///    near 10 % of an invoke; MobileNetV2 0.3/64 with every switch: 14.8 KiB, 2.4 ms;
+    ///    bounded: 17.9 KiB, 0.26 ms). On MobileNetV2 1.0/224 the fused stem's panel is
+    ///    1.7 KiB of 359 KiB, and the reference stem would cost about 100 ms per invoke.
+    /// At most 8 switches. Returns the variant of every switched op (fused blocks are
+    /// changed in `model`).
+    static func scratchFreePeak(_ model: inout QuantizedModel, kernels: KernelSelection, smallestArena: Bool = false) -> [Int: KernelVariant] {
+        guard kernels == .fast else { return [:] }
         let totalMACs = ModelStatistics(model).macs
-        var chosen = Set<Int>()
+        var chosen: [Int: KernelVariant] = [:]
         var plan = ModelWriter.planArena(model, kernels: kernels)
         for _ in 0..<8 {
             guard let peak = MemoryPlanner.liveProfile(plan.requests).peakStep, peak < model.ops.count,
-                  plan.scratchRequest[peak] != nil, !chosen.contains(peak)
+                  plan.scratchRequest[peak] != nil, chosen[peak] == nil
             else { break }
+            if directGEMMApplies(model.ops[peak], in: model, kernels: kernels) {
+                let trial = chosen.merging([peak: .directGEMM]) { $1 }
+                let next = ModelWriter.planArena(model, kernels: kernels, forcedVariants: trial)
+                if next.plan.arenaSize < plan.plan.arenaSize {
+                    chosen = trial
+                    plan = next
+                    continue
+                }
+            }
             if !smallestArena {
                 var single = model
                 single.ops = [model.ops[peak]]
@@ -258,14 +270,25 @@ public enum MemoryPasses {
                 block.useReferenceStages()
                 trialModel.ops[peak].kind = .invertedResidual(block)
             }
-            let trial = chosen.union([peak])
-            let next = ModelWriter.planArena(trialModel, kernels: kernels, referenceOps: trial)
+            let trial = chosen.merging([peak: .reference]) { $1 }
+            let next = ModelWriter.planArena(trialModel, kernels: kernels, forcedVariants: trial)
             guard 16 * (plan.plan.arenaSize - next.plan.arenaSize) >= plan.plan.arenaSize else { break }
             chosen = trial
             model = trialModel
             plan = next
         }
         return chosen
+    }
+
+    /// Whether `op` is a convolution whose writer-chosen variant is a GEMM with a panel
+    /// (`.pointwise`, `.pointwiseU8`, direct `.grouped`) that `.directGEMM` can replace.
+    static func directGEMMApplies(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection) -> Bool {
+        guard case let .conv2D(parameters, filter, _, _, _) = op.kind, let input = op.inputs.first else { return false }
+        let chosen = ModelWriter.variant(op, in: model, kernels: kernels)
+        guard chosen == .pointwise || chosen == .pointwiseU8 || chosen == .grouped else { return false }
+        let tensor = model.tensors[input]
+        return KernelVariant.directGEMM.applies(
+            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
     }
 
     /// Readers (op indices) of every tensor.
@@ -438,8 +461,8 @@ public enum MemoryPasses {
     /// choices compare.
     static func finalArena(_ model: QuantizedModel, kernels: KernelSelection, options: MemoryPassOptions) -> Int {
         var m = model
-        let referenceOps = scratchFreePeak(&m, kernels: kernels, smallestArena: options.smallestArena)
-        return ModelWriter.planArena(m, kernels: kernels, referenceOps: referenceOps).plan.arenaSize
+        let forced = scratchFreePeak(&m, kernels: kernels, smallestArena: options.smallestArena)
+        return ModelWriter.planArena(m, kernels: kernels, forcedVariants: forced).plan.arenaSize
     }
 
     /// Turns in-place depthwise ops back into whole-tensor convolutions, one at a time in

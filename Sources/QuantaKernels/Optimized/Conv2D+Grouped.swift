@@ -59,4 +59,30 @@ public enum GroupedConv {
                 requantization: requantization, channelOffset: g * perGroup, panel: scratch))
         }
     }
+
+    /// The direct form (`isDirect`) without scratch: one `PointwiseGEMM.runDirect` per
+    /// group, reading the group's channel slice where it lies (`KernelVariant.directGEMM`).
+    ///
+    /// - Precondition: as `Im2col.run`; `isDirect`; an even number of input channels per group.
+    public static func runDirect(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
+        packed: UnsafeRawPointer, filter: FilterShape,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization
+    ) {
+        precondition(isDirect(filter: filter, parameters: parameters) && filter.inputChannelsPerGroup % 2 == 0,
+                     "GroupedConv.runDirect: not a 1×1 stride-1 unpadded convolution of even depth")
+        Im2col.checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
+        let groups = parameters.groups
+        let ci = filter.inputChannelsPerGroup
+        let perGroup = filter.outputChannels / groups
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: ci, columns: perGroup)
+        let pixels = inputShape.n * inputShape.h * inputShape.w
+        for g in 0..<groups {
+            PointwiseGEMM.runDirect(GEMMOperands(
+                rows: pixels, depth: ci, columns: perGroup, a: input + g * ci, aRowStride: inputShape.c,
+                packed: packed + g * blockBytes, output: output + g * perGroup, outputRowStride: outputShape.c,
+                requantization: requantization, channelOffset: g * perGroup, panel: nil))
+        }
+    }
 }

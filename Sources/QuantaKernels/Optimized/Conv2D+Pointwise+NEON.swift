@@ -17,6 +17,15 @@ extension PointwiseGEMM {
         quanta_gemm_neon(&c)
     }
 
+    /// `runDirect` on ARM: the kernels of `runNEON` given no scratch (the `sdot` kernel
+    /// then zips each block's weights in its loop).
+    public static func runNEONDirect(_ g: GEMMOperands) {
+        var c = cOperands(g)
+        c.panel = nil
+        c.panel_bytes = 0
+        quanta_gemm_neon(&c)
+    }
+
     /// The Armv8.0 / armv7 kernel on any CPU (for gemm-check).
     public static func runNEONMultiplyAccumulate(_ g: GEMMOperands) {
         var c = cOperands(g)

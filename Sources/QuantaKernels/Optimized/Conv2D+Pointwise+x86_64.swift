@@ -33,6 +33,9 @@ protocol AVX2GEMMLoop {
     static func blockBytes(depth k: Int) -> Int
     /// Writes rows `firstRow..<firstRow+count` of `g.a` to the panel in this layout's form.
     static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int)
+    /// Where the operand row `firstRow` (filled by `fillPanel`) starts, and the bytes from
+    /// one operand row to the next: the panel's first row, or A's row itself.
+    static func operandRows(_ g: GEMMOperands, firstRow: Int) -> (base: UnsafeRawPointer, rowBytes: Int)
     /// Step `step` of a panel row in every 32-bit lane.
     static func broadcast(_ row: UnsafeRawPointer, _ step: Int) -> __m256i
     /// Step `step` of an 8-column weight block, ready for `add`.
@@ -42,6 +45,12 @@ protocol AVX2GEMMLoop {
 }
 
 extension AVX2GEMMLoop {
+    /// The panel layouts: `fillPanel` wrote the rows from the panel's start.
+    @inline(__always) @usableFromInline
+    static func operandRows(_ g: GEMMOperands, firstRow: Int) -> (base: UnsafeRawPointer, rowBytes: Int) {
+        (UnsafeRawPointer(g.panel!), rowBytes(depth: g.depth))
+    }
+
     /// `add` of one panel row's step `x` to two 8-column blocks.
     @inline(__always) @usableFromInline
     static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x: __m256i) {
@@ -91,9 +100,46 @@ enum AVX2PairLoop: AVX2GEMMLoop {
     }
 }
 
+/// `PointwiseGEMM.runDirect`'s layout on AVX2: no panel. A's int8 rows are read where they
+/// lie, each k-pair broadcast (`vpbroadcastw`) and widened (`vpmovsxbw`) as it is used,
+/// then as `AVX2PairLoop` (`vpmaddwd` + `vpaddd` with the same packed weights). One
+/// instruction more per row and step than the int16 panel; even depths only (a step reads
+/// two bytes of A, never past a row's last value).
+@frozen @usableFromInline
+enum AVX2DirectPairLoop: AVX2GEMMLoop {
+    @inline(__always) @usableFromInline
+    static func steps(depth k: Int) -> Int { k / 2 }
+    @inline(__always) @usableFromInline
+    static func rowBytes(depth k: Int) -> Int { 0 }  // unused: operandRows gives A's row stride
+    @inline(__always) @usableFromInline
+    static func blockBytes(depth k: Int) -> Int { AVX2PairLoop.blockBytes(depth: k) }
+    @inline(__always) @usableFromInline
+    static func fillPanel(_ g: GEMMOperands, firstRow: Int, count: Int) {}
+    @inline(__always) @usableFromInline
+    static func operandRows(_ g: GEMMOperands, firstRow: Int) -> (base: UnsafeRawPointer, rowBytes: Int) {
+        (UnsafeRawPointer(g.a + firstRow * g.aRowStride), g.aRowStride)
+    }
+    @inline(__always) @usableFromInline
+    static func broadcast(_ row: UnsafeRawPointer, _ step: Int) -> __m256i {
+        _mm256_cvtepi8_epi16(_mm_set1_epi16(row.loadUnaligned(fromByteOffset: 2 &* step, as: Int16.self)))
+    }
+    @inline(__always) @usableFromInline
+    static func weights(_ block: UnsafeRawPointer, _ step: Int) -> __m256i { AVX2PairLoop.weights(block, step) }
+    @inline(__always) @usableFromInline
+    static func add(_ c0: inout __m256i, _ c1: inout __m256i, _ va: __m256i, _ vb: __m256i, _ x0: __m256i, _ x1: __m256i) {
+        AVX2PairLoop.add(&c0, &c1, va, vb, x0, x1)
+    }
+}
+
 extension PointwiseGEMM {
     /// The AVX2 kernel; same results as `runPortable` and `Int8Reference.conv2D`.
     public static func runAVX2(_ g: GEMMOperands) { runAVX2(g, AVX2PairLoop.self) }
+
+    /// The AVX2 kernel without a panel (`runDirect`): even depth; `g.panel` is not used.
+    public static func runDirectAVX2(_ g: GEMMOperands) {
+        precondition(g.depth % 2 == 0, "PointwiseGEMM.runDirectAVX2: odd depth")
+        runAVX2(g, AVX2DirectPairLoop.self)
+    }
 
     /// The AVX2 driver of both operand layouts (`L`: `AVX2PairLoop`, `AVX2QuadLoop`).
     ///
@@ -123,7 +169,8 @@ extension PointwiseGEMM {
         }
     }
 
-    /// One panel (rows `firstRow..<firstRow+rows`, already in `g.panel`) × all columns.
+    /// One panel (rows `firstRow..<firstRow+rows`, already in `g.panel`, or A's own rows for
+    /// `AVX2DirectPairLoop`) × all columns.
     /// Specialized per output stage `R`: `AVX2ShortRounding` (every multiplier of the call
     /// in `ShortMultiplier`'s 32-bit form), `AVX2PlainRounding` (no left shift, no
     /// `Int32.min` multiplier), `AVX2GeneralRounding` (the rest).
@@ -133,7 +180,7 @@ extension PointwiseGEMM {
     ) {
         let nPad = paddedColumns(g.columns)
         let blocks = nPad / 8
-        let rowBytes = L.rowBytes(depth: g.depth)
+        let (panel, rowBytes) = L.operandRows(g, firstRow: firstRow)
         let blockBytes = L.blockBytes(depth: g.depth)
         let steps = L.steps(depth: g.depth)
         let weights = UnsafeRawPointer(g.packed) + 4 * nPad
@@ -145,7 +192,7 @@ extension PointwiseGEMM {
             while block + 3 < blocks {
                 let n0 = block * 8
                 let wa = weights + block * blockBytes
-                row32AVX2(panel: UnsafeRawPointer(g.panel), steps: steps, weights: wa, blockBytes: blockBytes,
+                row32AVX2(panel: panel, steps: steps, weights: wa, blockBytes: blockBytes,
                           bias: UnsafeRawPointer(g.packed) + 4 * n0, stage: stage, rounding: R.self, loop: L.self, n0: n0,
                           output: g.output + firstRow * s + n0, columns: g.columns)
                 block += 4
@@ -162,13 +209,13 @@ extension PointwiseGEMM {
             let wb = wa + blockBytes
             var r = 0
             while r + 6 <= rows {
-                tile16AVX2(6, panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, steps: steps,
+                tile16AVX2(6, panel: panel + r * rowBytes, rowBytes: rowBytes, steps: steps,
                            wa: wa, wb: wb, ba: ba, bb: bb, qa: qa, qb: qb, stage: stage, loop: L.self,
                            output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6
             }
             if r < rows {
-                let p = UnsafeRawPointer(g.panel) + r * rowBytes
+                let p = panel + r * rowBytes
                 let o = g.output + (firstRow + r) * s + n0
                 switch rows - r {
                 case 1: tile16AVX2(1, panel: p, rowBytes: rowBytes, steps: steps, wa: wa, wb: wb, ba: ba, bb: bb,
@@ -193,7 +240,7 @@ extension PointwiseGEMM {
             let wa = weights + block * blockBytes
             var r = 0
             while r < rows {
-                tile8AVX2(min(6, rows - r), panel: UnsafeRawPointer(g.panel) + r * rowBytes, rowBytes: rowBytes, steps: steps,
+                tile8AVX2(min(6, rows - r), panel: panel + r * rowBytes, rowBytes: rowBytes, steps: steps,
                           wa: wa, ba: ba, qa: qa, stage: stage, loop: L.self,
                           output: g.output + (firstRow + r) * s + n0, stride: s, count: valid)
                 r += 6

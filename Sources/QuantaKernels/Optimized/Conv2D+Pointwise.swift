@@ -121,6 +121,23 @@ public enum PointwiseGEMM {
         #endif
     }
 
+    /// The GEMM without scratch: reads A's rows where they lie (`g.panel` is not used). AVX2
+    /// on x86_64 (`runDirectAVX2`: each k-pair of A widened as it is broadcast), the NEON
+    /// kernels on ARM (which read A in place anyway; the `sdot` kernel zips each block's
+    /// weights in its loop instead of once), `runDirectPortable` elsewhere. Same results as
+    /// `run` and `Int8Reference.conv2D`.
+    /// - Precondition: even depth; on ARM no packed weight is -128 (as `run`).
+    public static func runDirect(_ g: GEMMOperands) {
+        precondition(g.depth % 2 == 0, "PointwiseGEMM.runDirect: odd depth")
+        #if arch(x86_64) && QUANTA_AVX2
+        runDirectAVX2(g)
+        #elseif arch(arm64) || arch(arm)
+        runNEONDirect(g)
+        #else
+        runDirectPortable(g)
+        #endif
+    }
+
     /// Whether the kernel `run` picks on this target reads A from the int16 panel (AVX2 and
     /// portable kernels; the NEON kernels read the int8 rows where they lie): then a caller
     /// may write the panel itself (`widenRow`) and pass `GEMMOperands.panelFilled`.
@@ -153,7 +170,7 @@ public enum PointwiseGEMM {
         if g.panelFilled { return }  // all rows in one panel (`run` checks it)
         let rowBytes = paddedDepth(g.depth) * 2
         for r in 0..<count {
-            widenRow(g.a + (firstRow + r) * g.aRowStride, depth: g.depth, into: g.panel + r * rowBytes)
+            widenRow(g.a + (firstRow + r) * g.aRowStride, depth: g.depth, into: g.panel! + r * rowBytes)
         }
     }
 
@@ -233,7 +250,7 @@ public enum PointwiseGEMM {
                 var r = 0
                 while r < panelCount {
                     let rows = min(4, panelCount - r)
-                    let p0 = UnsafeRawPointer(g.panel) + r * rowBytes
+                    let p0 = UnsafeRawPointer(g.panel!) + r * rowBytes
                     let p1 = p0 + min(1, rows - 1) * rowBytes
                     let p2 = p0 + min(2, rows - 1) * rowBytes
                     let p3 = p0 + min(3, rows - 1) * rowBytes
@@ -256,6 +273,34 @@ public enum PointwiseGEMM {
             row += panelCount
         }
     }
+
+    /// `runDirect`'s scalar form (no panel; any depth): per row and 8-column block, the
+    /// packed k-pairs times A's values summed in int32, then `RequantizationBlock8`.
+    /// Exposed so that tests compare the vector forms with it on every host.
+    public static func runDirectPortable(_ g: GEMMOperands) {
+        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
+        let kPad = paddedDepth(g.depth)
+        let nPad = paddedColumns(g.columns)
+        let weights = UnsafeRawPointer(g.packed) + 4 * nPad
+        for block in 0..<(nPad / 8) {
+            let w = weights + block * 8 * kPad
+            let n0 = block * 8
+            let valid = min(8, g.columns - n0)
+            let bias = UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self)
+            let q = RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid)
+            for r in 0..<g.rows {
+                let a = g.a + r * g.aRowStride
+                var acc = bias
+                for k in 0..<g.depth {
+                    let x = Int32(a[k])
+                    for c in 0..<8 {
+                        acc[c] &+= x &* Int32(w.load(fromByteOffset: (k / 2) * 16 + 2 * c + k % 2, as: Int8.self))
+                    }
+                }
+                VectorMath.store8(q.apply(acc), g.output + r * g.outputRowStride + n0, count: valid)
+            }
+        }
+    }
     #endif
 
     /// The int16 pair `(A[r, 2·pair], A[r, 2·pair+1])` repeated over 16 int32 lanes: one
@@ -276,7 +321,7 @@ public enum PointwiseGEMM {
 /// - `output`: row `p` at `output + p * outputRowStride`, `columns` int8 values.
 /// - `requantization`: channel `n` of this GEMM uses the parameters of `channelOffset + n`.
 /// - `panel`: `PointwiseGEMM.panelByteCount(depth:rows:)` bytes of scratch (for at least
-///   `rows`), any alignment.
+///   `rows`), any alignment; nil only for `PointwiseGEMM.runDirect`, which needs none.
 /// - `panelFilled`: the caller has written the `rows` rows of A into `panel` as
 ///   `PointwiseGEMM.widenRow` would (`rows ≤ panelRows(depth:)`, only where
 ///   `PointwiseGEMM.readsInt16Panel`); `a` is then not read.
@@ -293,14 +338,14 @@ public struct GEMMOperands {
     public var outputRowStride: Int
     public var requantization: Requantization
     public var channelOffset: Int
-    public var panel: UnsafeMutableRawPointer
+    public var panel: UnsafeMutableRawPointer?
     public var panelFilled: Bool
 
     @inlinable
     public init(
         rows: Int, depth: Int, columns: Int, a: UnsafePointer<Int8>, aRowStride: Int,
         packed: UnsafeRawPointer, output: UnsafeMutablePointer<Int8>, outputRowStride: Int,
-        requantization: Requantization, channelOffset: Int = 0, panel: UnsafeMutableRawPointer,
+        requantization: Requantization, channelOffset: Int = 0, panel: UnsafeMutableRawPointer?,
         panelFilled: Bool = false
     ) {
         self.panelFilled = panelFilled

@@ -145,7 +145,7 @@ public enum PointwiseU8GEMM {
         let flip = SIMD16<UInt8>(repeating: 0x80)
         for r in 0..<count {
             let src = UnsafeRawPointer(g.a + (firstRow + r) * g.aRowStride)
-            let dst = g.panel + r * kPad
+            let dst = g.panel! + r * kPad
             var i = 0
             while i + 16 <= k {
                 dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self) ^ flip, toByteOffset: i, as: SIMD16<UInt8>.self)
@@ -186,7 +186,7 @@ public enum PointwiseU8GEMM {
                 let bias = UnsafeRawPointer(g.packed).loadUnaligned(fromByteOffset: 4 * n0, as: SIMD8<Int32>.self)
                 let q = RequantizationBlock8(g.requantization, first: g.channelOffset + n0, count: valid)
                 for r in 0..<panelCount {
-                    let u = UnsafeRawPointer(g.panel) + r * kPad
+                    let u = UnsafeRawPointer(g.panel!) + r * kPad
                     var low = SIMD16<Int32>(), high = SIMD16<Int32>()  // lanes 0-3 and 4-7, × 4 k
                     for quad in 0..<(kPad / 4) {
                         // Element loops, not `init(truncatingIfNeeded:)`, which stays an

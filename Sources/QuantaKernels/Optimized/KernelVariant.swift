@@ -27,10 +27,16 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// uint8 × int8 GEMM `PointwiseU8GEMM` (`vpmaddubsw` on x86). `choose` never picks it;
     /// the compiler upgrades a `.pointwise` layer whose weights fit (`upgradedForWeights`).
     case pointwiseU8 = 7
+    /// A 1×1, stride 1, unpadded convolution of any groups but depthwise (one `PointwiseGEMM`
+    /// per group, as `.pointwise` / `.grouped`), with an even number of input channels per
+    /// group, reading its input where it lies: no scratch (`PointwiseGEMM.runDirect`).
+    /// `choose` never picks it; the memory passes do where a GEMM panel would raise the
+    /// arena's peak (`MemoryPasses.scratchFreePeak`). Packed weights as `.pointwise`.
+    case directGEMM = 8
 
     /// Whether this variant's packed weights are `PointwiseGEMM` blocks (one per group),
     /// whose weights the loader holds to -127...127 (`PointwiseGEMM.firstMinimumWeight`).
-    public var packsGEMMWeights: Bool { self == .pointwise || self == .grouped || self == .im2col }
+    public var packsGEMMWeights: Bool { self == .pointwise || self == .grouped || self == .im2col || self == .directGEMM }
 
     /// The variant for a convolution with these shapes (the compiler calls this once per
     /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
@@ -68,7 +74,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// rows (one GEMM row per pixel of `inputShape`).
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .depthwise, .depthwise3x3, .elementwise: return 0
+        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM: return 0
         case .pointwise:
             return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
         case .pointwiseU8:
@@ -82,7 +88,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
         case .reference, .elementwise: return 0
-        case .pointwise, .grouped, .im2col: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
+        case .pointwise, .grouped, .im2col, .directGEMM: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
         case .pointwiseU8: return PointwiseU8GEMM.packedByteCount(depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
         case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
         }
@@ -94,7 +100,8 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// - `.pointwise`, `.pointwiseU8`: groups 1, 1×1, stride 1, no padding;
     /// - `.grouped`, `.im2col`: any geometry and groups (`.grouped` 1 < groups);
     /// - `.depthwise`: groups == channels, one input channel per group;
-    /// - `.depthwise3x3`: as `.depthwise`, 3×3, strides 1...2, dilation 1.
+    /// - `.depthwise3x3`: as `.depthwise`, 3×3, strides 1...2, dilation 1;
+    /// - `.directGEMM`: 1×1, stride 1, no padding, an even number of input channels per group.
     public func applies(
         inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32
     ) -> Bool {
@@ -112,6 +119,8 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .elementwise: return false
         case .pointwise, .pointwiseU8: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
         case .grouped: return groups > 1
+        case .directGEMM:
+            return GroupedConv.isDirect(filter: filter, parameters: parameters) && filter.inputChannelsPerGroup % 2 == 0
         case .im2col: return true
         case .depthwise: return depthwise
         case .depthwise3x3:
@@ -162,12 +171,13 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .reference, .elementwise:
             packed = 0
             scratch = 0
-        case .pointwise, .grouped, .im2col:
+        case .pointwise, .grouped, .im2col, .directGEMM:
             let columns = (Int64(filter.outputChannels) / groups + 7) & ~7
             packed = mul(columns, 4 + kPad).flatMap { mul($0, groups) }
             let im2col = mul(Int64(Im2col.chunkRows), depth).map { $0 + fullPanel }
             switch self {
             case .pointwise: scratch = directPanel
+            case .directGEMM: scratch = 0
             case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? directPanel : im2col
             default: scratch = im2col
             }

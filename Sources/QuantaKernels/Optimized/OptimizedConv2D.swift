@@ -29,6 +29,12 @@ public enum OptimizedConv2D {
                 input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                 filter: filter, output: output, outputShape: outputShape, parameters: parameters,
                 requantization: requantization, scratch: scratch)
+        case .directGEMM:
+            guard let packed = packedWeights else { preconditionFailure("OptimizedConv2D: GEMM variant without packed weights") }
+            GroupedConv.runDirect(
+                input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+                filter: filter, output: output, outputShape: outputShape, parameters: parameters,
+                requantization: requantization)
         case .pointwiseU8:
             guard let packed = packedWeights, let scratch else { preconditionFailure("OptimizedConv2D: GEMM variant without packed weights or scratch") }
             PointwiseU8GEMM.run(
@@ -69,7 +75,7 @@ public enum OptimizedConv2D {
     ) {
         switch variant {
         case .reference, .elementwise: return
-        case .pointwise, .grouped, .im2col:
+        case .pointwise, .grouped, .im2col, .directGEMM:
             Im2col.pack(weights: weights, filter: filter, groups: parameters.groups, bias: bias,
                         inputZeroPoint: inputZeroPoint, into: destination)
         case .pointwiseU8:
