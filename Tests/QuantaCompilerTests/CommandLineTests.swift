@@ -146,6 +146,62 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(try quanta("quantize", "--help").stdout.contains("--pair-bounded-weights"))
     }
 
+    /// An output that would overwrite an input is refused before any work, with exit 1,
+    /// and the input is left as it was: the same path, a hard link, a symbolic link.
+    func testOutputThatIsAnInputIsRefusedAndTheInputKept() throws {
+        let copy = scratch + "/m.onnx", calib = scratch + "/c.npy", link = scratch + "/hard.onnx", soft = scratch + "/soft.npy"
+        try FileManager.default.copyItem(atPath: model, toPath: copy)
+        try FileManager.default.copyItem(atPath: calibration, toPath: calib)
+        XCTAssertEqual(link.withCString { l in copy.withCString { Glibc.link($0, l) } }, 0)
+        try FileManager.default.createSymbolicLink(atPath: soft, withDestinationPath: calib)
+        let before = try Data(contentsOf: URL(fileURLWithPath: copy)), calibrationBefore = try Data(contentsOf: URL(fileURLWithPath: calib))
+        for (output, message) in [(copy, "\(copy): the output would overwrite the model; choose another output path"),
+                                  (calib, "\(calib): the output would overwrite the calibration file; choose another output path"),
+                                  (link, "\(link): the output is the same file as the model '\(copy)'; choose another output path"),
+                                  (soft, "\(soft): the output is the same file as the calibration file '\(calib)'; choose another output path")] {
+            let r = try quanta("quantize", copy, "--calibration", calib, "-o", output, "--quiet")
+            XCTAssertEqual(r.status, 1, output)
+            XCTAssertEqual(r.stderr, "quanta: \(message)\n")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: copy)), before)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: calib)), calibrationBefore)
+        let q = scratch + "/m.qmodel"
+        XCTAssertEqual(try quanta("quantize", copy, "--calibration", calib, "-o", q, "--limit", "8", "--quiet").status, 0)
+        let modelBytes = try Data(contentsOf: URL(fileURLWithPath: q))
+        for (output, role) in [(q, "model"), (calib, "input")] {
+            let r = try quanta("run", q, "--input", calib, "--output", output)
+            XCTAssertEqual(r.status, 1)
+            XCTAssertEqual(r.stderr, "quanta: \(output): the output would overwrite the \(role); choose another output path\n")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: q)), modelBytes)
+        let eval = try quanta("eval", copy, q, "--data", calib, "--write-baseline", q, "--quiet")
+        XCTAssertEqual(eval.status, 1)
+        XCTAssertEqual(eval.stderr, "quanta: \(q): the output would overwrite the int8 model; choose another output path\n")
+    }
+
+    /// A hostile model (issue 19's fixtures) ends with one line, exit 1, nothing written.
+    func testHostileONNXModelIsOneLineExitOneAndNothingWritten() throws {
+        let dir = ONNXRobustnessTests.directory.path
+        for name in ["flatten_axis_minus5", "constant_of_shape_huge", "duplicate_node_output"] {
+            let out = scratch + "/\(name).qmodel"
+            let r = try quanta("quantize", dir + "/\(name).onnx", "--calibration", calibration, "-o", out, "--quiet")
+            XCTAssertEqual(r.status, 1, name)
+            XCTAssertEqual(r.stderr, "quanta: \(dir)/\(name).onnx: \(ONNXRobustnessTests.expected[name]!)\n")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        }
+    }
+
+    /// `--baseline` naming a file that is not a baseline: one line, no decoder internals.
+    func testBaselineThatIsNotJSONIsOneLine() throws {
+        let bad = scratch + "/bad.json"
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: bad))
+        let q = scratch + "/m.qmodel"
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "8", "--quiet").status, 0)
+        let r = try quanta("eval", model, q, "--data", evaluation, "--limit", "4", "--baseline", bad, "--quiet")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "quanta: \(bad): not a baseline written by quanta eval --write-baseline (not JSON)\n")
+    }
+
     func testMissingModelFile() throws {
         let out = scratch + "/x.qmodel"
         assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)

@@ -157,8 +157,15 @@ final class MemoryOpsTests: XCTestCase {
 
     func load(_ bytes: [UInt8]) -> ModelError? { ModelWriter.validate(bytes) }
 
+    /// `blocks(seed:)` written with every fusable block fused (the default keeps a block
+    /// fused only where the arena needs it, which depends on the other passes), so that
+    /// op 1 is a fused block whatever the planner prefers.
+    static func fusedBytes(seed: UInt64) throws -> [UInt8] {
+        try ModelWriter(memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false)).write(blocks(seed: seed))
+    }
+
     func testFusedOpWithWrongRecordedRingRowsIsRejected() throws {
-        let bytes = try ModelWriter().write(Self.blocks(seed: 1))
+        let bytes = try Self.fusedBytes(seed: 1)
         let ringWord = 17  // OpLayout.irScratchLayout
         let bad = mutated(bytes, at: parameterOffset(bytes, op: 1, word: ringWord), to: 2)
         XCTAssertEqual(load(bad), .invalidOp(index: 1, reason: .scratchLayoutMismatch(word: ringWord, found: 2, expected: 3)))
@@ -185,7 +192,7 @@ final class MemoryOpsTests: XCTestCase {
     }
 
     func testFusedOpWithUnknownResidualModeIsRejected() throws {
-        let bytes = try ModelWriter().write(Self.blocks(seed: 1))
+        let bytes = try Self.fusedBytes(seed: 1)
         let bad = mutated(bytes, at: parameterOffset(bytes, op: 1, word: 13), to: 3)
         XCTAssertEqual(load(bad), .invalidOp(index: 1, reason: .invalidParameter(.count, value: 3)))
     }
@@ -194,7 +201,7 @@ final class MemoryOpsTests: XCTestCase {
         // Swapping add(x, P) to add(P, x) without swapping the add's constants breaks the
         // zero points the add must carry.
         let source = Self.blocks(seed: 1)
-        let bytes = try ModelWriter().write(source)
+        let bytes = try Self.fusedBytes(seed: 1)
         let residual = mutated(bytes, at: parameterOffset(bytes, op: 1, word: 13), to: 1)
         guard case let .invalidOp(index, reason)? = load(residual) else { return XCTFail("accepted a swapped residual") }
         XCTAssertEqual(index, 1)
@@ -228,8 +235,13 @@ final class MemoryOpsTests: XCTestCase {
 /// inside its arena (canaries) and never traps.
 final class MemoryOpsMutationTests: XCTestCase {
     func testMutatedFusedAndInPlaceParametersAreRejectedOrRunInsideTheArena() throws {
-        let base = try ModelWriter().write(MemoryOpsTests.blocks(seed: 2))
+        // Every fusable block fused and every eligible depthwise in place (the default keeps
+        // them only where the arena needs them).
+        let base = try ModelWriter(memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false, inPlaceOnlyWhereArenaNeedsIt: false))
+            .write(MemoryOpsTests.blocks(seed: 2))
         let helper = MemoryOpsTests.self
+        let kinds = try ModelFileKinds(base)
+        XCTAssertEqual(kinds.prefix(4).dropFirst(), [.invertedResidual, .invertedResidual, .depthwiseConv2DInPlace], "the ops the trials rewrite")
         var rng = TestRandom(seed: 77)
         var ran = 0, rejected = 0
         for trial in 0..<3000 {
@@ -259,4 +271,11 @@ final class MemoryOpsMutationTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 1000)
         XCTAssertGreaterThan(ran, 100)
     }
+}
+
+/// The op kinds of a model file, in order.
+func ModelFileKinds(_ bytes: [UInt8]) throws -> [OpKind] {
+    let buffer = AlignedBuffer(bytes)
+    let model = try Model(bytes: buffer.bytes)
+    return (0..<model.opCount).map { model.op($0).kind }
 }

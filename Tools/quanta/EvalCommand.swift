@@ -41,6 +41,14 @@ enum EvalCommand: Command {
         try args.expectPositionals(max: 2)
         let onnx = try args.positional(0, "MODEL.onnx")
         let qmodel = try args.positional(1, "MODEL.qmodel")
+        var inputs: [(role: String, path: String)] = [("float model", onnx), ("int8 model", qmodel)]
+        if let data = args.value("data") { inputs.append(("data", data)) }
+        if let labels = args.value("labels") { inputs.append(("labels", labels)) }
+        // (--write-baseline may name the --baseline file: it is read before, and updating a
+        // baseline in place is what the option is for.)
+        if let path = args.value("write-baseline") { try FileIO.checkOutput(path, isNot: inputs) }
+        if let baseline = args.value("baseline") { inputs.append(("baseline", baseline)) }
+        if let dir = args.value("report") { try FileIO.checkOutput(dir + "/index.html", isNot: inputs) }
         var tolerances = BaselineTolerances()
         func tolerance(_ name: String, _ into: inout Double) throws {
             guard let text = args.value(name) else { return }
@@ -52,7 +60,10 @@ enum EvalCommand: Command {
         try tolerance("tolerance-top1", &tolerances.top1Drop)
         try tolerance("tolerance-layer-sqnr", &tolerances.layerSQNRDrop)
         // Read the baseline first: a missing baseline should fail before minutes of work.
-        let baseline = try args.value("baseline").map { try EvaluationResult.decode(json: try FileIO.read($0)) }
+        let baseline = try args.value("baseline").map { path in
+            let bytes = try FileIO.read(path)
+            do { return try EvaluationResult.decode(json: bytes) } catch { throw SourcedError(source: path, underlying: error) }
+        }
 
         let bar = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
         let result = try Evaluator.evaluate(

@@ -25,6 +25,7 @@ enum InspectCommand: Command {
         let inspection = ModelInspection(model: session.model)
         print(args.flag("json") ? inspection.json() : inspection.table())
         if let svg = args.value("svg") {
+            try FileIO.checkOutput(svg, isNot: [("model", path)])
             try FileIO.writeAtomically(inspection.svg(), to: svg)
             if !args.flag("json") { print("wrote \(svg)") }
         }

@@ -57,6 +57,7 @@ enum QuantizeCommand: Command {
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
         let output = args.value("output") ?? (modelPath.hasSuffix(".onnx") ? String(modelPath.dropLast(5)) : modelPath) + ".qmodel"
+        try FileIO.checkOutput(output, isNot: [("model", modelPath), ("calibration file", calibration)])
 
         var options = QuantizationOptions()
         if let m = args.value("method") {

@@ -31,6 +31,7 @@ enum RunCommand: Command {
         let modelPath = try args.positional(0, "MODEL.qmodel or MODEL.onnx")
         let input = try args.require("input")
         let output = try args.require("output")
+        try FileIO.checkOutput(output, isNot: [("model", modelPath), ("input", input)])
         if modelPath.hasSuffix(".onnx") {
             if args.flag("int8") { throw CLIError.usage("--int8 applies to .qmodel files only") }
             // Dynamic dims not given with --input-shape come from the input data's shape.

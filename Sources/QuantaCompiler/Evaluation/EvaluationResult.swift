@@ -78,10 +78,21 @@ public struct EvaluationResult: Equatable, Codable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
+    /// - Throws: `EvaluationResultError.notABaseline` (one line, no decoder internals) when
+    ///   the bytes are not JSON or not an evaluation result.
     public static func decode(json: [UInt8]) throws -> EvaluationResult {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(EvaluationResult.self, from: Data(json))
+        do {
+            return try decoder.decode(EvaluationResult.self, from: Data(json))
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw EvaluationResultError.notABaseline("no '\(key.stringValue)' field")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            throw EvaluationResultError.notABaseline("field '\(path)' has the wrong type")
+        } catch {
+            throw EvaluationResultError.notABaseline("not JSON")
+        }
     }
 
     /// A table for people: the outputs, the classifier figures, then every layer.
@@ -117,4 +128,16 @@ public struct EvaluationResult: Equatable, Codable {
 
 func formatSQNR(_ v: Double) -> String {
     v.isInfinite ? (v > 0 ? "inf" : "-inf") : String(format: "%.2f", v)
+}
+
+/// Why a baseline file could not be read.
+public enum EvaluationResultError: Error, Equatable, CustomStringConvertible {
+    /// The bytes are not JSON, or not the JSON `quanta eval --write-baseline` writes.
+    case notABaseline(String)
+
+    public var description: String {
+        switch self {
+        case .notABaseline(let why): return "not a baseline written by quanta eval --write-baseline (\(why))"
+        }
+    }
 }

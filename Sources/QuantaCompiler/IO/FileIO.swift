@@ -6,6 +6,9 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
     case isDirectory(path: String)
     case unreadable(path: String, reason: String)
     case unwritable(path: String, reason: String)
+    /// An output path that names one of the command's input files (the same path, a
+    /// symbolic link to it or a hard link of it): writing it would destroy the input.
+    case outputIsInput(path: String, input: String, role: String)
 
     public var description: String {
         switch self {
@@ -13,6 +16,9 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
         case .isDirectory(let p): return "\(p): is a directory, expected a file"
         case .unreadable(let p, let r): return "\(p): cannot read: \(r)"
         case .unwritable(let p, let r): return "\(p): cannot write: \(r)"
+        case .outputIsInput(let p, let i, let role):
+            return p == i ? "\(p): the output would overwrite the \(role); choose another output path"
+                : "\(p): the output is the same file as the \(role) '\(i)'; choose another output path"
         }
     }
 }
@@ -29,6 +35,24 @@ public enum FileIO {
             throw FileError.unreadable(path: path, reason: "permission denied or I/O error")
         }
         return [UInt8](data)
+    }
+
+    /// Throws `outputIsInput` when `output` is the same file as one of `inputs` (role, path):
+    /// the same path after resolving `.`/`..` and symbolic links, or an existing file with
+    /// the same device and inode (a hard link). Call before any work, so that nothing is
+    /// computed for an output that would be refused.
+    public static func checkOutput(_ output: String, isNot inputs: [(role: String, path: String)]) throws {
+        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        func identity(_ p: String) -> (UInt64, UInt64)? {
+            var st = stat()
+            guard stat(p, &st) == 0 else { return nil }
+            return (UInt64(st.st_dev), UInt64(st.st_ino))
+        }
+        let out = resolved(output), outID = identity(output)
+        for (role, path) in inputs {
+            if resolved(path) == out { throw FileError.outputIsInput(path: output, input: path, role: role) }
+            if let o = outID, let i = identity(path), o == i { throw FileError.outputIsInput(path: output, input: path, role: role) }
+        }
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written

@@ -1,4 +1,5 @@
 import Foundation
+import QuantaDiagnostics
 import QuantaKernels
 import QuantaRuntime
 
@@ -18,7 +19,7 @@ public enum ModelWriterError: Error, Equatable, CustomStringConvertible {
         case .outputIsConstant(let op, let tensor): return "op '\(op)': output '\(tensor)' is a constant tensor"
         case .tooManyOperands(let op, let count): return "op '\(op)': \(count) operands (at most 255)"
         case .valueOutOfRange(let what, let value): return "\(what) = \(value) does not fit in 32 bits"
-        case .validationFailed(let error): return "written model fails validation: \(error)"
+        case .validationFailed(let error): return "written model fails validation: \(ModelErrorMessage.describe(error))"
         }
     }
 }

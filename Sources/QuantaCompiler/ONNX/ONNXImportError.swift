@@ -36,6 +36,16 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(node: String, detail: String)
     /// A graph output is a constant or otherwise not an activation tensor.
     case unsupportedOutput(name: String, detail: String)
+    /// An attribute or constant operand outside the range the ONNX specification allows
+    /// for this op (ONNX Runtime refuses the model too).
+    case invalidAttribute(node: String, opType: String, detail: String)
+    /// A size checked before any work is done (docs/ROBUSTNESS.md, `ONNXLimits`) is above
+    /// its limit: `what` at `node`, with the value found and the limit.
+    case limitExceeded(node: String, what: String, value: Int, limit: Int)
+    /// The graph breaks a rule of the ONNX specification that ONNX Runtime checks when it
+    /// loads a model: unique value names, one definition per initializer, the opset range,
+    /// positive input dimensions.
+    case invalidGraph(detail: String)
 
     public var description: String {
         switch self {
@@ -60,6 +70,10 @@ public enum ONNXImportError: Error, Equatable, CustomStringConvertible {
         case .expectedConstant(let n, let i): return "node '\(n)': input '\(i)' must be a constant (initializer)"
         case .shapeMismatch(let n, let d): return "node '\(n)': \(d)"
         case .unsupportedOutput(let n, let d): return "graph output '\(n)': \(d)"
+        case .invalidAttribute(let n, let o, let d): return "node '\(n)' (\(o)): invalid \(d)"
+        case .limitExceeded(let n, let w, let v, let l):
+            return "node '\(n)': \(w) is \(v), above the limit of \(l) (docs/ROBUSTNESS.md)"
+        case .invalidGraph(let d): return "invalid ONNX graph: \(d)"
         }
     }
 }

@@ -51,6 +51,7 @@ extension ImportContext {
         let x = try spatialActivation(try op.input(0), op)
         let w = try constant(try op.input(1), op)
         guard w.dims.count == 4 else { throw op.unsupported("weights of shape \(w.dims) (2-D convolution only)") }
+        guard w.dims.allSatisfy({ $0 >= 1 }) else { throw op.invalid("weights of shape \(w.dims): every dimension must be at least 1") }
         let (o, ipg, kh, kw) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
         let groups = op.int("group", 1)
         let c = x.dims[1]
@@ -88,6 +89,7 @@ extension ImportContext {
         let x = try spatialActivation(try op.input(0), op)
         let w = try constant(try op.input(1), op)
         guard w.dims.count == 4 else { throw op.unsupported("weights of shape \(w.dims) (2-D only)") }
+        guard w.dims.allSatisfy({ $0 >= 1 }) else { throw op.invalid("weights of shape \(w.dims): every dimension must be at least 1") }
         guard op.int("group", 1) == 1 else { throw op.unsupported("group \(op.int("group", 1)) (only 1)") }
         let (ci, o, kh, kw) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
         guard ci == x.dims[1] else { throw op.mismatch("weights \(w.dims) do not fit \(x.dims[1]) input channels") }
@@ -96,6 +98,9 @@ extension ImportContext {
         let outputPadding = op.ints("output_padding") ?? [0, 0]
         guard outputPadding.count == 2, outputPadding.allSatisfy({ $0 >= 0 && $0 <= ModelFormat.maxGeometry }) else {
             throw op.unsupported("output_padding \(outputPadding)")
+        }
+        for i in 0..<2 where outputPadding[i] >= max(strides[i], dilations[i]) {
+            throw op.invalid("output_padding \(outputPadding) for strides \(strides) and dilations \(dilations): each must be smaller than its stride or dilation")
         }
         let ih = x.dims[2], iw = x.dims[3]
         var padding: Padding
@@ -148,6 +153,9 @@ extension ImportContext {
             input: iw, kernel: kw, stride: strides[1], dilation: dilations[1], padBefore: padding.left,
             padAfter: padding.right, outputPadding: outputPadding[1])
         guard oh > 0, ow > 0 else { throw op.mismatch("output size \(oh)×\(ow) is empty") }
+        if let outputShape = op.ints("output_shape"), Array(outputShape.suffix(2)) != [oh, ow] {
+            throw op.invalid("output_shape \(outputShape): the input \(x.dims) with these kernel, strides and output_padding gives at most \(oh)×\(ow)")
+        }
         let t = TransposeConvolutionOp(
             strideH: strides[0], strideW: strides[1], dilationH: dilations[0], dilationW: dilations[1],
             padding: padding, outputPaddingH: outputPadding[0], outputPaddingW: outputPadding[1], filter: filter,

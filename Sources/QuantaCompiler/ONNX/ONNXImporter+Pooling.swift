@@ -27,12 +27,18 @@ extension ImportContext {
         else {
             throw op.unsupported("kernel_shape \(op.ints("kernel_shape") ?? []) (2-D only)")
         }
+        try op.check("the pooling window \(kernel[0])×\(kernel[1])", kernel[0] * kernel[1], limit: ONNXLimits.maxPoolWindow)
         let strides = try pair(op, "strides", 1)
         let dilations = try pair(op, "dilations", 1)
         guard dilations == [1, 1] else { throw op.unsupported("dilations \(dilations)") }
         var padding = try resolvePadding(
             op, inputH: x.dims[2], inputW: x.dims[3], kernelH: kernel[0], kernelW: kernel[1], strides: strides,
             dilations: dilations)
+        // ONNX Runtime's rule: every pad below the kernel size it pads, so that no window
+        // lies wholly in the padding.
+        guard padding.top < kernel[0], padding.bottom < kernel[0], padding.left < kernel[1], padding.right < kernel[1] else {
+            throw op.invalid("pads [\(padding.top), \(padding.left), \(padding.bottom), \(padding.right)] for kernel_shape \(kernel): each pad must be smaller than the kernel")
+        }
         if op.int("ceil_mode", 0) == 1 {
             func extra(_ input: Int, _ k: Int, _ s: Int, _ before: Int, _ after: Int) -> Int {
                 let span = input + before + after - k

@@ -108,6 +108,7 @@ extension ImportContext {
         let input = try value(try op.input(0), op)
         let rank = input.onnxDims.count
         let perm = op.ints("perm") ?? Array((0..<rank).reversed())
+        try checkPermutation(perm, rank: rank, op)
         let output = try op.output(0)
         switch input {
         case .shuffleSplit(let a, let groups) where perm == [0, 2, 1, 3, 4]:
@@ -212,6 +213,8 @@ extension ImportContext {
         guard starts.count == ends.count, ax.count == starts.count, st.count == starts.count,
             ax.allSatisfy({ $0 >= 0 && $0 < rank })
         else { throw op.mismatch("inconsistent Slice starts/ends/axes/steps") }
+        guard Set(ax).count == ax.count else { throw op.invalid("Slice axes \(axes ?? []): an axis is repeated") }
+        guard !st.contains(0) else { throw op.invalid("Slice steps \(st): a step is 0") }
         return (starts, ends, ax, st)
     }
 
@@ -281,10 +284,14 @@ extension ImportContext {
                 value = c.floats[0]
             }
             if let axesName = op.optionalInput(3) {
-                let axes = try constant(axesName, op).integers.map { Int($0) < 0 ? Int($0) + 4 : Int($0) }
-                guard axes.allSatisfy({ (0..<4).contains($0) }) else { throw op.unsupported("Pad axes \(axes) of a rank-4 tensor") }
+                let raw = try constant(axesName, op).integers
+                let axes = try raw.map { try op.axis(Int(clamping: $0), rank: 4, "Pad axis") }
+                guard Set(axes).count == axes.count else { throw op.invalid("Pad axes \(raw): an axis is repeated") }
+                guard pads.count == 2 * axes.count else {
+                    throw op.invalid("pads \(pads) for axes \(raw): needs \(2 * axes.count) values (begin and end per axis)")
+                }
                 var full = [Int](repeating: 0, count: 8)
-                for (k, axis) in axes.enumerated() where k + axes.count < pads.count + 1 {
+                for (k, axis) in axes.enumerated() {
                     full[axis] = pads[k]
                     full[axis + 4] = pads[k + axes.count]
                 }
@@ -397,6 +404,7 @@ extension ImportContext {
             result = r
         case "Flatten":
             var axis = op.int("axis", 1)
+            guard axis >= -x.dims.count, axis <= x.dims.count else { throw op.invalid("axis \(axis) for rank \(x.dims.count)") }
             if axis < 0 { axis += x.dims.count }
             var r = x
             r.dims = [x.dims.prefix(axis).reduce(1, *), x.dims.dropFirst(axis).reduce(1, *)]
@@ -405,11 +413,16 @@ extension ImportContext {
             let axes = try squeezeAxes(op)
             var r = x
             if op.opType == "Squeeze" {
-                let set = Set((axes ?? x.dims.indices.filter { x.dims[$0] == 1 }).map { $0 < 0 ? $0 + x.dims.count : $0 })
+                let normalized = try (axes ?? x.dims.indices.filter { x.dims[$0] == 1 }).map { try op.axis($0, rank: x.dims.count) }
+                let set = Set(normalized)
+                guard set.count == normalized.count else { throw op.invalid("repeated axes \(axes ?? [])") }
+                guard set.allSatisfy({ x.dims[$0] == 1 }) else { throw op.invalid("axes \(axes ?? []) of \(x.dims): only dims of 1 squeeze") }
                 r.dims = x.dims.enumerated().filter { !set.contains($0.offset) }.map { $0.element }
             } else {
                 let outRank = x.dims.count + (axes?.count ?? 0)
-                let set = Set((axes ?? []).map { $0 < 0 ? $0 + outRank : $0 })
+                let normalized = try (axes ?? []).map { try op.axis($0, rank: outRank) }
+                let set = Set(normalized)
+                guard set.count == normalized.count else { throw op.invalid("repeated axes \(axes ?? [])") }
                 var it = x.dims.makeIterator()
                 r.dims = (0..<outRank).map { set.contains($0) ? 1 : it.next() ?? 1 }
             }
@@ -420,6 +433,7 @@ extension ImportContext {
             result = try gatherConstant(x, indices: inputs.count > 1 ? inputs[1] : x, axis: op.int("axis", 0), op)
         case "Transpose":
             let perm = op.ints("perm") ?? Array((0..<x.dims.count).reversed())
+            try checkPermutation(perm, rank: x.dims.count, op)
             result = transposeConstant(x, perm: perm)
         case "Add", "Sub", "Mul", "Div", "Equal", "Min", "Max":
             guard inputs.count >= 2 else { return false }
@@ -433,6 +447,7 @@ extension ImportContext {
         case "ConstantOfShape":
             let dims = x.integers.map { Int($0) }
             guard let count = ONNXLimits.elementCount(dims) else { throw op.mismatch("ConstantOfShape of \(dims)") }
+            try op.check("the element count of ConstantOfShape \(dims)", count, limit: ONNXLimits.maxFoldedElements)
             let fill = try op.node.attribute("value")?.t.map { try constant(from: $0) } ?? ImportedConstant(dims: [1], floats: [0])
             guard fill.count == 1 else { throw op.mismatch("ConstantOfShape value must have one element") }
             result = fill.ints.map { ImportedConstant(dims: dims, ints: [Int64](repeating: $0[0], count: count)) }
@@ -448,6 +463,7 @@ extension ImportContext {
             guard d != 0, span.isFinite, span <= Double(ONNXLimits.maxElementCount) else {
                 throw op.mismatch("Range(\(s), \(l), \(d))")
             }
+            try op.check("the element count of Range(\(s), \(l), \(d))", Int(span), limit: ONNXLimits.maxFoldedElements)
             let n = max(0, Int(span))
             result = useInts
                 ? ImportedConstant(dims: [n], ints: (0..<n).map { start.integers[0] &+ Int64($0) &* delta.integers[0] })
@@ -487,8 +503,12 @@ extension ImportContext {
 
     private func concatConstants(_ inputs: [ImportedConstant], axis: Int, _ op: NodeContext) throws -> ImportedConstant {
         let rank = inputs[0].dims.count
-        let ax = axis < 0 ? axis + rank : axis
-        guard ax >= 0, ax < rank, inputs.allSatisfy({ $0.dims.count == rank }) else { throw op.mismatch("Concat of constants of different ranks") }
+        guard inputs.allSatisfy({ $0.dims.count == rank }) else { throw op.mismatch("Concat of constants of different ranks") }
+        let ax = try op.axis(axis, rank: rank)
+        guard inputs.allSatisfy({ c in c.dims.indices.allSatisfy { $0 == ax || c.dims[$0] == inputs[0].dims[$0] } }) else {
+            throw op.mismatch("Concat of \(inputs.map { $0.dims }) on axis \(axis): the other dims differ")
+        }
+        try op.check("the element count of the Concat", inputs.reduce(0) { $0 + $1.count }, limit: ONNXLimits.maxFoldedElements)
         let outer = inputs[0].dims.prefix(ax).reduce(1, *)
         let inner = inputs[0].dims.dropFirst(ax + 1).reduce(1, *)
         let allInts = inputs.allSatisfy { $0.ints != nil }
@@ -512,6 +532,8 @@ extension ImportContext {
         let outer = x.dims.prefix(ax).reduce(1, *)
         let inner = x.dims.dropFirst(ax + 1).reduce(1, *)
         let n = x.dims[ax]
+        let (gathered, overflow) = (outer * inner).multipliedReportingOverflow(by: indices.count)
+        try op.check("the element count of the Gather", overflow ? Int.max : gathered, limit: ONNXLimits.maxFoldedElements)
         var floats: [Float] = [], ints: [Int64] = []
         for o in 0..<outer {
             for raw in indices.integers {
@@ -526,6 +548,14 @@ extension ImportContext {
         return x.ints != nil ? ImportedConstant(dims: dims, ints: ints) : ImportedConstant(dims: dims, floats: floats)
     }
 
+    /// Throws `invalidAttribute` unless `perm` is a permutation of `0..<rank`.
+    func checkPermutation(_ perm: [Int], rank: Int, _ op: NodeContext) throws {
+        guard perm.count == rank, perm.sorted() == Array(0..<rank) else {
+            throw op.invalid("perm \(perm) for rank \(rank): not a permutation of 0..<\(rank)")
+        }
+    }
+
+    /// - Precondition: `perm` is a permutation of `x`'s axes (`checkPermutation`).
     func transposeConstant(_ x: ImportedConstant, perm: [Int]) -> ImportedConstant {
         let outDims = perm.map { x.dims[$0] }
         let inStrides = strides(x.dims)
@@ -571,6 +601,7 @@ extension ImportContext {
     ) throws -> ImportedConstant {
         let rank = outputDims.count
         let count = ONNXLimits.elementCount(outputDims) ?? 0
+        try op.check("the element count of the broadcast \(outputDims)", count, limit: ONNXLimits.maxFoldedElements)
         let useInts = ints ?? inputs.allSatisfy { $0.ints != nil }
         let inputStrides: [[Int]] = inputs.map { c in
             let padded = [Int](repeating: 1, count: rank - c.dims.count) + c.dims
@@ -616,7 +647,10 @@ extension ImportContext {
                 case "Mul": return x &* y
                 case "Min": return min(x, y)
                 case "Max": return max(x, y)
-                default: return y == 0 ? 0 : x / y
+                default:
+                    // Division by zero gives 0 (as the float path); Int64.min / -1 wraps
+                    // to Int64.min (ONNX Runtime's result on x86 and ARM) instead of trapping.
+                    return y == 0 ? 0 : x.dividedReportingOverflow(by: y).partialValue
                 }
             }
             return ImportedConstant(dims: dims, ints: r)

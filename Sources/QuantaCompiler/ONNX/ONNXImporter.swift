@@ -63,6 +63,9 @@ public enum ONNXImporter {
     /// Imports a decoded model.
     public static func importModel(_ model: ONNXModelProto, options: ONNXImportOptions = ONNXImportOptions()) throws -> Graph {
         guard let graph = model.graph else { throw ONNXImportError.missingGraph }
+        for o in model.opsetImports where (o.domain == "" || o.domain == "ai.onnx") && !ONNXLimits.opsets.contains(Int(clamping: o.version)) {
+            throw ONNXImportError.invalidGraph(detail: "opset \(o.version) of the default domain is not supported (\(ONNXLimits.opsets.lowerBound)...\(ONNXLimits.opsets.upperBound))")
+        }
         let context = ImportContext(graph: graph, opset: model.defaultOpsetVersion, options: options)
         do {
             return try context.run()
@@ -146,7 +149,44 @@ final class ImportContext {
         self.options = options
     }
 
+    /// The rules of the ONNX specification ONNX Runtime checks at load: every initializer
+    /// defined once, every value (node output) defined once and not also an initializer or
+    /// a graph input, an input that has an initializer declaring the initializer's shape.
+    func validateStructure() throws {
+        var initializers: [String: [Int64]] = [:]
+        for t in source.initializers {
+            guard initializers.updateValue(t.dims, forKey: t.name) == nil else {
+                throw ONNXImportError.invalidGraph(detail: "initializer '\(t.name)' is defined twice")
+            }
+        }
+        var definedBy: [String: String] = [:]
+        for input in source.inputs {
+            if let dims = initializers[input.name], let shape = input.shape {
+                let declared: [Int64?] = shape.map { if case .value(let v) = $0 { return v } else { return nil } }
+                guard declared.count == dims.count, zip(declared, dims).allSatisfy({ $0 == nil || $0 == $1 }) else {
+                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares a shape other than its initializer's \(dims)")
+                }
+            }
+            for (axis, d) in (input.shape ?? []).enumerated() {
+                if case .value(let v) = d, v <= 0 {
+                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares dimension \(axis) as \(v) (dimensions are at least 1; a dynamic one is a name)")
+                }
+            }
+            definedBy[input.name] = "graph input"
+        }
+        for t in source.initializers where definedBy[t.name] == nil { definedBy[t.name] = "initializer" }
+        for (index, node) in source.nodes.enumerated() {
+            for o in node.outputs where !o.isEmpty {
+                if let first = definedBy[o] {
+                    throw ONNXImportError.invalidGraph(detail: "value '\(o)' is defined twice: by \(first) and by node '\(nodeName(node, index))'")
+                }
+                definedBy[o] = "node '\(nodeName(node, index))'"
+            }
+        }
+    }
+
     func run() throws -> Graph {
+        try validateStructure()
         for node in source.nodes { for i in node.inputs where !i.isEmpty { onnxConsumers[i, default: 0] += 1 } }
         for o in source.outputs { onnxConsumers[o.name, default: 0] += 1 }
 
@@ -164,8 +204,43 @@ final class ImportContext {
         for output in source.outputs {
             try addGraphOutput(output.name)
         }
+        try checkFloatWork()
         try graph.validate()
         return graph
+    }
+
+    /// The float work of one pass over the graph (what calibration, `quanta eval` and
+    /// `quanta run MODEL.onnx` do per sample), in multiply-accumulates or window elements,
+    /// against `ONNXLimits.maxMACsPerSample`: before any sample runs, so that a small file
+    /// with a huge window or padding is refused at once. The heaviest node is named.
+    func checkFloatWork() throws {
+        func product(_ values: Int...) -> Int {
+            values.reduce(1) { a, b in
+                let (p, o) = a.multipliedReportingOverflow(by: max(b, 0))
+                return o ? Int.max : p
+            }
+        }
+        var total = 0
+        var heaviest = (name: "", work: -1)
+        for node in graph.nodes {
+            guard let o = node.outputs.first else { continue }
+            let out = graph.tensors[o].shape
+            let outCount = product(out.n, out.h, out.w, out.c)
+            let work: Int
+            switch node.op {
+            case .conv2D(let c): work = product(outCount, c.filter.kernelH, c.filter.kernelW, c.filter.inputChannelsPerGroup)
+            case .transposeConv2D(let t): work = product(outCount, t.filter.kernelH, t.filter.kernelW, t.filter.inputChannelsPerGroup)
+            case .fullyConnected(let f): work = product(out.n, f.inputCount, f.outputCount)
+            case .averagePool(let p, _), .maxPool(let p, _): work = product(outCount, p.kernelH, p.kernelW)
+            default:
+                let inputs = node.inputs.map { graph.tensors[$0].shape }.map { product($0.n, $0.h, $0.w, $0.c) }
+                work = max(outCount, inputs.max() ?? 0)
+            }
+            let (sum, overflow) = total.addingReportingOverflow(work)
+            total = overflow ? Int.max : sum
+            if work > heaviest.work { heaviest = (node.name, work) }
+        }
+        try NodeContext.checkWork(node: heaviest.name, total)
     }
 
     // MARK: Inputs and outputs
@@ -186,7 +261,8 @@ final class ImportContext {
                 var label = "?"
                 switch d {
                 case .value(let v) where v > 0: resolved = Int(v)
-                case .value(let v): label = "\(v)"
+                case .value(let v):
+                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares dimension \(axis) as \(v) (dimensions are at least 1; a dynamic one is a name)")
                 case .param(let p): label = p
                 case .unknown: label = "?"
                 }
@@ -413,5 +489,32 @@ struct NodeContext {
 
     func mismatch(_ detail: String) -> ONNXImportError {
         .shapeMismatch(node: name, detail: detail)
+    }
+
+    func invalid(_ detail: String) -> ONNXImportError {
+        .invalidAttribute(node: name, opType: opType, detail: detail)
+    }
+
+    /// Throws `limitExceeded` for a graph whose float work per sample is above
+    /// `ONNXLimits.maxMACsPerSample` (`node`: the heaviest).
+    static func checkWork(node: String, _ total: Int) throws {
+        guard total <= ONNXLimits.maxMACsPerSample else {
+            throw ONNXImportError.limitExceeded(
+                node: node, what: "the float work of one calibration pass (multiply-accumulates per sample, whole graph; this node the most)",
+                value: total, limit: ONNXLimits.maxMACsPerSample)
+        }
+    }
+
+    /// Throws `limitExceeded` unless `value <= limit`.
+    func check(_ what: String, _ value: Int, limit: Int) throws {
+        guard value <= limit else { throw ONNXImportError.limitExceeded(node: name, what: what, value: value, limit: limit) }
+    }
+
+    /// `axis` (negative counts from the end) as an index into `0..<rank + extra`, or an
+    /// `invalidAttribute` error naming it.
+    func axis(_ value: Int, rank: Int, extra: Int = 0, _ what: String = "axis") throws -> Int {
+        let r = rank + extra
+        guard value >= -r, value < r else { throw invalid("\(what) \(value) for rank \(rank)") }
+        return value < 0 ? value + r : value
     }
 }

@@ -9,6 +9,24 @@ public enum ONNXLimits {
     public static let maxDimension = ModelFormat.maxDimension
     /// Largest accepted element count of one tensor.
     public static let maxElementCount = 1 << 31
+    /// Largest element count of a constant the importer computes itself (ConstantOfShape,
+    /// Range, Expand, Tile, broadcasts, Concat, Gather of constants): 2^24 (64 MB of
+    /// float), far below `maxElementCount`, checked before the result is allocated. Shape
+    /// arithmetic and folded weights are orders of magnitude smaller; a 700-byte file must
+    /// not make the importer allocate gigabytes.
+    public static let maxFoldedElements = 1 << 24
+    /// Largest pooling window (kh · kw) at import: the runtime's bound (the int32 sum of
+    /// 2^22 int8 values stays below 2^29), checked before calibration runs the window.
+    public static let maxPoolWindow = 1 << 22
+    /// Largest float work of one calibration pass, in multiply-accumulates (or window
+    /// elements) per sample, summed over the graph: 2^37 ≈ 1.4·10^11, 40× a 3.3 GMAC
+    /// detector. Checked at import so that a tiny file cannot keep calibration busy for hours.
+    public static let maxMACsPerSample = 1 << 37
+    /// The default-domain opsets a model may declare: up to the newest the ONNX release of
+    /// 2026 defines (onnx 1.23: opset 28). A later opset may change an op's meaning, so it
+    /// is refused rather than read with today's rules (ONNX Runtime refuses opsets it does
+    /// not know too).
+    public static let opsets = 1...28
 
     /// The product of `dims`, or nil when a dimension is negative or above `maxDimension`
     /// or the product of the non-zero dimensions is above `maxElementCount` (so every
