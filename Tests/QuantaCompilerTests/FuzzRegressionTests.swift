@@ -12,16 +12,47 @@ final class FuzzRegressionTests: XCTestCase {
     }
 
     /// Reshape → Transpose → Reshape with a shape initializer whose int64 values are huge:
-    /// the element-count product overflowed `Int` (a trap) before `ONNXLimits`.
-    func testReshapeToHugeDimsIsAShapeMismatchNotAnOverflowTrap() {
+    /// the element-count product overflowed `Int` (a trap) before `ONNXLimits`. The file
+    /// also defines initializer 's1' twice, which the graph rules (issue 19) now refuse
+    /// first; `testHugeReshapeTargetIsAShapeMismatch` keeps the overflow case itself.
+    func testReshapeToHugeDimsIsRefusedNotAnOverflowTrap() {
         XCTAssertThrowsError(try ONNXImporter.importModel(path: fixture("onnx-crash-26dfceaf.onnx"))) { error in
             let sourced = error as? SourcedError
             XCTAssertEqual(sourced?.source, fixture("onnx-crash-26dfceaf.onnx"))
-            guard case .shapeMismatch(let node, let detail)? = sourced?.underlying as? ONNXImportError else {
+            XCTAssertEqual(sourced?.underlying as? ONNXImportError, .invalidGraph(detail: "initializer 's1' is defined twice"))
+        }
+    }
+
+    func testHugeReshapeTargetIsAShapeMismatch() {
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Reshape", ["X", "S"], ["Y"], name: "a")],
+            initializers: [ONNXBuilder.int64Tensor("S", [8315178135798768998, 4, 4])],
+            inputs: [ONNXBuilder.valueInfo("X", [.value(1), .value(4), .value(3), .value(3)])],
+            outputs: [ONNXBuilder.valueInfo("Y", [.value(1)])])
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: bytes)) { error in
+            guard case .shapeMismatch(let node, let detail)? = error as? ONNXImportError else {
                 return XCTFail("expected shapeMismatch, got \(error)")
             }
             XCTAssertEqual(node, "a")
             XCTAssertTrue(detail.hasPrefix("cannot reshape [1, 4, 3, 3] to [8315178135798768998"), detail)
+        }
+    }
+
+    /// Found by Tools/fuzz-onnx-structure: Range(0, -1e30, 1) folded its element count
+    /// with `Int(span)` of a span below `Int.min` (a trap). It is an empty range; the
+    /// model (whose output does not use it) imports.
+    func testRangeWithAHugeNegativeSpanIsEmptyNotATrap() throws {
+        let graph = try ONNXImporter.importModel(path: fixture("structure-range-m1-131-99.onnx"))
+        XCTAssertEqual(graph.nodes.count, 1)
+    }
+
+    /// Found by Tools/fuzz-onnx-structure: an integer Add of a Where and a Range whose
+    /// results have other element counts than their dims' broadcast indexed past the
+    /// shorter one (a trap). The integer path now takes only whole or single-value operands.
+    func testIntegerElementwiseOfMismatchedConstantsDoesNotIndexPastThem() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(path: fixture("structure-elementwise-m1-294-97.onnx"))) { error in
+            XCTAssertEqual((error as? SourcedError)?.underlying as? ONNXImportError,
+                           .unsupportedOutput(name: "y", detail: "not an activation tensor (constant or partial pattern)"))
         }
     }
 

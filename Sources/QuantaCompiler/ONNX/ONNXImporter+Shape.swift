@@ -463,8 +463,8 @@ extension ImportContext {
             guard d != 0, span.isFinite, span <= Double(ONNXLimits.maxElementCount) else {
                 throw op.mismatch("Range(\(s), \(l), \(d))")
             }
-            try op.check("the element count of Range(\(s), \(l), \(d))", Int(span), limit: ONNXLimits.maxFoldedElements)
-            let n = max(0, Int(span))
+            let n = span <= 0 ? 0 : Int(span)
+            try op.check("the element count of Range(\(s), \(l), \(d))", n, limit: ONNXLimits.maxFoldedElements)
             result = useInts
                 ? ImportedConstant(dims: [n], ints: (0..<n).map { start.integers[0] &+ Int64($0) &* delta.integers[0] })
                 : ImportedConstant(dims: [n], floats: (0..<n).map { start.floats[0] + Float($0) * delta.floats[0] })
@@ -636,9 +636,10 @@ extension ImportContext {
 
     private func elementwiseConstants(_ a: ImportedConstant, _ b: ImportedConstant, _ op: NodeContext) throws -> ImportedConstant {
         let dims = try broadcastDims([a.dims, b.dims], op)
-        if let ai = a.ints, let bi = b.ints, a.dims == b.dims || a.count == 1 || b.count == 1, op.opType != "Equal" {
-            // Integer shape arithmetic, exact.
-            let n = max(a.count, b.count)
+        let n = ONNXLimits.elementCount(dims) ?? 0
+        if let ai = a.ints, let bi = b.ints, ai.count == n || ai.count == 1, bi.count == n || bi.count == 1, op.opType != "Equal" {
+            // Integer shape arithmetic, exact (each operand whole or a single value).
+            let a = ImportedConstant(dims: a.dims, ints: ai), b = ImportedConstant(dims: b.dims, ints: bi)
             let r: [Int64] = (0..<n).map { k in
                 let x = ai[a.count == 1 ? 0 : k], y = bi[b.count == 1 ? 0 : k]
                 switch op.opType {

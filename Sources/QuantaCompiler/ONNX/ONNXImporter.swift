@@ -214,33 +214,8 @@ final class ImportContext {
     /// against `ONNXLimits.maxMACsPerSample`: before any sample runs, so that a small file
     /// with a huge window or padding is refused at once. The heaviest node is named.
     func checkFloatWork() throws {
-        func product(_ values: Int...) -> Int {
-            values.reduce(1) { a, b in
-                let (p, o) = a.multipliedReportingOverflow(by: max(b, 0))
-                return o ? Int.max : p
-            }
-        }
-        var total = 0
-        var heaviest = (name: "", work: -1)
-        for node in graph.nodes {
-            guard let o = node.outputs.first else { continue }
-            let out = graph.tensors[o].shape
-            let outCount = product(out.n, out.h, out.w, out.c)
-            let work: Int
-            switch node.op {
-            case .conv2D(let c): work = product(outCount, c.filter.kernelH, c.filter.kernelW, c.filter.inputChannelsPerGroup)
-            case .transposeConv2D(let t): work = product(outCount, t.filter.kernelH, t.filter.kernelW, t.filter.inputChannelsPerGroup)
-            case .fullyConnected(let f): work = product(out.n, f.inputCount, f.outputCount)
-            case .averagePool(let p, _), .maxPool(let p, _): work = product(outCount, p.kernelH, p.kernelW)
-            default:
-                let inputs = node.inputs.map { graph.tensors[$0].shape }.map { product($0.n, $0.h, $0.w, $0.c) }
-                work = max(outCount, inputs.max() ?? 0)
-            }
-            let (sum, overflow) = total.addingReportingOverflow(work)
-            total = overflow ? Int.max : sum
-            if work > heaviest.work { heaviest = (node.name, work) }
-        }
-        try NodeContext.checkWork(node: heaviest.name, total)
+        let work = graph.floatWork()
+        try NodeContext.checkWork(node: work.heaviest, work.total)
     }
 
     // MARK: Inputs and outputs
