@@ -42,6 +42,20 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(stats.max, all.max())
     }
 
+    /// Found by Tools/fuzz-onnx-structure: a tensor first seen in a tiny range, then at the
+    /// float extremes, made the bin arithmetic overflow `Int` (a trap in calibration).
+    /// Every value is still counted, and the range is the data's.
+    func testHistogramSurvivesTinyThenExtremeValues() {
+        var stats = TensorStatistics()
+        stats.observe([1e-30, 2e-30, 0])
+        stats.observe([3.4e38, -3.4e38, 1])
+        stats.observe([-Float.greatestFiniteMagnitude, Float.greatestFiniteMagnitude, .nan, .infinity])
+        XCTAssertEqual(stats.count, 8)
+        XCTAssertEqual(stats.counts.reduce(0, +), 8)
+        XCTAssertEqual(stats.min, -Float.greatestFiniteMagnitude)
+        XCTAssertEqual(stats.max, Float.greatestFiniteMagnitude)
+    }
+
     func testGrowingRebinsExactlyAsIfBinnedAtTheFinalWidth() {
         var random = TestRandom(seed: 3)
         var stats = TensorStatistics(binCount: 256)

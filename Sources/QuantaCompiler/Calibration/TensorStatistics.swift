@@ -109,12 +109,16 @@ public struct TensorStatistics: Equatable, Sendable {
         firstBin = newFirst
     }
 
-    /// `floor(x / width)`, saturated to ±2^62.
+    /// `floor(x / width)`, saturated to ±2^60 (0 for NaN).
     @inline(__always)
     static func absoluteBin(_ x: Double, _ width: Double) -> Int {
+        // Saturated at ±2^60, so that the difference of two bins (±2^61) and a bin plus a
+        // window offset never overflow `Int` (±2^62 did: float extremes such as ±3.4e38
+        // after a tiny first width made `high - low` overflow, found by fuzzing).
         let q = (x / width).rounded(.down)
-        if q >= 0x1p62 { return 1 << 62 }
-        if q <= -0x1p62 { return -(1 << 62) }
+        if q >= 0x1p60 { return 1 << 60 }
+        if q <= -0x1p60 { return -(1 << 60) }
+        if q.isNaN { return 0 }
         return Int(q)
     }
 
