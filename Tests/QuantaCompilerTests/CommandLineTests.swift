@@ -202,6 +202,38 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r.stderr, "quanta: \(bad): not a baseline written by quanta eval --write-baseline (not JSON)\n")
     }
 
+    /// Saturation made visible on the command line: a calibration set with one sample of
+    /// 1e30 values is named in a warning; inputs 100× beyond the calibration range get a
+    /// note on stderr from `run` and `eval` (not with --quiet).
+    func testOutlierCalibrationSampleAndClippedInputsAreReported() throws {
+        func floats(_ a: NumPyArray) throws -> [Float] {
+            guard case .float32(let v) = a.elements else { throw XCTSkip("float32 data expected") }
+            return v
+        }
+        let data = try NumPy.read(calibration)
+        let perSample = data.shape.dropFirst().reduce(1, *)
+        var values = Array(try floats(data).prefix(8 * perSample))
+        for k in (3 * perSample)..<(4 * perSample) { values[k] = 1e30 }
+        let bad = scratch + "/bad.npy", q = scratch + "/m.qmodel"
+        try FileIO.writeAtomically(try NumPy.encode(NumPyArray(shape: [8] + Array(data.shape.dropFirst()), float32: values), source: bad), to: bad)
+        let quantize = try quanta("quantize", model, "--calibration", bad, "-o", q, "--quiet")
+        XCTAssertEqual(quantize.status, 0, quantize.stderr)
+        XCTAssertTrue(quantize.stdout.contains("warning    calibration sample 3 sets the range of"), quantize.stdout)
+        let good = try quanta("quantize", model, "--calibration", calibration, "-o", q, "--limit", "16", "--quiet")
+        XCTAssertFalse(good.stdout.contains("warning"), good.stdout)
+        XCTAssertTrue(good.stdout.contains("clipping   "), good.stdout)
+        let scaled = scratch + "/scaled.npy", y = scratch + "/y.npy"
+        let eval = try NumPy.read(evaluation)
+        try FileIO.writeAtomically(try NumPy.encode(NumPyArray(shape: eval.shape, float32: try floats(eval).map { $0 * 100 }), source: scaled), to: scaled)
+        let run = try quanta("run", q, "--input", scaled, "--output", y)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.hasPrefix("quanta: note: ") && run.stderr.contains("of the input values lie outside the model's input range"), run.stderr)
+        XCTAssertEqual(try quanta("run", q, "--input", scaled, "--output", y, "--quiet").stderr, "")
+        XCTAssertEqual(try quanta("run", q, "--input", evaluation, "--output", y).stderr, "", "in-range data: no note")
+        let e = try quanta("eval", model, q, "--data", scaled, "--limit", "8")
+        XCTAssertTrue(e.stderr.contains("quanta: note: "), e.stderr)
+    }
+
     func testMissingModelFile() throws {
         let out = scratch + "/x.qmodel"
         assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)

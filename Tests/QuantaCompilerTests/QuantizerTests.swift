@@ -282,6 +282,29 @@ final class QuantizerTests: XCTestCase {
         }
     }
 
+    /// Saturation made visible: MinMax clips nothing; a 99 % percentile clips about 1 % of
+    /// the input; one calibration sample 10^30 times the others is named with the tensor
+    /// whose range it sets (x; the add's output is capped by its relu6).
+    func testCalibrationReportsClippingAndTheOutlierSample() throws {
+        var rng = ImportTestRandom(seed: 9)
+        var calibrator = try Calibrator(graph: addGraph())
+        for _ in 0..<40 { try calibrator.observe(sample: [rng.floats(12)]) }
+        let minmax = calibrator.report(ranges: try calibrator.ranges(.minmax))
+        XCTAssertEqual(minmax.clipping, [])
+        XCTAssertEqual(minmax.outliers, [])
+        let percentile = calibrator.report(ranges: try calibrator.ranges(.percentile(99)))
+        let x = try XCTUnwrap(percentile.clipping.first { $0.tensor == "x" })
+        XCTAssertEqual(x.share, 0.01, accuracy: 0.006)
+        try calibrator.observe(sample: [[1e30] + rng.floats(11)], index: 40)
+        let report = calibrator.report(ranges: try calibrator.ranges(.minmax))
+        XCTAssertEqual(report.outliers.count, 1)
+        XCTAssertEqual(report.outliers.first?.sample, 40)
+        XCTAssertEqual(report.outliers.first?.tensor, "x")
+        XCTAssertEqual(report.outliers.first?.magnitude, 1e30)
+        XCTAssertLessThanOrEqual(report.outliers.first?.others ?? 2, 1)
+        XCTAssertTrue(report.lines().contains { $0.hasPrefix("warning    calibration sample 40 sets the range of 1 tensor(s) far beyond the other samples ('x': max |value| 1e+30") }, "\(report.lines())")
+    }
+
     func testInvalidPercentileIsRejected() {
         var g = Graph()
         let x = g.addTensor(GraphTensor(name: "x", shape: TensorShape(h: 1, w: 1, c: 1)))

@@ -29,7 +29,8 @@ enum EvalCommand: Command {
                                     (default: the layer with the lowest SQNR)
           --input-shape NAME=DIMS   fix a dynamic input shape (default: from the data's shape)
           --limit N                 use at most N samples
-          --quiet                   no progress bar
+          --quiet                   no progress bar, and no note when more than 1 % of the
+                                    input values lie outside the .qmodel's input range
         """
 
     static func run(_ argv: [String]) throws {
@@ -74,6 +75,7 @@ enum EvalCommand: Command {
             progress: { bar.update($0, $1, "evaluating") })
         bar.finish()
         print(args.flag("json") ? try result.json() : result.table())
+        if let note = result.inputNote, !args.flag("quiet") { FileHandle.standardError.write(Data("quanta: \(note)\n".utf8)) }
         if let path = args.value("write-baseline") {
             try FileIO.writeAtomically(try result.json() + "\n", to: path)
             if !args.flag("json") { print("wrote baseline \(path)") }

@@ -23,10 +23,12 @@ enum RunCommand: Command {
           --int8           write the raw int8 output (only for .qmodel)
           --input-shape NAME=DIMS   fix a dynamic input shape of an .onnx model (default:
                            dynamic dims are taken from the shape of the --input data)
+          --quiet          no note on stderr when more than 1 % of the input values lie
+                           outside the .qmodel's input range (they are clipped)
         """
 
     static func run(_ argv: [String]) throws {
-        let args = try Arguments(argv, valued: ["input", "output", "input-shape"], booleans: ["int8"])
+        let args = try Arguments(argv, valued: ["input", "output", "input-shape"], booleans: ["int8", "quiet"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.qmodel or MODEL.onnx")
         let input = try args.require("input")
@@ -40,8 +42,9 @@ enum RunCommand: Command {
             let n = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: shapes)
             print("ran \(n) sample(s) on the float reference; wrote \(output)")
         } else {
-            let n = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))
+            let (n, note) = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))
             print("ran \(n) sample(s) on the int8 runtime; wrote \(output)")
+            if let note, !args.flag("quiet") { FileHandle.standardError.write(Data("quanta: \(note)\n".utf8)) }
         }
     }
 }

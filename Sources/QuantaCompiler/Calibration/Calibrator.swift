@@ -9,6 +9,9 @@ public struct Calibrator {
     public private(set) var statistics: [TensorStatistics?]
     /// Samples observed so far.
     public private(set) var sampleCount = 0
+    /// `sampleMagnitudes[i][k]`: the largest finite |value| of tensor `i` in sample `k`
+    /// (empty for tensors without statistics), for `report(ranges:)`'s outlier samples.
+    public private(set) var sampleMagnitudes: [[Float]]
     private let executor: FloatExecutor
 
     /// - Parameter histogramBins: bins per tensor histogram (even, at least 256).
@@ -23,6 +26,7 @@ public struct Calibrator {
         statistics = isActivation.enumerated().map { i, active in
             active && graph.tensors[i].data == nil ? TensorStatistics(binCount: histogramBins) : nil
         }
+        sampleMagnitudes = [[Float]](repeating: [], count: graph.tensors.count)
     }
 
     /// Runs the float graph on one sample (`sample[i]`: NHWC data of graph input `i`) and
@@ -40,6 +44,9 @@ public struct Calibrator {
         for i in statistics.indices where statistics[i] != nil {
             guard let v = values[i] else { continue }
             statistics[i]!.observe(v)
+            var m: Float = 0
+            for x in v where x.isFinite { m = Swift.max(m, Swift.abs(x)) }
+            sampleMagnitudes[i].append(m)
         }
         sampleCount += 1
     }

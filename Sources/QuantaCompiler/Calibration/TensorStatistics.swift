@@ -109,6 +109,30 @@ public struct TensorStatistics: Equatable, Sendable {
         firstBin = newFirst
     }
 
+    /// The share (0...1) of the finite values seen that lie outside `range`, from the
+    /// histogram: whole bins outside count fully, a bin the range cuts counts by the part
+    /// outside (values spread evenly between the bin's edges, narrowed to the exact min and
+    /// max seen: so a MinMax range clips nothing). 0 before any value.
+    public func share(outside range: ClosedRange<Float>) -> Double {
+        guard count > 0 else { return 0 }
+        if binWidth == 0 {  // only zeros so far
+            return range.contains(0) ? 0 : 1
+        }
+        let lo = Double(range.lowerBound), hi = Double(range.upperBound)
+        var outside = 0.0
+        for (i, c) in counts.enumerated() where c != 0 {
+            // The bin's values lie within both its edges and the exact min and max seen.
+            let a = Swift.max(edge(i), Double(min)), b = Swift.min(edge(i + 1), Double(max))
+            if b <= a {
+                if a < lo || a > hi { outside += Double(c) }
+                continue
+            }
+            let inside = Swift.max(0, Swift.min(b, hi) - Swift.max(a, lo))
+            outside += Double(c) * (1 - Swift.min(1, inside / (b - a)))
+        }
+        return Swift.min(1, outside / Double(count))
+    }
+
     /// `floor(x / width)`, saturated to ±2^60 (0 for NaN).
     @inline(__always)
     static func absoluteBin(_ x: Double, _ width: Double) -> Int {

@@ -60,6 +60,9 @@ public struct EvaluationResult: Equatable, Codable {
     /// Every intermediate tensor, in execution order.
     public var layers: [LayerAgreement]
     public var histogram: TensorHistogram?
+    /// `QuantizedSession.inputClippingNote()` of the evaluation (nil when at most 1 % of the
+    /// input values were clipped by the input quantization); not part of baseline checks.
+    public var inputNote: String?
 
     public init(model: String, samples: Int, outputs: [Agreement], classification: ClassificationAgreement?, layers: [LayerAgreement], histogram: TensorHistogram? = nil) {
         self.model = model

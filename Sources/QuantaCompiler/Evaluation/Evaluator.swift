@@ -78,6 +78,7 @@ public enum Evaluator {
         var result = EvaluationResult(
             model: onnxPath, samples: samples.samples.count, outputs: outputAccumulators.map(\.result),
             classification: classification, layers: layers)
+        result.inputNote = session.inputClippingNote()
         let chosen = histogramTensor ?? layers.min(by: { $0.agreement.sqnr < $1.agreement.sqnr })?.tensor
         if let name = chosen, let m = matched.first(where: { $0.name == name }) {
             var values: [Float] = []

@@ -34,7 +34,9 @@ public enum ModelRunner {
     /// Runs a `.qmodel` in the int8 runtime; with `rawInt8` the output is written as int8,
     /// otherwise dequantized to float32. Returns the number of samples.
     @discardableResult
-    public static func runQuantized(modelPath: String, inputPath: String, outputPath: String, rawInt8: Bool) throws -> Int {
+    /// Runs every sample of `inputPath` through the `.qmodel`; writes the outputs. Returns the
+    /// sample count and `QuantizedSession.inputClippingNote()` of the run.
+    public static func runQuantized(modelPath: String, inputPath: String, outputPath: String, rawInt8: Bool) throws -> (samples: Int, note: String?) {
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
         let samples = try SampleSet.load(path: inputPath, shape: input.shape, layout: SourceLayout(input.sourceLayout))
@@ -55,7 +57,7 @@ public enum ModelRunner {
         dims[0] *= samples.samples.count
         let array = rawInt8 ? NumPyArray(shape: dims, int8: bytes) : NumPyArray(shape: dims, float32: floats)
         try FileIO.writeAtomically(try NumPy.encode(array, source: outputPath), to: outputPath)
-        return samples.samples.count
+        return (samples.samples.count, session.inputClippingNote())
     }
 
     private static func write(_ values: [Float], shape: TensorShape, layout: SourceLayout, count: Int, to path: String) throws {

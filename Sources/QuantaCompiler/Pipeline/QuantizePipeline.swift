@@ -24,6 +24,8 @@ public struct QuantizeSummary: Codable, Equatable {
     /// Output 0 over all calibration samples.
     public var agreement: Agreement
     public var classification: ClassificationAgreement?
+    /// Clipping per tensor and outlier samples (`CalibrationReport`).
+    public var calibration = CalibrationReport()
 
     public func json() -> String {
         let encoder = JSONEncoder()
@@ -43,6 +45,7 @@ public struct QuantizeSummary: Codable, Equatable {
         lines.append("arena      \(formatBytes(arenaBytes)) (naive lower bound of whole tensors: \(formatBytes(naiveLowerBound)); of this plan's buffers: \(formatBytes(arenaLowerBound)))")
         if fusableBlocks > 0 { lines.append("fused      \(fusedBlocks) of \(fusableBlocks) blocks (a row at a time through a row window in scratch)") }
         lines.append("calibrated \(samples) sample(s), method \(method)")
+        lines += calibration.lines()
         lines.append("agreement  output SQNR \(formatSQNR(agreement.sqnr)) dB, cosine " + String(format: "%.5f", agreement.cosine) + ", max |error| " + String(format: "%.4g", agreement.maxAbsError))
         if let c = classification {
             lines.append("           top-1 agreement int8 vs float " + String(format: "%.2f%%", 100 * c.agreementRate) + " (\(c.top1Agreements)/\(c.samples))")
@@ -97,7 +100,7 @@ public enum QuantizePipeline {
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit)
-        let quantized = try ModelQuantizer.quantize(
+        let (quantized, report) = try ModelQuantizer.quantizeReporting(
             graph: graph, calibration: samples.samples.map { [$0] }, options: options,
             progress: { done, total in progress?(done, total, "calibrating") })
         let bytes = try ModelWriter(kernels: options.kernels, memoryPasses: memoryPasses).write(quantized)
@@ -128,6 +131,7 @@ public enum QuantizePipeline {
             arenaBytes: session.model.arenaSize, arenaLowerBound: session.model.arenaLowerBound,
             agreement: accumulator.result, classification: classification)
         summary.naiveLowerBound = NaivePlan.lowerBound(model: session.model)
+        summary.calibration = report
         summary.fusedBlocks = decisions.filter(\.fused).count
         summary.fusableBlocks = decisions.count
         return QuantizeResult(summary: summary, model: quantized, bytes: bytes)

@@ -53,10 +53,42 @@ public final class QuantizedSession {
         values.withUnsafeBufferPointer { view.data.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    /// Quantizes float `values` (NHWC) with input `i`'s parameters.
+    /// Float input values quantized so far (`setInput(_:float:)`), and how many of them lay
+    /// outside the input's int8 range and were clipped (or were NaN).
+    public private(set) var inputValueCount = 0
+    public private(set) var inputClippedCount = 0
+
+    /// The float range input `i` represents: `(-128 - zp)·scale ... (127 - zp)·scale`.
+    public func inputRange(_ i: Int) -> ClosedRange<Float> {
+        let q = interpreter.input(i).quantization
+        return Quantizer.dequantize(-128, q)...Quantizer.dequantize(127, q)
+    }
+
+    /// Quantizes float `values` (NHWC) with input `i`'s parameters; counts the values the
+    /// quantization clips.
     public func setInput(_ i: Int, float values: [Float]) {
         let q = interpreter.input(i).quantization
+        let range = inputRange(i)
+        // Half a step beyond either end still rounds to the end value.
+        let lo = range.lowerBound - q.scale / 2, hi = range.upperBound + q.scale / 2
+        var clipped = 0
+        for x in values where !(x >= lo && x <= hi) { clipped += 1 }
+        inputValueCount += values.count
+        inputClippedCount += clipped
         setInput(i, int8: values.map { Quantizer.quantize($0, q) })
+    }
+
+    /// The share (0...1) of the float input values clipped so far; 0 before any.
+    public var inputClippedShare: Double { inputValueCount == 0 ? 0 : Double(inputClippedCount) / Double(inputValueCount) }
+
+    /// A note for people when more than `threshold` of the input values were clipped (nil
+    /// otherwise): the data lies outside the range the model was calibrated for.
+    public func inputClippingNote(threshold: Double = 0.01) -> String? {
+        guard inputClippedShare > threshold else { return nil }
+        let r = inputRange(0)
+        return "note: " + formatPercent(inputClippedShare) + " of the input values lie outside the model's input range ["
+            + String(format: "%.4g", Double(r.lowerBound)) + ", " + String(format: "%.4g", Double(r.upperBound))
+            + "] and were clipped: the data differs from the calibration data (its scale or preprocessing?)"
     }
 
     public func invoke() {

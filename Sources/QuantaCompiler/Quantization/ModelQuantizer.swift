@@ -16,6 +16,15 @@ public enum ModelQuantizer {
         graph: Graph, calibration samples: [[[Float]]], options: QuantizationOptions = QuantizationOptions(),
         progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> QuantizedModel {
+        try quantizeReporting(graph: graph, calibration: samples, options: options, progress: progress).model
+    }
+
+    /// `quantize(graph:calibration:options:progress:)` with what calibration saw beyond
+    /// the chosen ranges (`Calibrator.report(ranges:)`: clipping, outlier samples).
+    public static func quantizeReporting(
+        graph: Graph, calibration samples: [[[Float]]], options: QuantizationOptions = QuantizationOptions(),
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> (model: QuantizedModel, report: CalibrationReport) {
         try validate(options)
         guard !samples.isEmpty else { throw QuantizationError.noCalibrationSamples }
         var calibrator = try Calibrator(graph: graph, histogramBins: options.histogramBins)
@@ -24,7 +33,8 @@ public enum ModelQuantizer {
             try calibrator.observe(sample: sample, index: k)
             progress?(k + 1, samples.count)
         }
-        return try quantize(graph: graph, ranges: calibrator.ranges(options.method), options: options)
+        let ranges = try calibrator.ranges(options.method)
+        return (try quantize(graph: graph, ranges: ranges, options: options), calibrator.report(ranges: ranges))
     }
 
     /// Quantizes `graph` with the given activation ranges (`ranges[i]` for tensor `i`; nil
