@@ -7,6 +7,8 @@ import XCTest
 /// folding or the float reference, allocated gigabytes, hung calibration, or were accepted
 /// although ONNX Runtime refuses them. Each must now fail at import, before any sample is
 /// read, with this exact one-line error naming the node (or the graph rule) and the problem.
+/// (A negative input dim is dynamic, as ONNX Runtime reads it: without data for its shape
+/// it is the dynamic-dimension error; with data, the model quantizes as ONNX Runtime runs it.)
 final class ONNXRobustnessTests: XCTestCase {
     static let expected: [String: String] = [
         "averagepool_huge_window": "node 'pool': the pooling window 4096×4096 is 16777216, above the limit of 4194304 (docs/ROBUSTNESS.md)",
@@ -24,8 +26,8 @@ final class ONNXRobustnessTests: XCTestCase {
         "duplicate_node_output": "invalid ONNX graph: value 'T' is defined twice: by node 'conv1' and by node 'relu'",
         "expand_huge": "node 'expand': broadcast shape [2147483648] too large",
         "flatten_axis_minus5": "node 'flat' (Flatten): invalid axis -5 for rank 4",
-        "input_dim_negative": "invalid ONNX graph: input 'X' declares dimension 1 as -3 (dimensions are at least 1; a dynamic one is a name)",
-        "input_dim_zero": "invalid ONNX graph: input 'X' declares dimension 1 as 0 (dimensions are at least 1; a dynamic one is a name)",
+        "input_dim_negative": "input 'X': dimension 1 is dynamic ('-3') and node 'relu' needs it; give the shape with --input-shape X=1x3xHxW or calibration data of that shape",
+        "input_dim_zero": "invalid ONNX graph: input 'X' declares dimension 1 as 0 (a tensor without elements)",
         "kernel_shape_zero": "node 'pool' (MaxPool): unsupported kernel_shape [0, 0] (2-D only)",
         "maxpool_ceil_window_in_padding": "node 'pool' (MaxPool): invalid pads [0, 0, 1, 1] for kernel_shape [1, 1]: each pad must be smaller than the kernel",
         "maxpool_pads_at_least_kernel": "node 'pool' (MaxPool): invalid pads [2, 2, 2, 2] for kernel_shape [2, 2]: each pad must be smaller than the kernel",

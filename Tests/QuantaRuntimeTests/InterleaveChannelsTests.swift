@@ -57,8 +57,11 @@ final class InterleaveChannelsTests: XCTestCase {
         // own load of what it wrote (the runtime's validation) refuses it, naming the op.
         folded.ops[i].inputs[1] = folded.ops[0].outputs[0]
         XCTAssertThrowsError(try ModelWriter(memoryPasses: .none).write(folded)) { error in
-            let text = "\(error)"
-            XCTAssertTrue(text.contains("invalidOp(index: \(i)") && text.contains("shapeMismatch"), text)
+            guard case .validationFailed(.invalidOp(let index, .shapeMismatch(_, _, _)))? = error as? ModelWriterError else {
+                return XCTFail("expected validationFailed(invalidOp(\(i), shapeMismatch)), got \(error)")
+            }
+            XCTAssertEqual(index, i)
+            XCTAssertTrue("\(error)".hasPrefix("written model fails validation: op \(i): "), "\(error)")
         }
     }
 

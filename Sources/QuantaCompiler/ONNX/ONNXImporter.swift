@@ -167,9 +167,11 @@ final class ImportContext {
                     throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares a shape other than its initializer's \(dims)")
                 }
             }
+            // A negative dim is dynamic, as ONNX Runtime reads it (Paddle2ONNX writes -1); a 0
+            // declares a tensor without elements, which has nothing to calibrate or run.
             for (axis, d) in (input.shape ?? []).enumerated() {
-                if case .value(let v) = d, v <= 0 {
-                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares dimension \(axis) as \(v) (dimensions are at least 1; a dynamic one is a name)")
+                if case .value(let v) = d, v == 0 {
+                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares dimension \(axis) as 0 (a tensor without elements)")
                 }
             }
             definedBy[input.name] = "graph input"
@@ -236,8 +238,7 @@ final class ImportContext {
                 var label = "?"
                 switch d {
                 case .value(let v) where v > 0: resolved = Int(v)
-                case .value(let v):
-                    throw ONNXImportError.invalidGraph(detail: "input '\(input.name)' declares dimension \(axis) as \(v) (dimensions are at least 1; a dynamic one is a name)")
+                case .value(let v): label = "\(v)"
                 case .param(let p): label = p
                 case .unknown: label = "?"
                 }
