@@ -56,6 +56,19 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// Found by Tools/fuzz-onnx-structure (a timeout): an Expand folded to millions of
+    /// values used as a Reshape target; the error message printed every one of them. A
+    /// target of more than `ONNXLimits.maxRank` dims is refused at once, its error short.
+    func testReshapeTargetOfMillionsOfDimsIsRefusedQuickly() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(path: fixture("structure-reshape-target-m8-170-92.onnx"))) { error in
+            guard case .invalidAttribute(_, "Reshape", let detail)? = (error as? SourcedError)?.underlying as? ONNXImportError else {
+                return XCTFail("expected invalidAttribute of the Reshape, got \(error)")
+            }
+            XCTAssertTrue(detail.hasPrefix("Reshape target [") && detail.hasSuffix("values)]: more than 64 dims"), detail)
+            XCTAssertLessThan(detail.count, 200)
+        }
+    }
+
     /// The committed `.qmodel` seeds (Tools/fuzz-corpus/qmodel) load with the current
     /// reader: after a format change they must be regenerated
     /// (`Tools/fuzz-corpus/make_seeds.py`), or the fuzzer only exercises the version check.

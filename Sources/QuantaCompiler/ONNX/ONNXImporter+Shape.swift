@@ -37,6 +37,9 @@ extension ImportContext {
         } else {
             raw = try constant(try op.input(1), op).integers.map { Int($0) }
         }
+        guard raw.count <= ONNXLimits.maxRank else {
+            throw op.invalid("Reshape target \(ONNXLimits.short(raw)): more than \(ONNXLimits.maxRank) dims")
+        }
         let allowZero = op.int("allowzero", 0) != 0
         var target = raw.enumerated().map { (i, d) in d == 0 && !allowZero && i < dims.count ? dims[i] : d }
         // Every dimension is checked against ONNXLimits before any product is formed.
@@ -445,6 +448,7 @@ extension ImportContext {
             let f: (Float) -> Float = op.opType == "Floor" ? { $0.rounded(.down) } : op.opType == "Ceil" ? { $0.rounded(.up) } : { $0.squareRoot() }
             result = ImportedConstant(dims: x.dims, floats: x.floats.map(f))
         case "ConstantOfShape":
+            guard x.count <= ONNXLimits.maxRank else { throw op.invalid("ConstantOfShape of \(x.count) dims (at most \(ONNXLimits.maxRank))") }
             let dims = x.integers.map { Int($0) }
             guard let count = ONNXLimits.elementCount(dims) else { throw op.mismatch("ConstantOfShape of \(dims)") }
             try op.check("the element count of ConstantOfShape \(dims)", count, limit: ONNXLimits.maxFoldedElements)
@@ -470,6 +474,7 @@ extension ImportContext {
                 : ImportedConstant(dims: [n], floats: (0..<n).map { start.floats[0] + Float($0) * delta.floats[0] })
         case "Expand":
             guard inputs.count == 2 else { return false }
+            guard inputs[1].count <= ONNXLimits.maxRank else { throw op.invalid("Expand to \(inputs[1].count) dims (at most \(ONNXLimits.maxRank))") }
             let shape = ImportedConstant(dims: inputs[1].integers.map { Int($0) }, floats: [])
             result = try broadcastConstants([x], outputDims: broadcastDims([x.dims, shape.dims], op), op) { $0[0] }
         case "Where":
@@ -551,7 +556,7 @@ extension ImportContext {
     /// Throws `invalidAttribute` unless `perm` is a permutation of `0..<rank`.
     func checkPermutation(_ perm: [Int], rank: Int, _ op: NodeContext) throws {
         guard perm.count == rank, perm.sorted() == Array(0..<rank) else {
-            throw op.invalid("perm \(perm) for rank \(rank): not a permutation of 0..<\(rank)")
+            throw op.invalid("perm \(ONNXLimits.short(perm)) for rank \(rank): not a permutation of 0..<\(rank)")
         }
     }
 

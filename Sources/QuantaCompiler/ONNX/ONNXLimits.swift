@@ -51,4 +51,14 @@ public enum ONNXLimits {
         if value <= -0x1p63 { return .min }
         return Int64(value)
     }
+
+    /// Largest rank of a shape the importer reads from a constant (a Reshape, Expand or
+    /// ConstantOfShape target): ONNX models use at most 8; a target of millions of values
+    /// is refused before it is used (or printed in an error).
+    public static let maxRank = 64
+
+    /// `values` for an error message: at most 8 of them, then the count.
+    static func short<T>(_ values: [T]) -> String {
+        values.count <= 8 ? "\(values)" : "[" + values.prefix(8).map { "\($0)" }.joined(separator: ", ") + ", … (\(values.count) values)]"
+    }
 }
