@@ -69,6 +69,16 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// Found by Tools/fuzz-onnx-structure (out of memory): a Gemm on the flatten of a
+    /// declared [1, 2^29, 1, 1]-sized input built its column map (4 GB) before comparing
+    /// the input's features with the weights' K. K is compared first now.
+    func testGemmOnAHugeFlattenComparesFeaturesBeforeAllocating() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(path: fixture("structure-gemm-flatten-m9-1189-142.onnx"))) { error in
+            XCTAssertEqual((error as? SourcedError)?.underlying as? ONNXImportError,
+                           .shapeMismatch(node: "g", detail: "input has 536870912 features, weights expect 8"))
+        }
+    }
+
     /// The committed `.qmodel` seeds (Tools/fuzz-corpus/qmodel) load with the current
     /// reader: after a format change they must be regenerated
     /// (`Tools/fuzz-corpus/make_seeds.py`), or the fuzzer only exercises the version check.

@@ -21,7 +21,9 @@ public enum FloatExecutorError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Runs a float `Graph` with the float reference kernels (`FloatReference`, `Layout`).
+/// Runs a float `Graph` with the float reference kernels (`FloatReference`, `Layout`);
+/// standard and depthwise convolutions on their vectorized form (`FastFloatConv`), which
+/// gives the reference kernels' bits.
 ///
 /// The reference for accuracy: calibration and `quanta eval` compare against it. Inputs
 /// are NHWC, one array per graph input in `graph.inputs` order. `run` returns the value of
@@ -30,9 +32,22 @@ public enum FloatExecutorError: Error, Equatable, CustomStringConvertible {
 /// graph gives an error, not a trap.
 public struct FloatExecutor {
     public let graph: Graph
+    /// Per node, the vectorized form of its convolution (`FastFloatConv`: standard and
+    /// depthwise layers, bit-identical to the reference kernel), nil where the reference
+    /// kernel runs.
+    private let fastConvolutions: [FastFloatConv?]
 
-    public init(graph: Graph) {
+    /// - Parameter fastKernels: run standard and depthwise convolutions on `FastFloatConv`
+    ///   (the default; the same bits as the reference kernels, several times faster);
+    ///   false: the reference kernels everywhere (tests compare the two).
+    public init(graph: Graph, fastKernels: Bool = true) {
         self.graph = graph
+        fastConvolutions = graph.nodes.map { node in
+            guard fastKernels, case .conv2D(let conv) = node.op, let input = node.inputs.first,
+                  input >= 0, input < graph.tensors.count
+            else { return nil }
+            return FastFloatConv(conv, inputChannels: graph.tensors[input].shape.c)
+        }
     }
 
     public func run(inputs: [[Float]]) throws -> [[Float]?] {
@@ -48,7 +63,7 @@ public struct FloatExecutor {
             }
             values[index] = inputs[k]
         }
-        for node in graph.nodes {
+        for (index, node) in graph.nodes.enumerated() {
             var operands: [[Float]] = []
             for i in node.inputs {
                 guard i >= 0, i < values.count, let v = values[i] else {
@@ -61,7 +76,7 @@ public struct FloatExecutor {
                 }
                 operands.append(v)
             }
-            let results = try execute(node, operands)
+            let results = try execute(node, operands, fast: fastConvolutions[index])
             for (o, r) in zip(node.outputs, results) { values[o] = r }
         }
         return values
@@ -75,7 +90,7 @@ public struct FloatExecutor {
         .shapeMismatch(node: node.name, detail: detail)
     }
 
-    private func execute(_ node: GraphNode, _ x: [[Float]]) throws -> [[Float]] {
+    private func execute(_ node: GraphNode, _ x: [[Float]], fast: FastFloatConv?) throws -> [[Float]] {
         guard let outIndex = node.outputs.first, node.outputs.count == 1 else {
             throw fail(node, "expected one output, has \(node.outputs.count)")
         }
@@ -97,6 +112,14 @@ public struct FloatExecutor {
                 "output \(outShape) should be \(p.outputShape(input: inShape, filter: conv.filter))")
             try check(conv.weights.count == conv.filter.elementCount && conv.bias.count == conv.filter.outputChannels,
                 "weights/bias sizes do not match filter \(conv.filter)")
+            if let fast {
+                x[0].withUnsafeBufferPointer { i in
+                    out.withUnsafeMutableBufferPointer { o in
+                        fast.run(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape)
+                    }
+                }
+                return [out]
+            }
             x[0].withUnsafeBufferPointer { i in
                 conv.weights.withUnsafeBufferPointer { w in
                     conv.bias.withUnsafeBufferPointer { b in

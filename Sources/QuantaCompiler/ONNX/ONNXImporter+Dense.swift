@@ -3,17 +3,23 @@ import QuantaKernels
 extension ImportContext {
     /// The input of a fully connected layer: `[N, K]` (or `[N, K, 1, 1]`). Returns the
     /// activation and, for each NHWC input position `j`, the ONNX column it holds.
+    /// The activation and, when it is the flatten of an `[N, C, H, W]` tensor, that shape
+    /// (its NHWC order differs from ONNX's; `columns(of:)` maps it once the weights' K is
+    /// known to match).
     private func denseInput(_ name: String, _ op: NodeContext) throws -> (ImportedActivation, [Int]?) {
         let x = try activation(name, op)
         if x.dims.count == 4 && !(x.dims[2] == 1 && x.dims[3] == 1) {
             throw op.mismatch("input \(x.dims) must be [N, K]")
         }
-        guard let from = x.flattenedFrom else { return (x, nil) }
-        // NHWC position j = (y * W + x) * C + c holds ONNX column c * H * W + y * W + x.
+        return (x, x.flattenedFrom)
+    }
+
+    /// NHWC position j = (y * W + x) * C + c holds ONNX column c * H * W + y * W + x.
+    private func columns(of from: [Int]) -> [Int] {
         let (c, h, w) = (from[1], from[2], from[3])
         var columns = [Int](repeating: 0, count: c * h * w)
         for y in 0..<h { for xx in 0..<w { for k in 0..<c { columns[(y * w + xx) * c + k] = (k * h + y) * w + xx } } }
-        return (x, columns)
+        return columns
     }
 
     /// Gemm: `alpha * A * B' + beta * C` with constant B (and C), A an activation,
@@ -51,10 +57,13 @@ extension ImportContext {
     }
 
     private func emitFullyConnected(
-        _ op: NodeContext, x: ImportedActivation, columns: [Int]?, k: Int, n: Int, bias: [Float],
+        _ op: NodeContext, x: ImportedActivation, columns flattenedFrom: [Int]?, k: Int, n: Int, bias: [Float],
         weight: (Int, Int) -> Float
     ) throws {
+        // Checked before anything of the input's size is allocated: K is the constant
+        // weights' (bounded by the file), the input's feature count is not.
         guard x.dims[1] == k else { throw op.mismatch("input has \(x.dims[1]) features, weights expect \(k)") }
+        let columns = flattenedFrom.map { self.columns(of: $0) }
         var weights = [Float](repeating: 0, count: n * k)
         for o in 0..<n {
             for j in 0..<k { weights[o * k + j] = weight(o, columns?[j] ?? j) }

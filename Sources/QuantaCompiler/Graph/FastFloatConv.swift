@@ -1,0 +1,232 @@
+import QuantaKernels
+
+/// The float convolutions calibration and `quanta eval` run most — standard (groups 1) and
+/// depthwise (multiplier 1) — vectorized across output channels, **bit-identical** to
+/// `FloatReference.conv2D`: each output lane sums its bias and then its taps in the
+/// reference's order (ky, kx, input channel; padded taps skipped), one rounded multiply
+/// and one rounded add per product (no fused multiply-add), so every float it writes is
+/// the reference's. Calibration ranges, and so the quantized models, do not change.
+///
+/// Weights are repacked once per layer (`pack`), input channel by input channel with the
+/// output channels contiguous. Host-side code (QuantaCompiler): the runtime never runs
+/// float kernels.
+struct FastFloatConv {
+    /// The layer's weights as the kernels read them: `[ky][kx][i][oc]` for groups 1 and
+    /// `[ky][kx][c]` for depthwise, output channels padded to a multiple of 8 with zeros.
+    let packed: [Float]
+    let bias: [Float]
+    let filter: FilterShape
+    let parameters: Conv2DParameters
+    let clamp: FloatClamp
+    let depthwise: Bool
+    /// Output channels rounded up to a multiple of 8.
+    let paddedOutputs: Int
+
+    /// nil for the layers the fast kernels do not take (grouped, depth multiplier ≠ 1):
+    /// those stay on the reference kernel.
+    init?(_ conv: ConvolutionOp, inputChannels: Int) {
+        let f = conv.filter, p = conv.parameters
+        guard conv.weights.count == f.elementCount, conv.bias.count == f.outputChannels else { return nil }
+        filter = f
+        parameters = p
+        clamp = conv.clamp
+        paddedOutputs = (f.outputChannels + 7) & ~7
+        bias = conv.bias + [Float](repeating: 0, count: paddedOutputs - f.outputChannels)
+        if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
+            depthwise = false
+            var w = [Float](repeating: 0, count: f.kernelH * f.kernelW * f.inputChannelsPerGroup * paddedOutputs)
+            for oc in 0..<f.outputChannels {
+                for ky in 0..<f.kernelH {
+                    for kx in 0..<f.kernelW {
+                        for i in 0..<f.inputChannelsPerGroup {
+                            w[((ky * f.kernelW + kx) * f.inputChannelsPerGroup + i) * paddedOutputs + oc] = conv.weights[f.index(oc, ky, kx, i)]
+                        }
+                    }
+                }
+            }
+            packed = w
+        } else if p.groups == inputChannels && f.inputChannelsPerGroup == 1 && f.outputChannels == inputChannels {
+            depthwise = true
+            var w = [Float](repeating: 0, count: f.kernelH * f.kernelW * paddedOutputs)
+            for c in 0..<f.outputChannels {
+                for ky in 0..<f.kernelH {
+                    for kx in 0..<f.kernelW { w[(ky * f.kernelW + kx) * paddedOutputs + c] = conv.weights[f.index(c, ky, kx, 0)] }
+                }
+            }
+            packed = w
+        } else {
+            return nil
+        }
+    }
+
+    /// `FloatReference.conv2D` of this layer, the same bits.
+    /// - Precondition: the shapes `FloatExecutor` checked (input channels, output shape).
+    func run(input: UnsafePointer<Float>, inputShape: TensorShape, output: UnsafeMutablePointer<Float>, outputShape: TensorShape) {
+        packed.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                if depthwise {
+                    runDepthwise(input, inputShape, w.baseAddress!, b.baseAddress!, output, outputShape)
+                } else {
+                    runStandard(input, inputShape, w.baseAddress!, b.baseAddress!, output, outputShape)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func clamped(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        // As `FloatClamp.apply`: min(max(x, lo), hi) per lane.
+        var r = v
+        for k in 0..<8 { r[k] = clamp.apply(v[k]) }
+        return r
+    }
+
+    @inline(__always)
+    private func store(_ v: SIMD8<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        let c = clamped(v)
+        if count >= 8 {
+            UnsafeMutableRawPointer(out).storeBytes(of: c, as: SIMD8<Float>.self)
+        } else {
+            for k in 0..<count { out[k] = c[k] }
+        }
+    }
+
+    /// Groups 1. A 1×1 stride-1 unpadded layer runs 4 pixels × 16 channels at a time (the
+    /// weights loaded once for the 4); other geometries a pixel at a time.
+    private func runStandard(
+        _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
+    ) {
+        let p = parameters, f = filter
+        let cin = f.inputChannelsPerGroup, cout = f.outputChannels, n = paddedOutputs
+        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
+        if f.kernelH == 1 && f.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padding == .zero {
+            let pixels = inShape.n * inShape.h * inShape.w
+            var px = 0
+            while px + 4 <= pixels {
+                let a0 = input + px * cin, a1 = a0 + cin, a2 = a1 + cin, a3 = a2 + cin
+                var oc = 0
+                while oc < n {
+                    let two = oc + 8 < n
+                    let b0 = bRaw.loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
+                    let b1 = two ? bRaw.loadUnaligned(fromByteOffset: 4 * (oc + 8), as: SIMD8<Float>.self) : .zero
+                    var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1
+                    for i in 0..<cin {
+                        let row = wRaw + 4 * (i * n + oc)
+                        let w0 = row.loadUnaligned(as: SIMD8<Float>.self)
+                        let w1 = two ? row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : .zero
+                        let x0 = SIMD8(repeating: a0[i]), x1 = SIMD8(repeating: a1[i])
+                        let x2 = SIMD8(repeating: a2[i]), x3 = SIMD8(repeating: a3[i])
+                        c00 = c00 + x0 * w0; c01 = c01 + x0 * w1
+                        c10 = c10 + x1 * w0; c11 = c11 + x1 * w1
+                        c20 = c20 + x2 * w0; c21 = c21 + x2 * w1
+                        c30 = c30 + x3 * w0; c31 = c31 + x3 * w1
+                    }
+                    let first = min(8, cout - oc), second = min(8, cout - oc - 8)
+                    let out = output + px * cout + oc
+                    store(c00, out, count: first)
+                    store(c10, out + cout, count: first)
+                    store(c20, out + 2 * cout, count: first)
+                    store(c30, out + 3 * cout, count: first)
+                    if two && second > 0 {
+                        store(c01, out + 8, count: second)
+                        store(c11, out + cout + 8, count: second)
+                        store(c21, out + 2 * cout + 8, count: second)
+                        store(c31, out + 3 * cout + 8, count: second)
+                    }
+                    oc += two ? 16 : 8
+                }
+                px += 4
+            }
+            while px < pixels {
+                pixel(input + px * cin, taps: [(0, 0)], inputW: 0, w, bias, output + px * cout)
+                px += 1
+            }
+            return
+        }
+        var taps: [(Int, Int)] = []  // (tap index, input offset) of the taps inside the input
+        taps.reserveCapacity(f.kernelH * f.kernelW)
+        for b in 0..<outShape.n {
+            for oy in 0..<outShape.h {
+                for ox in 0..<outShape.w {
+                    taps.removeAll(keepingCapacity: true)
+                    for ky in 0..<f.kernelH {
+                        let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
+                        if iy < 0 || iy >= inShape.h { continue }
+                        for kx in 0..<f.kernelW {
+                            let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
+                            if ix < 0 || ix >= inShape.w { continue }
+                            taps.append((ky * f.kernelW + kx, inShape.index(b, iy, ix, 0)))
+                        }
+                    }
+                    pixel(input, taps: taps, inputW: 1, w, bias, output + outShape.index(b, oy, ox, 0))
+                }
+            }
+        }
+    }
+
+    /// One output pixel of a groups-1 layer: for each 8 output channels, the bias then
+    /// every tap's input channels in order. `taps`: (tap index, offset into `input`) when
+    /// `inputW` is 1; the single 1×1 tap at `input` when it is 0.
+    @inline(__always)
+    private func pixel(
+        _ input: UnsafePointer<Float>, taps: [(Int, Int)], inputW: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>
+    ) {
+        let cin = filter.inputChannelsPerGroup, n = paddedOutputs, cout = filter.outputChannels
+        let wRaw = UnsafeRawPointer(w)
+        var oc = 0
+        while oc < n {
+            var acc = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
+            for (tap, offset) in taps {
+                let a = input + offset * inputW
+                for i in 0..<cin {
+                    acc = acc + SIMD8(repeating: a[i]) * wRaw.loadUnaligned(fromByteOffset: 4 * ((tap * cin + i) * n + oc), as: SIMD8<Float>.self)
+                }
+            }
+            store(acc, out + oc, count: min(8, cout - oc))
+            oc += 8
+        }
+    }
+
+    /// Depthwise, multiplier 1: per output pixel and 8 channels, the bias then the taps
+    /// inside the input in (ky, kx) order.
+    private func runDepthwise(
+        _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
+    ) {
+        let p = parameters, f = filter
+        let c = inShape.c, n = paddedOutputs
+        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
+        for b in 0..<outShape.n {
+            for oy in 0..<outShape.h {
+                for ox in 0..<outShape.w {
+                    let out = output + outShape.index(b, oy, ox, 0)
+                    var c0 = 0
+                    while c0 < n {
+                        let count = min(8, c - c0)
+                        var acc = bRaw.loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
+                        for ky in 0..<f.kernelH {
+                            let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
+                            if iy < 0 || iy >= inShape.h { continue }
+                            for kx in 0..<f.kernelW {
+                                let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
+                                if ix < 0 || ix >= inShape.w { continue }
+                                let a = input + inShape.index(b, iy, ix, c0)
+                                var x = SIMD8<Float>.zero
+                                if count == 8 {
+                                    x = UnsafeRawPointer(a).loadUnaligned(as: SIMD8<Float>.self)
+                                } else {
+                                    for k in 0..<count { x[k] = a[k] }
+                                }
+                                acc = acc + x * wRaw.loadUnaligned(fromByteOffset: 4 * ((ky * f.kernelW + kx) * n + c0), as: SIMD8<Float>.self)
+                            }
+                        }
+                        store(acc, out + c0, count: count)
+                        c0 += 8
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import XCTest
+import QuantaKernels
+@testable import QuantaCompiler
+
+/// `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
+/// standard and depthwise layers of every geometry the importer produces (kernels 1...5,
+/// strides 1...2, dilation, asymmetric padding, channel counts around the 8- and 16-wide
+/// blocks, the 4-pixel 1×1 tiles and their remainders, clamps), and whole models through
+/// `FloatExecutor` with and without the fast kernels.
+final class FastFloatConvTests: XCTestCase {
+    func reference(_ conv: ConvolutionOp, _ input: [Float], _ inShape: TensorShape) -> [Float] {
+        let outShape = conv.parameters.outputShape(input: inShape, filter: conv.filter)
+        var out = [Float](repeating: .nan, count: outShape.elementCount)
+        input.withUnsafeBufferPointer { i in
+            conv.weights.withUnsafeBufferPointer { w in
+                conv.bias.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { o in
+                        FloatReference.conv2D(input: i.baseAddress!, inputShape: inShape, weights: w.baseAddress!, filter: conv.filter,
+                                              bias: b.baseAddress, output: o.baseAddress!, outputShape: outShape,
+                                              parameters: conv.parameters, clamp: conv.clamp)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func fast(_ conv: ConvolutionOp, _ input: [Float], _ inShape: TensorShape) throws -> [Float] {
+        let outShape = conv.parameters.outputShape(input: inShape, filter: conv.filter)
+        let kernel = try XCTUnwrap(FastFloatConv(conv, inputChannels: inShape.c))
+        var out = [Float](repeating: .nan, count: outShape.elementCount + 8)
+        input.withUnsafeBufferPointer { i in
+            out.withUnsafeMutableBufferPointer { o in
+                kernel.run(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape)
+            }
+        }
+        XCTAssertTrue(out[outShape.elementCount...].allSatisfy { $0.isNaN }, "wrote past the output")
+        return Array(out[..<outShape.elementCount])
+    }
+
+    func testFastConvolutionsGiveTheReferenceBits() throws {
+        var rng = ImportTestRandom(seed: 77)
+        for trial in 0..<80 {
+            let depthwise = trial % 3 == 2
+            let c = [1, 3, 7, 8, 9, 16, 17, 24, 33][trial % 9]
+            let o = depthwise ? c : [1, 5, 8, 15, 16, 17, 31, 40][trial % 8]
+            let k = trial % 4 == 0 ? 1 : [1, 2, 3, 5][trial % 4]
+            let stride = trial % 5 == 0 ? 2 : 1
+            let dilation = trial % 7 == 0 ? 2 : 1
+            let pad = k == 1 ? Padding.zero : Padding(top: trial % 2, left: (trial / 2) % 3 % k, bottom: (trial / 3) % 2, right: trial % k)
+            let inShape = TensorShape(n: 1 + trial % 2, h: 4 + trial % 5, w: 5 + trial % 6, c: c)
+            let filter = FilterShape(outputChannels: o, kernelH: k, kernelW: k, inputChannelsPerGroup: depthwise ? 1 : c)
+            let parameters = Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation,
+                                              padding: pad, groups: depthwise ? c : 1)
+            let out = parameters.outputShape(input: inShape, filter: filter)
+            guard out.h >= 1, out.w >= 1 else { continue }
+            let clamp: FloatClamp = [.none, .relu, .relu6][trial % 3]
+            let conv = ConvolutionOp(parameters: parameters, filter: filter, weights: rng.floats(filter.elementCount),
+                                     bias: rng.floats(o), clamp: clamp)
+            let input = rng.floats(inShape.elementCount, scale: 3)
+            let expected = reference(conv, input, inShape), got = try fast(conv, input, inShape)
+            XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial): \(inShape) \(filter) \(parameters)")
+        }
+    }
+
+    func testGroupedAndMultiplierLayersStayOnTheReference() {
+        let grouped = ConvolutionOp(parameters: Conv2DParameters(groups: 2), filter: FilterShape(outputChannels: 4, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 2),
+                                    weights: [Float](repeating: 1, count: 8), bias: [0, 0, 0, 0])
+        XCTAssertNil(FastFloatConv(grouped, inputChannels: 4))
+        let multiplier = ConvolutionOp(parameters: Conv2DParameters(groups: 4), filter: FilterShape(outputChannels: 8, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+                                       weights: [Float](repeating: 1, count: 72), bias: [Float](repeating: 0, count: 8))
+        XCTAssertNil(FastFloatConv(multiplier, inputChannels: 4))
+    }
+
+    /// The shipped model and the MobileNetV2 test export: every tensor the same bits with
+    /// and without the fast kernels.
+    func testWholeModelsGiveTheSameBitsWithTheFastKernels() throws {
+        for (onnx, calibration) in [("/Models/digits_mobilenet.onnx", "/Models/digits_calibration.npy"),
+                                    ("/Tests/AccuracyModels/mobilenet_v2_0.35_32.onnx", "/Tests/AccuracyModels/mobilenet_v2_0.35_32_calibration.npy")] {
+            let graph = try QuantizePipeline.importGraph(onnxPath: repositoryRoot + onnx)
+            let samples = try QuantizePipeline.loadSamples(path: repositoryRoot + calibration, for: graph, limit: 3)
+            for sample in samples.samples {
+                let fast = try FloatExecutor(graph: graph).run(inputs: [sample])
+                let slow = try FloatExecutor(graph: graph, fastKernels: false).run(inputs: [sample])
+                XCTAssertEqual(fast.count, slow.count)
+                for (a, b) in zip(fast, slow) { XCTAssertEqual(a?.map(\.bitPattern), b?.map(\.bitPattern), onnx) }
+            }
+        }
+    }
+}
