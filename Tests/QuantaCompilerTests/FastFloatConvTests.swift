@@ -87,4 +87,46 @@ final class FastFloatConvTests: XCTestCase {
             }
         }
     }
+
+    /// Calibration with several samples' float passes on their own threads gives the same
+    /// statistics, ranges (every method), report and written model as one at a time.
+    func testParallelCalibrationIsTheSameAsSerial() throws {
+        let graph = try QuantizePipeline.importGraph(onnxPath: repositoryRoot + "/Models/digits_mobilenet.onnx")
+        let samples = try QuantizePipeline.loadSamples(path: repositoryRoot + "/Models/digits_calibration.npy", for: graph, limit: 7)
+            .samples.map { [$0] }
+        var serial = try Calibrator(graph: graph)
+        for (k, sample) in samples.enumerated() { try serial.observe(sample: sample, index: k) }
+        for workers in [1, 2, 3, 8] {
+            var parallel = try Calibrator(graph: graph)
+            var seen: [Int] = []
+            try parallel.observe(samples: samples, workers: workers) { seen.append($0) }
+            XCTAssertEqual(seen, Array(1...7), "progress in order")
+            XCTAssertEqual(parallel.sampleCount, 7)
+            for method in [CalibrationMethod.minmax, .percentile(99.9), .entropy, .mse] {
+                let a = try serial.ranges(method), b = try parallel.ranges(method)
+                XCTAssertEqual(a.map { $0.map { [$0.lowerBound.bitPattern, $0.upperBound.bitPattern] } },
+                               b.map { $0.map { [$0.lowerBound.bitPattern, $0.upperBound.bitPattern] } }, "\(workers) workers, \(method)")
+            }
+            XCTAssertEqual(parallel.report(ranges: try parallel.ranges(.minmax)), serial.report(ranges: try serial.ranges(.minmax)))
+        }
+        var one = QuantizationOptions(), many = QuantizationOptions()
+        one.calibrationWorkers = 1
+        many.calibrationWorkers = 4
+        let a = try ModelWriter().write(try ModelQuantizer.quantize(graph: graph, calibration: samples, options: one))
+        let b = try ModelWriter().write(try ModelQuantizer.quantize(graph: graph, calibration: samples, options: many))
+        XCTAssertEqual(a, b)
+    }
+
+    /// A bad sample is named by its index whichever thread ran it.
+    func testParallelCalibrationNamesTheBadSample() throws {
+        let graph = try QuantizePipeline.importGraph(onnxPath: repositoryRoot + "/Models/digits_mobilenet.onnx")
+        let good = try QuantizePipeline.loadSamples(path: repositoryRoot + "/Models/digits_calibration.npy", for: graph, limit: 4).samples
+        var samples = good.map { [$0] }
+        samples[2] = [Array(good[2].dropLast())]
+        var calibrator = try Calibrator(graph: graph)
+        XCTAssertThrowsError(try calibrator.observe(samples: samples, workers: 4)) { error in
+            guard case .sampleSize(let sample, _, _, _)? = error as? QuantizationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(sample, 2)
+        }
+    }
 }

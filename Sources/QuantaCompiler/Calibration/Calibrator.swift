@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs the float graph on calibration samples and keeps `TensorStatistics` for every
 /// activation tensor (graph inputs and node outputs; constants have none).
 ///
@@ -33,6 +35,48 @@ public struct Calibrator {
     /// adds every activation tensor's values to its statistics. `index` names the sample
     /// in errors.
     public mutating func observe(sample: [[Float]], index: Int = 0) throws {
+        record(try activations(sample: sample, index: index))
+    }
+
+    /// Observes `samples` (the first is sample `firstIndex`) with the float passes of up to
+    /// `workers` samples running at once on their own threads; the statistics are recorded
+    /// in sample order, so the result is the same as `observe` one sample after another.
+    /// At most `workers` samples' activations are in memory at a time. `progress` is called
+    /// after each recorded sample with the count so far.
+    public mutating func observe(
+        samples: [[[Float]]], firstIndex: Int = 0, workers: Int = Calibrator.defaultWorkers,
+        progress: ((_ done: Int) -> Void)? = nil
+    ) throws {
+        let workers = Swift.max(1, workers)
+        var start = 0
+        while start < samples.count {
+            let count = Swift.min(workers, samples.count - start)
+            var results = [Result<[[Float]?], Error>?](repeating: nil, count: count)
+            if count == 1 {
+                results[0] = Result { try activations(sample: samples[start], index: firstIndex + start) }
+            } else {
+                let me = self
+                results.withUnsafeMutableBufferPointer { slots in
+                    let slots = slots  // each thread writes only its own slot
+                    DispatchQueue.concurrentPerform(iterations: count) { k in
+                        slots[k] = Result { try me.activations(sample: samples[start + k], index: firstIndex + start + k) }
+                    }
+                }
+            }
+            for (k, r) in results.enumerated() {
+                record(try r!.get())
+                progress?(start + k + 1)
+            }
+            start += count
+        }
+    }
+
+    /// Threads for `observe(samples:)`: the processors this process may use, at most 8.
+    public static var defaultWorkers: Int { Swift.min(8, Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+    /// The float pass of one sample: every tensor's values (checks the sample's inputs).
+    /// Reads only the graph and the executor: safe to call from several threads.
+    func activations(sample: [[Float]], index: Int) throws -> [[Float]?] {
         guard sample.count == graph.inputs.count else {
             throw QuantizationError.sampleInputCount(sample: index, expected: graph.inputs.count, actual: sample.count)
         }
@@ -40,7 +84,11 @@ public struct Calibrator {
             throw QuantizationError.sampleSize(
                 sample: index, input: graph.tensors[t].name, expected: graph.tensors[t].shape.elementCount, actual: sample[k].count)
         }
-        let values = try executor.run(inputs: sample)
+        return try executor.run(inputs: sample)
+    }
+
+    /// Adds one sample's activations to the statistics.
+    private mutating func record(_ values: [[Float]?]) {
         for i in statistics.indices where statistics[i] != nil {
             guard let v = values[i] else { continue }
             statistics[i]!.observe(v)

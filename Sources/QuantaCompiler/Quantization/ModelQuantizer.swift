@@ -29,10 +29,7 @@ public enum ModelQuantizer {
         guard !samples.isEmpty else { throw QuantizationError.noCalibrationSamples }
         var calibrator = try Calibrator(graph: graph, histogramBins: options.histogramBins)
         progress?(0, samples.count)
-        for (k, sample) in samples.enumerated() {
-            try calibrator.observe(sample: sample, index: k)
-            progress?(k + 1, samples.count)
-        }
+        try calibrator.observe(samples: samples, workers: options.calibrationWorkers) { progress?($0, samples.count) }
         let ranges = try calibrator.ranges(options.method)
         return (try quantize(graph: graph, ranges: ranges, options: options), calibrator.report(ranges: ranges))
     }

@@ -26,6 +26,10 @@ public struct QuantizationOptions: Equatable, Sendable {
     /// of output SQNR on the MobileNetV2 models, docs/PERFORMANCE.md). Off by default: on
     /// ARM the int16 GEMM is the fast one.
     public var pairBoundedWeights: Bool = false
+    /// Calibration samples whose float passes run at once, each on its own thread
+    /// (`Calibrator.observe(samples:)`); the statistics are recorded in sample order, so
+    /// the model is the same for any count. Default: the processors available, at most 8.
+    public var calibrationWorkers: Int = Calibrator.defaultWorkers
 
     /// The method used when none is given: the best mean output SQNR and top-1 agreement
     /// of the four methods over five models (docs/CALIBRATION.md, `Tools/calibration-study`).
