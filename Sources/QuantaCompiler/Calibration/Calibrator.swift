@@ -87,8 +87,25 @@ public struct Calibrator {
         return try executor.run(inputs: sample)
     }
 
+    /// When set (`keepOutput(_:limit:)`), the float values of this tensor for every sample
+    /// observed, in sample order: the int8 check after calibration compares against them
+    /// instead of running the float graph again.
+    public private(set) var keptOutputs: [[Float]]?
+    private var keptTensor = -1
+
+    /// Keeps tensor `tensor`'s float values of every sample from now on, if
+    /// `samples` × its element count is at most `limit` floats (else keeps none).
+    public mutating func keepOutput(_ tensor: Int, samples: Int, limit: Int = 1 << 24) {
+        guard tensor >= 0, tensor < graph.tensors.count,
+              graph.tensors[tensor].shape.elementCount.multipliedReportingOverflow(by: samples).partialValue <= limit
+        else { return }
+        keptTensor = tensor
+        keptOutputs = []
+    }
+
     /// Adds one sample's activations to the statistics.
     private mutating func record(_ values: [[Float]?]) {
+        if keptTensor >= 0 { keptOutputs?.append(values[keptTensor] ?? []) }
         for i in statistics.indices where statistics[i] != nil {
             guard let v = values[i] else { continue }
             statistics[i]!.observe(v)

@@ -100,8 +100,8 @@ public enum QuantizePipeline {
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit)
-        let (quantized, report) = try ModelQuantizer.quantizeReporting(
-            graph: graph, calibration: samples.samples.map { [$0] }, options: options,
+        let (quantized, report, floatOutputs) = try ModelQuantizer.quantizeReporting(
+            graph: graph, calibration: samples.samples.map { [$0] }, options: options, keepOutput: graph.outputs[0],
             progress: { done, total in progress?(done, total, "calibrating") })
         let bytes = try ModelWriter(kernels: options.kernels, memoryPasses: memoryPasses).write(quantized)
         let decisions = MemoryPasses.apply(quantized, options: memoryPasses, kernels: options.kernels).decisions
@@ -115,7 +115,9 @@ public enum QuantizePipeline {
         let isClassifier = graph.tensors[outputIndex].shape.h * graph.tensors[outputIndex].shape.w == 1 && graph.tensors[outputIndex].shape.c > 1
         if isClassifier { classification = ClassificationAgreement() }
         for (i, sample) in samples.samples.enumerated() {
-            let reference = try executor.run(inputs: [sample])[outputIndex] ?? []
+            // The float output calibration computed for this sample (the same bits), or the
+            // float graph again when keeping them all would take too much memory.
+            let reference = try floatOutputs?[i] ?? executor.run(inputs: [sample])[outputIndex] ?? []
             let approximation = session.run([sample])[0]
             accumulator.add(reference: reference, approximation: approximation)
             classification?.add(reference: reference, approximation: approximation, label: nil)

@@ -21,17 +21,20 @@ public enum ModelQuantizer {
 
     /// `quantize(graph:calibration:options:progress:)` with what calibration saw beyond
     /// the chosen ranges (`Calibrator.report(ranges:)`: clipping, outlier samples).
+    /// `keepOutput`: a tensor whose float values per sample to return (`floatOutputs`, nil
+    /// when they would take more than 2^24 floats; `Calibrator.keepOutput`).
     public static func quantizeReporting(
         graph: Graph, calibration samples: [[[Float]]], options: QuantizationOptions = QuantizationOptions(),
-        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
-    ) throws -> (model: QuantizedModel, report: CalibrationReport) {
+        keepOutput: Int? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> (model: QuantizedModel, report: CalibrationReport, floatOutputs: [[Float]]?) {
         try validate(options)
         guard !samples.isEmpty else { throw QuantizationError.noCalibrationSamples }
         var calibrator = try Calibrator(graph: graph, histogramBins: options.histogramBins)
+        if let keepOutput { calibrator.keepOutput(keepOutput, samples: samples.count) }
         progress?(0, samples.count)
         try calibrator.observe(samples: samples, workers: options.calibrationWorkers) { progress?($0, samples.count) }
         let ranges = try calibrator.ranges(options.method)
-        return (try quantize(graph: graph, ranges: ranges, options: options), calibrator.report(ranges: ranges))
+        return (try quantize(graph: graph, ranges: ranges, options: options), calibrator.report(ranges: ranges), calibrator.keptOutputs)
     }
 
     /// Quantizes `graph` with the given activation ranges (`ranges[i]` for tensor `i`; nil

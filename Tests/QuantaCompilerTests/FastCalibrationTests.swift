@@ -2,12 +2,12 @@ import XCTest
 import QuantaKernels
 @testable import QuantaCompiler
 
-/// `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
+/// The fast calibration path. `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
 /// standard and depthwise layers of every geometry the importer produces (kernels 1...5,
 /// strides 1...2, dilation, asymmetric padding, channel counts around the 8- and 16-wide
 /// blocks, the 4-pixel 1×1 tiles and their remainders, clamps), and whole models through
 /// `FloatExecutor` with and without the fast kernels.
-final class FastFloatConvTests: XCTestCase {
+final class FastCalibrationTests: XCTestCase {
     func reference(_ conv: ConvolutionOp, _ input: [Float], _ inShape: TensorShape) -> [Float] {
         let outShape = conv.parameters.outputShape(input: inShape, filter: conv.filter)
         var out = [Float](repeating: .nan, count: outShape.elementCount)
@@ -128,5 +128,25 @@ final class FastFloatConvTests: XCTestCase {
             guard case .sampleSize(let sample, _, _, _)? = error as? QuantizationError else { return XCTFail("\(error)") }
             XCTAssertEqual(sample, 2)
         }
+    }
+
+    /// The float outputs calibration keeps for the int8 check are the executor's, sample by
+    /// sample; over the limit none are kept.
+    func testKeptOutputsAreTheFloatGraphsOutputs() throws {
+        let graph = try QuantizePipeline.importGraph(onnxPath: repositoryRoot + "/Models/digits_mobilenet.onnx")
+        let samples = try QuantizePipeline.loadSamples(path: repositoryRoot + "/Models/digits_calibration.npy", for: graph, limit: 5)
+            .samples.map { [$0] }
+        var calibrator = try Calibrator(graph: graph)
+        calibrator.keepOutput(graph.outputs[0], samples: samples.count)
+        try calibrator.observe(samples: samples, workers: 2)
+        let kept = try XCTUnwrap(calibrator.keptOutputs)
+        XCTAssertEqual(kept.count, 5)
+        for (k, sample) in samples.enumerated() {
+            XCTAssertEqual(kept[k].map(\.bitPattern), try FloatExecutor(graph: graph).run(inputs: sample)[graph.outputs[0]]?.map(\.bitPattern))
+        }
+        var small = try Calibrator(graph: graph)
+        small.keepOutput(graph.outputs[0], samples: samples.count, limit: 10 * samples.count - 1)
+        try small.observe(samples: samples)
+        XCTAssertNil(small.keptOutputs, "10 outputs × 5 samples is above a limit of 49 floats")
     }
 }
