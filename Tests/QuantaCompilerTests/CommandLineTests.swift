@@ -234,6 +234,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(e.stderr.contains("quanta: note: "), e.stderr)
     }
 
+    /// `--limit N --seed S` picks a reproducible subset for quantize and eval (labels follow
+    /// their samples).
+    func testSeededSubsetIsReproducible() throws {
+        let a = scratch + "/a.qmodel", b = scratch + "/b.qmodel", c = scratch + "/c.qmodel"
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", a, "--limit", "12", "--seed", "5", "--quiet").status, 0)
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", b, "--limit", "12", "--seed", "5", "--quiet").status, 0)
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", c, "--limit", "12", "--quiet").status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: b)))
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: c)))
+        let labels = repositoryRoot + "/Models/digits_eval_labels.npy"
+        let e = try quanta("eval", model, a, "--data", evaluation, "--labels", labels, "--limit", "20", "--seed", "9", "--json")
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertTrue(e.stdout.contains("\"samples\" : 20"), e.stdout)
+        XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", c, "--seed", "x").status, 2)
+    }
+
     func testMissingModelFile() throws {
         let out = scratch + "/x.qmodel"
         assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)

@@ -56,6 +56,13 @@ struct Arguments {
         return v
     }
 
+    /// `--NAME N` as a seed (any unsigned 64-bit integer), nil when absent.
+    func seed(_ name: String) throws -> UInt64? {
+        guard let text = values[name] else { return nil }
+        guard let v = UInt64(text) else { throw CLIError.usage("--\(name) expects a non-negative integer, got '\(text)'") }
+        return v
+    }
+
     func require(_ name: String) throws -> String {
         guard let v = values[name] else { throw CLIError.usage("missing required option --\(name)") }
         return v

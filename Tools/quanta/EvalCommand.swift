@@ -28,7 +28,9 @@ enum EvalCommand: Command {
           --histogram TENSOR        the tensor whose values the report's histogram shows
                                     (default: the layer with the lowest SQNR)
           --input-shape NAME=DIMS   fix a dynamic input shape (default: from the data's shape)
-          --limit N                 use at most N samples
+          --limit N                 use at most N samples (the first N)
+          --seed S                  with --limit: N samples chosen from the whole set by a
+                                    generator seeded with S (the same subset for the same S)
           --quiet                   no progress bar, and no note when more than 1 % of the
                                     input values lie outside the .qmodel's input range
         """
@@ -37,7 +39,7 @@ enum EvalCommand: Command {
         let args = try Arguments(
             argv,
             valued: ["data", "labels", "write-baseline", "baseline", "tolerance-sqnr", "tolerance-cosine", "tolerance-top1",
-                     "tolerance-layer-sqnr", "report", "histogram", "limit", "input-shape"],
+                     "tolerance-layer-sqnr", "report", "histogram", "limit", "seed", "input-shape"],
             booleans: ["json", "quiet"])
         try args.expectPositionals(max: 2)
         let onnx = try args.positional(0, "MODEL.onnx")
@@ -71,7 +73,7 @@ enum EvalCommand: Command {
             onnxPath: onnx, modelPath: qmodel, dataPath: try args.require("data"), labelsPath: args.value("labels"),
             histogramTensor: args.value("histogram"), inputShapes: ONNXInputShapes.resolve(
                 onnxPath: onnx, samplePath: try args.require("data"), given: try parseInputShapes(args.value("input-shape"))),
-            sampleLimit: try args.int("limit", default: Int.max),
+            sampleLimit: try args.int("limit", default: Int.max), sampleSeed: try args.seed("seed"),
             progress: { bar.update($0, $1, "evaluating") })
         bar.finish()
         print(args.flag("json") ? try result.json() : result.table())

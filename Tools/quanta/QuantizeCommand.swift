@@ -35,7 +35,9 @@ enum QuantizeCommand: Command {
           --input-shape NAME=DIMS
                                fix a dynamic input shape, e.g. input=1x3x224x224
                                (default: dynamic dims taken from the calibration data)
-          --limit N            use at most N calibration samples
+          --limit N            use at most N calibration samples (the first N)
+          --seed S             with --limit: N samples chosen from the whole set by a
+                               generator seeded with S (the same subset for the same S)
           --no-fuse            write ops as they are: no fused inverted-residual blocks, no
                                depthwise convolution in place (see docs/MEMORY.md)
           --fuse-all           fuse every block that lowers its own step's bytes and run every
@@ -51,7 +53,7 @@ enum QuantizeCommand: Command {
 
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
-            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "kernels"],
+            argv, valued: ["calibration", "output", "method", "percentile", "input-shape", "limit", "seed", "kernels"],
             booleans: ["per-tensor", "json", "quiet", "no-fuse", "fuse-all", "smallest-arena", "q31-multipliers", "pair-bounded-weights"], aliases: ["o": "output"])
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
@@ -86,7 +88,7 @@ enum QuantizeCommand: Command {
         let progress = ProgressBar(enabled: !args.flag("quiet") && !args.flag("json"))
         let result = try QuantizePipeline.run(
             onnxPath: modelPath, calibrationPath: calibration, outputPath: output, options: options,
-            inputShapes: inputShapes, sampleLimit: limit,
+            inputShapes: inputShapes, sampleLimit: limit, sampleSeed: try args.seed("seed"),
             memoryPasses: args.flag("no-fuse") ? .none : MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), inPlaceOnlyWhereArenaNeedsIt: !args.flag("fuse-all"), smallestArena: args.flag("smallest-arena")), progress: { done, total, stage in progress.update(done, total, stage) })
         progress.finish()
         if args.flag("json") {

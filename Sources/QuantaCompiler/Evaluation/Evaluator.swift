@@ -23,14 +23,18 @@ public enum Evaluator {
     ///   - progress: called after each sample.
     public static func evaluate(
         onnxPath: String, modelPath: String, dataPath: String, labelsPath: String? = nil,
-        histogramTensor: String? = nil, inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max,
+        histogramTensor: String? = nil, inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max, sampleSeed: UInt64? = nil,
         progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> EvaluationResult {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
-        let samples = try SampleSet.load(path: dataPath, shape: input.shape, layout: SourceLayout(input.sourceLayout), limit: sampleLimit)
-        let labels = try labelsPath.map { try loadLabels($0, count: samples.samples.count) }
+        let samples = try SampleSet.load(path: dataPath, shape: input.shape, layout: SourceLayout(input.sourceLayout), limit: sampleLimit, seed: sampleSeed)
+        // The label of each sample taken (a seeded subset takes them from anywhere in the set).
+        let labels = try labelsPath.map { path in
+            let all = try loadLabels(path, count: (samples.indices.max() ?? -1) + 1)
+            return samples.indices.map { all[$0] }
+        }
 
         var graphTensorByName: [String: Int] = [:]
         for (i, t) in graph.tensors.enumerated() { graphTensorByName[t.name] = i }

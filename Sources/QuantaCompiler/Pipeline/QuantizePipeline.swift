@@ -86,20 +86,20 @@ public enum QuantizePipeline {
     }
 
     /// Loads samples for a graph with exactly one input.
-    public static func loadSamples(path: String, for graph: Graph, limit: Int = .max) throws -> SampleSet {
+    public static func loadSamples(path: String, for graph: Graph, limit: Int = .max, seed: UInt64? = nil) throws -> SampleSet {
         guard graph.inputs.count == 1 else { throw SampleError.multipleInputs(count: graph.inputs.count) }
         let input = graph.tensors[graph.inputs[0]]
-        return try SampleSet.load(path: path, shape: input.shape, layout: input.sourceLayout, limit: limit)
+        return try SampleSet.load(path: path, shape: input.shape, layout: input.sourceLayout, limit: limit, seed: seed)
     }
 
     public static func run(
         onnxPath: String, calibrationPath: String, outputPath: String, options: QuantizationOptions,
-        inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max,
+        inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max, sampleSeed: UInt64? = nil,
         memoryPasses: MemoryPassOptions = MemoryPassOptions(),
         progress: ((_ done: Int, _ total: Int, _ stage: String) -> Void)? = nil
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
-        let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit)
+        let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit, seed: sampleSeed)
         let (quantized, report, floatOutputs) = try ModelQuantizer.quantizeReporting(
             graph: graph, calibration: samples.samples.map { [$0] }, options: options, keepOutput: graph.outputs[0],
             progress: { done, total in progress?(done, total, "calibrating") })
