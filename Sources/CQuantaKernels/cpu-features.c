@@ -1,5 +1,6 @@
-// Run-time CPU features for the kernels' dispatch (aarch64 Linux: getauxval(AT_HWCAP)),
-// and the dispatching entry points. armv7 has no dot product: the NEON mlal kernel.
+// Run-time CPU features for the kernels' dispatch (aarch64 Linux: getauxval(AT_HWCAP) for
+// the dot product, AT_HWCAP2 for i8mm), and the dispatching entry points. armv7 has
+// neither: the NEON mlal kernel.
 #if defined(__ARM_NEON)
 #include "quanta_kernels.h"
 
@@ -8,8 +9,20 @@
 extern unsigned long getauxval(unsigned long type);
 #define QUANTA_AT_HWCAP 16
 #define QUANTA_HWCAP_ASIMDDP (1UL << 20)
+#define QUANTA_AT_HWCAP2 26
+#define QUANTA_HWCAP2_I8MM (1UL << 13)
 
 static int dotprod_state = -1;  // -1: not read yet (idempotent, so a race is harmless)
+static int i8mm_state = -1;
+
+int quanta_cpu_has_i8mm(void) {
+    int state = __atomic_load_n(&i8mm_state, __ATOMIC_RELAXED);
+    if (state < 0) {
+        state = (getauxval(QUANTA_AT_HWCAP2) & QUANTA_HWCAP2_I8MM) != 0;
+        __atomic_store_n(&i8mm_state, state, __ATOMIC_RELAXED);
+    }
+    return state;
+}
 
 int quanta_cpu_has_dotprod(void) {
     int state = __atomic_load_n(&dotprod_state, __ATOMIC_RELAXED);
@@ -29,6 +42,7 @@ void quanta_gemm_neon(const quanta_gemm *g) {
 }
 #else
 int quanta_cpu_has_dotprod(void) { return 0; }
+int quanta_cpu_has_i8mm(void) { return 0; }
 
 void quanta_gemm_neon(const quanta_gemm *g) { quanta_gemm_neon_mlal(g); }
 #endif

@@ -301,7 +301,171 @@ static __attribute__((noinline)) DOT void qk_gemm_dot_1x8(const quanta_gemm *g, 
     tile(g, w, kPad, block, row, 1, 1, q);
 }
 
+// ---------------------------------------------------------------------------------------
+// I8MM (Armv8.6, `smmla`; e.g. Cortex-A710/X2, Neoverse N2/V1): 8 rows x 8 channels, the
+// 16 accumulators each a 2 x 2 block (rows 2r, 2r+1 x channels 2c, 2c+1). Per 8 values of k:
+//     2 x ldp q            the block's 4 channel pairs x 8 k (zipped once per block, below)
+//     4 x (ldr d + ld1 .d[1])  rows 2r and 2r+1, 8 k each, side by side
+//     16 x smmla           v.4s += (2 x 8) . (2 x 8)^T
+// = 26 instructions (+2 loop) for 512 multiply-accumulates (the sdot tile: 39). A last
+// chunk of 1-7 values reads the 8 bytes ending at the row's end, against a chunk whose
+// weights for the values already counted are 0. Then the 2 x 2 blocks are unzipped into
+// rows (zip1/zip2 .2d) and take the sdot tile's output stage.
+#define I8MM __attribute__((target("dotprod,i8mm")))
+
+/// Bytes `zip_block_i8mm` writes for depth k (>= 8): 64 per chunk of 8 values of k, and a
+/// 64-byte last chunk when k is not a multiple of 8.
+static inline long zipped_bytes_i8mm(long k) { return 64 * (k / 8 + (k % 8 != 0)); }
+
+/// One block's packed k-pairs (8 channels) as `smmla` reads them: per chunk of 8 values
+/// of k, the channel pairs (0,1), (2,3), (4,5), (6,7), each 8 k of the first channel then
+/// 8 of the second; the last partial chunk covers k-8 ... k-1 with 0 for the values
+/// before k & ~7 (counted by the chunk before).
+static I8MM void zip_block_i8mm(const int8_t *w, int8_t *dst, long k) {
+    const long kPad = (k + 1) & ~1L, chunks = k / 8;
+    for (long j = 0; j < chunks; j++, dst += 64) {
+        const int16x8_t p0 = vreinterpretq_s16_s8(vld1q_s8(w + (4 * j) * 16)), p1 = vreinterpretq_s16_s8(vld1q_s8(w + (4 * j + 1) * 16));
+        const int16x8_t p2 = vreinterpretq_s16_s8(vld1q_s8(w + (4 * j + 2) * 16)), p3 = vreinterpretq_s16_s8(vld1q_s8(w + (4 * j + 3) * 16));
+        const int32x4_t lo01 = vreinterpretq_s32_s16(vzip1q_s16(p0, p1)), lo23 = vreinterpretq_s32_s16(vzip1q_s16(p2, p3));
+        const int32x4_t hi01 = vreinterpretq_s32_s16(vzip2q_s16(p0, p1)), hi23 = vreinterpretq_s32_s16(vzip2q_s16(p2, p3));
+        vst1q_s8(dst, vreinterpretq_s8_s32(vzip1q_s32(lo01, lo23)));
+        vst1q_s8(dst + 16, vreinterpretq_s8_s32(vzip2q_s32(lo01, lo23)));
+        vst1q_s8(dst + 32, vreinterpretq_s8_s32(vzip1q_s32(hi01, hi23)));
+        vst1q_s8(dst + 48, vreinterpretq_s8_s32(vzip2q_s32(hi01, hi23)));
+    }
+    if (k % 8) {
+        const long first = k - 8, counted = chunks * 8;
+        for (long col = 0; col < 8; col++) {
+            for (long q = 0; q < 8; q++) {
+                const long kk = first + q;
+                dst[(col / 2) * 16 + (col % 2) * 8 + q] = kk >= counted && kk < kPad ? w[(kk / 2) * 16 + col * 2 + kk % 2] : 0;
+            }
+        }
+    }
+}
+
+/// Full 8-row tiles from `row` over `rows` rows (a multiple of 8) of block `block`, the
+/// block's weights zipped by `zip_block_i8mm` at `zw`.
+static __attribute__((noinline)) I8MM void qk_gemm_i8mm_8x8(const quanta_gemm *g, const int8_t *zw, long block, long row,
+                                                             long rows, const quanta_rq8 *q) {
+    quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
+    const long k = g->depth, s = b.out_stride, valid = b.valid;
+    const unsigned long chunks = (unsigned long)(k / 8);
+    const long tail = k % 8 ? k % 8 - 8 : 0;  // the last chunk's offset back from the row's end (or 0: none)
+    const int32x4_t b0 = vld1q_s32(b.bias), b1 = vld1q_s32(b.bias + 4);
+    // The bias in the 2 x 2 layout: channel pair c of either row.
+    const int32x4_t bp0 = vreinterpretq_s32_s64(vzip1q_s64(vreinterpretq_s64_s32(b0), vreinterpretq_s64_s32(b0)));
+    const int32x4_t bp1 = vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(b0), vreinterpretq_s64_s32(b0)));
+    const int32x4_t bp2 = vreinterpretq_s32_s64(vzip1q_s64(vreinterpretq_s64_s32(b1), vreinterpretq_s64_s32(b1)));
+    const int32x4_t bp3 = vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(b1), vreinterpretq_s64_s32(b1)));
+    const quanta_rq8 qq = *q;
+    for (long r0 = 0; r0 < rows; r0 += 8) {
+        const int8_t *a0 = b.a + r0 * b.a_stride, *a1 = a0 + b.a_stride, *a2 = a1 + b.a_stride, *a3 = a2 + b.a_stride;
+        const int8_t *a4 = a3 + b.a_stride, *a5 = a4 + b.a_stride, *a6 = a5 + b.a_stride, *a7 = a6 + b.a_stride;
+        int32x4_t c00 = bp0, c01 = bp1, c02 = bp2, c03 = bp3, c10 = bp0, c11 = bp1, c12 = bp2, c13 = bp3;
+        int32x4_t c20 = bp0, c21 = bp1, c22 = bp2, c23 = bp3, c30 = bp0, c31 = bp1, c32 = bp2, c33 = bp3;
+        const int8_t *w = zw;
+        unsigned long n = chunks;
+#define QUANTA_MMLA_ROWS(R, ACC0, ACC1, ACC2, ACC3) \
+        "smmla " ACC0 ".4s, " R ".16b, v0.16b\n smmla " ACC1 ".4s, " R ".16b, v1.16b\n" \
+        "smmla " ACC2 ".4s, " R ".16b, v2.16b\n smmla " ACC3 ".4s, " R ".16b, v3.16b\n"
+#define QUANTA_MMLA_CHUNK(LOADS) \
+        "ldp q0, q1, [%[w]], #32\n ldp q2, q3, [%[w]], #32\n" LOADS \
+        QUANTA_MMLA_ROWS("v4", "%[c00]", "%[c01]", "%[c02]", "%[c03]") QUANTA_MMLA_ROWS("v5", "%[c10]", "%[c11]", "%[c12]", "%[c13]") \
+        QUANTA_MMLA_ROWS("v6", "%[c20]", "%[c21]", "%[c22]", "%[c23]") QUANTA_MMLA_ROWS("v7", "%[c30]", "%[c31]", "%[c32]", "%[c33]")
+        __asm__ volatile(
+            "1:\n"
+            QUANTA_MMLA_CHUNK(
+                "ldr d4, [%[a0]], #8\n ld1 {v4.d}[1], [%[a1]], #8\n ldr d5, [%[a2]], #8\n ld1 {v5.d}[1], [%[a3]], #8\n"
+                "ldr d6, [%[a4]], #8\n ld1 {v6.d}[1], [%[a5]], #8\n ldr d7, [%[a6]], #8\n ld1 {v7.d}[1], [%[a7]], #8\n")
+            "subs %[n], %[n], #1\n"
+            "b.ne 1b\n"
+            "cbz %[tail], 2f\n"
+            // The last chunk: the 8 bytes ending at each row's end.
+            "add %[a0], %[a0], %[tail]\n add %[a1], %[a1], %[tail]\n add %[a2], %[a2], %[tail]\n add %[a3], %[a3], %[tail]\n"
+            "add %[a4], %[a4], %[tail]\n add %[a5], %[a5], %[tail]\n add %[a6], %[a6], %[tail]\n add %[a7], %[a7], %[tail]\n"
+            QUANTA_MMLA_CHUNK(
+                "ldr d4, [%[a0]]\n ld1 {v4.d}[1], [%[a1]]\n ldr d5, [%[a2]]\n ld1 {v5.d}[1], [%[a3]]\n"
+                "ldr d6, [%[a4]]\n ld1 {v6.d}[1], [%[a5]]\n ldr d7, [%[a6]]\n ld1 {v7.d}[1], [%[a7]]\n")
+            "2:\n"
+            : [n] "+r"(n), [w] "+r"(w), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
+              [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7),
+              [c00] "+w"(c00), [c01] "+w"(c01), [c02] "+w"(c02), [c03] "+w"(c03), [c10] "+w"(c10), [c11] "+w"(c11),
+              [c12] "+w"(c12), [c13] "+w"(c13), [c20] "+w"(c20), [c21] "+w"(c21), [c22] "+w"(c22), [c23] "+w"(c23),
+              [c30] "+w"(c30), [c31] "+w"(c31), [c32] "+w"(c32), [c33] "+w"(c33)
+            : [tail] "r"(tail)
+            : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "memory", "cc");
+#undef QUANTA_MMLA_CHUNK
+#undef QUANTA_MMLA_ROWS
+        // Rows from the 2 x 2 blocks: row 2r = the low halves, row 2r + 1 the high halves.
+#define QUANTA_LO(X, Y) vreinterpretq_s32_s64(vzip1q_s64(vreinterpretq_s64_s32(X), vreinterpretq_s64_s32(Y)))
+#define QUANTA_HI(X, Y) vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(X), vreinterpretq_s64_s32(Y)))
+        int8_t *out = b.out + r0 * s;
+        const int32x4_t l0 = QUANTA_LO(c00, c01), h0 = QUANTA_LO(c02, c03), l1 = QUANTA_HI(c00, c01), h1 = QUANTA_HI(c02, c03);
+        const int32x4_t l2 = QUANTA_LO(c10, c11), h2 = QUANTA_LO(c12, c13), l3 = QUANTA_HI(c10, c11), h3 = QUANTA_HI(c12, c13);
+        const int32x4_t l4 = QUANTA_LO(c20, c21), h4 = QUANTA_LO(c22, c23), l5 = QUANTA_HI(c20, c21), h5 = QUANTA_HI(c22, c23);
+        const int32x4_t l6 = QUANTA_LO(c30, c31), h6 = QUANTA_LO(c32, c33), l7 = QUANTA_HI(c30, c31), h7 = QUANTA_HI(c32, c33);
+#undef QUANTA_LO
+#undef QUANTA_HI
+        if (qq.right_only && valid == 8) {
+            int8x16_t v = quanta_rq8_apply2_right(&qq, l0, h0, &qq, l1, h1);
+            vst1_s8(out, vget_low_s8(v)); vst1_s8(out + s, vget_high_s8(v));
+            v = quanta_rq8_apply2_right(&qq, l2, h2, &qq, l3, h3);
+            vst1_s8(out + 2 * s, vget_low_s8(v)); vst1_s8(out + 3 * s, vget_high_s8(v));
+            v = quanta_rq8_apply2_right(&qq, l4, h4, &qq, l5, h5);
+            vst1_s8(out + 4 * s, vget_low_s8(v)); vst1_s8(out + 5 * s, vget_high_s8(v));
+            v = quanta_rq8_apply2_right(&qq, l6, h6, &qq, l7, h7);
+            vst1_s8(out + 6 * s, vget_low_s8(v)); vst1_s8(out + 7 * s, vget_high_s8(v));
+        } else {
+            quanta_store8(out, quanta_rq8_apply(&qq, l0, h0), valid);
+            quanta_store8(out + s, quanta_rq8_apply(&qq, l1, h1), valid);
+            quanta_store8(out + 2 * s, quanta_rq8_apply(&qq, l2, h2), valid);
+            quanta_store8(out + 3 * s, quanta_rq8_apply(&qq, l3, h3), valid);
+            quanta_store8(out + 4 * s, quanta_rq8_apply(&qq, l4, h4), valid);
+            quanta_store8(out + 5 * s, quanta_rq8_apply(&qq, l5, h5), valid);
+            quanta_store8(out + 6 * s, quanta_rq8_apply(&qq, l6, h6), valid);
+            quanta_store8(out + 7 * s, quanta_rq8_apply(&qq, l7, h7), valid);
+        }
+    }
+}
+
+/// The GEMM with `smmla` full tiles (rows & ~7) and the sdot tiles for the rows left.
+static I8MM void gemm_i8mm(const quanta_gemm *g) {
+    const long kPad = (g->depth + 1) & ~1L;
+    const long nPad = (g->columns + 7) & ~7L;
+    const int8_t *weights = (const int8_t *)g->packed + 4 * nPad;
+    const long full = g->rows & ~7L;
+    for (long block = 0; block < nPad / 8; block++) {
+        const long n0 = block * 8;
+        quanta_rq8 q = quanta_rq8_make(&g->requantization, g->channel_offset + n0, g->columns - n0);
+        zip_block_i8mm(weights + block * 8 * kPad, (int8_t *)g->panel, g->depth);
+        qk_gemm_i8mm_8x8(g, (const int8_t *)g->panel, block, 0, full, &q);
+        long row = full;
+        const long left = g->rows - row;
+        if (left >= 5) {
+            quanta_gemm_block b = quanta_gemm_block_at(g, block, row);
+            const unsigned long depth = (unsigned long)g->depth;
+            const unsigned long ks[4] = {depth >> 4, (depth >> 2) & 3, (depth >> 1) & 1, depth & 1};
+            qk_gemm_dot_8x8_last(b.a, b.a_stride, left, b.w, b.bias, ks, b.out, b.out_stride, b.valid, &q, 0);
+        } else {
+            while (row < g->rows) {
+                if (g->rows - row >= 2) {
+                    qk_gemm_dot_4x8(g, weights, kPad, block, row, g->rows - row, &q);
+                    row += 4;
+                } else {
+                    qk_gemm_dot_1x8(g, weights, kPad, block, row, &q);
+                    row += 1;
+                }
+            }
+        }
+    }
+}
+
 DOT void quanta_gemm_neondot(const quanta_gemm *g) {
+    if (g->rows >= 8 && g->depth >= 8 && g->panel && g->panel_bytes >= zipped_bytes_i8mm(g->depth) && quanta_cpu_has_i8mm()) {
+        gemm_i8mm(g);
+        return;
+    }
     const long kPad = (g->depth + 1) & ~1L;
     const long nPad = (g->columns + 7) & ~7L;
     const int8_t *weights = (const int8_t *)g->packed + 4 * nPad;

@@ -97,8 +97,12 @@ void quanta_interleave2(const int8_t *a, const int8_t *b, int8_t *output, long c
 static inline __attribute__((always_inline)) int8x16_t max16(const quanta_pool *p, const int8_t *base, long y0, long y1,
                                                              long x0, long x1) {
     int8x16_t m = vdupq_n_s8(-128);
+#pragma clang loop unroll(disable)
     for (long iy = y0; iy < y1; iy++) {
         const int8_t *row = base + iy * p->input_w * p->channels;
+        // Not unrolled: windows are a few taps wide, and the unrolled copies (one per call
+        // site and clamp form) were most of this file's 20 KB of code.
+#pragma clang loop unroll(disable)
         for (long ix = x0; ix < x1; ix++) m = vmaxq_s8(m, vld1q_s8(row + ix * p->channels));
     }
     return m;
@@ -107,8 +111,10 @@ static inline __attribute__((always_inline)) int8x16_t max16(const quanta_pool *
 static inline __attribute__((always_inline)) int8x8_t max8(const quanta_pool *p, const int8_t *base, long y0, long y1,
                                                            long x0, long x1) {
     int8x8_t m = vdup_n_s8(-128);
+#pragma clang loop unroll(disable)
     for (long iy = y0; iy < y1; iy++) {
         const int8_t *row = base + iy * p->input_w * p->channels;
+#pragma clang loop unroll(disable)
         for (long ix = x0; ix < x1; ix++) m = vmax_s8(m, vld1_s8(row + ix * p->channels));
     }
     return m;
@@ -164,9 +170,13 @@ static inline __attribute__((always_inline)) void max_pool(const quanta_pool *p,
                     vst1_s8(o, vmin_s8(vmax_s8(max8(p, image, y0, y1, x0, x1), vget_low_s8(lo)), vget_low_s8(hi)));
                     vst1_s8(o + c - 8, vmin_s8(vmax_s8(max8(p, image + c - 8, y0, y1, x0, x1), vget_low_s8(lo)), vget_low_s8(hi)));
                 } else {
+                    // Fewer than 8 channels: scalar (kept so: vectorized, this loop was 12 KB
+                    // of code for a case no model of ours has).
+#pragma clang loop vectorize(disable) interleave(disable)
                     for (long ch = 0; ch < c; ch++) {
                         int8_t m = -128;
                         for (long iy = y0; iy < y1; iy++) {
+#pragma clang loop vectorize(disable) interleave(disable) unroll(disable)
                             for (long ix = x0; ix < x1; ix++) {
                                 int8_t v = image[(iy * p->input_w + ix) * c + ch];
                                 m = v > m ? v : m;

@@ -54,7 +54,8 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
     }
     writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, interleaves, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
     #if arch(arm64) || arch(arm)
-    let kernels = PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runDirect" : "NEON smull/smlal kernel, run, runDirect"
+    let kernels = PointwiseGEMM.cpuHasMatrixMultiply ? "NEON smmla/sdot and smull/smlal kernels, run, runDirect"
+        : PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runDirect" : "NEON smull/smlal kernel, run, runDirect"
     #else
     let kernels = "run, runPortable and runDirect"
     #endif

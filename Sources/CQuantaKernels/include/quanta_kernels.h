@@ -65,7 +65,9 @@ void quanta_gemm_neon(const quanta_gemm *g);
 void quanta_gemm_neon_mlal(const quanta_gemm *g);
 
 /// Dot-product kernel (aarch64 with ASIMDDP only; SIGILL elsewhere): tiles of 8 rows x 8
-/// channels of `sdot` by lane. Exact for any int8 weights. Reads as `quanta_gemm_neon_mlal`.
+/// channels of `sdot` by lane; where the CPU also has I8MM, the depth is at least 8 and
+/// the panel holds a block's weights in 8-k chunks, full 8-row tiles of `smmla` (2 x 2
+/// outputs x 8 k per instruction). Exact for any int8 weights. Reads as `quanta_gemm_neon_mlal`.
 void quanta_gemm_neondot(const quanta_gemm *g);
 
 /// Depthwise 3x3 (dilation 1, depth multiplier 1, strides stride_h/stride_w >= 1, any
@@ -137,6 +139,8 @@ void quanta_add_run(const int8_t *a, const int8_t *b, int8_t *out, long count, c
 
 /// 1 when the CPU has the dot product instructions (aarch64 AT_HWCAP ASIMDDP), else 0.
 int quanta_cpu_has_dotprod(void);
+/// Whether this CPU has the int8 matrix multiply (Armv8.6 I8MM: `smmla`; AT_HWCAP2), read once.
+int quanta_cpu_has_i8mm(void);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,8 @@ import CQuantaKernels
 
 extension PointwiseGEMM {
     /// The best NEON kernel for this CPU: `sdot` tiles where the CPU has the dot product
-    /// (aarch64 `AT_HWCAP` ASIMDDP, read once), else `smull`/`smlal`/`sadalp` tiles. Same
+    /// (aarch64 `AT_HWCAP` ASIMDDP, read once; with `smmla` full tiles where it also has
+    /// I8MM, `AT_HWCAP2`), else `smull`/`smlal`/`sadalp` tiles. Same
     /// results as `Int8Reference.conv2D`. Reads A where it lies; the `sdot` kernel may keep a
     /// column block's zipped weights in `g.panel` (nothing is read from it).
     /// - Precondition: no packed weight is -128 (`firstMinimumWeight`).
@@ -47,6 +48,10 @@ extension PointwiseGEMM {
 
     /// Whether this CPU runs the dot-product kernel.
     public static var cpuHasDotProduct: Bool { quanta_cpu_has_dotprod() != 0 }
+
+    /// Whether this CPU has the int8 matrix multiply (`smmla`), which the dot-product
+    /// kernel then uses for its full 8-row tiles.
+    public static var cpuHasMatrixMultiply: Bool { quanta_cpu_has_i8mm() != 0 }
 
     /// The operands for the C kernels (with the operand check every entry needs).
     @inline(__always)
