@@ -149,4 +149,21 @@ final class FastCalibrationTests: XCTestCase {
         try small.observe(samples: samples)
         XCTAssertNil(small.keptOutputs, "10 outputs × 5 samples is above a limit of 49 floats")
     }
+
+    /// Calibration read in chunks (`quantizeReporting(graph:sampleCount:samples:chunk:)`, what
+    /// `quanta quantize` does with a `SampleStream`) writes the same model for any chunk size.
+    func testChunkedCalibrationIsTheSameForAnyChunkSize() throws {
+        let graph = try QuantizePipeline.importGraph(onnxPath: repositoryRoot + "/Models/digits_mobilenet.onnx")
+        let stream = try QuantizePipeline.openSamples(path: repositoryRoot + "/Models/digits_calibration.npy", for: graph, limit: 11)
+        var written: [[UInt8]] = []
+        for chunk in [1, 3, 64] {
+            let r = try ModelQuantizer.quantizeReporting(
+                graph: graph, sampleCount: stream.count, samples: { try stream.samples($0).map { [$0] } }, chunk: chunk,
+                keepOutput: graph.outputs[0])
+            XCTAssertEqual(r.floatOutputs?.count, 11)
+            written.append(try ModelWriter().write(r.model))
+        }
+        XCTAssertEqual(written[0], written[1])
+        XCTAssertEqual(written[0], written[2])
+    }
 }

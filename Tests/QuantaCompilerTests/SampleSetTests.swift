@@ -45,6 +45,35 @@ final class SampleSetTests: XCTestCase {
         XCTAssertEqual(try SampleSet.load(path: path, shape: shape, layout: .nchw, limit: 6).indices, Array(0..<6))
     }
 
+    /// `SampleStream` reads the same samples (values, order, positions) as a whole load, from
+    /// a batch file and a folder of files (a batch and a single sample), any subset; only headers
+    /// up front: a sample's NaN is found when that sample is read.
+    func testStreamReadsWhatTheWholeLoadReads() throws {
+        let folder = temporaryPath("stream-folder")
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let shape = TensorShape(h: 2, w: 3, c: 2)
+        var values = (0..<(7 * 12)).map { Float($0) * 0.5 - 3 }
+        try NumPy.write(NumPyArray(shape: [7, 2, 2, 3], float32: values), to: folder + "/a.npy")
+        try NumPy.write(NumPyArray(shape: [2, 2, 3], float32: (0..<12).map { Float($0) / 7 }), to: folder + "/b.npy")
+        for (path, limit, seed) in [(folder + "/a.npy", Int.max, nil), (folder, Int.max, nil), (folder, 5, UInt64(3)), (folder, 2, nil)] as [(String, Int, UInt64?)] {
+            let whole = try SampleSet.load(path: path, shape: shape, layout: .nchw, limit: limit, seed: seed)
+            let stream = try SampleStream(path: path, shape: shape, layout: .nchw, limit: limit, seed: seed)
+            XCTAssertEqual(stream.count, whole.samples.count)
+            XCTAssertEqual(stream.indices, whole.indices)
+            XCTAssertEqual(try stream.samples(0..<stream.count), whole.samples)
+            XCTAssertEqual(try stream.sample(stream.count - 1), whole.samples.last)
+        }
+        values[5 * 12 + 4] = .nan
+        try NumPy.write(NumPyArray(shape: [7, 2, 2, 3], float32: values), to: folder + "/a.npy")
+        let stream = try SampleStream(path: folder + "/a.npy", shape: shape, layout: .nchw)
+        XCTAssertNoThrow(try stream.sample(4))
+        XCTAssertThrowsError(try stream.sample(5)) { error in
+            XCTAssertEqual(error as? SampleError, .notFinite(source: folder + "/a.npy", sample: 5, index: 4))
+        }
+    }
+
     func testWrongShapeNamesExpectedAndActual() throws {
         let path = temporaryPath("wrong.npy")
         defer { unlink(path) }

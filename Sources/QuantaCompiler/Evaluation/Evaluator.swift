@@ -29,7 +29,8 @@ public enum Evaluator {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
-        let samples = try SampleSet.load(path: dataPath, shape: input.shape, layout: SourceLayout(input.sourceLayout), limit: sampleLimit, seed: sampleSeed)
+        // Read one sample at a time: memory does not grow with the data.
+        let samples = try SampleStream(path: dataPath, shape: input.shape, layout: SourceLayout(input.sourceLayout), limit: sampleLimit, seed: sampleSeed)
         // The label of each sample taken (a seeded subset takes them from anywhere in the set).
         let labels = try labelsPath.map { path in
             let all = try loadLabels(path, count: (samples.indices.max() ?? -1) + 1)
@@ -56,7 +57,8 @@ public enum Evaluator {
             outputShape.h * outputShape.w == 1 && outputShape.c > 1 ? ClassificationAgreement() : nil
 
         let executor = FloatExecutor(graph: graph)
-        for (s, sample) in samples.samples.enumerated() {
+        for s in 0..<samples.count {
+            let sample = try samples.sample(s)
             let reference = try executor.run(inputs: [sample])
             session.setInput(0, float: sample)
             var next = 0
@@ -75,18 +77,18 @@ public enum Evaluator {
                 outputAccumulators[k].add(reference: ref, approximation: approximation)
                 if k == 0 { classification?.add(reference: ref, approximation: approximation, label: labels?[s]) }
             }
-            progress?(s + 1, samples.samples.count)
+            progress?(s + 1, samples.count)
         }
 
         let layers = matched.enumerated().map { j, m in LayerAgreement(tensor: m.name, op: m.kind, agreement: layerAccumulators[j].result) }
         var result = EvaluationResult(
-            model: onnxPath, samples: samples.samples.count, outputs: outputAccumulators.map(\.result),
+            model: onnxPath, samples: samples.count, outputs: outputAccumulators.map(\.result),
             classification: classification, layers: layers)
         result.inputNote = session.inputClippingNote()
         let chosen = histogramTensor ?? layers.min(by: { $0.agreement.sqnr < $1.agreement.sqnr })?.tensor
         if let name = chosen, let m = matched.first(where: { $0.name == name }) {
             var values: [Float] = []
-            for sample in samples.samples.prefix(64) {
+            for sample in try samples.samples(0..<min(64, samples.count)) {
                 values += try executor.run(inputs: [sample])[m.graphTensor] ?? []
             }
             let q = model.tensor(m.tensor).quantization

@@ -99,6 +99,11 @@ public enum NumPy {
     /// (`a.npy` < `b.npy` < `b10.npy` < `b2.npy`), as `(name, array)` pairs. Sub-folders
     /// and other files are ignored. An empty selection is `NumPyError.emptyFolder`.
     public static func readFolder(_ folder: String) throws -> [(name: String, array: NumPyArray)] {
+        try folderEntries(folder).map { ($0, try read((folder as NSString).appendingPathComponent($0))) }
+    }
+
+    /// The names `readFolder` reads, in its order (`emptyFolder` when there is none).
+    static func folderEntries(_ folder: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
             throw FileError.notFound(path: folder)
@@ -112,15 +117,13 @@ public enum NumPy {
         }
         let selected = names.filter { $0.hasSuffix(".npy") && !$0.hasPrefix(".") }
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        var result: [(name: String, array: NumPyArray)] = []
-        for name in selected {
-            let path = (folder as NSString).appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { continue }
-            result.append((name, try read(path)))
-        }
-        if result.isEmpty { throw NumPyError.emptyFolder(path: folder) }
-        return result
+            .filter { name in
+                var isDir: ObjCBool = false
+                let path = (folder as NSString).appendingPathComponent(name)
+                return !(FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue)
+            }
+        if selected.isEmpty { throw NumPyError.emptyFolder(path: folder) }
+        return selected
     }
 
     /// Writes `array` (float32 or int8) to `path` atomically.
@@ -132,29 +135,51 @@ public enum NumPy {
 
     /// Parses the bytes of a `.npy` file. `source` names it in errors.
     public static func decode(_ bytes: [UInt8], source: String = "<memory>") throws -> NumPyArray {
-        guard bytes.count >= 8 else {
-            if bytes.count < 6 || Array(bytes[0..<6]) != magic {
+        let layout = try parseLayout(bytes, fileSize: bytes.count, source: source)
+        let header = layout.header, count = layout.count, dataStart = layout.dataOffset
+        let expected = dataStart + count * header.dtype.size
+        let elements: NumPyElements = bytes.withUnsafeBytes { raw in
+            let data = UnsafeRawBufferPointer(rebasing: raw[dataStart..<expected])
+            switch header.dtype {
+            case .float32: return .float32(loadLittleEndian(data, count, UInt32.self).map { Float(bitPattern: $0) })
+            case .float64: return .float64(loadLittleEndian(data, count, UInt64.self).map { Double(bitPattern: $0) })
+            case .int8: return .int8(data.map { Int8(bitPattern: $0) })
+            case .uint8: return .uint8(Array(data))
+            case .int32: return .int32(loadLittleEndian(data, count, Int32.self))
+            case .int64: return .int64(loadLittleEndian(data, count, Int64.self))
+            }
+        }
+        return NumPyArray(shape: header.shape, elements: elements)
+    }
+
+    /// Where the data of a `.npy` file lies, from its first bytes (`prefix`: at least the
+    /// magic, version, length and header; the whole file for `decode`) and its size: the
+    /// same checks and errors as `decode` (magic, version, header, shape overflow, the size
+    /// against the data length), without reading the data.
+    static func parseLayout(_ prefix: [UInt8], fileSize: Int, source: String) throws -> NumPyLayout {
+        guard prefix.count >= 8 else {
+            if prefix.count < 6 || Array(prefix[0..<6]) != magic {
                 throw NumPyError.badMagic(source: source)
             }
-            throw NumPyError.truncated(source: source, expectedBytes: 10, actualBytes: bytes.count)
+            throw NumPyError.truncated(source: source, expectedBytes: 10, actualBytes: fileSize)
         }
-        guard Array(bytes[0..<6]) == magic else { throw NumPyError.badMagic(source: source) }
-        let major = Int(bytes[6]), minor = Int(bytes[7])
+        guard Array(prefix[0..<6]) == magic else { throw NumPyError.badMagic(source: source) }
+        let major = Int(prefix[6]), minor = Int(prefix[7])
         guard minor == 0, (1...3).contains(major) else {
             throw NumPyError.unsupportedVersion(source: source, major: major, minor: minor)
         }
         let lengthBytes = major == 1 ? 2 : 4
         let headerStart = 8 + lengthBytes
-        guard bytes.count >= headerStart else {
-            throw NumPyError.truncated(source: source, expectedBytes: headerStart, actualBytes: bytes.count)
+        guard prefix.count >= headerStart else {
+            throw NumPyError.truncated(source: source, expectedBytes: headerStart, actualBytes: fileSize)
         }
         var headerLength = 0
-        for i in 0..<lengthBytes { headerLength |= Int(bytes[8 + i]) << (8 * i) }
+        for i in 0..<lengthBytes { headerLength |= Int(prefix[8 + i]) << (8 * i) }
         let dataStart = headerStart + headerLength
-        guard bytes.count >= dataStart else {
-            throw NumPyError.truncated(source: source, expectedBytes: dataStart, actualBytes: bytes.count)
+        guard prefix.count >= dataStart else {
+            throw NumPyError.truncated(source: source, expectedBytes: dataStart, actualBytes: fileSize)
         }
-        let headerBytes = bytes[headerStart..<dataStart]
+        let headerBytes = prefix[headerStart..<dataStart]
         let text: String
         if major == 3 {
             guard let t = String(validating: headerBytes, as: UTF8.self) else {
@@ -182,24 +207,38 @@ public enum NumPy {
             throw NumPyError.malformedHeader(source: source, detail: "shape \(NumPyError.format(header.shape)) is too large")
         }
         let expected = dataStart + dataLength
-        if bytes.count < expected {
-            throw NumPyError.truncated(source: source, expectedBytes: expected, actualBytes: bytes.count)
+        if fileSize < expected {
+            throw NumPyError.truncated(source: source, expectedBytes: expected, actualBytes: fileSize)
         }
-        if bytes.count > expected {
-            throw NumPyError.trailingBytes(source: source, expectedBytes: expected, actualBytes: bytes.count)
+        if fileSize > expected {
+            throw NumPyError.trailingBytes(source: source, expectedBytes: expected, actualBytes: fileSize)
         }
-        let elements: NumPyElements = bytes.withUnsafeBytes { raw in
-            let data = UnsafeRawBufferPointer(rebasing: raw[dataStart..<expected])
-            switch header.dtype {
-            case .float32: return .float32(loadLittleEndian(data, count, UInt32.self).map { Float(bitPattern: $0) })
-            case .float64: return .float64(loadLittleEndian(data, count, UInt64.self).map { Double(bitPattern: $0) })
-            case .int8: return .int8(data.map { Int8(bitPattern: $0) })
-            case .uint8: return .uint8(Array(data))
-            case .int32: return .int32(loadLittleEndian(data, count, Int32.self))
-            case .int64: return .int64(loadLittleEndian(data, count, Int64.self))
+        return NumPyLayout(header: header, count: count, dataOffset: dataStart)
+    }
+
+    /// `parseLayout` of the file at `path`, reading only its header.
+    static func layout(path: String) throws -> NumPyLayout {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FileError.notFound(path: path) }
+        if isDirectory.boolValue { throw FileError.isDirectory(path: path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FileError.unreadable(path: path, reason: "permission denied or I/O error")
+        }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        try? handle.seek(toOffset: 0)
+        var prefix = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        if prefix.count >= 10, Array(prefix[0..<6]) == magic {
+            let major = Int(prefix[6])
+            let lengthBytes = major == 1 ? 2 : 4
+            var headerLength = 0
+            if prefix.count >= 8 + lengthBytes {
+                for i in 0..<lengthBytes { headerLength |= Int(prefix[8 + i]) << (8 * i) }
             }
+            let want = min(8 + lengthBytes + headerLength, size) - prefix.count
+            if want > 0 { prefix += [UInt8]((try? handle.read(upToCount: want)) ?? Data()) }
         }
-        return NumPyArray(shape: header.shape, elements: elements)
+        return try parseLayout(prefix, fileSize: size, source: path)
     }
 
     /// The bytes of a `.npy` file (version 1.0, C order, little-endian) holding `array`,
@@ -251,4 +290,13 @@ public enum NumPy {
             initialized = count
         }
     }
+}
+
+/// Where a `.npy` file's data lies (`NumPy.parseLayout`).
+struct NumPyLayout {
+    var header: NumPy.Header
+    /// Elements (the shape's product).
+    var count: Int
+    /// Byte offset of the first element.
+    var dataOffset: Int
 }

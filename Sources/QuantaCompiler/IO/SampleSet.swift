@@ -82,64 +82,10 @@ public struct SampleSet {
     /// Rejects non-float dtypes, wrong shapes, empty sets and non-finite values.
     /// At most `limit` samples: the first ones, or with a `seed` that many chosen uniformly
     /// from the whole set by a generator seeded with it (the same subset for the same seed
-    /// and set), kept in file order.
+    /// and set), kept in file order. (`SampleStream` reads them one at a time instead.)
     public static func load(path: String, shape: TensorShape, layout: SourceLayout, limit: Int = .max, seed: UInt64? = nil) throws -> SampleSet {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FileError.notFound(path: path) }
-        var arrays: [(String, NumPyArray)] = []
-        if isDirectory.boolValue {
-            arrays = try NumPy.readFolder(path).map { (path + "/" + $0.name, $0.array) }
-        } else {
-            arrays = [(path, try NumPy.read(path))]
-        }
-        var one = shape
-        one.n = 1
-        let sampleDims = LayoutConversion.sourceDimensions(one, layout)
-        var samples: [[Float]] = []
-        // Which samples (array, index in it) to take.
-        var counts: [Int] = []
-        for (source, array) in arrays {
-            switch array.dtype {
-            case .float32, .float64: break
-            default: throw SampleError.wrongDType(source: source, dtype: array.dtype.rawValue)
-            }
-            if array.shape == sampleDims || array.shape == Array(sampleDims.dropFirst()) {
-                counts.append(1)
-            } else if array.shape.count == sampleDims.count, Array(array.shape.dropFirst()) == Array(sampleDims.dropFirst()) {
-                counts.append(array.shape[0])
-            } else {
-                throw SampleError.wrongShape(source: source, expected: sampleDims, actual: array.shape)
-            }
-        }
-        let total = counts.reduce(0, +)
-        var chosen: Set<Int>? = nil
-        if let seed, limit < total {
-            // Fisher–Yates with our own generator: the same subset on every platform.
-            var generator = SeededSampleGenerator(seed: seed)
-            var order = Array(0..<total)
-            for i in stride(from: total - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-            }
-            chosen = Set(order.prefix(max(0, limit)))
-        }
-        var flat = 0
-        var indices: [Int] = []
-        for ((source, array), count) in zip(arrays, counts) {
-            let values = array.floats
-            let size = one.elementCount
-            for s in 0..<count where samples.count < limit {
-                defer { flat += 1 }
-                if let chosen, !chosen.contains(flat) { continue }
-                let slice = Array(values[(s * size)..<((s + 1) * size)])
-                if let bad = slice.firstIndex(where: { !$0.isFinite }) {
-                    throw SampleError.notFinite(source: source, sample: s, index: bad)
-                }
-                samples.append(LayoutConversion.toNHWC(slice, shape: one, from: layout))
-                indices.append(flat)
-            }
-        }
-        guard !samples.isEmpty else { throw SampleError.empty(source: path) }
-        return SampleSet(samples: samples, shape: one, indices: indices)
+        let stream = try SampleStream(path: path, shape: shape, layout: layout, limit: limit, seed: seed)
+        return SampleSet(samples: try stream.samples(0..<stream.count), shape: stream.shape, indices: stream.indices)
     }
 }
 

@@ -19,16 +19,16 @@ public enum ModelRunner {
     @discardableResult
     public static func runFloat(onnxPath: String, inputPath: String, outputPath: String, inputShapes: [String: [Int]] = [:]) throws -> Int {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
-        let samples = try QuantizePipeline.loadSamples(path: inputPath, for: graph)
+        let samples = try QuantizePipeline.openSamples(path: inputPath, for: graph)
         let executor = FloatExecutor(graph: graph)
         let output = graph.tensors[graph.outputs[0]]
         var stacked: [Float] = []
-        for sample in samples.samples {
-            let values = try executor.run(inputs: [sample])[graph.outputs[0]] ?? []
+        for i in 0..<samples.count {
+            let values = try executor.run(inputs: [try samples.sample(i)])[graph.outputs[0]] ?? []
             stacked += LayoutConversion.fromNHWC(values, shape: output.shape, to: output.sourceLayout)
         }
-        try write(stacked, shape: output.shape, layout: output.sourceLayout, count: samples.samples.count, to: outputPath)
-        return samples.samples.count
+        try write(stacked, shape: output.shape, layout: output.sourceLayout, count: samples.count, to: outputPath)
+        return samples.count
     }
 
     /// Runs a `.qmodel` in the int8 runtime; with `rawInt8` the output is written as int8,
@@ -39,13 +39,13 @@ public enum ModelRunner {
     public static func runQuantized(modelPath: String, inputPath: String, outputPath: String, rawInt8: Bool) throws -> (samples: Int, note: String?) {
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
-        let samples = try SampleSet.load(path: inputPath, shape: input.shape, layout: SourceLayout(input.sourceLayout))
+        let samples = try SampleStream(path: inputPath, shape: input.shape, layout: SourceLayout(input.sourceLayout))
         let output = session.interpreter.output(0)
         let layout = SourceLayout(output.sourceLayout)
         var floats: [Float] = []
         var bytes: [Int8] = []
-        for sample in samples.samples {
-            session.setInput(0, float: sample)
+        for i in 0..<samples.count {
+            session.setInput(0, float: try samples.sample(i))
             session.invoke()
             if rawInt8 {
                 bytes += LayoutConversion.fromNHWC(session.outputInt8(0), shape: output.shape, to: layout)
@@ -54,10 +54,10 @@ public enum ModelRunner {
             }
         }
         var dims = LayoutConversion.sourceDimensions(output.shape, layout)
-        dims[0] *= samples.samples.count
+        dims[0] *= samples.count
         let array = rawInt8 ? NumPyArray(shape: dims, int8: bytes) : NumPyArray(shape: dims, float32: floats)
         try FileIO.writeAtomically(try NumPy.encode(array, source: outputPath), to: outputPath)
-        return (samples.samples.count, session.inputClippingNote())
+        return (samples.count, session.inputClippingNote())
     }
 
     private static func write(_ values: [Float], shape: TensorShape, layout: SourceLayout, count: Int, to path: String) throws {

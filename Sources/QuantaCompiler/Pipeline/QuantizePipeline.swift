@@ -86,6 +86,13 @@ public enum QuantizePipeline {
     }
 
     /// Loads samples for a graph with exactly one input.
+    /// The samples at `path` for `graph`'s one input, read one at a time (`SampleStream`).
+    public static func openSamples(path: String, for graph: Graph, limit: Int = .max, seed: UInt64? = nil) throws -> SampleStream {
+        guard graph.inputs.count == 1 else { throw SampleError.multipleInputs(count: graph.inputs.count) }
+        let input = graph.tensors[graph.inputs[0]]
+        return try SampleStream(path: path, shape: input.shape, layout: input.sourceLayout, limit: limit, seed: seed)
+    }
+
     public static func loadSamples(path: String, for graph: Graph, limit: Int = .max, seed: UInt64? = nil) throws -> SampleSet {
         guard graph.inputs.count == 1 else { throw SampleError.multipleInputs(count: graph.inputs.count) }
         let input = graph.tensors[graph.inputs[0]]
@@ -99,9 +106,11 @@ public enum QuantizePipeline {
         progress: ((_ done: Int, _ total: Int, _ stage: String) -> Void)? = nil
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
-        let samples = try loadSamples(path: calibrationPath, for: graph, limit: sampleLimit, seed: sampleSeed)
+        // Samples are read from disk a chunk at a time (twice: calibration, then the check).
+        let samples = try openSamples(path: calibrationPath, for: graph, limit: sampleLimit, seed: sampleSeed)
         let (quantized, report, floatOutputs) = try ModelQuantizer.quantizeReporting(
-            graph: graph, calibration: samples.samples.map { [$0] }, options: options, keepOutput: graph.outputs[0],
+            graph: graph, sampleCount: samples.count, samples: { try samples.samples($0).map { [$0] } },
+            options: options, keepOutput: graph.outputs[0],
             progress: { done, total in progress?(done, total, "calibrating") })
         let bytes = try ModelWriter(kernels: options.kernels, memoryPasses: memoryPasses).write(quantized)
         let decisions = MemoryPasses.apply(quantized, options: memoryPasses, kernels: options.kernels).decisions
@@ -114,20 +123,21 @@ public enum QuantizePipeline {
         let outputIndex = graph.outputs[0]
         let isClassifier = graph.tensors[outputIndex].shape.h * graph.tensors[outputIndex].shape.w == 1 && graph.tensors[outputIndex].shape.c > 1
         if isClassifier { classification = ClassificationAgreement() }
-        for (i, sample) in samples.samples.enumerated() {
+        for i in 0..<samples.count {
+            let sample = try samples.sample(i)
             // The float output calibration computed for this sample (the same bits), or the
             // float graph again when keeping them all would take too much memory.
             let reference = try floatOutputs?[i] ?? executor.run(inputs: [sample])[outputIndex] ?? []
             let approximation = session.run([sample])[0]
             accumulator.add(reference: reference, approximation: approximation)
             classification?.add(reference: reference, approximation: approximation, label: nil)
-            progress?(i + 1, samples.samples.count, "checking int8")
+            progress?(i + 1, samples.count, "checking int8")
         }
         try FileIO.writeAtomically(bytes, to: outputPath)
 
         let stats = ModelStatistics(quantized)
         var summary = QuantizeSummary(
-            model: onnxPath, method: options.method.name, samples: samples.samples.count,
+            model: onnxPath, method: options.method.name, samples: samples.count,
             opsByKind: stats.opsByKind, macs: stats.macs, floatWeightBytes: stats.floatWeightBytes,
             int8WeightBytes: stats.int8WeightBytes, modelFileBytes: bytes.count,
             arenaBytes: session.model.arenaSize, arenaLowerBound: session.model.arenaLowerBound,

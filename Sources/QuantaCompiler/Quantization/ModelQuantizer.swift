@@ -27,12 +27,31 @@ public enum ModelQuantizer {
         graph: Graph, calibration samples: [[[Float]]], options: QuantizationOptions = QuantizationOptions(),
         keepOutput: Int? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> (model: QuantizedModel, report: CalibrationReport, floatOutputs: [[Float]]?) {
+        try quantizeReporting(graph: graph, sampleCount: samples.count, samples: { Array(samples[$0]) },
+                              options: options, keepOutput: keepOutput, progress: progress)
+    }
+
+    /// The same, with the samples read a chunk at a time (`samples(range)`: the samples of
+    /// `range`, each one array per graph input), so that only a chunk is in memory at once
+    /// (`SampleStream`). The result does not depend on the chunk size.
+    public static func quantizeReporting(
+        graph: Graph, sampleCount: Int, samples: (Range<Int>) throws -> [[[Float]]], chunk: Int = 64,
+        options: QuantizationOptions = QuantizationOptions(), keepOutput: Int? = nil,
+        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+    ) throws -> (model: QuantizedModel, report: CalibrationReport, floatOutputs: [[Float]]?) {
         try validate(options)
-        guard !samples.isEmpty else { throw QuantizationError.noCalibrationSamples }
+        guard sampleCount > 0 else { throw QuantizationError.noCalibrationSamples }
         var calibrator = try Calibrator(graph: graph, histogramBins: options.histogramBins)
-        if let keepOutput { calibrator.keepOutput(keepOutput, samples: samples.count) }
-        progress?(0, samples.count)
-        try calibrator.observe(samples: samples, workers: options.calibrationWorkers) { progress?($0, samples.count) }
+        if let keepOutput { calibrator.keepOutput(keepOutput, samples: sampleCount) }
+        progress?(0, sampleCount)
+        var start = 0
+        while start < sampleCount {
+            let range = start..<min(sampleCount, start + max(1, chunk))
+            try calibrator.observe(samples: try samples(range), firstIndex: start, workers: options.calibrationWorkers) {
+                progress?(start + $0, sampleCount)
+            }
+            start = range.upperBound
+        }
         let ranges = try calibrator.ranges(options.method)
         return (try quantize(graph: graph, ranges: ranges, options: options), calibrator.report(ranges: ranges), calibrator.keptOutputs)
     }
