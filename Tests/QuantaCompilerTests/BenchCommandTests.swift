@@ -59,6 +59,29 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("(300 samples)"))
     }
 
+    /// `--format tflite`: TFLite benchmark_model's lines, with the run's own counts and a
+    /// summary row per op kind whose counts add up to the model's ops.
+    func testTFLiteFormat() throws {
+        let r = try quanta("bench", qmodel, "--iterations", "5", "--warmup", "2", "--no-float", "--format", "tflite")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "STARTING!")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("count=2 first=") }, r.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("count=5 first=") && $0.contains(" avg=") && $0.contains(" std=") }, r.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("Inference timings in us: Init: ") }, r.stdout)
+        let header = try XCTUnwrap(lines.firstIndex { $0.contains("[Node type]") })
+        let rows = lines[(header + 1)...].prefix { $0.hasPrefix("\t") }
+        let counts = rows.map { Int($0.split(separator: "\t")[1].trimmingCharacters(in: .whitespaces)) ?? -1 }
+        XCTAssertEqual(counts.reduce(0, +), 22, "the digits model's 22 ops")
+        XCTAssertTrue(rows.last?.contains("100.000%") ?? false, "the cdf ends at 100 %")
+        assertOneLineError(try quanta("bench", qmodel, "--format", "xml"), status: 2, mentioning: "--format")
+    }
+
+    func testStatLineIsTFLites() {
+        XCTAssertEqual(tfliteStatLine([10, 20, 30, 40]), "count=4 first=10 curr=40 min=10 max=40 avg=25 std=11")
+        XCTAssertEqual(tfliteStatLine([]), "count=0")
+    }
+
     func testHelpAndListing() throws {
         let help = try quanta("bench", "--help")
         XCTAssertEqual(help.status, 0)

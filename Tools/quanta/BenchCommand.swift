@@ -7,7 +7,8 @@ enum BenchCommand: Command {
     static let summary = "time a .qmodel: whole invokes, every op, MACs/s per op kind, vs float"
     static let usage = """
         usage: quanta bench MODEL.qmodel [--iterations N] [--warmup N] [--input X.npy] [--seed S]
-                            [--float MODEL.onnx | --no-float] [--float-iterations N] [--json]
+                            [--float MODEL.onnx | --no-float] [--float-iterations N]
+                            [--json | --format text|json|tflite]
 
         Loads and validates the model, binds an arena of the size it states, runs the
         warm-up invokes, then times N whole invokes (wall time and the thread's CPU time)
@@ -30,12 +31,15 @@ enum BenchCommand: Command {
           --float FILE           the ONNX model to time on the float reference kernels
           --no-float             do not time a float model, even one beside the .qmodel
           --float-iterations N   timed float runs (default: --iterations)
-          --json                 print the report as JSON
+          --json                 print the report as JSON (--format json)
+          --format tflite        print it as TFLite's benchmark_model does (count= first=
+                                 curr= min= max= avg= std= in microseconds, the summary by
+                                 node type), to compare with published figures
         """
 
     static func run(_ argv: [String]) throws {
         let args = try Arguments(
-            argv, valued: ["iterations", "warmup", "input", "seed", "float", "float-iterations"],
+            argv, valued: ["iterations", "warmup", "input", "seed", "float", "float-iterations", "format"],
             booleans: ["json", "no-float"])
         try args.expectPositionals(max: 1)
         let path = try args.positional(0, "MODEL.qmodel")
@@ -61,9 +65,17 @@ enum BenchCommand: Command {
         if args.value("input") != nil && args.value("seed") != nil {
             throw CLIError.usage("--seed applies to random input only, not with --input")
         }
+        if let f = args.value("format"), !["text", "json", "tflite"].contains(f) {
+            throw CLIError.usage("unknown --format '\(f)'; expected text, json or tflite")
+        }
         let report = try ModelBenchmark.run(
             bytes: try FileIO.read(path), source: path, input: input, floatModel: floatModel,
             options: BenchmarkOptions(iterations: iterations, warmup: warmup, floatIterations: floatIterations))
-        print(args.flag("json") ? report.json() : report.table())
+        switch args.value("format") ?? (args.flag("json") ? "json" : "text") {
+        case "json": print(report.json())
+        case "tflite": print(report.tfliteText())
+        case "text": print(report.table())
+        case let other: throw CLIError.usage("unknown --format '\(other)'; expected text, json or tflite")
+        }
     }
 }

@@ -59,6 +59,22 @@ public struct BenchmarkReport: Codable, Equatable {
     public var ops: [Op]
     public var kinds: [Kind]
     public var float: FloatRun?
+    /// Every timed figure as it was (for `tfliteText()`); nil in reports of older versions.
+    public var runs: Runs?
+
+    /// The raw timings, in microseconds.
+    public struct Runs: Codable, Equatable {
+        /// Loading and validating the model and binding the arena.
+        public var initMicros: Double
+        /// Each warm-up invoke, in order (the first is the first inference).
+        public var warmupMicros: [Double]
+        /// Each timed whole invoke (wall time), in order.
+        public var invokeMicros: [Double]
+        /// Per entry of `kinds`, the sum of its ops' mean latencies (ms).
+        public var kindMeanMs: [Double]
+        /// The process's peak resident memory when the benchmark ended (getrusage), or 0.
+        public var peakResidentBytes: Int
+    }
 
     public func json() -> String {
         let encoder = JSONEncoder()

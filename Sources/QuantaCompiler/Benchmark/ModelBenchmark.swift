@@ -57,7 +57,9 @@ public enum ModelBenchmark {
         options: BenchmarkOptions = BenchmarkOptions()
     ) throws -> BenchmarkReport {
         guard options.iterations >= 1, (options.floatIterations ?? 1) >= 1 else { throw BenchmarkError.noIterations }
+        let initStart = MonotonicClock.nanoseconds()
         let session = try QuantizedSession(bytes: bytes, source: source)
+        let initNanoseconds = MonotonicClock.nanoseconds() - initStart
         let model = session.model
         guard model.inputCount == 1 else { throw BenchmarkError.inputCount(count: model.inputCount) }
         let inputView = session.interpreter.input(0)
@@ -83,9 +85,12 @@ public enum ModelBenchmark {
 
         // Warm-up, then whole invokes.
         let interpreter = session.interpreter
+        var warmups: [UInt64] = []
         for k in 0..<options.warmup {
             session.setInput(0, int8: int8Inputs[k % int8Inputs.count])
+            let start = MonotonicClock.nanoseconds()
             interpreter.invoke()
+            warmups.append(MonotonicClock.nanoseconds() - start)
         }
         // Whole invokes and op-by-op passes alternate, so that both see the same machine
         // conditions (on a shared machine, load changes from second to second).
@@ -144,7 +149,18 @@ public enum ModelBenchmark {
             arenaBytes: inspection.arenaBytes, arenaLowerBound: inspection.arenaLowerBound,
             total: BenchmarkLatency(
                 latency: total, cpu: totalCPU, gmacPerSecond: gmacPerSecond(macs: inspection.macs, ms: totalCPU.medianMs)),
-            perOpMedianSumMs: perOpSum, ops: ops, kinds: kinds, float: floatResult)
+            perOpMedianSumMs: perOpSum, ops: ops, kinds: kinds, float: floatResult,
+            runs: BenchmarkReport.Runs(
+                initMicros: Double(initNanoseconds) / 1000, warmupMicros: warmups.map { Double($0) / 1000 },
+                invokeMicros: totals.map { Double($0) / 1000 },
+                kindMeanMs: kinds.map { kind in
+                    var sum = 0.0
+                    for i in 0..<opCount where ops[i].kind == kind.kind {
+                        sum += perOp[i].reduce(0.0) { $0 + Double($1) } / Double(max(1, perOp[i].count)) / 1e6
+                    }
+                    return sum
+                },
+                peakResidentBytes: ProcessMemory.peakResidentBytes()))
     }
 
     /// `conv2D.<variant>` for convolutions (the variant says pointwise, depthwise, …), the
