@@ -166,4 +166,23 @@ final class FastCalibrationTests: XCTestCase {
         XCTAssertEqual(written[0], written[1])
         XCTAssertEqual(written[0], written[2])
     }
+
+    /// `quanta eval` with samples on several threads gives the result of a serial run
+    /// (figures added in sample order), labels included.
+    func testParallelEvaluationIsTheSameAsSerial() throws {
+        let dir = NSTemporaryDirectory() + "/quanta-eval-par-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let onnx = repositoryRoot + "/Models/digits_mobilenet.onnx", qmodel = dir + "/d.qmodel"
+        _ = try QuantizePipeline.run(onnxPath: onnx, calibrationPath: repositoryRoot + "/Models/digits_calibration.npy",
+                                     outputPath: qmodel, options: QuantizationOptions(), sampleLimit: 20)
+        func evaluate(_ workers: Int) throws -> EvaluationResult {
+            try Evaluator.evaluate(onnxPath: onnx, modelPath: qmodel, dataPath: repositoryRoot + "/Models/digits_eval.npy",
+                                   labelsPath: repositoryRoot + "/Models/digits_eval_labels.npy", sampleLimit: 23, workers: workers)
+        }
+        let serial = try evaluate(1)
+        XCTAssertEqual(serial.samples, 23)
+        XCTAssertEqual(try evaluate(2), serial)
+        XCTAssertEqual(try evaluate(5), serial)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import QuantaKernels
 import QuantaRuntime
 
@@ -20,11 +21,13 @@ public enum Evaluator {
     /// - Parameters:
     ///   - histogramTensor: the tensor whose float values the report draws; by default the
     ///     layer with the lowest SQNR.
+    ///   - workers: samples evaluated at once, each on its own thread and session (default:
+    ///     the processors, at most 8); the result is the same for any count.
     ///   - progress: called after each sample.
     public static func evaluate(
         onnxPath: String, modelPath: String, dataPath: String, labelsPath: String? = nil,
         histogramTensor: String? = nil, inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max, sampleSeed: UInt64? = nil,
-        progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+        workers: Int? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> EvaluationResult {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
@@ -57,34 +60,66 @@ public enum Evaluator {
             outputShape.h * outputShape.w == 1 && outputShape.c > 1 ? ClassificationAgreement() : nil
 
         let executor = FloatExecutor(graph: graph)
-        for s in 0..<samples.count {
-            let sample = try samples.sample(s)
+        // Samples run `workers` at a time, each on its own session (interpreter and arena)
+        // and thread; their figures are added in sample order, so the result is the one of a
+        // serial run.
+        let workers = max(1, min(workers ?? Calibrator.defaultWorkers, samples.count))
+        let modelBytes = try FileIO.read(modelPath)
+        var sessions = [session]
+        for _ in 1..<workers { sessions.append(try QuantizedSession(bytes: modelBytes, source: modelPath)) }
+        /// One sample's figures: per matched layer (reference, int8 dequantized), per output.
+        struct SampleFigures {
+            var layers: [(reference: [Float], approximation: [Float])?]
+            var outputs: [(reference: [Float], approximation: [Float])]
+        }
+        let matchedLayers = matched, outputCount = outputAccumulators.count
+        func figures(_ sample: [Float], on session: QuantizedSession) throws -> SampleFigures {
             let reference = try executor.run(inputs: [sample])
             session.setInput(0, float: sample)
+            var layers = [(reference: [Float], approximation: [Float])?](repeating: nil, count: matchedLayers.count)
             var next = 0
             for i in 0..<model.opCount {
                 session.interpreter.invoke(ops: i..<(i + 1))
-                while next < matched.count && matched[next].op == i {
-                    if let view = session.interpreter.tensor(matched[next].tensor), let ref = reference[matched[next].graphTensor] {
-                        layerAccumulators[next].add(reference: ref, approximation: dequantize(view))
+                while next < matchedLayers.count && matchedLayers[next].op == i {
+                    if let view = session.interpreter.tensor(matchedLayers[next].tensor), let ref = reference[matchedLayers[next].graphTensor] {
+                        layers[next] = (ref, dequantize(view))
                     }
                     next += 1
                 }
             }
-            for k in 0..<outputAccumulators.count {
-                let approximation = session.outputFloat(k)
-                let ref = reference[graph.outputs[k]] ?? []
-                outputAccumulators[k].add(reference: ref, approximation: approximation)
-                if k == 0 { classification?.add(reference: ref, approximation: approximation, label: labels?[s]) }
+            let outputs = (0..<outputCount).map { k in (reference[graph.outputs[k]] ?? [], session.outputFloat(k)) }
+            return SampleFigures(layers: layers, outputs: outputs)
+        }
+        var start = 0
+        while start < samples.count {
+            let count = min(workers, samples.count - start)
+            let batch = try samples.samples(start..<(start + count))
+            var results = [Result<SampleFigures, Error>?](repeating: nil, count: count)
+            results.withUnsafeMutableBufferPointer { slots in
+                let slots = slots  // each thread writes its own slot
+                DispatchQueue.concurrentPerform(iterations: count) { k in
+                    slots[k] = Result { try figures(batch[k], on: sessions[k]) }
+                }
             }
-            progress?(s + 1, samples.count)
+            for (k, r) in results.enumerated() {
+                let f = try r!.get()
+                for (j, pair) in f.layers.enumerated() {
+                    if let pair { layerAccumulators[j].add(reference: pair.reference, approximation: pair.approximation) }
+                }
+                for (o, pair) in f.outputs.enumerated() {
+                    outputAccumulators[o].add(reference: pair.reference, approximation: pair.approximation)
+                    if o == 0 { classification?.add(reference: pair.reference, approximation: pair.approximation, label: labels?[start + k]) }
+                }
+                progress?(start + k + 1, samples.count)
+            }
+            start += count
         }
 
         let layers = matched.enumerated().map { j, m in LayerAgreement(tensor: m.name, op: m.kind, agreement: layerAccumulators[j].result) }
         var result = EvaluationResult(
             model: onnxPath, samples: samples.count, outputs: outputAccumulators.map(\.result),
             classification: classification, layers: layers)
-        result.inputNote = session.inputClippingNote()
+        result.inputNote = QuantizedSession.inputClippingNote(sessions)
         let chosen = histogramTensor ?? layers.min(by: { $0.agreement.sqnr < $1.agreement.sqnr })?.tensor
         if let name = chosen, let m = matched.first(where: { $0.name == name }) {
             var values: [Float] = []

@@ -84,9 +84,17 @@ public final class QuantizedSession {
     /// A note for people when more than `threshold` of the input values were clipped (nil
     /// otherwise): the data lies outside the range the model was calibrated for.
     public func inputClippingNote(threshold: Double = 0.01) -> String? {
-        guard inputClippedShare > threshold else { return nil }
-        let r = inputRange(0)
-        return "note: " + formatPercent(inputClippedShare) + " of the input values lie outside the model's input range ["
+        Self.inputClippingNote([self], threshold: threshold)
+    }
+
+    /// The note over the inputs of several sessions of one model (one per thread).
+    public static func inputClippingNote(_ sessions: [QuantizedSession], threshold: Double = 0.01) -> String? {
+        let values = sessions.reduce(0) { $0 + $1.inputValueCount }, clipped = sessions.reduce(0) { $0 + $1.inputClippedCount }
+        guard let first = sessions.first, values > 0 else { return nil }
+        let share = Double(clipped) / Double(values)
+        guard share > threshold else { return nil }
+        let r = first.inputRange(0)
+        return "note: " + formatPercent(share) + " of the input values lie outside the model's input range ["
             + String(format: "%.4g", Double(r.lowerBound)) + ", " + String(format: "%.4g", Double(r.upperBound))
             + "] and were clipped: the data differs from the calibration data (its scale or preprocessing?)"
     }
