@@ -30,5 +30,15 @@ int32_t quanta_smoke_run(const void *model_bytes, size_t model_size, void *arena
     if (count > output_capacity) return -9;
     memcpy(output, out.data, count);
     *output_count = count;
-    return QUANTA_OK;
+    /* Op by op (a profiler's loop) gives the same output; ranges outside the plan run nothing. */
+    const int32_t ops = quanta_model_op_count(&model);
+    if (quanta_invoke_ops(&interpreter, ops, 1) != QUANTA_INDEX_OUT_OF_RANGE) return -10;
+    if (quanta_invoke_ops(&interpreter, -1, 1) != QUANTA_INDEX_OUT_OF_RANGE) return -11;
+    memset(out.data, 0x5a, count);
+    memcpy(in.data, input, input_count);
+    for (int32_t i = 0; i < ops; i++) {
+        if (quanta_invoke_ops(&interpreter, i, 1) != QUANTA_OK) return -12;
+    }
+    if (memcmp(output, out.data, count) != 0) return -13;
+    if (quanta_invoke_ops(&interpreter, 0, 0) != QUANTA_OK) return -14;
 }

@@ -84,6 +84,11 @@ int32_t quanta_interpreter_init(quanta_interpreter *interpreter, const quanta_mo
                                 size_t arena_size);
 /* Runs the whole plan once. No allocation, no failure after a successful init. */
 void quanta_invoke(const quanta_interpreter *interpreter);
+/* Runs ops first .. first + count - 1 of the plan, in order: calling it for each op in turn
+   is quanta_invoke, so a profiler can time every op with its own clock (the input must be
+   set before op 0, as for quanta_invoke). QUANTA_INDEX_OUT_OF_RANGE (nothing runs) when the
+   range leaves 0 .. quanta_model_op_count() - 1. No allocation. */
+int32_t quanta_invoke_ops(const quanta_interpreter *interpreter, int32_t first, int32_t count);
 int32_t quanta_input(const quanta_interpreter *interpreter, int32_t index, quanta_tensor *tensor);
 int32_t quanta_output(const quanta_interpreter *interpreter, int32_t index, quanta_tensor *tensor);
 

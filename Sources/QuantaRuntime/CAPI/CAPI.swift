@@ -132,6 +132,18 @@ public func quanta_invoke(_ storage: UnsafeRawPointer?) {
     storage.assumingMemoryBound(to: Interpreter.self).pointee.invoke()
 }
 
+/// Ops `first ..< first + count` of the plan, in order (what `quanta_invoke` does for all
+/// of them): a board-side profiler times each op with its own clock. Index out of range
+/// when the range leaves `0 ..< op count` (nothing runs). No allocation.
+@_cdecl("quanta_invoke_ops")
+public func quanta_invoke_ops(_ storage: UnsafeRawPointer?, _ first: Int32, _ count: Int32) -> Int32 {
+    guard let storage else { return CStatus.nullArgument.rawValue }
+    let interpreter = storage.assumingMemoryBound(to: Interpreter.self).pointee
+    guard first >= 0, count >= 0, Int(first) + Int(count) <= interpreter.model.opCount else { return CStatus.indexOutOfRange.rawValue }
+    interpreter.invoke(ops: Int(first)..<(Int(first) + Int(count)))
+    return CStatus.ok.rawValue
+}
+
 /// Fills a `quanta_tensor`: data pointer, then n, h, w, c, scale, zero point, layout.
 func fillCTensor(_ view: TensorView, _ out: UnsafeMutableRawPointer) {
     let p = MemoryLayout<UnsafeMutableRawPointer>.size
