@@ -250,6 +250,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try quanta("quantize", model, "--calibration", calibration, "-o", c, "--seed", "x").status, 2)
     }
 
+    /// A model with two outputs: `quanta run` writes both, output 1 as Y_1.npy beside
+    /// Y.npy, for the .qmodel and the .onnx alike, and the int8 ones are close to float.
+    func testEveryOutputOfAMultiOutputModelIsWritten() throws {
+        let dir = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/onnx_patterns").path
+        let onnx = dir + "/two_outputs.onnx", input = dir + "/two_outputs_input.npy", q = scratch + "/two.qmodel"
+        XCTAssertEqual(try quanta("quantize", onnx, "--calibration", input, "-o", q, "--quiet").status, 0)
+        let y = scratch + "/y.npy", f = scratch + "/f.npy"
+        let run = try quanta("run", q, "--input", input, "--output", y)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("wrote \(y), \(scratch)/y_1.npy"), run.stdout)
+        XCTAssertEqual(try quanta("run", onnx, "--input", input, "--output", f).status, 0)
+        for (a, b, shape) in [(y, f, [3, 4, 8, 8]), (scratch + "/y_1.npy", scratch + "/f_1.npy", [3, 4, 4, 4])] {
+            let int8 = try NumPy.read(a), float = try NumPy.read(b)
+            XCTAssertEqual(int8.shape, shape)
+            XCTAssertEqual(float.shape, shape)
+            let range = (float.floats.max() ?? 0) - (float.floats.min() ?? 0)
+            for (u, v) in zip(int8.floats, float.floats) { XCTAssertEqual(u, v, accuracy: range / 64) }
+        }
+    }
+
     func testMissingModelFile() throws {
         let out = scratch + "/x.qmodel"
         assertFails(try quanta("quantize", scratch + "/none.onnx", "--calibration", calibration, "-o", out), mentioning: "no such file", noFile: out)

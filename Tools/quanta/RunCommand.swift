@@ -19,7 +19,8 @@ enum RunCommand: Command {
 
         options:
           --input FILE     float32 .npy input
-          --output FILE    .npy to write (written atomically)
+          --output FILE    .npy to write (written atomically); a model with several outputs
+                           writes output k >= 1 beside it as FILE_k.npy
           --int8           write the raw int8 output (only for .qmodel)
           --input-shape NAME=DIMS   fix a dynamic input shape of an .onnx model (default:
                            dynamic dims are taken from the shape of the --input data)
@@ -39,11 +40,11 @@ enum RunCommand: Command {
             // Dynamic dims not given with --input-shape come from the input data's shape.
             let shapes = ONNXInputShapes.resolve(
                 onnxPath: modelPath, samplePath: input, given: try parseInputShapes(args.value("input-shape")))
-            let n = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: shapes)
-            print("ran \(n) sample(s) on the float reference; wrote \(output)")
+            let (n, paths) = try ModelRunner.runFloat(onnxPath: modelPath, inputPath: input, outputPath: output, inputShapes: shapes)
+            print("ran \(n) sample(s) on the float reference; wrote \(paths.joined(separator: ", "))")
         } else {
-            let (n, note) = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))
-            print("ran \(n) sample(s) on the int8 runtime; wrote \(output)")
+            let (n, note, paths) = try ModelRunner.runQuantized(modelPath: modelPath, inputPath: input, outputPath: output, rawInt8: args.flag("int8"))
+            print("ran \(n) sample(s) on the int8 runtime; wrote \(paths.joined(separator: ", "))")
             if let note, !args.flag("quiet") { FileHandle.standardError.write(Data("quanta: \(note)\n".utf8)) }
         }
     }

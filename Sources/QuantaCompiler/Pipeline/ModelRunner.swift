@@ -15,54 +15,78 @@ extension SourceLayout {
 /// `quanta run`: a model over a batch of `.npy` samples, outputs stacked into one `.npy`
 /// in the model's source layout.
 public enum ModelRunner {
-    /// Runs an ONNX model on the float reference kernels; returns the number of samples.
+    /// Where output `k` of a run with `--output path` goes: output 0 to `path`, output
+    /// k ≥ 1 beside it as `STEM_k.npy` (every output of a multi-output model is written).
+    public static func outputPath(_ path: String, output k: Int) -> String {
+        guard k > 0 else { return path }
+        let stem = path.hasSuffix(".npy") ? String(path.dropLast(4)) : path
+        return "\(stem)_\(k).npy"
+    }
+
+    /// Runs an ONNX model on the float reference kernels; writes every graph output
+    /// (`outputPath(_:output:)`). Returns the number of samples and the paths written.
     @discardableResult
-    public static func runFloat(onnxPath: String, inputPath: String, outputPath: String, inputShapes: [String: [Int]] = [:]) throws -> Int {
+    public static func runFloat(onnxPath: String, inputPath: String, outputPath path: String, inputShapes: [String: [Int]] = [:]) throws -> (samples: Int, paths: [String]) {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let samples = try QuantizePipeline.openSamples(path: inputPath, for: graph)
         let executor = FloatExecutor(graph: graph)
-        let output = graph.tensors[graph.outputs[0]]
-        var stacked: [Float] = []
+        var stacked = [[Float]](repeating: [], count: graph.outputs.count)
         for i in 0..<samples.count {
-            let values = try executor.run(inputs: [try samples.sample(i)])[graph.outputs[0]] ?? []
-            stacked += LayoutConversion.fromNHWC(values, shape: output.shape, to: output.sourceLayout)
+            let values = try executor.run(inputs: [try samples.sample(i)])
+            for (k, t) in graph.outputs.enumerated() {
+                let output = graph.tensors[t]
+                stacked[k] += LayoutConversion.fromNHWC(values[t] ?? [], shape: output.shape, to: output.sourceLayout)
+            }
         }
-        try write(stacked, shape: output.shape, layout: output.sourceLayout, count: samples.count, to: outputPath)
-        return samples.count
+        var paths: [String] = []
+        for k in graph.outputs.indices {
+            try FileIO.checkOutput(outputPath(path, output: k), isNot: [("model", onnxPath), ("input", inputPath)])
+        }
+        for (k, t) in graph.outputs.enumerated() {
+            let output = graph.tensors[t]
+            var dims = LayoutConversion.sourceDimensions(output.shape, output.sourceLayout)
+            dims[0] *= samples.count
+            let target = outputPath(path, output: k)
+            try FileIO.writeAtomically(try NumPy.encode(NumPyArray(shape: dims, float32: stacked[k]), source: target), to: target)
+            paths.append(target)
+        }
+        return (samples.count, paths)
     }
 
-    /// Runs a `.qmodel` in the int8 runtime; with `rawInt8` the output is written as int8,
-    /// otherwise dequantized to float32. Returns the number of samples.
-    @discardableResult
-    /// Runs every sample of `inputPath` through the `.qmodel`; writes the outputs. Returns the
-    /// sample count and `QuantizedSession.inputClippingNote()` of the run.
-    public static func runQuantized(modelPath: String, inputPath: String, outputPath: String, rawInt8: Bool) throws -> (samples: Int, note: String?) {
+    /// Runs every sample of `inputPath` through the `.qmodel`; writes every output
+    /// (`outputPath(_:output:)`), as int8 with `rawInt8`, else dequantized to float32.
+    /// Returns the sample count, `QuantizedSession.inputClippingNote()` and the paths written.
+    public static func runQuantized(modelPath: String, inputPath: String, outputPath path: String, rawInt8: Bool) throws -> (samples: Int, note: String?, paths: [String]) {
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
         let samples = try SampleStream(path: inputPath, shape: input.shape, layout: SourceLayout(input.sourceLayout))
-        let output = session.interpreter.output(0)
-        let layout = SourceLayout(output.sourceLayout)
-        var floats: [Float] = []
-        var bytes: [Int8] = []
+        let outputs = (0..<session.model.outputCount).map { session.interpreter.output($0) }
+        var floats = [[Float]](repeating: [], count: outputs.count)
+        var bytes = [[Int8]](repeating: [], count: outputs.count)
         for i in 0..<samples.count {
             session.setInput(0, float: try samples.sample(i))
             session.invoke()
-            if rawInt8 {
-                bytes += LayoutConversion.fromNHWC(session.outputInt8(0), shape: output.shape, to: layout)
-            } else {
-                floats += LayoutConversion.fromNHWC(session.outputFloat(0), shape: output.shape, to: layout)
+            for (k, output) in outputs.enumerated() {
+                let layout = SourceLayout(output.sourceLayout)
+                if rawInt8 {
+                    bytes[k] += LayoutConversion.fromNHWC(session.outputInt8(k), shape: output.shape, to: layout)
+                } else {
+                    floats[k] += LayoutConversion.fromNHWC(session.outputFloat(k), shape: output.shape, to: layout)
+                }
             }
         }
-        var dims = LayoutConversion.sourceDimensions(output.shape, layout)
-        dims[0] *= samples.count
-        let array = rawInt8 ? NumPyArray(shape: dims, int8: bytes) : NumPyArray(shape: dims, float32: floats)
-        try FileIO.writeAtomically(try NumPy.encode(array, source: outputPath), to: outputPath)
-        return (samples.count, session.inputClippingNote())
-    }
-
-    private static func write(_ values: [Float], shape: TensorShape, layout: SourceLayout, count: Int, to path: String) throws {
-        var dims = LayoutConversion.sourceDimensions(shape, layout)
-        dims[0] *= count
-        try FileIO.writeAtomically(try NumPy.encode(NumPyArray(shape: dims, float32: values), source: path), to: path)
+        var paths: [String] = []
+        for k in outputs.indices {
+            try FileIO.checkOutput(outputPath(path, output: k), isNot: [("model", modelPath), ("input", inputPath)])
+        }
+        for (k, output) in outputs.enumerated() {
+            var dims = LayoutConversion.sourceDimensions(output.shape, SourceLayout(output.sourceLayout))
+            dims[0] *= samples.count
+            let array = rawInt8 ? NumPyArray(shape: dims, int8: bytes[k]) : NumPyArray(shape: dims, float32: floats[k])
+            let target = outputPath(path, output: k)
+            try FileIO.writeAtomically(try NumPy.encode(array, source: target), to: target)
+            paths.append(target)
+        }
+        return (samples.count, session.inputClippingNote(), paths)
     }
 }
