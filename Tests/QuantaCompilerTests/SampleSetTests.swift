@@ -74,6 +74,36 @@ final class SampleSetTests: XCTestCase {
         }
     }
 
+    /// A model whose input has a fixed batch of 2 takes data of exactly its declared shape
+    /// as one sample (it was read as two samples of one item: "needs 216 values, 108 were
+    /// given"), and 2·K items as K samples; quantize and run work end to end.
+    func testFixedBatchInputTakesItsDeclaredShape() throws {
+        let dir = temporaryPath("batch2")
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = ImportTestRandom(seed: 21)
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["X", "W"], ["Y"], name: "conv", attributes: [("pads", .ints([1, 1, 1, 1]))])],
+            initializers: [ONNXBuilder.tensor("W", dims: [4, 3, 3, 3], floats: rng.floats(108))],
+            inputs: [ONNXBuilder.valueInfo("X", [.value(2), .value(3), .value(6), .value(6)])],
+            outputs: [ONNXBuilder.valueInfo("Y", [.value(2), .value(4), .value(6), .value(6)])])
+        let onnx = dir + "/b2.onnx", one = dir + "/one.npy", three = dir + "/three.npy", q = dir + "/b2.qmodel"
+        try FileIO.writeAtomically(bytes, to: onnx)
+        try NumPy.write(NumPyArray(shape: [2, 3, 6, 6], float32: rng.floats(216)), to: one)
+        try NumPy.write(NumPyArray(shape: [6, 3, 6, 6], float32: rng.floats(648)), to: three)
+        let shape = TensorShape(n: 2, h: 6, w: 6, c: 3)
+        XCTAssertEqual(try SampleStream(path: one, shape: shape, layout: .nchw).count, 1)
+        XCTAssertEqual(try SampleStream(path: three, shape: shape, layout: .nchw).count, 3)
+        XCTAssertEqual(try SampleStream(path: one, shape: shape, layout: .nchw).sample(0).count, 216)
+        XCTAssertThrowsError(try SampleStream(path: one, shape: TensorShape(n: 4, h: 6, w: 6, c: 3), layout: .nchw))
+        _ = try QuantizePipeline.run(onnxPath: onnx, calibrationPath: three, outputPath: q, options: QuantizationOptions())
+        let y = dir + "/y.npy"
+        let r = try ModelRunner.runQuantized(modelPath: q, inputPath: one, outputPath: y, rawInt8: false)
+        XCTAssertEqual(r.samples, 1)
+        XCTAssertEqual(try NumPy.read(y).shape, [2, 4, 6, 6])
+    }
+
     func testWrongShapeNamesExpectedAndActual() throws {
         let path = temporaryPath("wrong.npy")
         defer { unlink(path) }

@@ -7,7 +7,8 @@ import QuantaKernels
 /// the number of samples. Same files, subsets (`limit`, `seed`), errors and values as
 /// `SampleSet.load`, which reads a stream whole.
 public final class SampleStream {
-    /// The model input's NHWC shape (batch 1 per sample).
+    /// The model input's NHWC shape: one sample (a model with a fixed batch of B takes B
+    /// items per sample).
     public let shape: TensorShape
     /// Samples in the stream (after `limit`).
     public let count: Int
@@ -33,8 +34,10 @@ public final class SampleStream {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FileError.notFound(path: path) }
         let paths = isDirectory.boolValue ? try NumPy.folderEntries(path).map { path + "/" + $0 } : [path]
-        var one = shape
-        one.n = 1
+        // One sample is the model input's whole shape: a model with a fixed batch of B takes
+        // B items per sample (a file of exactly that shape is one sample; of K·B items, K).
+        let one = shape
+        let batch = max(1, shape.n)
         let sampleDims = LayoutConversion.sourceDimensions(one, layout)
         var files: [File] = []
         var total = 0
@@ -45,10 +48,11 @@ public final class SampleStream {
             default: throw SampleError.wrongDType(source: p, dtype: l.header.dtype.rawValue)
             }
             let count: Int
-            if l.header.shape == sampleDims || l.header.shape == Array(sampleDims.dropFirst()) {
+            if l.header.shape == sampleDims || (batch == 1 && l.header.shape == Array(sampleDims.dropFirst())) {
                 count = 1
-            } else if l.header.shape.count == sampleDims.count, Array(l.header.shape.dropFirst()) == Array(sampleDims.dropFirst()) {
-                count = l.header.shape[0]
+            } else if l.header.shape.count == sampleDims.count, Array(l.header.shape.dropFirst()) == Array(sampleDims.dropFirst()),
+                      l.header.shape[0] % batch == 0 {
+                count = l.header.shape[0] / batch
             } else {
                 throw SampleError.wrongShape(source: p, expected: sampleDims, actual: l.header.shape)
             }
