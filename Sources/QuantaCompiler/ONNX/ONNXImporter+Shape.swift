@@ -616,11 +616,15 @@ extension ImportContext {
         }
         var index = [Int](repeating: 0, count: rank)
         var floats = [Float](), intValues = [Int64]()
+        if useInts { intValues.reserveCapacity(count) } else { floats.reserveCapacity(count) }
+        // One argument array for every element (a new one per element made a 2^24-element
+        // Expand take over 10 s under AddressSanitizer: a fuzzer timeout).
+        var args = [Double](repeating: 0, count: inputs.count)
         for _ in 0..<count {
-            let args: [Double] = inputs.enumerated().map { (k, c) in
+            for (k, c) in inputs.enumerated() {
                 var off = 0
                 for d in 0..<rank { off += index[d] * inputStrides[k][d] }
-                return c.ints.map { Double($0[off]) } ?? Double(c.floats[off])
+                args[k] = c.ints.map { Double($0[off]) } ?? Double(c.floats[off])
             }
             let v = f(args)
             if useInts {
