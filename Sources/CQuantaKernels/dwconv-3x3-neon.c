@@ -96,9 +96,12 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
             }
             if (ox >= d->output_w) break;
         } else if (ox == x_begin) {
-            // Interior: three row pointers advanced by the stride; no checks.
+            // Interior: three row pointers advanced by the stride; no checks. Not unrolled:
+            // two pixels at once need more than the 32 vector registers (9 weights, 4 bias,
+            // the output stage's constants, 8 accumulators) and spilled.
             const int8_t *r0 = image + y0 * row_step + (ox * sw - d->pad_left) * c;
             int8_t *out = out_row + ox * d->output_step;
+#pragma clang loop unroll(disable)
             for (; ox < x_end; ox++) {
                 const int8_t *r1 = r0 + row_step, *r2 = r1 + row_step;
                 int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
