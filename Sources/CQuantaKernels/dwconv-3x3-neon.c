@@ -81,6 +81,7 @@ static inline __attribute__((always_inline)) void row16(const quanta_dwconv3x3 *
                 adv[ky] = inside ? sw * c : 0;
             }
             int8_t *out = out_row + ox * d->output_step;
+#pragma clang loop unroll(disable)
             for (; ox < x_end; ox++) {
                 int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
                 pair(acc, vld1q_s8(r[0]), w[0], vld1q_s8(r[0] + cs[0]), w[1]);
