@@ -79,6 +79,20 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// Found by Tools/fuzz-onnx-structure (a timeout, 1.6 GB): Add of a 400 M-element input
+    /// and a constant the importer expanded to the input's whole shape before any limit.
+    /// The expansion is held to `ONNXLimits.maxFoldedElements` first.
+    func testConstantBroadcastToAHugeActivationIsLimitedBeforeAllocating() {
+        XCTAssertThrowsError(try ONNXImporter.importModel(path: fixture("structure-broadcast-constant-m14-234-158.onnx"))) { error in
+            guard case .limitExceeded(_, let what, let value, let limit)? = (error as? SourcedError)?.underlying as? ONNXImportError else {
+                return XCTFail("expected limitExceeded, got \(error)")
+            }
+            XCTAssertEqual(what, "the element count of the constant broadcast to [1, 3, 16777216, 8]")
+            XCTAssertEqual(value, 3 * 16777216 * 8)
+            XCTAssertEqual(limit, ONNXLimits.maxFoldedElements)
+        }
+    }
+
     /// The committed `.qmodel` seeds (Tools/fuzz-corpus/qmodel) load with the current
     /// reader: after a format change they must be regenerated
     /// (`Tools/fuzz-corpus/make_seeds.py`), or the fuzzer only exercises the version check.

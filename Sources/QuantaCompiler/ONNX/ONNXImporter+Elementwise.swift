@@ -131,8 +131,10 @@ extension ImportContext {
             for _ in 0..<n { data += c.floats }
             return (TensorShape(n: n, h: 1, w: 1, c: ch), data)
         }
-        // Full NHWC expansion.
+        // Full NHWC expansion: a constant as large as the activation, held to the limit of
+        // folded constants before it is allocated (a 400-byte file asked for 1.6 GB here).
         let shape = TensorShape(n: n, h: h, w: w, c: ch)
+        try op.check("the element count of the constant broadcast to \(x.dims)", shape.elementCount, limit: ONNXLimits.maxFoldedElements)
         var data = [Float](repeating: 0, count: shape.elementCount)
         for b in 0..<n {
             for y in 0..<h {
