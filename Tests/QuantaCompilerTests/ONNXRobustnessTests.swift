@@ -76,4 +76,25 @@ final class ONNXRobustnessTests: XCTestCase {
                 value: (fits + 1) * 1024, limit: ONNXLimits.maxFoldedElements))
         }
     }
+
+    /// A convolution summing more products than an int32 accumulator holds is refused by
+    /// `quanta quantize` before any sample is read (the calibration file here does not even
+    /// exist), not by the runtime's check of the written model after calibration.
+    func testAccumulatorTermsAreCheckedBeforeCalibration() throws {
+        let terms = QuantizePipeline.maxAccumulatorTerms + 1
+        XCTAssertEqual(QuantizePipeline.maxAccumulatorTerms, 65793)
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["X", "W"], ["Y"], name: "wide")],
+            initializers: [ONNXBuilder.tensor("W", dims: [1, Int64(terms), 1, 1], floats: [Float](repeating: 0.5, count: terms))],
+            inputs: [ONNXBuilder.valueInfo("X", [.value(1), .value(Int64(terms)), .value(1), .value(1)])],
+            outputs: [ONNXBuilder.valueInfo("Y", [.value(1), .value(1), .value(1), .value(1)])])
+        let path = NSTemporaryDirectory() + "/quanta-wide-\(getpid()).onnx"
+        try FileIO.writeAtomically(bytes, to: path)
+        defer { unlink(path) }
+        XCTAssertThrowsError(try QuantizePipeline.run(
+            onnxPath: path, calibrationPath: "/nonexistent.npy", outputPath: path + ".qmodel", options: QuantizationOptions())) { error in
+            XCTAssertEqual("\(error)", "\(path): node 'wide': the products one int8 accumulator sums (kernel taps × input channels) is \(terms), above the limit of 65793 (docs/ROBUSTNESS.md)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".qmodel"))
+    }
 }

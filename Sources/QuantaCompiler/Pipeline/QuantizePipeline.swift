@@ -86,6 +86,30 @@ public enum QuantizePipeline {
     }
 
     /// Loads samples for a graph with exactly one input.
+    /// The most products one int8 accumulator may sum: the runtime's bound
+    /// `terms · 255 · 128 + |bias| ≤ Int32.max` (docs/ROBUSTNESS.md) with zero bias.
+    public static let maxAccumulatorTerms = Int(Int32.max) / (255 * 128)
+
+    /// Refuses, before calibration, a convolution or fully connected layer that sums more
+    /// products per output than an int32 accumulator holds (`maxAccumulatorTerms`): the
+    /// written model would fail the runtime's check only after all the float work.
+    public static func checkAccumulatorTerms(_ graph: Graph) throws {
+        for node in graph.nodes {
+            let terms: Int
+            switch node.op {
+            case .conv2D(let c): terms = c.filter.kernelH * c.filter.kernelW * c.filter.inputChannelsPerGroup
+            case .transposeConv2D(let t): terms = t.filter.kernelH * t.filter.kernelW * t.filter.inputChannelsPerGroup
+            case .fullyConnected(let f): terms = f.inputCount
+            default: continue
+            }
+            guard terms <= maxAccumulatorTerms else {
+                throw ONNXImportError.limitExceeded(
+                    node: node.name, what: "the products one int8 accumulator sums (kernel taps × input channels)",
+                    value: terms, limit: maxAccumulatorTerms)
+            }
+        }
+    }
+
     /// The samples at `path` for `graph`'s one input, read one at a time (`SampleStream`).
     public static func openSamples(path: String, for graph: Graph, limit: Int = .max, seed: UInt64? = nil) throws -> SampleStream {
         guard graph.inputs.count == 1 else { throw SampleError.multipleInputs(count: graph.inputs.count) }
@@ -106,6 +130,7 @@ public enum QuantizePipeline {
         progress: ((_ done: Int, _ total: Int, _ stage: String) -> Void)? = nil
     ) throws -> QuantizeResult {
         let graph = try importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
+        do { try checkAccumulatorTerms(graph) } catch { throw SourcedError(source: onnxPath, underlying: error) }
         // Samples are read from disk a chunk at a time (twice: calibration, then the check).
         let samples = try openSamples(path: calibrationPath, for: graph, limit: sampleLimit, seed: sampleSeed)
         let (quantized, report, floatOutputs) = try ModelQuantizer.quantizeReporting(
