@@ -40,7 +40,11 @@ static inline __attribute__((always_inline)) int8x16_t add16(int8x16_t a, int8x1
 }
 
 static inline __attribute__((always_inline)) void add_all(const int8_t *a, const int8_t *b, int8_t *out, long count,
-                                                          const quanta_add *p, int ra, int rb, int ro) {
+                                                          const quanta_add *params, int ra, int rb, int ro) {
+    // A local copy: int8 stores may alias *params, so its fields would be read (and
+    // broadcast) again after every store.
+    const quanta_add local = *params;
+    const quanta_add *p = &local;
     long i = 0;
     for (; i + 16 <= count; i += 16) vst1q_s8(out + i, add16(vld1q_s8(a + i), vld1q_s8(b + i), p, ra, rb, ro));
     if (i < count) {
