@@ -62,7 +62,7 @@ public final class SampleStream {
         var chosen: [Int]
         if let seed, limit < total {
             // Fisher–Yates with our own generator: the same subset on every platform.
-            var generator = SeededSampleGenerator(seed: seed)
+            var generator = SplitMix64(seed: seed)
             var order = Array(0..<total)
             for i in stride(from: total - 1, to: 0, by: -1) {
                 order.swapAt(i, Int(generator.next() % UInt64(i + 1)))

@@ -46,18 +46,8 @@ public enum GroupedConv {
                        requantization: requantization, scratch: scratch)
             return
         }
-        Im2col.checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
-        let groups = parameters.groups
-        let ci = filter.inputChannelsPerGroup
-        let perGroup = filter.outputChannels / groups
-        let blockBytes = PointwiseGEMM.packedByteCount(depth: ci, columns: perGroup)
-        let pixels = inputShape.n * inputShape.h * inputShape.w
-        for g in 0..<groups {
-            PointwiseGEMM.run(GEMMOperands(
-                rows: pixels, depth: ci, columns: perGroup, a: input + g * ci, aRowStride: inputShape.c,
-                packed: packed + g * blockBytes, output: output + g * perGroup, outputRowStride: outputShape.c,
-                requantization: requantization, channelOffset: g * perGroup, panel: scratch))
-        }
+        groupGEMMs(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                   output: output, outputShape: outputShape, parameters: parameters, requantization: requantization, panel: scratch)
     }
 
     /// The direct form (`isDirect`) without scratch: one `PointwiseGEMM.runDirect` per
@@ -72,6 +62,18 @@ public enum GroupedConv {
     ) {
         precondition(isDirect(filter: filter, parameters: parameters) && filter.inputChannelsPerGroup % 2 == 0,
                      "GroupedConv.runDirect: not a 1×1 stride-1 unpadded convolution of even depth")
+        groupGEMMs(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                   output: output, outputShape: outputShape, parameters: parameters, requantization: requantization, panel: nil)
+    }
+
+    /// The direct form's GEMMs, one per group on its channel slice in place: with the
+    /// panel `PointwiseGEMM.run`, without it `PointwiseGEMM.runDirect`.
+    private static func groupGEMMs(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
+        packed: UnsafeRawPointer, filter: FilterShape,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization, panel: UnsafeMutableRawPointer?
+    ) {
         Im2col.checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
         let groups = parameters.groups
         let ci = filter.inputChannelsPerGroup
@@ -79,10 +81,11 @@ public enum GroupedConv {
         let blockBytes = PointwiseGEMM.packedByteCount(depth: ci, columns: perGroup)
         let pixels = inputShape.n * inputShape.h * inputShape.w
         for g in 0..<groups {
-            PointwiseGEMM.runDirect(GEMMOperands(
+            let operands = GEMMOperands(
                 rows: pixels, depth: ci, columns: perGroup, a: input + g * ci, aRowStride: inputShape.c,
                 packed: packed + g * blockBytes, output: output + g * perGroup, outputRowStride: outputShape.c,
-                requantization: requantization, channelOffset: g * perGroup, panel: nil))
+                requantization: requantization, channelOffset: g * perGroup, panel: panel)
+            if panel == nil { PointwiseGEMM.runDirect(operands) } else { PointwiseGEMM.run(operands) }
         }
     }
 }
