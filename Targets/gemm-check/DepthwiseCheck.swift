@@ -2,16 +2,18 @@ import QuantaKernels
 
 /// Depthwise 3×3 (`DepthwiseConv.run3x3`: the NEON row kernel on aarch64 and armv7, AVX2
 /// on the host) bit for bit against `Int8Reference.conv2D`, on pseudo-random operands:
-/// strides 1 and 2 (and 1×2, 2×1), paddings 0...2 on each side, maps from 1×1 to 11×13,
+/// strides 1 and 2 (and 1×2, 2×1), paddings 0...2 on each side, maps from 1×1 to 11×13 and rows of 60...139 columns,
 /// channel counts 1...50 (full and partial 16-channel blocks), batch 1 and 2, per-channel
 /// and per-tensor requantization with left and right shifts, weights in -127...127
 /// (the quantizer's range), inputs with -128. Returns nil or the first mismatch.
 func checkDepthwise(random: inout SplitMix) -> (cases: Int, failure: String?) {
     var cases = 0
-    for trial in 0..<120 {
+    for trial in 0..<140 {
         let channels = [16, 32, 48, 1 + trial % 50][trial % 4]
         let strideH = 1 + random.next(below: 2), strideW = trial % 7 == 0 ? 3 - strideH : strideH
-        let shape = TensorShape(n: 1 + (trial % 9 == 0 ? 1 : 0), h: 1 + random.next(below: 11), w: 1 + random.next(below: 13), c: channels)
+        // Trials 120...: wide rows (long interior runs between the edge columns).
+        let width = trial >= 120 ? 60 + random.next(below: 80) : 1 + random.next(below: 13)
+        let shape = TensorShape(n: 1 + (trial % 9 == 0 ? 1 : 0), h: 1 + random.next(below: trial >= 120 ? 5 : 11), w: width, c: channels)
         let padding = Padding(top: random.next(below: 3), left: random.next(below: 3), bottom: random.next(below: 3), right: random.next(below: 3))
         let filter = FilterShape(outputChannels: channels, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1)
         let parameters = Conv2DParameters(strideH: strideH, strideW: strideW, padding: padding, groups: channels)
