@@ -118,6 +118,26 @@ final class MemoryPassesTests: XCTestCase {
         XCTAssertLessThanOrEqual(r.arena, 2 * smallestArena)
         XCTAssertGreaterThan(smallest.forcedVariants.count + smallest.model.ops.count, 0)
     }
+
+    /// The memory target on the models whose peak was the stem's im2col buffer (3×3 stride
+    /// 2 over RGB): the stem runs `.im2colDirect` (rows gathered into a stack tile), the
+    /// default arena is at most the naive bound of whole tensors (it was 1.25×, 1.78× and
+    /// 1.43×), no convolution runs the reference kernel, and the outputs are identical.
+    func testStemModelsReachTheBoundOfWholeTensorsOnTheFastKernels() throws {
+        for name in ["mobilenet_v1_0.25_32", "mobilenet_v3_small_0.5_32", "shufflenet_v2_0.5_32"] {
+            let m = repositoryRoot + "/Tests/AccuracyModels/" + name
+            let w = try write(onnx: m + ".onnx", calibration: m + "_calibration.npy", samples: 2)
+            let r = try checkIdentical(w, name: name)
+            XCTAssertLessThanOrEqual(r.arena, r.naive, name)
+            let passed = MemoryPasses.apply(w.quantized)
+            XCTAssertTrue(passed.forcedVariants.values.contains(.im2colDirect), "\(name): \(passed.forcedVariants)")
+            XCTAssertFalse(passed.forcedVariants.values.contains(.reference), "\(name): \(passed.forcedVariants)")
+            let session = try QuantizedSession(bytes: w.optimized)
+            for (i, op) in passed.model.ops.enumerated() {
+                if case .conv2D = op.kind { XCTAssertNotEqual(session.model.op(i).variant, .reference, "\(name) op \(i) \(op.name)") }
+            }
+        }
+    }
 }
 
 /// The arena targets on MobileNetV2's real tensor shapes (random constants; planning only).
@@ -177,7 +197,9 @@ final class MemoryTargetTests: XCTestCase {
         XCTAssertLessThanOrEqual(inspection.arenaBytes, 30 * 1024)
         let table = inspection.table()
         XCTAssertTrue(table.contains("naive lower bound of whole tensors 61440 B"), table)
-        XCTAssertTrue(table.contains("[fused 3 ops, window 3 rows, pointwise/depthwise3x3/pointwise]"), table)
+        XCTAssertTrue(table.contains("[fused 3 ops, window 3 rows, pointwise/depthwise3x3/pointwise"), table)
+        // The blocks at the peak run their GEMM stages without panels (the stem block its im2col too).
+        XCTAssertTrue(table.contains("window 3 rows, im2colDirect/depthwise3x3/directGEMM"), table)
         XCTAssertTrue(table.contains("directGEMM"), "a 1×1 layer at the peak reads its input in place: \(table)")
         let svg = inspection.svg()
         XCTAssertTrue(svg.contains("class=\"fused\""))

@@ -184,7 +184,8 @@ final class OptimizedVariantTests: XCTestCase {
         let bytes = try ModelWriter(kernels: .fast, memoryPasses: MemoryPassOptions(fuseOnlyWhereArenaNeedsIt: false))
             .write(MemoryOpsTests.blocks(seed: 2))
         var f = try ModelFile(bytes: bytes)
-        XCTAssertEqual(f.model.fusedStageVariants(1)[2], .pointwise)
+        // The block sets the peak: its 1×1 stages run `.directGEMM` (the same packed blocks).
+        XCTAssertEqual(f.model.fusedStageVariants(1)[2], .directGEMM)
         // The project stage's packed block (6 columns padded to 8): channel 3, pair 1.
         let weights = f.constant(op: 1, OpLayout.irPacked + 4) + 32
         f.bytes[weights + 16 + 3 * 2] = UInt8(bitPattern: -128)
@@ -241,9 +242,9 @@ final class OptimizedVariantTests: XCTestCase {
 
     func testUnknownVariantIsRejected() throws {
         var f = try ModelFile(kernels: .fast)
-        f.bytes[f.model.opRecord(2).offset + 1] = 9
+        f.bytes[f.model.opRecord(2).offset + 1] = 10
         ModelWriter.sealChecksum(&f.bytes)
-        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(9)))
+        XCTAssertModelError(f.load(), .invalidOp(index: 2, reason: .unsupportedVariant(10)))
     }
 
     func testVariantThatDoesNotFitTheShapesIsRejected() throws {

@@ -50,6 +50,27 @@ public struct FusedInvertedResidual {
         project.variant = .reference
     }
 
+    /// Each GEMM stage on its scratch-free form where one applies (`.directGEMM` for a 1×1
+    /// int8 stage of even depth, `.im2colDirect` for a K×K expand), the others unchanged
+    /// (a `.pointwiseU8` stage, the pair-bounded x86 GEMM asked for by the user, keeps its
+    /// panel): the same kernels without the GEMM panel. Whether that removed the whole
+    /// panel: `panelBytes == 0`.
+    /// `inputZeroPoint`: the block input's.
+    mutating func useDirectStages(inputZeroPoint expandInputZeroPoint: Int32) {
+        let rows = stageInputRows, g = geometry
+        func direct(_ v: KernelVariant, _ input: TensorShape, _ filter: FilterShape, _ parameters: Conv2DParameters, _ zp: Int32) -> KernelVariant {
+            let candidate: KernelVariant
+            switch v {
+            case .pointwise: candidate = .directGEMM
+            case .im2col: candidate = .im2colDirect
+            default: return v
+            }
+            return candidate.applies(inputShape: input, filter: filter, parameters: parameters, inputZeroPoint: zp) ? candidate : v
+        }
+        expand.variant = direct(expand.variant, rows.expand, g.expandFilter, g.expand, expandInputZeroPoint)
+        project.variant = direct(project.variant, rows.project, g.projectFilter, Conv2DParameters(), depthwise.outputZeroPoint)
+    }
+
     /// Picks each stage's fast variant (`KernelVariant.choose` on the stage's row shapes),
     /// keeping only the kinds the fused kernel runs: `.pointwise` (`.pointwiseU8` with
     /// `pairBoundedWeights` when the weights' pairs fit, or `.im2col` for a K×K expand) for
@@ -250,13 +271,29 @@ public enum MemoryPasses {
             guard let peak = MemoryPlanner.liveProfile(plan.requests).peakStep, peak < model.ops.count,
                   plan.scratchRequest[peak] != nil, chosen[peak] == nil
             else { break }
-            if directGEMMApplies(model.ops[peak], in: model, kernels: kernels) {
-                let trial = chosen.merging([peak: .directGEMM]) { $1 }
+            if let direct = scratchFreeVariant(model.ops[peak], in: model, kernels: kernels) {
+                let trial = chosen.merging([peak: direct]) { $1 }
                 let next = ModelWriter.planArena(model, kernels: kernels, forcedVariants: trial)
                 if next.plan.arenaSize < plan.plan.arenaSize {
                     chosen = trial
                     plan = next
                     continue
+                }
+            }
+            if case var .invertedResidual(block) = model.ops[peak].kind, block.panelBytes > 0 {
+                // The fused block's GEMM stages on their scratch-free forms, when that
+                // leaves no panel and the arena gets smaller.
+                // (The op's own variant byte stays 0: nothing goes into `chosen`.)
+                block.useDirectStages(inputZeroPoint: model.tensors[model.ops[peak].inputs[0]].quantization.zeroPoint)
+                if block.panelBytes == 0 {
+                    var trialModel = model
+                    trialModel.ops[peak].kind = .invertedResidual(block)
+                    let next = ModelWriter.planArena(trialModel, kernels: kernels, forcedVariants: chosen)
+                    if next.plan.arenaSize < plan.plan.arenaSize {
+                        model = trialModel
+                        plan = next
+                        continue
+                    }
                 }
             }
             if !smallestArena {
@@ -280,15 +317,20 @@ public enum MemoryPasses {
         return chosen
     }
 
-    /// Whether `op` is a convolution whose writer-chosen variant is a GEMM with a panel
-    /// (`.pointwise`, `.pointwiseU8`, direct `.grouped`) that `.directGEMM` can replace.
-    static func directGEMMApplies(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection) -> Bool {
-        guard case let .conv2D(parameters, filter, _, _, _) = op.kind, let input = op.inputs.first else { return false }
-        let chosen = ModelWriter.variant(op, in: model, kernels: kernels)
-        guard chosen == .pointwise || chosen == .pointwiseU8 || chosen == .grouped else { return false }
+    /// The scratch-free form of `op`'s writer-chosen variant, nil when there is none: a GEMM
+    /// with a panel (`.pointwise`, `.pointwiseU8`, direct `.grouped`) → `.directGEMM`,
+    /// `.im2col` → `.im2colDirect`, where that variant applies to the op's shapes.
+    static func scratchFreeVariant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection) -> KernelVariant? {
+        guard case let .conv2D(parameters, filter, _, _, _) = op.kind, let input = op.inputs.first else { return nil }
+        let candidate: KernelVariant
+        switch ModelWriter.variant(op, in: model, kernels: kernels) {
+        case .pointwise, .pointwiseU8, .grouped: candidate = .directGEMM
+        case .im2col: candidate = .im2colDirect
+        default: return nil
+        }
         let tensor = model.tensors[input]
-        return KernelVariant.directGEMM.applies(
-            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
+        return candidate.applies(
+            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint) ? candidate : nil
     }
 
     /// Readers (op indices) of every tensor.

@@ -62,82 +62,27 @@ public enum Im2col {
         checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
         let k = depth(filter)
         let perGroup = filter.outputChannels / groups
-        let ci = filter.inputChannelsPerGroup
         let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
         let rowsBuffer = scratch.assumingMemoryBound(to: Int8.self)
         let panel = scratch + chunkRows * k
         let pixels = outputShape.n * outputShape.h * outputShape.w
         let pad = Int8(truncatingIfNeeded: inputZeroPoint)
-        // Index arithmetic below wraps (&+, &*): every value is bounded by the validated
-        // tensor sizes, and the checked forms cost an overflow branch per window row.
-        let run = filter.kernelW &* ci
-        let imageBytes = inputShape.h &* inputShape.w &* inputShape.c
-        let inputRowBytes = inputShape.w &* inputShape.c
-        let contiguousRows = parameters.dilationW == 1 && groups == 1
         // Where the GEMM reads an int16 panel and a chunk fits in one, each pixel's row is
         // widened straight into it (the GEMM skips its own conversion pass): the stem of
         // MobileNetV2 spent 44 % of its time gathering and converting rows (perf).
         let direct = PointwiseGEMM.readsInt16Panel && PointwiseGEMM.panelRows(depth: k) >= chunkRows
         let panelRowBytes = PointwiseGEMM.paddedDepth(k) * 2
-        // Three window rows of 8...16 contiguous bytes each (the stem over RGB: 9), and the
-        // output columns before `interiorColumns` whose windows end inside the input row.
-        let threeRows = contiguousRows && filter.kernelH == 3 && run >= 8 && run <= 16
-        let lastStart = inputShape.w &- filter.kernelW &+ parameters.padding.left
-        let interiorColumns = lastStart >= 0 ? min(outputShape.w, lastStart / parameters.strideW &+ 1) : 0
         var first = 0
         while first < pixels {
             let count = min(chunkRows, pixels - first)
-            // The chunk's first pixel as (b, oy, ox), then stepped (no division per pixel).
-            let startX = first % outputShape.w
-            let startY = (first / outputShape.w) % outputShape.h
-            let startB = first / (outputShape.w * outputShape.h)
             for g in 0..<groups {
-                var ox = startX, oy = startY, b = startB
-                var r = 0
-                while r < count {
-                    let y0 = oy &* parameters.strideH &- parameters.padding.top
-                    let x0 = ox &* parameters.strideW &- parameters.padding.left
-                    // A run of pixels of one output row whose windows lie inside the input:
-                    // widened straight into the panel with pointer steps only.
-                    if direct && threeRows && x0 >= 0 && ox < interiorColumns
-                        && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
-                        let n = min(count &- r, interiorColumns &- ox)
-                        var src = input + (b &* imageBytes &+ y0 &* inputRowBytes &+ x0 &* ci)
-                        var dst = panel + r &* panelRowBytes
-                        for _ in 0..<n {
-                            PointwiseGEMM.widenThreeRows(src, inputRowBytes &* parameters.dilationH, run, into: dst)
-                            src += parameters.strideW &* ci
-                            dst += panelRowBytes
-                        }
-                        r &+= n
-                        ox &+= n
-                    } else if !direct && threeRows && x0 >= 0 && ox < interiorColumns
-                        && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
-                        // The same run of interior pixels copied as int8 rows (the NEON GEMM
-                        // reads A where it lies): three 8-byte loads and stores per row.
-                        let n = min(count &- r, interiorColumns &- ox)
-                        var src = input + (b &* imageBytes &+ y0 &* inputRowBytes &+ x0 &* ci)
-                        var dst = rowsBuffer + r &* k
-                        for _ in 0..<n {
-                            copyThreeRows(dst, src, inputRowBytes &* parameters.dilationH, run)
-                            src += parameters.strideW &* ci
-                            dst += k
-                        }
-                        r &+= n
-                        ox &+= n
-                    } else {
-                        gatherPixel(into: rowsBuffer + (r &* k), input: input, inputShape: inputShape, filter: filter,
-                                    parameters: parameters, b: b, y0: y0, x0: x0, channelOffset: g * ci, pad: pad,
-                                    contiguousRows: contiguousRows, threeRows: threeRows)
-                        if direct { PointwiseGEMM.widenRow(rowsBuffer + (r &* k), depth: k, into: panel + r &* panelRowBytes) }
-                        r &+= 1
-                        ox &+= 1
-                    }
-                    if ox == outputShape.w {
-                        ox = 0
-                        oy += 1
-                        if oy == outputShape.h { oy = 0; b += 1 }
-                    }
+                if direct {
+                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
+                               outputShape: outputShape, parameters: parameters, pad: pad, into: rowsBuffer, rowStride: k,
+                               widenedInto: panel, panelRowStride: panelRowBytes)
+                } else {
+                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
+                               outputShape: outputShape, parameters: parameters, pad: pad, into: rowsBuffer, rowStride: k)
                 }
                 PointwiseGEMM.run(GEMMOperands(
                     rows: count, depth: k, columns: perGroup, a: rowsBuffer, aRowStride: k,
@@ -146,6 +91,147 @@ public enum Im2col {
                     requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: direct))
             }
             first += count
+        }
+    }
+
+    /// Bytes of the stack tile of `runDirect` (`KernelVariant.im2colDirect`): it holds
+    /// `directTileRows(depth:)` im2col rows of `paddedDepth(K)` bytes.
+    public static let directTileBytes = 1024
+
+    /// Im2col rows per `runDirect` GEMM call for depth `K`: as many as the tile holds, a
+    /// multiple of 8 (the 8-row tiles) from 8 on, at most `chunkRows`; 0 when one row of
+    /// `PointwiseGEMM.paddedDepth(K)` bytes does not fit (`.im2colDirect` does not apply).
+    @inlinable
+    public static func directTileRows(depth k: Int) -> Int {
+        guard k >= 1, k <= directTileBytes else { return 0 }
+        let rows = directTileBytes / PointwiseGEMM.paddedDepth(k)
+        return rows >= 8 ? min(chunkRows, rows & ~7) : rows
+    }
+
+    /// `run` without arena scratch (`KernelVariant.im2colDirect`): `directTileRows(depth:)`
+    /// output pixels at a time, their im2col rows gathered into a `directTileBytes` buffer on
+    /// the stack (rows `paddedDepth(K)` bytes apart, the pad byte 0 against a 0 weight) and
+    /// multiplied by `PointwiseGEMM.runDirect` at the even depth. Same results as `run`.
+    ///
+    /// - Precondition: as `run`; `directTileRows(depth: depth(filter)) >= 1`.
+    public static func runDirect(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
+        packed: UnsafeRawPointer, filter: FilterShape,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization
+    ) {
+        let groups = parameters.groups
+        checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
+        let k = depth(filter)
+        let tileRows = directTileRows(depth: k)
+        precondition(tileRows >= 1, "Im2col.runDirect: depth \(k) does not fit the stack tile")
+        let kPad = PointwiseGEMM.paddedDepth(k)
+        let perGroup = filter.outputChannels / groups
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
+        let pixels = outputShape.n * outputShape.h * outputShape.w
+        let pad = Int8(truncatingIfNeeded: inputZeroPoint)
+        // The tile: a value on the stack (16 × 64 bytes = directTileBytes), zeroed once so
+        // that the pad byte of an odd depth is 0 (its packed weight is 0 too).
+        var tile = DirectTile()
+        withUnsafeMutableBytes(of: &tile) { bytes in
+            let rows = bytes.baseAddress!.assumingMemoryBound(to: Int8.self)
+            var first = 0
+            while first < pixels {
+                let count = min(tileRows, pixels - first)
+                for g in 0..<groups {
+                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
+                               outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: kPad)
+                    PointwiseGEMM.runDirect(GEMMOperands(
+                        rows: count, depth: kPad, columns: perGroup, a: rows, aRowStride: kPad,
+                        packed: packed + g * blockBytes,
+                        output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
+                        requantization: requantization, channelOffset: g * perGroup, panel: nil))
+                }
+                first += count
+            }
+        }
+    }
+
+    /// `directTileBytes` of stack (a tuple of vectors: a plain value, never allocated).
+    private struct DirectTile {
+        var v: (SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>,
+                SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>, SIMD64<Int8>)
+        init() {
+            let z = SIMD64<Int8>()
+            v = (z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z)
+        }
+    }
+
+    /// The im2col rows (group `group`'s channels) of output pixels `first ..< first + count`
+    /// (in NHW order) to `rows` (`rowStride` bytes apart, `depth(filter)` bytes each; taps
+    /// outside the input hold `pad`); with `widened`, each row also widened to int16 into the
+    /// panel (`panelRowStride` bytes apart, `PointwiseGEMM.widenRow`), where a run of
+    /// interior 3-row windows goes to the panel only. (Not inlined: its three callers would
+    /// each carry a copy of the gather, 12 KB of aarch64 runtime code.)
+    @inline(never) @usableFromInline
+    static func gatherRows(
+        count: Int, first: Int, group g: Int, input: UnsafePointer<Int8>, inputShape: TensorShape, filter: FilterShape,
+        outputShape: TensorShape, parameters: Conv2DParameters, pad: Int8,
+        into rows: UnsafeMutablePointer<Int8>, rowStride: Int,
+        widenedInto widened: UnsafeMutableRawPointer? = nil, panelRowStride: Int = 0
+    ) {
+        let k = depth(filter)
+        let ci = filter.inputChannelsPerGroup
+        // Index arithmetic below wraps (&+, &*): every value is bounded by the validated
+        // tensor sizes, and the checked forms cost an overflow branch per window row.
+        let run = filter.kernelW &* ci
+        let imageBytes = inputShape.h &* inputShape.w &* inputShape.c
+        let inputRowBytes = inputShape.w &* inputShape.c
+        let contiguousRows = parameters.dilationW == 1 && parameters.groups == 1
+        // Three window rows of 8...16 contiguous bytes each (the stem over RGB: 9), and the
+        // output columns before `interiorColumns` whose windows end inside the input row.
+        let threeRows = contiguousRows && filter.kernelH == 3 && run >= 8 && run <= 16
+        let lastStart = inputShape.w &- filter.kernelW &+ parameters.padding.left
+        let interiorColumns = lastStart >= 0 ? min(outputShape.w, lastStart / parameters.strideW &+ 1) : 0
+        // The first pixel as (b, oy, ox), then stepped (no division per pixel).
+        var ox = first % outputShape.w
+        var oy = (first / outputShape.w) % outputShape.h
+        var b = first / (outputShape.w * outputShape.h)
+        var r = 0
+        while r < count {
+            let y0 = oy &* parameters.strideH &- parameters.padding.top
+            let x0 = ox &* parameters.strideW &- parameters.padding.left
+            if threeRows && x0 >= 0 && ox < interiorColumns && y0 >= 0 && y0 &+ 2 &* parameters.dilationH < inputShape.h {
+                // A run of pixels of one output row whose windows lie inside the input, with
+                // pointer steps only: widened straight into the panel, or copied as int8
+                // rows (three 8-byte loads and stores per row).
+                let n = min(count &- r, interiorColumns &- ox)
+                var src = input + (b &* imageBytes &+ y0 &* inputRowBytes &+ x0 &* ci)
+                if let widened {
+                    var dst = widened + r &* panelRowStride
+                    for _ in 0..<n {
+                        PointwiseGEMM.widenThreeRows(src, inputRowBytes &* parameters.dilationH, run, into: dst)
+                        src += parameters.strideW &* ci
+                        dst += panelRowStride
+                    }
+                } else {
+                    var dst = rows + r &* rowStride
+                    for _ in 0..<n {
+                        copyThreeRows(dst, src, inputRowBytes &* parameters.dilationH, run)
+                        src += parameters.strideW &* ci
+                        dst += rowStride
+                    }
+                }
+                r &+= n
+                ox &+= n
+            } else {
+                gatherPixel(into: rows + (r &* rowStride), input: input, inputShape: inputShape, filter: filter,
+                            parameters: parameters, b: b, y0: y0, x0: x0, channelOffset: g * ci, pad: pad,
+                            contiguousRows: contiguousRows, threeRows: threeRows)
+                if let widened { PointwiseGEMM.widenRow(rows + (r &* rowStride), depth: k, into: widened + r &* panelRowStride) }
+                r &+= 1
+                ox &+= 1
+            }
+            if ox == outputShape.w {
+                ox = 0
+                oy += 1
+                if oy == outputShape.h { oy = 0; b += 1 }
+            }
         }
     }
 

@@ -33,10 +33,19 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// `choose` never picks it; the memory passes do where a GEMM panel would raise the
     /// arena's peak (`MemoryPasses.scratchFreePeak`). Packed weights as `.pointwise`.
     case directGEMM = 8
+    /// As `.im2col` (any geometry and groups), without arena scratch: the im2col rows are
+    /// gathered a tile at a time into a fixed buffer on the stack (`Im2col.directTileBytes`)
+    /// and multiplied by `PointwiseGEMM.runDirect`. Needs a depth (`kH·kW·Ci`, rounded up to
+    /// even) of at most `Im2col.directTileBytes`. `choose` never picks it; the memory passes
+    /// do where the im2col buffer would raise the arena's peak (a stem convolution). Packed
+    /// weights as `.im2col`.
+    case im2colDirect = 9
 
     /// Whether this variant's packed weights are `PointwiseGEMM` blocks (one per group),
     /// whose weights the loader holds to -127...127 (`PointwiseGEMM.firstMinimumWeight`).
-    public var packsGEMMWeights: Bool { self == .pointwise || self == .grouped || self == .im2col || self == .directGEMM }
+    public var packsGEMMWeights: Bool {
+        self == .pointwise || self == .grouped || self == .im2col || self == .directGEMM || self == .im2colDirect
+    }
 
     /// The variant for a convolution with these shapes (the compiler calls this once per
     /// layer). Falls back to `.reference` when the input zero point is outside int8 (the
@@ -74,7 +83,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// rows (one GEMM row per pixel of `inputShape`).
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM: return 0
+        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM, .im2colDirect: return 0
         case .pointwise:
             return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
         case .pointwiseU8:
@@ -88,7 +97,8 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
         case .reference, .elementwise: return 0
-        case .pointwise, .grouped, .im2col, .directGEMM: return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
+        case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
+            return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
         case .pointwiseU8: return PointwiseU8GEMM.packedByteCount(depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
         case .depthwise, .depthwise3x3: return DepthwiseConv.packedByteCount(channels: inputShape.c, filter: filter)
         }
@@ -101,7 +111,9 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// - `.grouped`, `.im2col`: any geometry and groups (`.grouped` 1 < groups);
     /// - `.depthwise`: groups == channels, one input channel per group;
     /// - `.depthwise3x3`: as `.depthwise`, 3×3, strides 1...2, dilation 1;
-    /// - `.directGEMM`: 1×1, stride 1, no padding, an even number of input channels per group.
+    /// - `.directGEMM`: 1×1, stride 1, no padding, an even number of input channels per group;
+    /// - `.im2colDirect`: any geometry and groups, `kH·kW·Ci` rounded up to even at most
+    ///   `Im2col.directTileBytes`.
     public func applies(
         inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32
     ) -> Bool {
@@ -122,6 +134,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .directGEMM:
             return GroupedConv.isDirect(filter: filter, parameters: parameters) && filter.inputChannelsPerGroup % 2 == 0
         case .im2col: return true
+        case .im2colDirect:
+            let (taps, o1) = filter.kernelH.multipliedReportingOverflow(by: filter.kernelW)
+            let (depth, o2) = taps.multipliedReportingOverflow(by: filter.inputChannelsPerGroup)
+            return !o1 && !o2 && Im2col.directTileRows(depth: depth) >= 1
         case .depthwise: return depthwise
         case .depthwise3x3:
             return depthwise && filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1
@@ -171,13 +187,13 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         case .reference, .elementwise:
             packed = 0
             scratch = 0
-        case .pointwise, .grouped, .im2col, .directGEMM:
+        case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
             let columns = (Int64(filter.outputChannels) / groups + 7) & ~7
             packed = mul(columns, 4 + kPad).flatMap { mul($0, groups) }
             let im2col = mul(Int64(Im2col.chunkRows), depth).map { $0 + fullPanel }
             switch self {
             case .pointwise: scratch = directPanel
-            case .directGEMM: scratch = 0
+            case .directGEMM, .im2colDirect: scratch = 0
             case .grouped: scratch = GroupedConv.isDirect(filter: filter, parameters: parameters) ? directPanel : im2col
             default: scratch = im2col
             }

@@ -47,6 +47,12 @@ public enum OptimizedConv2D {
                 input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
                 filter: filter, output: output, outputShape: outputShape, parameters: parameters,
                 requantization: requantization, scratch: scratch)
+        case .im2colDirect:
+            guard let packed = packedWeights else { preconditionFailure("OptimizedConv2D: im2col without packed weights") }
+            Im2col.runDirect(
+                input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
+                filter: filter, output: output, outputShape: outputShape, parameters: parameters,
+                requantization: requantization)
         case .depthwise:
             guard let packed = packedWeights else { preconditionFailure("OptimizedConv2D: depthwise without packed weights") }
             DepthwiseConv.run(
@@ -75,7 +81,7 @@ public enum OptimizedConv2D {
     ) {
         switch variant {
         case .reference, .elementwise: return
-        case .pointwise, .grouped, .im2col, .directGEMM:
+        case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
             Im2col.pack(weights: weights, filter: filter, groups: parameters.groups, bias: bias,
                         inputZeroPoint: inputZeroPoint, into: destination)
         case .pointwiseU8:

@@ -151,7 +151,7 @@ extension OpValidator {
         let pointwise = Conv2DParameters()
         let eZeroPoint = Int32(op.parameter(L.irZeroPoints)), dZeroPoint = Int32(op.parameter(L.irZeroPoints + 1))
         let ev = try fusedStage(
-            L.irExpand, stage: 0, allowed: [.reference, .pointwise, .pointwiseU8, .im2col], row: TensorShape(h: ekh, w: input.w, c: input.c),
+            L.irExpand, stage: 0, allowed: [.reference, .pointwise, .pointwiseU8, .im2col, .directGEMM, .im2colDirect], row: TensorShape(h: ekh, w: input.w, c: input.c),
             filter: g.expandFilter, parameters: g.expand, inputZeroPoint: model.zeroPoint(self.input),
             weightCount: expandWeights, channels: ce, terms: try products(ekh, ekw, input.c))
         try fusedStage(
@@ -159,7 +159,7 @@ extension OpValidator {
             filter: g.depthwiseFilter, parameters: g.depthwise, inputZeroPoint: eZeroPoint,
             weightCount: dwWeights, channels: ce, terms: try products(kh, kw, 1))
         let pv = try fusedStage(
-            L.irProject, stage: 2, allowed: [.reference, .pointwise, .pointwiseU8], row: TensorShape(h: 1, w: g.depthwiseShape.w, c: ce),
+            L.irProject, stage: 2, allowed: [.reference, .pointwise, .pointwiseU8, .directGEMM], row: TensorShape(h: 1, w: g.depthwiseShape.w, c: ce),
             filter: g.projectFilter, parameters: pointwise, inputZeroPoint: dZeroPoint,
             weightCount: projectWeights, channels: co, terms: ce)
         let panel = InvertedResidual.panelBytes(geometry: g, expand: ev, project: pv)
