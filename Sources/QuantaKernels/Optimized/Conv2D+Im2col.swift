@@ -111,7 +111,9 @@ public enum Im2col {
     /// `run` without arena scratch (`KernelVariant.im2colDirect`): `directTileRows(depth:)`
     /// output pixels at a time, their im2col rows gathered into a `directTileBytes` buffer on
     /// the stack (rows `paddedDepth(K)` bytes apart, the pad byte 0 against a 0 weight) and
-    /// multiplied by `PointwiseGEMM.runDirect` at the even depth. Same results as `run`.
+    /// multiplied by `PointwiseGEMM.runDirect` at the even depth; where the GEMM reads an
+    /// int16 panel (x86), the rows also widened into a stack panel of `2 × directTileBytes`
+    /// (up to 36 rows) for `PointwiseGEMM.run`. Stack: at most 3 KiB. Same results as `run`.
     ///
     /// - Precondition: as `run`; `directTileRows(depth: depth(filter)) >= 1`.
     public static func runDirect(
@@ -133,6 +135,37 @@ public enum Im2col {
         // The tile: a value on the stack (16 × 64 bytes = directTileBytes), zeroed once so
         // that the pad byte of an odd depth is 0 (its packed weight is 0 too).
         var tile = DirectTile()
+        #if !(arch(arm64) || arch(arm))
+        // Where the GEMM reads an int16 panel (AVX2, portable), the rows are widened into a
+        // second, int16 stack tile of twice the bytes as they are gathered (as `run` does
+        // into its panel), in multiples of the 6-row tiles: the direct GEMM would widen each
+        // k-pair of A per output block instead (2 % slower on ShuffleNetV2 1.0/224's stem).
+        let panelRows = min(PointwiseGEMM.panelRows(depth: k), 2 * directTileBytes / (2 * kPad) / 6 * 6)
+        if panelRows >= 6 {
+            var panelTile = (DirectTile(), DirectTile())
+            withUnsafeMutableBytes(of: &tile) { bytes in
+                withUnsafeMutableBytes(of: &panelTile) { panelBytes in
+                    let rows = bytes.baseAddress!.assumingMemoryBound(to: Int8.self), panel = panelBytes.baseAddress!
+                    var first = 0
+                    while first < pixels {
+                        let count = min(panelRows, pixels - first)
+                        for g in 0..<groups {
+                            gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
+                                       outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: k,
+                                       widenedInto: panel, panelRowStride: 2 * kPad)
+                            PointwiseGEMM.run(GEMMOperands(
+                                rows: count, depth: k, columns: perGroup, a: rows, aRowStride: k,
+                                packed: packed + g * blockBytes,
+                                output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
+                                requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: true))
+                        }
+                        first += count
+                    }
+                }
+            }
+            return
+        }
+        #endif
         withUnsafeMutableBytes(of: &tile) { bytes in
             let rows = bytes.baseAddress!.assumingMemoryBound(to: Int8.self)
             var first = 0
