@@ -15,6 +15,11 @@ let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"])]
 /// slower with unrelated code moved before it (docs/PERFORMANCE-KERNELS.md); aligned, its
 /// speed no longer depends on the rest of the module.
 #if arch(x86_64)
+let hostCISA = ["-mavx2", "-mfma"]
+#else
+let hostCISA: [String] = []
+#endif
+#if arch(x86_64)
 let kernelISA: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xllvm", "-x86-experimental-pref-innermost-loop-alignment=6"]), .define("QUANTA_AVX2")]
 #else
 let kernelISA: [SwiftSetting] = []
@@ -39,10 +44,15 @@ let package = Package(
         // Words for the runtime's errors, Embedded-clean: the host tools and the Embedded
         // runner (Targets/build compiles these files into it) share one description.
         .target(name: "QuantaDiagnostics", dependencies: ["QuantaKernels", "QuantaRuntime"]),
+        // Host-side C loops of the calibration statistics (vectorized by clang; never in the
+        // Embedded builds).
+        .target(name: "CQuantaHost", cSettings: [.unsafeFlags(["-O2"] + hostCISA)]),
+        // kernelISA: the compiler's float kernels (calibration, `quanta eval`, `quanta run
+        // MODEL.onnx`) use AVX2 + FMA registers on x86 like the int8 kernels.
         .target(
             name: "QuantaCompiler",
-            dependencies: ["QuantaKernels", "QuantaRuntime", "QuantaDiagnostics"],
-            swiftSettings: optimizedInDebug + [.swiftLanguageMode(.v5)]),
+            dependencies: ["QuantaKernels", "QuantaRuntime", "QuantaDiagnostics", "CQuantaHost"],
+            swiftSettings: optimizedInDebug + kernelISA + [.swiftLanguageMode(.v5)]),
         .executableTarget(
             name: "quanta", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
             path: "Tools/quanta",

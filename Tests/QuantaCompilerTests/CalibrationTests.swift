@@ -214,3 +214,50 @@ final class CalibrationTests: XCTestCase {
         XCTAssertNil(CalibrationMethod(name: "kmeans"))
     }
 }
+
+/// `TensorStatistics.observe` (the C loops of CQuantaHost: vector summary, one pass while
+/// the window holds the data, a second for the values outside) against its value-by-value
+/// definition `observeReference`, field by field and bit for bit.
+final class StatisticsLoopTests: XCTestCase {
+    func testObserveEqualsItsValueByValueDefinition() {
+        var random = TestRandom(seed: 77)
+        for trial in 0..<60 {
+            var fast = TensorStatistics(binCount: trial % 3 == 0 ? 256 : 2048), slow = fast
+            var scale: Float = [1e-3, 1, 50, 3e4][trial % 4]
+            for sample in 0..<12 {
+                let n = [1, 7, 63, 64, 65, 200, 1000, 4099][(trial + sample) % 8]
+                var values = (0..<n).map { _ in random.uniform(-1, 1) * scale }
+                switch (trial + 3 * sample) % 7 {
+                case 0: for i in values.indices where i % 2 == 0 { values[i] = 0 }  // ReLU-like zeros
+                case 1: for i in values.indices where i % 3 == 0 { values[i] = i % 6 == 0 ? -0.0 : 0 }
+                case 2: if n > 3 { values[n / 2] = .nan; values[n / 3] = -.infinity }
+                case 3: values = values.map { Swift.max($0, 0) }  // a ReLU output
+                case 4: values = values.map { Swift.min(Swift.max($0, 0), 6 * scale / 10) }  // ReLU6's runs
+                case 5: if n > 1 { values[0] = Float.greatestFiniteMagnitude / 2 }
+                default: break
+                }
+                if sample % 4 == 3 { scale *= 8 }  // the window grows
+                let a = values.withUnsafeBufferPointer { fast.observe($0) }
+                let b = values.withUnsafeBufferPointer { slow.observeReference($0) }
+                XCTAssertEqual(a.bitPattern, b.bitPattern, "magnitude, trial \(trial) sample \(sample)")
+                XCTAssertEqual(fast.min.bitPattern, slow.min.bitPattern, "min, trial \(trial) sample \(sample)")
+                XCTAssertEqual(fast.max.bitPattern, slow.max.bitPattern, "max, trial \(trial) sample \(sample)")
+                XCTAssertEqual(fast, slow, "trial \(trial) sample \(sample)")
+            }
+        }
+    }
+
+    /// A minimum of 0 keeps the sign of the first zero seen, as `min` value by value does.
+    func testSignOfAZeroMinimumIsTheFirstZeros() {
+        for first: Float in [0, -0.0] {
+            var values = [Float](repeating: 1, count: 130)
+            values[70] = first
+            values[5] = 2
+            values[100] = first == 0 ? -0.0 : 0
+            var fast = TensorStatistics(), slow = fast
+            values.withUnsafeBufferPointer { _ = fast.observe($0); _ = slow.observeReference($0) }
+            XCTAssertEqual(fast.min.bitPattern, first.bitPattern)
+            XCTAssertEqual(fast, slow)
+        }
+    }
+}

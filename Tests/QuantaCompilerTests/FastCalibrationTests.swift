@@ -55,9 +55,17 @@ final class FastCalibrationTests: XCTestCase {
             let out = parameters.outputShape(input: inShape, filter: filter)
             guard out.h >= 1, out.w >= 1 else { continue }
             let clamp: FloatClamp = [.none, .relu, .relu6][trial % 3]
-            let conv = ConvolutionOp(parameters: parameters, filter: filter, weights: rng.floats(filter.elementCount),
-                                     bias: rng.floats(o), clamp: clamp)
-            let input = rng.floats(inShape.elementCount, scale: 3)
+            // Every fourth trial: channel 0's weights and bias -0.0 (outputs of ±0 at the
+            // clamp's bound) and a NaN input value, whose lanes the clamp must pass as the
+            // reference's min/max do.
+            var weights = rng.floats(filter.elementCount), bias = rng.floats(o)
+            var input = rng.floats(inShape.elementCount, scale: 3)
+            if trial % 4 == 1 {
+                for ky in 0..<k { for kx in 0..<k { for i in 0..<filter.inputChannelsPerGroup { weights[filter.index(0, ky, kx, i)] = -0.0 } } }
+                bias[0] = -0.0
+                input[input.count / 2] = .nan
+            }
+            let conv = ConvolutionOp(parameters: parameters, filter: filter, weights: weights, bias: bias, clamp: clamp)
             let expected = reference(conv, input, inShape), got = try fast(conv, input, inShape)
             XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial): \(inShape) \(filter) \(parameters)")
         }

@@ -63,10 +63,9 @@ public struct Calibrator {
                     }
                 }
             }
-            for (k, r) in results.enumerated() {
-                record(try r!.get())
-                progress?(start + k + 1)
-            }
+            let batch = try results.map { try $0!.get() }
+            record(batch: batch, workers: workers)
+            for k in 0..<count { progress?(start + k + 1) }
             start += count
         }
     }
@@ -105,15 +104,41 @@ public struct Calibrator {
 
     /// Adds one sample's activations to the statistics.
     private mutating func record(_ values: [[Float]?]) {
-        if keptTensor >= 0 { keptOutputs?.append(values[keptTensor] ?? []) }
-        for i in statistics.indices where statistics[i] != nil {
-            guard let v = values[i] else { continue }
-            statistics[i]!.observe(v)
-            var m: Float = 0
-            for x in v where x.isFinite { m = Swift.max(m, Swift.abs(x)) }
-            sampleMagnitudes[i].append(m)
+        record(batch: [values], workers: 1)
+    }
+
+    /// Adds the activations of consecutive samples to the statistics, each tensor's in
+    /// sample order: with `workers` > 1 the tensors are shared among that many threads
+    /// (tensor `i` by thread `i mod workers`, every sample of it), which gives the same
+    /// statistics as one sample after another.
+    private mutating func record(batch: [[[Float]?]], workers: Int) {
+        if keptTensor >= 0 { for values in batch { keptOutputs?.append(values[keptTensor] ?? []) } }
+        let tensors = statistics.indices.filter { statistics[$0] != nil }
+        func recordTensor(_ i: Int, _ stats: UnsafeMutablePointer<TensorStatistics?>, _ magnitudes: UnsafeMutablePointer<[Float]>) {
+            for values in batch {
+                guard let v = values[i] else { continue }
+                magnitudes[i].append(stats[i]!.observe(v))
+            }
         }
-        sampleCount += 1
+        statistics.withUnsafeMutableBufferPointer { stats in
+            sampleMagnitudes.withUnsafeMutableBufferPointer { magnitudes in
+                let stats = stats.baseAddress!, magnitudes = magnitudes.baseAddress!
+                let threads = Swift.min(workers, tensors.count)
+                if threads <= 1 {
+                    for i in tensors { recordTensor(i, stats, magnitudes) }
+                } else {
+                    // Each thread touches only its own tensors' entries.
+                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                        var j = t
+                        while j < tensors.count {
+                            recordTensor(tensors[j], stats, magnitudes)
+                            j += threads
+                        }
+                    }
+                }
+            }
+        }
+        sampleCount += batch.count
     }
 
     /// Each tensor's range by `method` (nil where there are no statistics). Any NaN or

@@ -1,3 +1,5 @@
+import CQuantaHost
+
 /// Running statistics of one activation tensor over the calibration samples: count,
 /// minimum, maximum and a fixed-size histogram whose range grows with the data.
 ///
@@ -39,26 +41,50 @@ public struct TensorStatistics: Equatable, Sendable {
         self.binCount = binCount
     }
 
-    /// Adds `values` to the statistics.
-    public mutating func observe(_ values: UnsafeBufferPointer<Float>) {
-        var lo = Float.infinity, hi = -Float.infinity
-        var finite = 0, zeros = 0
-        for x in values where x.isFinite {
-            lo = Swift.min(lo, x)
-            hi = Swift.max(hi, x)
-            finite += 1
-            if x == 0 { zeros += 1 }
+    /// Adds `values` to the statistics. Returns their largest finite |value| (0 when none):
+    /// the sample's magnitude for the calibrator's outlier report.
+    @discardableResult
+    public mutating func observe(_ values: UnsafeBufferPointer<Float>) -> Float {
+        // Once the histogram exists, one pass (C, CQuantaHost) summarizes the values and
+        // counts those inside the window; only when some fall outside does the window grow
+        // (re-binning the counts, this sample's included, exactly) and a second pass count
+        // the rest. The counts are those of the two-pass form below, value for value.
+        if binWidth > 0, Swift.abs(firstBin) < 1 << 51 {
+            let oldWidth = binWidth, oldFirst = firstBin, last = binCount - 1
+            var summary = quanta_float_summary()
+            let outside = counts.withUnsafeMutableBufferPointer { bins in
+                quanta_observe_window(values.baseAddress, values.count, oldWidth, oldFirst, last, bins.baseAddress, &summary)
+            }
+            let finite = summary.finite
+            zeroCount += summary.zeros
+            nonFiniteCount += values.count - finite
+            guard finite > 0 else { return 0 }
+            count += finite
+            min = Swift.min(min, summary.lo)
+            max = Swift.max(max, summary.hi)
+            if outside > 0 {
+                grow(toCover: Double(Swift.min(min, 0)), Double(Swift.max(max, 0)))
+                let width = binWidth, first = firstBin
+                counts.withUnsafeMutableBufferPointer { bins in
+                    quanta_bin_outside(values.baseAddress, values.count, oldWidth, oldFirst, last, width, first, last, bins.baseAddress)
+                }
+            }
+            return Swift.max(Swift.abs(summary.lo), Swift.abs(summary.hi))
         }
-        zeroCount += zeros
+        let summary = quanta_summarize(values.baseAddress, values.count)
+        let finite = summary.finite
+        zeroCount += summary.zeros
         nonFiniteCount += values.count - finite
-        guard finite > 0 else { return }
+        guard finite > 0 else { return 0 }
+        let lo = summary.lo, hi = summary.hi
         let zerosSoFar = count  // meaningful only while binWidth == 0 (all values so far were 0)
         count += finite
         min = Swift.min(min, lo)
         max = Swift.max(max, hi)
+        let magnitude = Swift.max(Swift.abs(lo), Swift.abs(hi))
         let spanLo = Double(Swift.min(min, 0)), spanHi = Double(Swift.max(max, 0))
         if binWidth == 0 {
-            guard spanHi > spanLo else { return }  // still all zeros
+            guard spanHi > spanLo else { return magnitude }  // still all zeros
             var width = (spanHi - spanLo) / Double(binCount - 2)
             while Self.absoluteBin(spanHi, width) - Self.absoluteBin(spanLo, width) >= binCount { width *= 2 }
             binWidth = width
@@ -70,14 +96,54 @@ public struct TensorStatistics: Equatable, Sendable {
         }
         let width = binWidth, first = firstBin, last = binCount - 1
         counts.withUnsafeMutableBufferPointer { bins in
-            for x in values where x.isFinite {
-                let i = Self.absoluteBin(Double(x), width) - first
-                bins[Swift.min(Swift.max(i, 0), last)] += 1
-            }
+            quanta_bin(values.baseAddress, values.count, width, first, last, bins.baseAddress)
         }
+        return magnitude
     }
 
-    public mutating func observe(_ values: [Float]) {
+    /// `observe`'s definition, value by value in Swift (the form before the C loops): the
+    /// tests compare `observe` with it on random data, window growth, zeros of both signs
+    /// and non-finite values.
+    @discardableResult
+    mutating func observeReference(_ values: UnsafeBufferPointer<Float>) -> Float {
+        var lo = Float.infinity, hi = -Float.infinity
+        var finite = 0, zeros = 0
+        var magnitude: Float = 0
+        for x in values where x.isFinite {
+            lo = Swift.min(lo, x)
+            hi = Swift.max(hi, x)
+            magnitude = Swift.max(magnitude, Swift.abs(x))
+            finite += 1
+            if x == 0 { zeros += 1 }
+        }
+        zeroCount += zeros
+        nonFiniteCount += values.count - finite
+        guard finite > 0 else { return 0 }
+        let zerosSoFar = count
+        count += finite
+        min = Swift.min(min, lo)
+        max = Swift.max(max, hi)
+        let spanLo = Double(Swift.min(min, 0)), spanHi = Double(Swift.max(max, 0))
+        if binWidth == 0 {
+            guard spanHi > spanLo else { return magnitude }
+            var width = (spanHi - spanLo) / Double(binCount - 2)
+            while Self.absoluteBin(spanHi, width) - Self.absoluteBin(spanLo, width) >= binCount { width *= 2 }
+            binWidth = width
+            firstBin = Self.absoluteBin(spanLo, width)
+            counts = [Int](repeating: 0, count: binCount)
+            counts[-firstBin] += zerosSoFar
+        } else {
+            grow(toCover: spanLo, spanHi)
+        }
+        for x in values where x.isFinite {
+            let i = Self.absoluteBin(Double(x), binWidth) - firstBin
+            counts[Swift.min(Swift.max(i, 0), binCount - 1)] += 1
+        }
+        return magnitude
+    }
+
+    @discardableResult
+    public mutating func observe(_ values: [Float]) -> Float {
         values.withUnsafeBufferPointer { observe($0) }
     }
 

@@ -75,10 +75,12 @@ struct FastFloatConv {
 
     @inline(__always)
     private func clamped(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        // As `FloatClamp.apply`: min(max(x, lo), hi) per lane.
-        var r = v
-        for k in 0..<8 { r[k] = clamp.apply(v[k]) }
-        return r
+        // As `FloatClamp.apply`, min(max(x, lo), hi), lane by lane with the standard
+        // library's definitions (max(x, y) = y >= x ? y : x, min(x, y) = y < x ? y : x): the
+        // same bits for ±0 and NaN too.
+        let lo = SIMD8<Float>(repeating: clamp.min), hi = SIMD8<Float>(repeating: clamp.max)
+        let t = v.replacing(with: lo, where: lo .>= v)
+        return t.replacing(with: hi, where: hi .< t)
     }
 
     @inline(__always)
@@ -190,7 +192,8 @@ struct FastFloatConv {
     }
 
     /// Depthwise, multiplier 1: per output pixel and 8 channels, the bias then the taps
-    /// inside the input in (ky, kx) order.
+    /// inside the input in (ky, kx) order. The pixel's taps (weight row, input offset) are
+    /// listed once per pixel, then every channel block walks them with pointer offsets.
     private func runDepthwise(
         _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
@@ -198,32 +201,48 @@ struct FastFloatConv {
         let p = parameters, f = filter
         let c = inShape.c, n = paddedOutputs
         let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
+        let tapCapacity = f.kernelH * f.kernelW
+        let weightRows = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: tapCapacity)
+        let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: tapCapacity)
+        defer {
+            weightRows.deallocate()
+            inputs.deallocate()
+        }
         for b in 0..<outShape.n {
             for oy in 0..<outShape.h {
                 for ox in 0..<outShape.w {
+                    var taps = 0
+                    for ky in 0..<f.kernelH {
+                        let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
+                        if iy < 0 || iy >= inShape.h { continue }
+                        for kx in 0..<f.kernelW {
+                            let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
+                            if ix < 0 || ix >= inShape.w { continue }
+                            inputs[taps] = input + inShape.index(b, iy, ix, 0)
+                            weightRows[taps] = wRaw + 4 * (ky * f.kernelW + kx) * n
+                            taps += 1
+                        }
+                    }
                     let out = output + outShape.index(b, oy, ox, 0)
                     var c0 = 0
-                    while c0 < n {
-                        let count = min(8, c - c0)
+                    while c0 + 8 <= c {
                         var acc = bRaw.loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
-                        for ky in 0..<f.kernelH {
-                            let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
-                            if iy < 0 || iy >= inShape.h { continue }
-                            for kx in 0..<f.kernelW {
-                                let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
-                                if ix < 0 || ix >= inShape.w { continue }
-                                let a = input + inShape.index(b, iy, ix, c0)
-                                var x = SIMD8<Float>.zero
-                                if count == 8 {
-                                    x = UnsafeRawPointer(a).loadUnaligned(as: SIMD8<Float>.self)
-                                } else {
-                                    for k in 0..<count { x[k] = a[k] }
-                                }
-                                acc = acc + x * wRaw.loadUnaligned(fromByteOffset: 4 * ((ky * f.kernelW + kx) * n + c0), as: SIMD8<Float>.self)
-                            }
+                        for t in 0..<taps {
+                            let x = UnsafeRawPointer(inputs[t] + c0).loadUnaligned(as: SIMD8<Float>.self)
+                            acc = acc + x * weightRows[t].loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
+                        }
+                        store(acc, out + c0, count: 8)
+                        c0 += 8
+                    }
+                    if c0 < c {
+                        let count = c - c0
+                        var acc = bRaw.loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
+                        for t in 0..<taps {
+                            var x = SIMD8<Float>.zero
+                            for k in 0..<count { x[k] = inputs[t][c0 + k] }
+                            acc = acc + x * weightRows[t].loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
                         }
                         store(acc, out + c0, count: count)
-                        c0 += 8
                     }
                 }
             }

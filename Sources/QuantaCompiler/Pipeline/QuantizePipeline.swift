@@ -148,15 +148,39 @@ public enum QuantizePipeline {
         let outputIndex = graph.outputs[0]
         let isClassifier = graph.tensors[outputIndex].shape.h * graph.tensors[outputIndex].shape.w == 1 && graph.tensors[outputIndex].shape.c > 1
         if isClassifier { classification = ClassificationAgreement() }
-        for i in 0..<samples.count {
-            let sample = try samples.sample(i)
-            // The float output calibration computed for this sample (the same bits), or the
-            // float graph again when keeping them all would take too much memory.
-            let reference = try floatOutputs?[i] ?? executor.run(inputs: [sample])[outputIndex] ?? []
-            let approximation = session.run([sample])[0]
-            accumulator.add(reference: reference, approximation: approximation)
-            classification?.add(reference: reference, approximation: approximation, label: nil)
-            progress?(i + 1, samples.count, "checking int8")
+        // Up to `calibrationWorkers` samples at once, each on its own session and thread;
+        // the figures added in sample order (the same result as one after another).
+        let workers = Swift.max(1, Swift.min(options.calibrationWorkers, samples.count))
+        var sessions = [session]
+        for _ in 1..<Swift.max(workers, 1) { sessions.append(try QuantizedSession(bytes: bytes, source: outputPath)) }
+        var first = 0
+        while first < samples.count {
+            let count = Swift.min(workers, samples.count - first)
+            let batch = try (0..<count).map { try samples.sample(first + $0) }
+            var results = [Result<(reference: [Float], approximation: [Float]), Error>?](repeating: nil, count: count)
+            func check(_ k: Int) -> Result<(reference: [Float], approximation: [Float]), Error> {
+                Result {
+                    // The float output calibration computed for this sample (the same bits), or
+                    // the float graph again when keeping them all would take too much memory.
+                    let reference = try floatOutputs?[first + k] ?? executor.run(inputs: [batch[k]])[outputIndex] ?? []
+                    return (reference, sessions[k].run([batch[k]])[0])
+                }
+            }
+            if count == 1 {
+                results[0] = check(0)
+            } else {
+                results.withUnsafeMutableBufferPointer { slots in
+                    let slots = slots  // each thread writes only its own slot
+                    DispatchQueue.concurrentPerform(iterations: count) { k in slots[k] = check(k) }
+                }
+            }
+            for (k, r) in results.enumerated() {
+                let (reference, approximation) = try r!.get()
+                accumulator.add(reference: reference, approximation: approximation)
+                classification?.add(reference: reference, approximation: approximation, label: nil)
+                progress?(first + k + 1, samples.count, "checking int8")
+            }
+            first += count
         }
         try FileIO.writeAtomically(bytes, to: outputPath)
 

@@ -1,0 +1,196 @@
+// Calibration statistics loops (see quanta_host.h). Results do not depend on how the
+// compiler vectorizes them: min/max/counts are order-independent, and each value's bin is
+// one division and floor in double, as TensorStatistics.absoluteBin computes it.
+#include "quanta_host.h"
+#include <math.h>
+
+#define QUANTA_SPLIT_BINS 8192
+
+typedef float quanta_v8f __attribute__((ext_vector_type(8)));
+
+/// The first zero of x[0 ..< n] (its sign), for the sign of a minimum or maximum that is 0:
+/// value by value, `lo = v < lo ? v : lo` keeps the first of equal values, so a 0 minimum
+/// has the sign of the first zero seen; the vector min/max may have taken another one.
+static float first_zero(const float *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (x[i] == 0.0f) return x[i];
+    return 0.0f;
+}
+
+/// Whether x[0 ..< 64] are all finite (x - x is 0 only for a finite x).
+static inline int block_finite(const float *x) {
+    int all = 1;
+    for (int k = 0; k < 64; k++) all &= (x[k] - x[k]) == 0.0f;
+    return all;
+}
+
+/// Min, max and zero count of 64 finite values into the running vectors.
+static inline void block_summary(const float *x, quanta_v8f *lo, quanta_v8f *hi, long *zeros) {
+    long z = 0;
+    for (int k = 0; k < 64; k += 8) {
+        quanta_v8f v;
+        __builtin_memcpy(&v, x + k, sizeof v);
+        *lo = __builtin_elementwise_min(*lo, v);
+        *hi = __builtin_elementwise_max(*hi, v);
+    }
+    for (int k = 0; k < 64; k++) z += x[k] == 0.0f;
+    *zeros += z;
+}
+
+static inline void scalar_summary(float v, long *finite, long *zeros, float *lo, float *hi) {
+    if (!isfinite(v)) return;
+    *lo = v < *lo ? v : *lo;
+    *hi = v > *hi ? v : *hi;
+    (*finite)++;
+    *zeros += v == 0.0f;
+}
+
+static quanta_float_summary finish(const float *x, long n, quanta_v8f vlo, quanta_v8f vhi, float lo, float hi,
+                                   long finite, long zeros) {
+    for (int k = 0; k < 8; k++) {
+        lo = vlo[k] < lo ? vlo[k] : lo;
+        hi = vhi[k] > hi ? vhi[k] : hi;
+    }
+    if (lo == 0.0f) lo = first_zero(x, n);
+    if (hi == 0.0f) hi = first_zero(x, n);
+    quanta_float_summary s = {finite, zeros, lo, hi};
+    return s;
+}
+
+quanta_float_summary quanta_summarize(const float *x, long n) {
+    long finite = 0, zeros = 0;
+    float lo = INFINITY, hi = -INFINITY;
+    quanta_v8f vlo = (quanta_v8f)INFINITY, vhi = (quanta_v8f)(-INFINITY);
+    long i = 0;
+    for (; i + 64 <= n; i += 64) {
+        if (block_finite(x + i)) {
+            block_summary(x + i, &vlo, &vhi, &zeros);
+            finite += 64;
+        } else {
+            for (int k = 0; k < 64; k++) scalar_summary(x[i + k], &finite, &zeros, &lo, &hi);
+        }
+    }
+    for (; i < n; i++) scalar_summary(x[i], &finite, &zeros, &lo, &hi);
+    return finish(x, n, vlo, vhi, lo, hi, finite, zeros);
+}
+
+static inline long absolute_bin(double x, double width) {
+    const double q = floor(x / width);
+    if (q >= 0x1p60) return 1L << 60;
+    if (q <= -0x1p60) return -(1L << 60);
+    if (q != q) return 0;
+    return (long)q;
+}
+
+void quanta_bin(const float *x, long n, double width, long first, long last, long *bins) {
+    long i = 0;
+    if (first < (1L << 51) && first > -(1L << 51)) {
+        // floor(x / width) clamped to first +- 2^52 (integers below 2^53: exact), minus
+        // first (exact), clamped to 0...last: the bin absolute_bin gives, for finite x.
+        const double offset = (double)first, top = (double)last;
+        // Runs of one bin (the zeros of a ReLU output, ReLU6's 6.0) made every increment
+        // wait for the store of the one before: with enough values they are counted into
+        // four interleaved histograms (four independent chains), summed at the end.
+        static __thread long sub[3][QUANTA_SPLIT_BINS];
+        const int split = last < QUANTA_SPLIT_BINS && n >= 8 * (last + 1);
+        if (split) {
+            for (int h = 0; h < 3; h++)
+                for (long b = 0; b <= last; b++) sub[h][b] = 0;
+        }
+        int idx[64];
+        for (; i + 64 <= n; i += 64) {
+            int all = 1;
+            for (int k = 0; k < 64; k++) all &= (x[i + k] - x[i + k]) == 0.0f;
+            if (!all) break;
+            for (int k = 0; k < 64; k++) {
+                double q = floor((double)x[i + k] / width);
+                q = q < offset - 0x1p52 ? offset - 0x1p52 : q;
+                q = q > offset + 0x1p52 ? offset + 0x1p52 : q;
+                double r = q - offset;
+                r = r < 0 ? 0 : r;
+                r = r > top ? top : r;
+                idx[k] = (int)r;
+            }
+            if (split) {
+                for (int k = 0; k < 64; k += 4) {
+                    bins[idx[k]]++;
+                    sub[0][idx[k + 1]]++;
+                    sub[1][idx[k + 2]]++;
+                    sub[2][idx[k + 3]]++;
+                }
+            } else {
+                for (int k = 0; k < 64; k++) bins[idx[k]]++;
+            }
+        }
+        if (split) {
+            for (long b = 0; b <= last; b++) bins[b] += sub[0][b] + sub[1][b] + sub[2][b];
+        }
+    }
+    for (; i < n; i++) {
+        const float v = x[i];
+        if (!isfinite(v)) continue;
+        long b = absolute_bin((double)v, width) - first;
+        b = b < 0 ? 0 : b;
+        b = b > last ? last : b;
+        bins[b]++;
+    }
+}
+
+long quanta_observe_window(const float *x, long n, double width, long first, long last, long *bins,
+                           quanta_float_summary *summary) {
+    long finite = 0, zeros = 0, outside = 0;
+    float lo = INFINITY, hi = -INFINITY;
+    quanta_v8f vlo = (quanta_v8f)INFINITY, vhi = (quanta_v8f)(-INFINITY);
+    const double offset = (double)first, top = (double)last;
+    int idx[64];
+    long i = 0;
+    for (; i + 64 <= n; i += 64) {
+        if (!block_finite(x + i)) {
+            for (int k = 0; k < 64; k++) {
+                const float v = x[i + k];
+                if (!isfinite(v)) continue;
+                scalar_summary(v, &finite, &zeros, &lo, &hi);
+                const long b = absolute_bin((double)v, width) - first;
+                if (b >= 0 && b <= last) bins[b]++; else outside++;
+            }
+            continue;
+        }
+        block_summary(x + i, &vlo, &vhi, &zeros);
+        finite += 64;
+        // The bin of each value, -1 outside the window (clamped near first +- 2^52 first:
+        // integers below 2^53, exact).
+        for (int k = 0; k < 64; k++) {
+            double q = floor((double)x[i + k] / width);
+            q = q < offset - 0x1p52 ? offset - 0x1p52 : q;
+            q = q > offset + 0x1p52 ? offset + 0x1p52 : q;
+            const double r = q - offset;
+            idx[k] = r >= 0 && r <= top ? (int)r : -1;
+        }
+        for (int k = 0; k < 64; k++) {
+            if (idx[k] >= 0) bins[idx[k]]++; else outside++;
+        }
+    }
+    for (; i < n; i++) {
+        const float v = x[i];
+        if (!isfinite(v)) continue;
+        scalar_summary(v, &finite, &zeros, &lo, &hi);
+        const long b = absolute_bin((double)v, width) - first;
+        if (b >= 0 && b <= last) bins[b]++; else outside++;
+    }
+    *summary = finish(x, n, vlo, vhi, lo, hi, finite, zeros);
+    return outside;
+}
+
+void quanta_bin_outside(const float *x, long n, double old_width, long old_first, long old_last,
+                        double width, long first, long last, long *bins) {
+    for (long i = 0; i < n; i++) {
+        const float v = x[i];
+        if (!isfinite(v)) continue;
+        const long old = absolute_bin((double)v, old_width) - old_first;
+        if (old >= 0 && old <= old_last) continue;
+        long b = absolute_bin((double)v, width) - first;
+        b = b < 0 ? 0 : b;
+        b = b > last ? last : b;
+        bins[b]++;
+    }
+}
