@@ -5,7 +5,7 @@ import QuantaKernels
 /// The fast calibration path. `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
 /// standard and depthwise layers of every geometry the importer produces (kernels 1...5,
 /// strides 1...2, dilation, asymmetric padding, channel counts around the 8- and 16-wide
-/// blocks, the 4-pixel 1×1 tiles and their remainders, clamps), and whole models through
+/// blocks, the 6-pixel 1×1 tiles and their remainders, clamps), and whole models through
 /// `FloatExecutor` with and without the fast kernels.
 final class FastCalibrationTests: XCTestCase {
     func reference(_ conv: ConvolutionOp, _ input: [Float], _ inShape: TensorShape) -> [Float] {

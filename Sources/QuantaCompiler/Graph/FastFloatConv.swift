@@ -93,8 +93,8 @@ struct FastFloatConv {
         }
     }
 
-    /// Groups 1. A 1×1 stride-1 unpadded layer runs 4 pixels × 16 channels at a time (the
-    /// weights loaded once for the 4); other geometries a pixel at a time.
+    /// Groups 1. A 1×1 stride-1 unpadded layer runs 6 pixels × 16 channels at a time (the
+    /// weights loaded once for the 6); other geometries a pixel at a time.
     private func runStandard(
         _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
@@ -105,24 +105,38 @@ struct FastFloatConv {
         if f.kernelH == 1 && f.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padding == .zero {
             let pixels = inShape.n * inShape.h * inShape.w
             var px = 0
-            while px + 4 <= pixels {
-                let a0 = input + px * cin, a1 = a0 + cin, a2 = a1 + cin, a3 = a2 + cin
+            // 6 pixels × 16 channels: 12 accumulators, enough independent multiply → add
+            // chains to keep both pipes busy (4 × 16 left them waiting on the add latency).
+            while px + 6 <= pixels {
+                let a0 = input + px * cin, a1 = a0 + cin, a2 = a1 + cin, a3 = a2 + cin, a4 = a3 + cin, a5 = a4 + cin
                 var oc = 0
                 while oc < n {
                     let two = oc + 8 < n
                     let b0 = bRaw.loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
                     let b1 = two ? bRaw.loadUnaligned(fromByteOffset: 4 * (oc + 8), as: SIMD8<Float>.self) : .zero
-                    var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1
-                    for i in 0..<cin {
-                        let row = wRaw + 4 * (i * n + oc)
+                    var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
+                    var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
+                    // Pointer steps only in the k loop (no checked index arithmetic).
+                    var row = wRaw + 4 &* oc
+                    let rowStep = 4 &* n
+                    var x0p = a0, x1p = a1, x2p = a2, x3p = a3, x4p = a4, x5p = a5
+                    for _ in 0..<cin {
                         let w0 = row.loadUnaligned(as: SIMD8<Float>.self)
                         let w1 = two ? row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : .zero
-                        let x0 = SIMD8(repeating: a0[i]), x1 = SIMD8(repeating: a1[i])
-                        let x2 = SIMD8(repeating: a2[i]), x3 = SIMD8(repeating: a3[i])
-                        c00 = c00 + x0 * w0; c01 = c01 + x0 * w1
-                        c10 = c10 + x1 * w0; c11 = c11 + x1 * w1
-                        c20 = c20 + x2 * w0; c21 = c21 + x2 * w1
-                        c30 = c30 + x3 * w0; c31 = c31 + x3 * w1
+                        var x = SIMD8(repeating: x0p.pointee)
+                        c00 = c00 + x * w0; c01 = c01 + x * w1
+                        x = SIMD8(repeating: x1p.pointee)
+                        c10 = c10 + x * w0; c11 = c11 + x * w1
+                        x = SIMD8(repeating: x2p.pointee)
+                        c20 = c20 + x * w0; c21 = c21 + x * w1
+                        x = SIMD8(repeating: x3p.pointee)
+                        c30 = c30 + x * w0; c31 = c31 + x * w1
+                        x = SIMD8(repeating: x4p.pointee)
+                        c40 = c40 + x * w0; c41 = c41 + x * w1
+                        x = SIMD8(repeating: x5p.pointee)
+                        c50 = c50 + x * w0; c51 = c51 + x * w1
+                        row += rowStep
+                        x0p += 1; x1p += 1; x2p += 1; x3p += 1; x4p += 1; x5p += 1
                     }
                     let first = min(8, cout - oc), second = min(8, cout - oc - 8)
                     let out = output + px * cout + oc
@@ -130,15 +144,19 @@ struct FastFloatConv {
                     store(c10, out + cout, count: first)
                     store(c20, out + 2 * cout, count: first)
                     store(c30, out + 3 * cout, count: first)
+                    store(c40, out + 4 * cout, count: first)
+                    store(c50, out + 5 * cout, count: first)
                     if two && second > 0 {
                         store(c01, out + 8, count: second)
                         store(c11, out + cout + 8, count: second)
                         store(c21, out + 2 * cout + 8, count: second)
                         store(c31, out + 3 * cout + 8, count: second)
+                        store(c41, out + 4 * cout + 8, count: second)
+                        store(c51, out + 5 * cout + 8, count: second)
                     }
                     oc += two ? 16 : 8
                 }
-                px += 4
+                px += 6
             }
             while px < pixels {
                 pixel(input + px * cin, taps: [(0, 0)], inputW: 0, w, bias, output + px * cout)
