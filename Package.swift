@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "QuantaDiagnostics", dependencies: ["QuantaKernels", "QuantaRuntime"]),
         // Host-side C loops of the calibration statistics (vectorized by clang; never in the
         // Embedded builds).
-        .target(name: "CQuantaHost", cSettings: [.unsafeFlags(["-O2"] + hostCISA)]),
+        .target(name: "CQuantaHost", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"] + hostCISA)]),
         // kernelISA: the compiler's float kernels (calibration, `quanta eval`, `quanta run
         // MODEL.onnx`) use AVX2 + FMA registers on x86 like the int8 kernels.
         .target(
@@ -74,7 +74,7 @@ let package = Package(
             dependencies: ["QuantaRuntime", "QuantaKernels", "QuantaCompiler", "CAllocationCounter", "CQuantaSmoke"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
-            name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels"],
+            name: "QuantaCompilerTests", dependencies: ["QuantaCompiler", "QuantaRuntime", "QuantaKernels", "CQuantaHost"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
     ]

@@ -1,4 +1,6 @@
-// Calibration statistics loops (see quanta_host.h). Results do not depend on how the
+// Calibration statistics and evaluation sums (see quanta_host.h). Built with
+// -ffp-contract=off: no multiply-add is fused, so every float is the Swift code's.
+// Calibration statistics loops: Results do not depend on how the
 // compiler vectorizes them: min/max/counts are order-independent, and each value's bin is
 // one division and floor in double, as TensorStatistics.absoluteBin computes it.
 #include "quanta_host.h"
@@ -193,4 +195,72 @@ void quanta_bin_outside(const float *x, long n, double old_width, long old_first
         b = b > last ? last : b;
         bins[b]++;
     }
+}
+
+typedef double quanta_v4d __attribute__((ext_vector_type(4)));
+
+/// Adds 4 (r, a) pairs to the lane sums.
+static inline void agreement4(quanta_v4d r, quanta_v4d a, quanta_v4d *signal, quanta_v4d *noise, quanta_v4d *dot,
+                              quanta_v4d *approx_norm, quanta_v4d *max_error) {
+    const quanta_v4d d = r - a;
+    *signal += r * r;
+    *noise += d * d;
+    *dot += r * a;
+    *approx_norm += a * a;
+    *max_error = __builtin_elementwise_max(*max_error, __builtin_elementwise_abs(d));
+}
+
+static quanta_agreement_sums agreement_finish(quanta_v4d signal, quanta_v4d noise, quanta_v4d dot, quanta_v4d approx_norm,
+                                              quanta_v4d max_error, long n) {
+    quanta_agreement_sums s;
+    s.signal = (signal[0] + signal[1]) + (signal[2] + signal[3]);
+    s.noise = (noise[0] + noise[1]) + (noise[2] + noise[3]);
+    s.dot = (dot[0] + dot[1]) + (dot[2] + dot[3]);
+    s.approx_norm = (approx_norm[0] + approx_norm[1]) + (approx_norm[2] + approx_norm[3]);
+    double m = max_error[0];
+    for (int k = 1; k < 4; k++) m = max_error[k] > m ? max_error[k] : m;
+    s.max_error = m;
+    s.count = n;
+    return s;
+}
+
+quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, long n, float scale, int32_t zero_point) {
+    quanta_v4d signal = 0, noise = 0, dot = 0, approx_norm = 0, max_error = 0;
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        quanta_v4d r, a;
+        for (int k = 0; k < 4; k++) {
+            r[k] = (double)ref[i + k];
+            const float dq = scale * (float)((int32_t)q[i + k] - zero_point);
+            a[k] = (double)dq;
+        }
+        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+    }
+    for (; i < n; i++) {
+        quanta_v4d r = 0, a = 0;
+        r[0] = (double)ref[i];
+        a[0] = (double)(scale * (float)((int32_t)q[i] - zero_point));
+        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+    }
+    return agreement_finish(signal, noise, dot, approx_norm, max_error, n);
+}
+
+quanta_agreement_sums quanta_agreement_float(const float *ref, const float *approx, long n) {
+    quanta_v4d signal = 0, noise = 0, dot = 0, approx_norm = 0, max_error = 0;
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        quanta_v4d r, a;
+        for (int k = 0; k < 4; k++) {
+            r[k] = (double)ref[i + k];
+            a[k] = (double)approx[i + k];
+        }
+        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+    }
+    for (; i < n; i++) {
+        quanta_v4d r = 0, a = 0;
+        r[0] = (double)ref[i];
+        a[0] = (double)approx[i];
+        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+    }
+    return agreement_finish(signal, noise, dot, approx_norm, max_error, n);
 }

@@ -1,3 +1,4 @@
+import CQuantaHost
 import Foundation
 import QuantaKernels
 import XCTest
@@ -258,6 +259,31 @@ final class StatisticsLoopTests: XCTestCase {
             values.withUnsafeBufferPointer { _ = fast.observe($0); _ = slow.observeReference($0) }
             XCTAssertEqual(fast.min.bitPattern, first.bitPattern)
             XCTAssertEqual(fast, slow)
+        }
+    }
+}
+
+/// `quanta eval`'s per-layer sums in C (`quanta_agreement_int8`: dequantized as
+/// `Quantizer.dequantize`, four interleaved lanes) agree with the value-by-value
+/// accumulator to rounding, on lengths around the 4-lane blocks.
+final class AgreementSumsTests: XCTestCase {
+    func testInt8SumsAgreeWithTheValueByValueAccumulator() {
+        var random = TestRandom(seed: 5)
+        for n in [1, 3, 4, 5, 17, 1000, 4099] {
+            let q = QuantizationParameters(scale: 0.0173, zeroPoint: -7)
+            let int8 = (0..<n).map { _ in Int8(truncatingIfNeeded: Int(random.uniform(-128, 128))) }
+            let reference = int8.map { Quantizer.dequantize($0, q) + random.uniform(-0.02, 0.02) }
+            var serial = AgreementAccumulator(), summed = AgreementAccumulator()
+            serial.add(reference: reference, approximation: int8.map { Quantizer.dequantize($0, q) })
+            let sums = reference.withUnsafeBufferPointer { r in
+                int8.withUnsafeBufferPointer { quanta_agreement_int8(r.baseAddress, $0.baseAddress, n, q.scale, q.zeroPoint) }
+            }
+            summed.add(sums: sums)
+            let a = serial.result, b = summed.result
+            XCTAssertEqual(a.elementCount, b.elementCount)
+            XCTAssertEqual(a.maxAbsError, b.maxAbsError, "the maximum is exact")
+            XCTAssertEqual(a.sqnr, b.sqnr, accuracy: 1e-9 * abs(a.sqnr), "n \(n)")
+            XCTAssertEqual(a.cosine, b.cosine, accuracy: 1e-12, "n \(n)")
         }
     }
 }

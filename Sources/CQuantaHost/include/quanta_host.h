@@ -4,6 +4,8 @@
 #ifndef QUANTA_HOST_H
 #define QUANTA_HOST_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,24 @@ long quanta_observe_window(const float *x, long n, double width, long first, lon
 /// would.
 void quanta_bin_outside(const float *x, long n, double old_width, long old_first, long old_last,
                         double width, long first, long last, long *bins);
+
+/// Sums for the agreement of an approximation with a reference (quanta eval): Σ r², Σ (r-a)²,
+/// Σ r·a, Σ a², max |r - a| in double, and the element count.
+typedef struct quanta_agreement_sums {
+    double signal;
+    double noise;
+    double dot;
+    double approx_norm;
+    double max_error;
+    long count;
+} quanta_agreement_sums;
+
+/// The sums over ref[0 ..< n] against q[i] dequantized (scale * (float)(q - zero_point), in
+/// float as Quantizer.dequantize), each in four interleaved double lanes added at the end.
+quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, long n, float scale, int32_t zero_point);
+
+/// The same sums against float values.
+quanta_agreement_sums quanta_agreement_float(const float *ref, const float *approx, long n);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+import CQuantaHost
 import Foundation
 
 /// How closely an approximation (int8, dequantized) follows a reference (float), over one
@@ -44,6 +45,19 @@ public struct AgreementAccumulator {
             maxError = max(maxError, abs(r - a))
         }
         count += reference.count
+    }
+
+    /// Adds the sums of one pair computed elsewhere (`quanta_agreement_int8/float`: per pair
+    /// in four interleaved lanes, so the last digits of the figures can differ from adding
+    /// the same pair with `add(reference:approximation:)`).
+    mutating func add(sums s: quanta_agreement_sums) {
+        signal += s.signal
+        noise += s.noise
+        dot += s.dot
+        refNorm += s.signal
+        approxNorm += s.approx_norm
+        maxError = max(maxError, s.max_error)
+        count += s.count
     }
 
     public var result: Agreement {

@@ -1,3 +1,4 @@
+import CQuantaHost
 import Foundation
 import QuantaKernels
 import QuantaRuntime
@@ -67,22 +68,28 @@ public enum Evaluator {
         let modelBytes = try FileIO.read(modelPath)
         var sessions = [session]
         for _ in 1..<workers { sessions.append(try QuantizedSession(bytes: modelBytes, source: modelPath)) }
-        /// One sample's figures: per matched layer (reference, int8 dequantized), per output.
+        /// One sample's figures: per matched layer the agreement sums of its int8 tensor
+        /// (dequantized) against float, computed on the sample's thread; per output the
+        /// values (for the classification figures).
         struct SampleFigures {
-            var layers: [(reference: [Float], approximation: [Float])?]
+            var layers: [quanta_agreement_sums?]
             var outputs: [(reference: [Float], approximation: [Float])]
         }
         let matchedLayers = matched, outputCount = outputAccumulators.count
         func figures(_ sample: [Float], on session: QuantizedSession) throws -> SampleFigures {
             let reference = try executor.run(inputs: [sample])
             session.setInput(0, float: sample)
-            var layers = [(reference: [Float], approximation: [Float])?](repeating: nil, count: matchedLayers.count)
+            var layers = [quanta_agreement_sums?](repeating: nil, count: matchedLayers.count)
             var next = 0
             for i in 0..<model.opCount {
                 session.interpreter.invoke(ops: i..<(i + 1))
                 while next < matchedLayers.count && matchedLayers[next].op == i {
                     if let view = session.interpreter.tensor(matchedLayers[next].tensor), let ref = reference[matchedLayers[next].graphTensor] {
-                        layers[next] = (ref, dequantize(view))
+                        precondition(ref.count == view.shape.elementCount, "agreement over tensors of different sizes")
+                        let q = view.quantization
+                        layers[next] = ref.withUnsafeBufferPointer {
+                            quanta_agreement_int8($0.baseAddress, view.data, ref.count, q.scale, q.zeroPoint)
+                        }
                     }
                     next += 1
                 }
@@ -103,8 +110,8 @@ public enum Evaluator {
             }
             for (k, r) in results.enumerated() {
                 let f = try r!.get()
-                for (j, pair) in f.layers.enumerated() {
-                    if let pair { layerAccumulators[j].add(reference: pair.reference, approximation: pair.approximation) }
+                for (j, sums) in f.layers.enumerated() {
+                    if let sums { layerAccumulators[j].add(sums: sums) }
                 }
                 for (o, pair) in f.outputs.enumerated() {
                     outputAccumulators[o].add(reference: pair.reference, approximation: pair.approximation)
