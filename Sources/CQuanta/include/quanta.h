@@ -95,6 +95,13 @@ int32_t quanta_output(const quanta_interpreter *interpreter, int32_t index, quan
 /* A constant name for a status code ("ok", "checksum_mismatch", ...). */
 const char *quanta_status_name(int32_t status);
 
+/* The name of input (output) `index` as the model file records it (UTF-8; the ONNX
+   tensor name): writes at most size - 1 bytes and a terminating 0 to buffer when
+   size > 0, and returns the name's full length in bytes (0 when the file carries no
+   names), or minus a status (-QUANTA_NULL_ARGUMENT, -QUANTA_INDEX_OUT_OF_RANGE). */
+int32_t quanta_input_name(const quanta_model *model, int32_t index, char *buffer, size_t size);
+int32_t quanta_output_name(const quanta_model *model, int32_t index, char *buffer, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,6 +175,34 @@ public func quanta_output(_ storage: UnsafeRawPointer?, _ index: Int32, _ tensor
     return CStatus.ok.rawValue
 }
 
+/// Copies the name of tensor `tensor` (UTF-8, from the file's names section) to `buffer`:
+/// at most `size - 1` bytes and a terminating 0 when `size > 0`. The name's full length.
+func copyName(_ model: Model, tensor: Int, _ buffer: UnsafeMutableRawPointer?, _ size: UInt) -> Int32 {
+    let name = model.tensorNameBytes(tensor)
+    if let buffer, size > 0 {
+        let n = Swift.min(name.count, Int(size) - 1)
+        if n > 0, let source = name.baseAddress { buffer.copyMemory(from: source, byteCount: n) }
+        buffer.storeBytes(of: 0, toByteOffset: n, as: UInt8.self)
+    }
+    return Int32(truncatingIfNeeded: name.count)
+}
+
+@_cdecl("quanta_input_name")
+public func quanta_input_name(_ storage: UnsafeRawPointer?, _ index: Int32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt) -> Int32 {
+    guard let storage else { return -CStatus.nullArgument.rawValue }
+    let model = storage.assumingMemoryBound(to: Model.self).pointee
+    guard index >= 0, Int(index) < model.inputCount else { return -CStatus.indexOutOfRange.rawValue }
+    return copyName(model, tensor: model.inputTensor(Int(index)), buffer, size)
+}
+
+@_cdecl("quanta_output_name")
+public func quanta_output_name(_ storage: UnsafeRawPointer?, _ index: Int32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt) -> Int32 {
+    guard let storage else { return -CStatus.nullArgument.rawValue }
+    let model = storage.assumingMemoryBound(to: Model.self).pointee
+    guard index >= 0, Int(index) < model.outputCount else { return -CStatus.indexOutOfRange.rawValue }
+    return copyName(model, tensor: model.outputTensor(Int(index)), buffer, size)
+}
+
 @_cdecl("quanta_status_name")
 public func quanta_status_name(_ status: Int32) -> UnsafePointer<CChar>? {
     let name: StaticString = CStatus(rawValue: status)?.name ?? "unknown"
