@@ -23,6 +23,18 @@ int32_t quanta_smoke_run(const void *model_bytes, size_t model_size, void *arena
     if (quanta_input(&interpreter, 1, &in) != QUANTA_INDEX_OUT_OF_RANGE) return -6;
     size_t count = (size_t)in.n * in.h * in.w * in.c;
     if (count != input_count) return -7;
+    /* The rank-generic shape: its dims multiply to the element count, in the source layout. */
+    int32_t dims[6] = {-1, -1, -1, -1, -1, -1};
+    const int32_t rank = quanta_tensor_shape(&in, dims, 6);
+    if (rank != 4 && rank != 2) return -20;
+    size_t product = 1;
+    for (int32_t k = 0; k < rank; k++) product *= (size_t)dims[k];
+    if (product != count || dims[rank] != -1) return -21;
+    if (in.source_layout == QUANTA_LAYOUT_NCHW && (dims[1] != in.c || dims[3] != in.w)) return -22;
+    if (in.source_layout == QUANTA_LAYOUT_NHWC && (dims[1] != in.h || dims[3] != in.c)) return -23;
+    if (quanta_tensor_shape(&in, dims, 1) != rank || quanta_tensor_shape(0, dims, 6) != -QUANTA_NULL_ARGUMENT) return -24;
+    char name[8];
+    if (quanta_input_name(&model, 0, name, sizeof name) < 0 || quanta_input_name(&model, 1, name, sizeof name) != -QUANTA_INDEX_OUT_OF_RANGE) return -25;
     memcpy(in.data, input, count);
     quanta_invoke(&interpreter);
     if (quanta_output(&interpreter, 0, &out) != QUANTA_OK) return -8;

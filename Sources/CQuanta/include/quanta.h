@@ -95,6 +95,12 @@ int32_t quanta_output(const quanta_interpreter *interpreter, int32_t index, quan
 /* A constant name for a status code ("ok", "checksum_mismatch", ...). */
 const char *quanta_status_name(int32_t status);
 
+/* The shape of a tensor in its source layout, outermost first: rank 4 (N, C, H, W for
+   QUANTA_LAYOUT_NCHW; N, H, W, C for NHWC) or rank 2 (N, C for QUANTA_LAYOUT_NC). Writes
+   min(rank, capacity) dims and returns the rank, or -QUANTA_NULL_ARGUMENT. The data in
+   the arena is NHWC whatever the source layout. */
+int32_t quanta_tensor_shape(const quanta_tensor *tensor, int32_t *dims, int32_t capacity);
+
 /* The name of input (output) `index` as the model file records it (UTF-8; the ONNX
    tensor name): writes at most size - 1 bytes and a terminating 0 to buffer when
    size > 0, and returns the name's full length in bytes (0 when the file carries no

@@ -187,6 +187,29 @@ func copyName(_ model: Model, tensor: Int, _ buffer: UnsafeMutableRawPointer?, _
     return Int32(truncatingIfNeeded: name.count)
 }
 
+/// The shape of a `quanta_tensor` in its source layout, outermost first (NCHW: n, c, h, w;
+/// NHWC: n, h, w, c; NC: n, c): writes min(rank, capacity) dims, returns the rank (4 or 2),
+/// or minus a status.
+@_cdecl("quanta_tensor_shape")
+public func quanta_tensor_shape(_ tensor: UnsafeRawPointer?, _ dims: UnsafeMutablePointer<Int32>?, _ capacity: Int32) -> Int32 {
+    guard let tensor else { return -CStatus.nullArgument.rawValue }
+    let p = MemoryLayout<UnsafeMutableRawPointer>.size
+    let n = tensor.loadUnaligned(fromByteOffset: p, as: Int32.self), h = tensor.loadUnaligned(fromByteOffset: p + 4, as: Int32.self)
+    let w = tensor.loadUnaligned(fromByteOffset: p + 8, as: Int32.self), c = tensor.loadUnaligned(fromByteOffset: p + 12, as: Int32.self)
+    let layout = tensor.loadUnaligned(fromByteOffset: p + 24, as: Int32.self)
+    let rank: Int32 = layout == Int32(TensorLayout.nc.rawValue) ? 2 : 4
+    func put(_ k: Int32, _ value: Int32) { if let dims, k < capacity { dims[Int(k)] = value } }
+    put(0, n)
+    if layout == Int32(TensorLayout.nchw.rawValue) {
+        put(1, c); put(2, h); put(3, w)
+    } else if rank == 2 {
+        put(1, c)
+    } else {
+        put(1, h); put(2, w); put(3, c)
+    }
+    return rank
+}
+
 @_cdecl("quanta_input_name")
 public func quanta_input_name(_ storage: UnsafeRawPointer?, _ index: Int32, _ buffer: UnsafeMutableRawPointer?, _ size: UInt) -> Int32 {
     guard let storage else { return -CStatus.nullArgument.rawValue }
