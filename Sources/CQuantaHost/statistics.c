@@ -199,33 +199,43 @@ void quanta_bin_outside(const float *x, long n, double old_width, long old_first
 
 typedef double quanta_v4d __attribute__((ext_vector_type(4)));
 
+/// The lane sums of quanta_agreement_sums.
+typedef struct {
+    quanta_v4d signal, noise, dot, approx_norm, abs_error, max_error;
+} agreement_lanes;
+
 /// Adds 4 (r, a) pairs to the lane sums.
-static inline void agreement4(quanta_v4d r, quanta_v4d a, quanta_v4d *signal, quanta_v4d *noise, quanta_v4d *dot,
-                              quanta_v4d *approx_norm, quanta_v4d *max_error) {
-    const quanta_v4d d = r - a;
-    *signal += r * r;
-    *noise += d * d;
-    *dot += r * a;
-    *approx_norm += a * a;
-    *max_error = __builtin_elementwise_max(*max_error, __builtin_elementwise_abs(d));
+static inline void agreement4(quanta_v4d r, quanta_v4d a, agreement_lanes *l) {
+    const quanta_v4d d = r - a, e = __builtin_elementwise_abs(d);
+    l->signal += r * r;
+    l->noise += d * d;
+    l->dot += r * a;
+    l->approx_norm += a * a;
+    l->abs_error += e;
+    l->max_error = __builtin_elementwise_max(l->max_error, e);
 }
 
-static quanta_agreement_sums agreement_finish(quanta_v4d signal, quanta_v4d noise, quanta_v4d dot, quanta_v4d approx_norm,
-                                              quanta_v4d max_error, long n) {
+static double lane_sum(quanta_v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+static quanta_agreement_sums agreement_finish(const agreement_lanes *l, long n, long clipped) {
     quanta_agreement_sums s;
-    s.signal = (signal[0] + signal[1]) + (signal[2] + signal[3]);
-    s.noise = (noise[0] + noise[1]) + (noise[2] + noise[3]);
-    s.dot = (dot[0] + dot[1]) + (dot[2] + dot[3]);
-    s.approx_norm = (approx_norm[0] + approx_norm[1]) + (approx_norm[2] + approx_norm[3]);
-    double m = max_error[0];
-    for (int k = 1; k < 4; k++) m = max_error[k] > m ? max_error[k] : m;
+    s.signal = lane_sum(l->signal);
+    s.noise = lane_sum(l->noise);
+    s.dot = lane_sum(l->dot);
+    s.approx_norm = lane_sum(l->approx_norm);
+    s.abs_error = lane_sum(l->abs_error);
+    double m = l->max_error[0];
+    for (int k = 1; k < 4; k++) m = l->max_error[k] > m ? l->max_error[k] : m;
     s.max_error = m;
     s.count = n;
+    s.clipped = clipped;
     return s;
 }
 
 quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, long n, float scale, int32_t zero_point) {
-    quanta_v4d signal = 0, noise = 0, dot = 0, approx_norm = 0, max_error = 0;
+    agreement_lanes l = {0, 0, 0, 0, 0, 0};
+    const double lo = (double)scale * (-128.5 - zero_point), hi = (double)scale * (127.5 - zero_point);
+    long clipped = 0;
     long i = 0;
     for (; i + 4 <= n; i += 4) {
         quanta_v4d r, a;
@@ -233,20 +243,22 @@ quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, l
             r[k] = (double)ref[i + k];
             const float dq = scale * (float)((int32_t)q[i + k] - zero_point);
             a[k] = (double)dq;
+            clipped += (r[k] < lo) | (r[k] > hi);
         }
-        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+        agreement4(r, a, &l);
     }
     for (; i < n; i++) {
         quanta_v4d r = 0, a = 0;
         r[0] = (double)ref[i];
         a[0] = (double)(scale * (float)((int32_t)q[i] - zero_point));
-        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+        clipped += (r[0] < lo) | (r[0] > hi);
+        agreement4(r, a, &l);
     }
-    return agreement_finish(signal, noise, dot, approx_norm, max_error, n);
+    return agreement_finish(&l, n, clipped);
 }
 
 quanta_agreement_sums quanta_agreement_float(const float *ref, const float *approx, long n) {
-    quanta_v4d signal = 0, noise = 0, dot = 0, approx_norm = 0, max_error = 0;
+    agreement_lanes l = {0, 0, 0, 0, 0, 0};
     long i = 0;
     for (; i + 4 <= n; i += 4) {
         quanta_v4d r, a;
@@ -254,13 +266,13 @@ quanta_agreement_sums quanta_agreement_float(const float *ref, const float *appr
             r[k] = (double)ref[i + k];
             a[k] = (double)approx[i + k];
         }
-        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+        agreement4(r, a, &l);
     }
     for (; i < n; i++) {
         quanta_v4d r = 0, a = 0;
         r[0] = (double)ref[i];
         a[0] = (double)approx[i];
-        agreement4(r, a, &signal, &noise, &dot, &approx_norm, &max_error);
+        agreement4(r, a, &l);
     }
-    return agreement_finish(signal, noise, dot, approx_norm, max_error, n);
+    return agreement_finish(&l, n, 0);
 }

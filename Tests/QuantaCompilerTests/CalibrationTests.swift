@@ -284,6 +284,24 @@ final class AgreementSumsTests: XCTestCase {
             XCTAssertEqual(a.maxAbsError, b.maxAbsError, "the maximum is exact")
             XCTAssertEqual(a.sqnr, b.sqnr, accuracy: 1e-9 * abs(a.sqnr), "n \(n)")
             XCTAssertEqual(a.cosine, b.cosine, accuracy: 1e-12, "n \(n)")
+            // Σ|error| and the values beyond the grid by more than half a step.
+            var absError = 0.0, clipped = 0
+            let lo = Double(q.scale) * (-128.5 - Double(q.zeroPoint)), hi = Double(q.scale) * (127.5 - Double(q.zeroPoint))
+            for i in 0..<n {
+                absError += abs(Double(reference[i]) - Double(Quantizer.dequantize(int8[i], q)))
+                if Double(reference[i]) < lo || Double(reference[i]) > hi { clipped += 1 }
+            }
+            XCTAssertEqual(sums.abs_error, absError, accuracy: 1e-9 * max(1, absError))
+            XCTAssertEqual(sums.clipped, clipped)
+            XCTAssertEqual(summed.meanAbsError, absError / Double(n), accuracy: 1e-9)
         }
+        // Values far outside the grid count as clipped.
+        let q = QuantizationParameters(scale: 0.5, zeroPoint: 0)
+        let reference: [Float] = [-64.25, -64.3, 63.74, 63.76, 0, 1000]
+        let int8: [Int8] = [-128, -128, 127, 127, 0, 127]
+        let sums = reference.withUnsafeBufferPointer { r in
+            int8.withUnsafeBufferPointer { quanta_agreement_int8(r.baseAddress, $0.baseAddress, 6, q.scale, q.zeroPoint) }
+        }
+        XCTAssertEqual(sums.clipped, 3, "-64.3, 63.76 and 1000 lie beyond [-64.25, 63.75]")
     }
 }

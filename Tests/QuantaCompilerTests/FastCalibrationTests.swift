@@ -192,5 +192,30 @@ final class FastCalibrationTests: XCTestCase {
         XCTAssertEqual(serial.samples, 23)
         XCTAssertEqual(try evaluate(2), serial)
         XCTAssertEqual(try evaluate(5), serial)
+
+        // The per-layer CSV (`quanta eval --csv`): a header and one row per layer, the
+        // errors in steps of each layer's scale consistent with the absolute ones.
+        let rows = serial.csv().split(separator: "\n").map(String.init)
+        XCTAssertEqual(rows.first, "tensor,op,elements,sqnr_db,cosine,mean_abs_error,max_abs_error,scale,mean_error_steps,max_error_steps,clipping_share")
+        XCTAssertEqual(rows.count, serial.layers.count + 1)
+        for (row, layer) in zip(rows.dropFirst(), serial.layers) {
+            let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertEqual(f.count, 11, row)
+            let mean = try XCTUnwrap(Double(f[5])), maxError = try XCTUnwrap(Double(f[6])), scale = try XCTUnwrap(Double(f[7]))
+            let meanSteps = try XCTUnwrap(Double(f[8])), clipping = try XCTUnwrap(Double(f[10]))
+            XCTAssertEqual(Int(f[2]), layer.agreement.elementCount)
+            XCTAssertLessThanOrEqual(mean, maxError, row)
+            XCTAssertEqual(scale, Double(try XCTUnwrap(layer.scale)), accuracy: scale * 1e-7)
+            XCTAssertEqual(meanSteps, mean / scale, accuracy: 1e-6 * max(1, meanSteps))
+            XCTAssertTrue((0...1).contains(clipping), row)
+        }
+        // Written and read back as a baseline, the new fields survive; a baseline without
+        // them (written before) still loads.
+        let decoded = try EvaluationResult.decode(json: Array(try serial.json().utf8))
+        XCTAssertEqual(decoded.layers.map(\.meanAbsError), serial.layers.map(\.meanAbsError))
+        var old = serial
+        old.layers = old.layers.map { LayerAgreement(tensor: $0.tensor, op: $0.op, agreement: $0.agreement) }
+        XCTAssertNil(try EvaluationResult.decode(json: Array(try old.json().utf8)).layers.first?.scale)
+        XCTAssertTrue(old.csv().split(separator: "\n")[1].hasSuffix(",,,,"), "unknown figures are empty fields")
     }
 }

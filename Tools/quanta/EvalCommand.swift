@@ -25,6 +25,9 @@ enum EvalCommand: Command {
           --tolerance-top1 PP       allowed drop of top-1 agreement/accuracy in points (default 1.0)
           --tolerance-layer-sqnr DB allowed drop of each layer's SQNR (default 3.0)
           --report DIR              write DIR/index.html (summary, per-layer SQNR chart, histogram)
+          --csv FILE                write the per-layer figures as CSV: SQNR, cosine, mean and
+                                    max |error|, both also in steps of the layer's scale, and
+                                    the share of float values its int8 grid saturates
           --histogram TENSOR        the tensor whose values the report's histogram shows
                                     (default: the layer with the lowest SQNR)
           --input-shape NAME=DIMS   fix a dynamic input shape (default: from the data's shape)
@@ -39,7 +42,7 @@ enum EvalCommand: Command {
         let args = try Arguments(
             argv,
             valued: ["data", "labels", "write-baseline", "baseline", "tolerance-sqnr", "tolerance-cosine", "tolerance-top1",
-                     "tolerance-layer-sqnr", "report", "histogram", "limit", "seed", "input-shape"],
+                     "tolerance-layer-sqnr", "report", "histogram", "limit", "seed", "input-shape", "csv"],
             booleans: ["json", "quiet"])
         try args.expectPositionals(max: 2)
         let onnx = try args.positional(0, "MODEL.onnx")
@@ -52,6 +55,7 @@ enum EvalCommand: Command {
         if let path = args.value("write-baseline") { try FileIO.checkOutput(path, isNot: inputs) }
         if let baseline = args.value("baseline") { inputs.append(("baseline", baseline)) }
         if let dir = args.value("report") { try FileIO.checkOutput(dir + "/index.html", isNot: inputs) }
+        if let path = args.value("csv") { try FileIO.checkOutput(path, isNot: inputs) }
         var tolerances = BaselineTolerances()
         func tolerance(_ name: String, _ into: inout Double) throws {
             guard let text = args.value(name) else { return }
@@ -81,6 +85,10 @@ enum EvalCommand: Command {
         if let path = args.value("write-baseline") {
             try FileIO.writeAtomically(try result.json() + "\n", to: path)
             if !args.flag("json") { print("wrote baseline \(path)") }
+        }
+        if let path = args.value("csv") {
+            try FileIO.writeAtomically(result.csv(), to: path)
+            if !args.flag("json") { print("wrote per-layer CSV \(path)") }
         }
         if let dir = args.value("report") {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

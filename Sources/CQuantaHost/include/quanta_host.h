@@ -42,18 +42,22 @@ void quanta_bin_outside(const float *x, long n, double old_width, long old_first
                         double width, long first, long last, long *bins);
 
 /// Sums for the agreement of an approximation with a reference (quanta eval): Σ r², Σ (r-a)²,
-/// Σ r·a, Σ a², max |r - a| in double, and the element count.
+/// Σ r·a, Σ a², Σ |r - a|, max |r - a| in double, the element count, and (int8 only) how
+/// many reference values lie beyond the int8 grid by more than half a step (they saturate).
 typedef struct quanta_agreement_sums {
     double signal;
     double noise;
     double dot;
     double approx_norm;
+    double abs_error;
     double max_error;
     long count;
+    long clipped;
 } quanta_agreement_sums;
 
 /// The sums over ref[0 ..< n] against q[i] dequantized (scale * (float)(q - zero_point), in
-/// float as Quantizer.dequantize), each in four interleaved double lanes added at the end.
+/// float as Quantizer.dequantize), each in four interleaved double lanes added at the end;
+/// `clipped` counts r < scale * (-128.5 - zero_point) or r > scale * (127.5 - zero_point).
 quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, long n, float scale, int32_t zero_point);
 
 /// The same sums against float values.

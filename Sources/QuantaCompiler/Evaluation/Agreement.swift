@@ -28,9 +28,19 @@ public struct AgreementAccumulator {
     private var refNorm = 0.0
     private var approxNorm = 0.0
     private var maxError = 0.0
+    private var absError = 0.0
     private var count = 0
+    /// Reference values beyond the int8 grid by more than half a step (`add(sums:)` of
+    /// `quanta_agreement_int8` only).
+    public private(set) var clipped = 0
 
     public init() {}
+
+    /// Σ |ref - approx| / elements (0 before any).
+    public var meanAbsError: Double { count == 0 ? 0 : absError / Double(count) }
+
+    /// The share of reference values the int8 grid saturates (0 before any).
+    public var clippingShare: Double { count == 0 ? 0 : Double(clipped) / Double(count) }
 
     /// Adds one pair; `reference` and `approximation` have the same length.
     public mutating func add(reference: [Float], approximation: [Float]) {
@@ -43,6 +53,7 @@ public struct AgreementAccumulator {
             refNorm += r * r
             approxNorm += a * a
             maxError = max(maxError, abs(r - a))
+            absError += abs(r - a)
         }
         count += reference.count
     }
@@ -57,7 +68,9 @@ public struct AgreementAccumulator {
         refNorm += s.signal
         approxNorm += s.approx_norm
         maxError = max(maxError, s.max_error)
+        absError += s.abs_error
         count += s.count
+        clipped += s.clipped
     }
 
     public var result: Agreement {

@@ -8,11 +8,21 @@ public struct LayerAgreement: Equatable, Codable {
     /// The producing op's kind, e.g. "conv2D".
     public var op: String
     public var agreement: Agreement
+    /// The int8 tensor's scale (one step of its grid), Σ|error| / elements, and the share of
+    /// float values beyond the grid by more than half a step (saturated). Optional: older
+    /// baselines do not carry them.
+    public var scale: Float?
+    public var meanAbsError: Double?
+    public var clippingShare: Double?
 
-    public init(tensor: String, op: String, agreement: Agreement) {
+    public init(tensor: String, op: String, agreement: Agreement, scale: Float? = nil, meanAbsError: Double? = nil,
+                clippingShare: Double? = nil) {
         self.tensor = tensor
         self.op = op
         self.agreement = agreement
+        self.scale = scale
+        self.meanAbsError = meanAbsError
+        self.clippingShare = clippingShare
     }
 }
 
@@ -96,6 +106,32 @@ public struct EvaluationResult: Equatable, Codable {
         } catch {
             throw EvaluationResultError.notABaseline("not JSON")
         }
+    }
+
+    /// Per layer, one CSV row (RFC 4180 quoting) in the spirit of TFLite's quantization
+    /// debugger: `tensor, op, elements, sqnr_db, cosine, mean_abs_error, max_abs_error,
+    /// scale, mean_error_steps, max_error_steps, clipping_share` — the errors also in steps
+    /// of the tensor's int8 grid (error / scale: 0.5 is what rounding alone costs at most),
+    /// and the share of float values the grid saturates. Empty fields where a figure is
+    /// unknown (a baseline written before these columns).
+    public func csv() -> String {
+        func quoted(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        func number(_ v: Double?) -> String {
+            guard let v else { return "" }
+            return v.isInfinite ? (v > 0 ? "inf" : "-inf") : String(format: "%.9g", v)
+        }
+        var rows = ["tensor,op,elements,sqnr_db,cosine,mean_abs_error,max_abs_error,scale,mean_error_steps,max_error_steps,clipping_share"]
+        for l in layers {
+            let a = l.agreement, scale = l.scale.map(Double.init)
+            let meanSteps = l.meanAbsError.flatMap { m in scale.flatMap { $0 > 0 ? m / $0 : nil } }
+            let maxSteps = scale.flatMap { $0 > 0 ? a.maxAbsError / $0 : nil }
+            rows.append([quoted(l.tensor), quoted(l.op), String(a.elementCount), number(a.sqnr), number(a.cosine), number(l.meanAbsError),
+                         number(a.maxAbsError), number(scale), number(meanSteps), number(maxSteps), number(l.clippingShare)]
+                .joined(separator: ","))
+        }
+        return rows.joined(separator: "\n") + "\n"
     }
 
     /// A table for people: the outputs, the classifier figures, then every layer.

@@ -122,7 +122,11 @@ public enum Evaluator {
             start += count
         }
 
-        let layers = matched.enumerated().map { j, m in LayerAgreement(tensor: m.name, op: m.kind, agreement: layerAccumulators[j].result) }
+        let layers = matched.enumerated().map { j, m in
+            LayerAgreement(tensor: m.name, op: m.kind, agreement: layerAccumulators[j].result,
+                           scale: model.tensor(m.tensor).quantization.scale, meanAbsError: layerAccumulators[j].meanAbsError,
+                           clippingShare: layerAccumulators[j].clippingShare)
+        }
         var result = EvaluationResult(
             model: onnxPath, samples: samples.count, outputs: outputAccumulators.map(\.result),
             classification: classification, layers: layers)
