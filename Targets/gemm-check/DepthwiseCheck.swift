@@ -36,15 +36,9 @@ func checkDepthwiseCase(shape: TensorShape, filter: FilterShape, parameters: Con
     for i in weights.indices { weights[i] = max(random.int8(), -127) }
     var bias = [Int32](repeating: 0, count: c)
     for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 14)) - (1 << 13) }
-    let perChannel = random.next(below: 4) != 0
-    let count = perChannel ? c : 1
-    var multipliers = [Int32](repeating: 0, count: count), shifts = [Int32](repeating: 0, count: count)
-    for i in 0..<count {
-        multipliers[i] = Int32(1 << 30) + Int32(random.next(below: 1 << 30))
-        shifts[i] = Int32(random.next(below: 12)) - 10
-    }
-    let inputZeroPoint = Int32(random.next(below: 256)) - 128
-    let outputZeroPoint = Int32(random.next(below: 64)) - 32
+    let constants = RandomRequantization(channels: c, random: &random)
+    let count = constants.multipliers.count, multipliers = constants.multipliers, shifts = constants.shifts
+    let inputZeroPoint = constants.inputZeroPoint, outputZeroPoint = constants.outputZeroPoint
     let clampMin = Int32(random.next(below: 2) == 0 ? -128 : -100)
     let clampMax = Int32(random.next(below: 2) == 0 ? 127 : 90)
     let outCount = outputShape.n * outputShape.h * outputShape.w * outputShape.c

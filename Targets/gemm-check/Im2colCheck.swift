@@ -41,14 +41,9 @@ func checkIm2colCase(_ variant: KernelVariant, shape: TensorShape, filter: Filte
     for i in weights.indices { weights[i] = max(random.int8(), -127) }
     var bias = [Int32](repeating: 0, count: filter.outputChannels)
     for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 14)) - (1 << 13) }
-    let count = random.next(below: 4) != 0 ? filter.outputChannels : 1
-    var multipliers = [Int32](repeating: 0, count: count), shifts = [Int32](repeating: 0, count: count)
-    for i in 0..<count {
-        multipliers[i] = Int32(1 << 30) + Int32(random.next(below: 1 << 30))
-        shifts[i] = Int32(random.next(below: 12)) - 10
-    }
-    let inputZeroPoint = Int32(random.next(below: 256)) - 128
-    let outputZeroPoint = Int32(random.next(below: 64)) - 32
+    let constants = RandomRequantization(channels: filter.outputChannels, random: &random)
+    let count = constants.multipliers.count, multipliers = constants.multipliers, shifts = constants.shifts
+    let inputZeroPoint = constants.inputZeroPoint, outputZeroPoint = constants.outputZeroPoint
     let outCount = outputShape.n * outputShape.h * outputShape.w * outputShape.c
     var expected = [Int8](repeating: 0, count: outCount), found = expected
     let packedBytes = variant.packedWeightsByteCount(inputShape: shape, filter: filter, parameters: parameters)
@@ -90,5 +85,28 @@ func checkIm2colCase(_ variant: KernelVariant, shape: TensorShape, filter: Filte
                 }
             }
         }
+    }
+}
+
+/// Random requantization constants of a check case: per channel (3 cases in 4) or per
+/// tensor, Q31 multipliers in [2^30, 2^31), shifts -10...1 (right and left), an input zero
+/// point anywhere in int8 and an output zero point in -32...31.
+struct RandomRequantization {
+    let multipliers: [Int32]
+    let shifts: [Int32]
+    let inputZeroPoint: Int32
+    let outputZeroPoint: Int32
+
+    init(channels: Int, random: inout SplitMix) {
+        let count = random.next(below: 4) != 0 ? channels : 1
+        var m = [Int32](repeating: 0, count: count), s = [Int32](repeating: 0, count: count)
+        for i in 0..<count {
+            m[i] = Int32(1 << 30) + Int32(random.next(below: 1 << 30))
+            s[i] = Int32(random.next(below: 12)) - 10
+        }
+        multipliers = m
+        shifts = s
+        inputZeroPoint = Int32(random.next(below: 256)) - 128
+        outputZeroPoint = Int32(random.next(below: 64)) - 32
     }
 }

@@ -58,37 +58,47 @@ public enum Im2col {
         output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
         parameters: Conv2DParameters, requantization: Requantization, scratch: UnsafeMutableRawPointer
     ) {
-        let groups = parameters.groups
         checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
         let k = depth(filter)
-        let perGroup = filter.outputChannels / groups
-        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
-        let rowsBuffer = scratch.assumingMemoryBound(to: Int8.self)
-        let panel = scratch + chunkRows * k
-        let pixels = outputShape.n * outputShape.h * outputShape.w
-        let pad = Int8(truncatingIfNeeded: inputZeroPoint)
         // Where the GEMM reads an int16 panel and a chunk fits in one, each pixel's row is
         // widened straight into it (the GEMM skips its own conversion pass): the stem of
         // MobileNetV2 spent 44 % of its time gathering and converting rows (perf).
         let direct = PointwiseGEMM.readsInt16Panel && PointwiseGEMM.panelRows(depth: k) >= chunkRows
+        chunkedGEMMs(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                     output: output, outputShape: outputShape, parameters: parameters, requantization: requantization,
+                     chunk: chunkRows, rows: scratch.assumingMemoryBound(to: Int8.self), panel: scratch + chunkRows * k, widened: direct)
+    }
+
+    /// The im2col GEMMs `chunk` output pixels at a time: per chunk and group, the rows
+    /// gathered into `rows` (`K` bytes apart), widened into `panel` as well when `widened`
+    /// (then the GEMM reads only the panel), and one `PointwiseGEMM.run` with `panel`.
+    @inline(__always)
+    private static func chunkedGEMMs(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
+        packed: UnsafeRawPointer, filter: FilterShape,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
+        parameters: Conv2DParameters, requantization: Requantization,
+        chunk: Int, rows: UnsafeMutablePointer<Int8>, panel: UnsafeMutableRawPointer, widened: Bool
+    ) {
+        let groups = parameters.groups
+        let k = depth(filter)
+        let perGroup = filter.outputChannels / groups
+        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
+        let pixels = outputShape.n * outputShape.h * outputShape.w
+        let pad = Int8(truncatingIfNeeded: inputZeroPoint)
         let panelRowBytes = PointwiseGEMM.paddedDepth(k) * 2
         var first = 0
         while first < pixels {
-            let count = min(chunkRows, pixels - first)
+            let count = min(chunk, pixels - first)
             for g in 0..<groups {
-                if direct {
-                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
-                               outputShape: outputShape, parameters: parameters, pad: pad, into: rowsBuffer, rowStride: k,
-                               widenedInto: panel, panelRowStride: panelRowBytes)
-                } else {
-                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
-                               outputShape: outputShape, parameters: parameters, pad: pad, into: rowsBuffer, rowStride: k)
-                }
+                gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
+                           outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: k,
+                           widenedInto: widened ? panel : nil, panelRowStride: panelRowBytes)
                 PointwiseGEMM.run(GEMMOperands(
-                    rows: count, depth: k, columns: perGroup, a: rowsBuffer, aRowStride: k,
+                    rows: count, depth: k, columns: perGroup, a: rows, aRowStride: k,
                     packed: packed + g * blockBytes,
                     output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
-                    requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: direct))
+                    requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: widened))
             }
             first += count
         }
@@ -145,22 +155,10 @@ public enum Im2col {
             var panelTile = (DirectTile(), DirectTile())
             withUnsafeMutableBytes(of: &tile) { bytes in
                 withUnsafeMutableBytes(of: &panelTile) { panelBytes in
-                    let rows = bytes.baseAddress!.assumingMemoryBound(to: Int8.self), panel = panelBytes.baseAddress!
-                    var first = 0
-                    while first < pixels {
-                        let count = min(panelRows, pixels - first)
-                        for g in 0..<groups {
-                            gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
-                                       outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: k,
-                                       widenedInto: panel, panelRowStride: 2 * kPad)
-                            PointwiseGEMM.run(GEMMOperands(
-                                rows: count, depth: k, columns: perGroup, a: rows, aRowStride: k,
-                                packed: packed + g * blockBytes,
-                                output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
-                                requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: true))
-                        }
-                        first += count
-                    }
+                    chunkedGEMMs(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                                 output: output, outputShape: outputShape, parameters: parameters, requantization: requantization,
+                                 chunk: panelRows, rows: bytes.baseAddress!.assumingMemoryBound(to: Int8.self),
+                                 panel: panelBytes.baseAddress!, widened: true)
                 }
             }
             return
