@@ -81,7 +81,8 @@ final class FastCalibrationTests: XCTestCase {
     }
 
     /// The shipped model and the MobileNetV2 test export: every tensor the same bits with
-    /// and without the fast kernels.
+    /// and without the fast kernels (their fully connected classifiers included, which run
+    /// as 1×1 `FastFloatConv`s).
     func testWholeModelsGiveTheSameBitsWithTheFastKernels() throws {
         for (onnx, calibration) in [("/Models/digits_mobilenet.onnx", "/Models/digits_calibration.npy"),
                                     ("/Tests/AccuracyModels/mobilenet_v2_0.35_32.onnx", "/Tests/AccuracyModels/mobilenet_v2_0.35_32_calibration.npy")] {

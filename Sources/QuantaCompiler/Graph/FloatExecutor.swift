@@ -43,10 +43,20 @@ public struct FloatExecutor {
     public init(graph: Graph, fastKernels: Bool = true) {
         self.graph = graph
         fastConvolutions = graph.nodes.map { node in
-            guard fastKernels, case .conv2D(let conv) = node.op, let input = node.inputs.first,
-                  input >= 0, input < graph.tensors.count
-            else { return nil }
-            return FastFloatConv(conv, inputChannels: graph.tensors[input].shape.c)
+            guard fastKernels, let input = node.inputs.first, input >= 0, input < graph.tensors.count else { return nil }
+            switch node.op {
+            case .conv2D(let conv):
+                return FastFloatConv(conv, inputChannels: graph.tensors[input].shape.c)
+            case .fullyConnected(let fc):
+                // A fully connected layer is a 1×1 convolution of a 1×1×inputCount image per
+                // batch item, its [out][in] weights the OHWI filter: the same sums in the
+                // same order (bias, then input by input), so the same bits.
+                let filter = FilterShape(outputChannels: fc.outputCount, kernelH: 1, kernelW: 1, inputChannelsPerGroup: fc.inputCount)
+                return FastFloatConv(ConvolutionOp(parameters: Conv2DParameters(), filter: filter, weights: fc.weights, bias: fc.bias,
+                                                   clamp: fc.clamp), inputChannels: fc.inputCount)
+            default:
+                return nil
+            }
         }
     }
 
@@ -163,6 +173,15 @@ public struct FloatExecutor {
                 "input \(inShape) / output \(outShape) do not fit \(fc.inputCount) → \(fc.outputCount)")
             try check(fc.weights.count == fc.inputCount * fc.outputCount && fc.bias.count == fc.outputCount,
                 "weights/bias sizes do not match \(fc.inputCount) → \(fc.outputCount)")
+            if let fast {
+                x[0].withUnsafeBufferPointer { i in
+                    out.withUnsafeMutableBufferPointer { o in
+                        fast.run(input: i.baseAddress!, inputShape: TensorShape(n: inShape.n, h: 1, w: 1, c: fc.inputCount),
+                                 output: o.baseAddress!, outputShape: TensorShape(n: inShape.n, h: 1, w: 1, c: fc.outputCount))
+                    }
+                }
+                return [out]
+            }
             x[0].withUnsafeBufferPointer { i in
                 fc.weights.withUnsafeBufferPointer { w in
                     fc.bias.withUnsafeBufferPointer { b in
