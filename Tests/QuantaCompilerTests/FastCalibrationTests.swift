@@ -5,7 +5,7 @@ import QuantaKernels
 /// The fast calibration path. `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
 /// standard and depthwise layers of every geometry the importer produces (kernels 1...5,
 /// strides 1...2, dilation, asymmetric padding, channel counts around the 8- and 16-wide
-/// blocks, the 6-pixel 1×1 tiles and their remainders, clamps), and whole models through
+/// blocks, the 6-pixel tiles (1×1, and interior K×K pixels) and their remainders, clamps), and whole models through
 /// `FloatExecutor` with and without the fast kernels.
 final class FastCalibrationTests: XCTestCase {
     func reference(_ conv: ConvolutionOp, _ input: [Float], _ inShape: TensorShape) -> [Float] {
@@ -48,7 +48,8 @@ final class FastCalibrationTests: XCTestCase {
             let stride = trial % 5 == 0 ? 2 : 1
             let dilation = trial % 7 == 0 ? 2 : 1
             let pad = k == 1 ? Padding.zero : Padding(top: trial % 2, left: (trial / 2) % 3 % k, bottom: (trial / 3) % 2, right: trial % k)
-            let inShape = TensorShape(n: 1 + trial % 2, h: 4 + trial % 5, w: 5 + trial % 6, c: c)
+            // Every fifth trial a wide row: several 6-pixel interior tiles and a remainder.
+            let inShape = TensorShape(n: 1 + trial % 2, h: 4 + trial % 5, w: trial % 5 == 3 ? 23 + trial % 7 : 5 + trial % 6, c: c)
             let filter = FilterShape(outputChannels: o, kernelH: k, kernelW: k, inputChannelsPerGroup: depthwise ? 1 : c)
             let parameters = Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation,
                                               padding: pad, groups: depthwise ? c : 1)

@@ -94,7 +94,8 @@ struct FastFloatConv {
     }
 
     /// Groups 1. A 1×1 stride-1 unpadded layer runs 6 pixels × 16 channels at a time (the
-    /// weights loaded once for the 6); other geometries a pixel at a time.
+    /// weights loaded once for the 6); other geometries 6 interior pixels of a row at a time
+    /// (`tile6`) and the pixels whose window reaches the padding one at a time (`pixel`).
     private func runStandard(
         _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
@@ -166,12 +167,35 @@ struct FastFloatConv {
         }
         var taps: [(Int, Int)] = []  // (tap index, input offset) of the taps inside the input
         taps.reserveCapacity(f.kernelH * f.kernelW)
+        // The whole window's offsets from a pixel's first tap (for the interior tiles).
+        var windowOffsets: [Int] = []
+        for ky in 0..<f.kernelH {
+            for kx in 0..<f.kernelW { windowOffsets.append((ky * p.dilationH * inShape.w + kx * p.dilationW) * inShape.c) }
+        }
+        // Output columns whose window lies inside the row: xBegin ..< xEnd.
+        let xBegin = min(outShape.w, (p.padding.left + p.strideW - 1) / p.strideW)
+        let lastStart = inShape.w - 1 - (f.kernelW - 1) * p.dilationW + p.padding.left
+        let xEnd = lastStart >= 0 ? max(xBegin, min(outShape.w, lastStart / p.strideW + 1)) : xBegin
         for b in 0..<outShape.n {
             for oy in 0..<outShape.h {
-                for ox in 0..<outShape.w {
+                let y0 = oy * p.strideH - p.padding.top
+                let rowsInside = y0 >= 0 && y0 + (f.kernelH - 1) * p.dilationH < inShape.h
+                var ox = 0
+                while ox < outShape.w {
+                    if rowsInside && ox >= xBegin && ox + 6 <= xEnd {
+                        // Six interior pixels at once, every tap inside the input: the same
+                        // sums in the same order as `pixel` (taps in (ky, kx) order, then the
+                        // input channels).
+                        let first = input + inShape.index(b, y0, ox * p.strideW - p.padding.left, 0)
+                        windowOffsets.withUnsafeBufferPointer { offsets in
+                            tile6(first, pixelStep: p.strideW * inShape.c, offsets: offsets, w, bias, output + outShape.index(b, oy, ox, 0))
+                        }
+                        ox += 6
+                        continue
+                    }
                     taps.removeAll(keepingCapacity: true)
                     for ky in 0..<f.kernelH {
-                        let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
+                        let iy = y0 + ky * p.dilationH
                         if iy < 0 || iy >= inShape.h { continue }
                         for kx in 0..<f.kernelW {
                             let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
@@ -180,8 +204,68 @@ struct FastFloatConv {
                         }
                     }
                     pixel(input, taps: taps, inputW: 1, w, bias, output + outShape.index(b, oy, ox, 0))
+                    ox += 1
                 }
             }
+        }
+    }
+
+    /// Six output pixels of a groups-1 layer whose windows lie inside the input: pixel k's
+    /// window starts at `first + k * pixelStep`, tap t at `offsets[t]` from there; per 16
+    /// output channels (12 accumulators) the bias, then every tap's input channels in order.
+    private func tile6(
+        _ first: UnsafePointer<Float>, pixelStep: Int, offsets: UnsafeBufferPointer<Int>, _ w: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>
+    ) {
+        let cin = filter.inputChannelsPerGroup, cout = filter.outputChannels, n = paddedOutputs
+        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
+        var oc = 0
+        while oc < n {
+            let two = oc + 8 < n
+            let b0 = bRaw.loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
+            let b1 = two ? bRaw.loadUnaligned(fromByteOffset: 4 * (oc + 8), as: SIMD8<Float>.self) : .zero
+            var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
+            var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
+            var row = wRaw + 4 &* oc
+            let rowStep = 4 &* n
+            for offset in offsets {
+                var x0p = first + offset
+                for _ in 0..<cin {
+                    let w0 = row.loadUnaligned(as: SIMD8<Float>.self)
+                    let w1 = two ? row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : .zero
+                    var x = SIMD8(repeating: x0p.pointee)
+                    c00 = c00 + x * w0; c01 = c01 + x * w1
+                    x = SIMD8(repeating: x0p[pixelStep])
+                    c10 = c10 + x * w0; c11 = c11 + x * w1
+                    x = SIMD8(repeating: x0p[2 &* pixelStep])
+                    c20 = c20 + x * w0; c21 = c21 + x * w1
+                    x = SIMD8(repeating: x0p[3 &* pixelStep])
+                    c30 = c30 + x * w0; c31 = c31 + x * w1
+                    x = SIMD8(repeating: x0p[4 &* pixelStep])
+                    c40 = c40 + x * w0; c41 = c41 + x * w1
+                    x = SIMD8(repeating: x0p[5 &* pixelStep])
+                    c50 = c50 + x * w0; c51 = c51 + x * w1
+                    row += rowStep
+                    x0p += 1
+                }
+            }
+            let firstCount = min(8, cout - oc), second = min(8, cout - oc - 8)
+            let out = output + oc
+            store(c00, out, count: firstCount)
+            store(c10, out + cout, count: firstCount)
+            store(c20, out + 2 * cout, count: firstCount)
+            store(c30, out + 3 * cout, count: firstCount)
+            store(c40, out + 4 * cout, count: firstCount)
+            store(c50, out + 5 * cout, count: firstCount)
+            if two && second > 0 {
+                store(c01, out + 8, count: second)
+                store(c11, out + cout + 8, count: second)
+                store(c21, out + 2 * cout + 8, count: second)
+                store(c31, out + 3 * cout + 8, count: second)
+                store(c41, out + 4 * cout + 8, count: second)
+                store(c51, out + 5 * cout + 8, count: second)
+            }
+            oc += two ? 16 : 8
         }
     }
 
