@@ -3,7 +3,7 @@ import QuantaKernels
 @testable import QuantaCompiler
 
 /// The fast calibration path. `FastFloatConv` gives `FloatReference.conv2D`'s bits (not only close values): random
-/// standard and depthwise layers of every geometry the importer produces (kernels 1...5,
+/// standard, grouped and depthwise layers of every geometry the importer produces (kernels 1...5,
 /// strides 1...2, dilation, asymmetric padding, channel counts around the 8- and 16-wide
 /// blocks, the 6-pixel tiles (1×1, and interior K×K pixels) and their remainders, clamps), and whole models through
 /// `FloatExecutor` with and without the fast kernels.
@@ -42,17 +42,19 @@ final class FastCalibrationTests: XCTestCase {
         var rng = ImportTestRandom(seed: 77)
         for trial in 0..<80 {
             let depthwise = trial % 3 == 2
-            let c = [1, 3, 7, 8, 9, 16, 17, 24, 33][trial % 9]
-            let o = depthwise ? c : [1, 5, 8, 15, 16, 17, 31, 40][trial % 8]
+            // Every sixth trial grouped: 2 or 3 groups of 2...5 input and 1...9 output channels.
+            let groups = trial % 6 == 1 ? 2 + (trial / 6) % 2 : 1
+            let c = groups > 1 ? groups * (2 + trial % 4) : [1, 3, 7, 8, 9, 16, 17, 24, 33][trial % 9]
+            let o = depthwise ? c : groups > 1 ? groups * (1 + trial % 9) : [1, 5, 8, 15, 16, 17, 31, 40][trial % 8]
             let k = trial % 4 == 0 ? 1 : [1, 2, 3, 5][trial % 4]
             let stride = trial % 5 == 0 ? 2 : 1
             let dilation = trial % 7 == 0 ? 2 : 1
             let pad = k == 1 ? Padding.zero : Padding(top: trial % 2, left: (trial / 2) % 3 % k, bottom: (trial / 3) % 2, right: trial % k)
             // Every fifth trial a wide row: several 6-pixel interior tiles and a remainder.
             let inShape = TensorShape(n: 1 + trial % 2, h: 4 + trial % 5, w: trial % 5 == 3 ? 23 + trial % 7 : 5 + trial % 6, c: c)
-            let filter = FilterShape(outputChannels: o, kernelH: k, kernelW: k, inputChannelsPerGroup: depthwise ? 1 : c)
+            let filter = FilterShape(outputChannels: o, kernelH: k, kernelW: k, inputChannelsPerGroup: depthwise ? 1 : c / groups)
             let parameters = Conv2DParameters(strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation,
-                                              padding: pad, groups: depthwise ? c : 1)
+                                              padding: pad, groups: depthwise ? c : groups)
             let out = parameters.outputShape(input: inShape, filter: filter)
             guard out.h >= 1, out.w >= 1 else { continue }
             let clamp: FloatClamp = [.none, .relu, .relu6][trial % 3]
@@ -72,10 +74,10 @@ final class FastCalibrationTests: XCTestCase {
         }
     }
 
-    func testGroupedAndMultiplierLayersStayOnTheReference() {
+    func testMultiplierLayersStayOnTheReferenceAndGroupedOnesDoNot() {
         let grouped = ConvolutionOp(parameters: Conv2DParameters(groups: 2), filter: FilterShape(outputChannels: 4, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 2),
                                     weights: [Float](repeating: 1, count: 8), bias: [0, 0, 0, 0])
-        XCTAssertNil(FastFloatConv(grouped, inputChannels: 4))
+        XCTAssertNotNil(FastFloatConv(grouped, inputChannels: 4))
         let multiplier = ConvolutionOp(parameters: Conv2DParameters(groups: 4), filter: FilterShape(outputChannels: 8, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
                                        weights: [Float](repeating: 1, count: 72), bias: [Float](repeating: 0, count: 8))
         XCTAssertNil(FastFloatConv(multiplier, inputChannels: 4))

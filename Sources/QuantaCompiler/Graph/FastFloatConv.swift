@@ -1,7 +1,7 @@
 import QuantaKernels
 
-/// The float convolutions calibration and `quanta eval` run most — standard (groups 1) and
-/// depthwise (multiplier 1) — vectorized across output channels, **bit-identical** to
+/// The float convolutions calibration and `quanta eval` run — standard (groups 1), grouped
+/// and depthwise (multiplier 1) — vectorized across output channels, **bit-identical** to
 /// `FloatReference.conv2D`: each output lane sums its bias and then its taps in the
 /// reference's order (ky, kx, input channel; padded taps skipped), one rounded multiply
 /// and one rounded add per product (no fused multiply-add), so every float it writes is
@@ -19,17 +19,47 @@ struct FastFloatConv {
     let parameters: Conv2DParameters
     let clamp: FloatClamp
     let depthwise: Bool
-    /// Output channels rounded up to a multiple of 8.
+    /// Output channels rounded up to a multiple of 8 (of one group for a grouped layer).
     let paddedOutputs: Int
+    /// Groups of a grouped layer (1 < groups < channels), 1 otherwise.
+    let groups: Int
 
-    /// nil for the layers the fast kernels do not take (grouped, depth multiplier ≠ 1):
-    /// those stay on the reference kernel.
+    /// nil for the layers the fast kernels do not take (depth multiplier ≠ 1): those stay on
+    /// the reference kernel.
     init?(_ conv: ConvolutionOp, inputChannels: Int) {
         let f = conv.filter, p = conv.parameters
         guard conv.weights.count == f.elementCount, conv.bias.count == f.outputChannels else { return nil }
         filter = f
         parameters = p
         clamp = conv.clamp
+        if p.groups > 1 && p.groups < inputChannels && f.inputChannelsPerGroup * p.groups == inputChannels
+            && f.outputChannels % p.groups == 0 {
+            // Grouped: per group the standard layout of its own output channels, padded to 8.
+            let perGroup = f.outputChannels / p.groups
+            depthwise = false
+            groups = p.groups
+            paddedOutputs = (perGroup + 7) & ~7
+            var w = [Float](repeating: 0, count: p.groups * f.kernelH * f.kernelW * f.inputChannelsPerGroup * paddedOutputs)
+            var b = [Float](repeating: 0, count: p.groups * paddedOutputs)
+            let groupSize = f.kernelH * f.kernelW * f.inputChannelsPerGroup * paddedOutputs
+            for g in 0..<p.groups {
+                for j in 0..<perGroup {
+                    let oc = g * perGroup + j
+                    b[g * paddedOutputs + j] = conv.bias[oc]
+                    for ky in 0..<f.kernelH {
+                        for kx in 0..<f.kernelW {
+                            for i in 0..<f.inputChannelsPerGroup {
+                                w[g * groupSize + ((ky * f.kernelW + kx) * f.inputChannelsPerGroup + i) * paddedOutputs + j] = conv.weights[f.index(oc, ky, kx, i)]
+                            }
+                        }
+                    }
+                }
+            }
+            packed = w
+            bias = b
+            return
+        }
+        groups = 1
         paddedOutputs = (f.outputChannels + 7) & ~7
         bias = conv.bias + [Float](repeating: 0, count: paddedOutputs - f.outputChannels)
         if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
@@ -66,6 +96,8 @@ struct FastFloatConv {
             bias.withUnsafeBufferPointer { b in
                 if depthwise {
                     runDepthwise(input, inputShape, w.baseAddress!, b.baseAddress!, output, outputShape)
+                } else if groups > 1 {
+                    runGrouped(input, inputShape, w.baseAddress!, b.baseAddress!, output, outputShape)
                 } else {
                     runStandard(input, inputShape, w.baseAddress!, b.baseAddress!, output, outputShape)
                 }
@@ -290,6 +322,56 @@ struct FastFloatConv {
             }
             store(acc, out + oc, count: min(8, cout - oc))
             oc += 8
+        }
+    }
+
+    /// Grouped (1 < groups < channels): per output pixel and group, per 8 of the group's
+    /// output channels, the bias then the taps inside the input in (ky, kx) order and the
+    /// group's input channels in order — the reference's sums.
+    private func runGrouped(
+        _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
+    ) {
+        let p = parameters, f = filter
+        let cin = f.inputChannelsPerGroup, perGroup = f.outputChannels / groups, n = paddedOutputs
+        let groupWeights = f.kernelH * f.kernelW * cin * n
+        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
+        var taps: [Int] = []  // per tap inside the input: tap index, then input offset
+        taps.reserveCapacity(2 * f.kernelH * f.kernelW)
+        for b in 0..<outShape.n {
+            for oy in 0..<outShape.h {
+                for ox in 0..<outShape.w {
+                    taps.removeAll(keepingCapacity: true)
+                    for ky in 0..<f.kernelH {
+                        let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
+                        if iy < 0 || iy >= inShape.h { continue }
+                        for kx in 0..<f.kernelW {
+                            let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
+                            if ix < 0 || ix >= inShape.w { continue }
+                            taps.append(ky * f.kernelW + kx)
+                            taps.append(inShape.index(b, iy, ix, 0))
+                        }
+                    }
+                    let out = output + outShape.index(b, oy, ox, 0)
+                    for g in 0..<groups {
+                        let gw = wRaw + 4 * g * groupWeights
+                        var oc = 0
+                        while oc < perGroup {
+                            var acc = bRaw.loadUnaligned(fromByteOffset: 4 * (g * n + oc), as: SIMD8<Float>.self)
+                            var t = 0
+                            while t < taps.count {
+                                let tap = taps[t], a = input + taps[t + 1] + g * cin
+                                for i in 0..<cin {
+                                    acc = acc + SIMD8(repeating: a[i]) * gw.loadUnaligned(fromByteOffset: 4 * ((tap * cin + i) * n + oc), as: SIMD8<Float>.self)
+                                }
+                                t += 2
+                            }
+                            store(acc, out + g * perGroup + oc, count: min(8, perGroup - oc))
+                            oc += 8
+                        }
+                    }
+                }
+            }
         }
     }
 
