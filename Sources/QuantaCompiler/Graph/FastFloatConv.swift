@@ -140,6 +140,9 @@ struct FastFloatConv {
             var px = 0
             // 6 pixels × 16 channels: 12 accumulators, enough independent multiply → add
             // chains to keep both pipes busy (4 × 16 left them waiting on the add latency).
+            // Its own loop rather than `tile6` with one tap: six pointers stepped by one
+            // float each are faster than `tile6`'s indexed loads (quantize of MobileNetV2
+            // 1.0/224 on 64 samples 1.57 s against 1.79 s).
             while px + 6 <= pixels {
                 let a0 = input + px * cin, a1 = a0 + cin, a2 = a1 + cin, a3 = a2 + cin, a4 = a3 + cin, a5 = a4 + cin
                 var oc = 0
