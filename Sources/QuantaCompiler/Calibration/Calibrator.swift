@@ -51,19 +51,9 @@ public struct Calibrator {
         var start = 0
         while start < samples.count {
             let count = Swift.min(workers, samples.count - start)
-            var results = [Result<[[Float]?], Error>?](repeating: nil, count: count)
-            if count == 1 {
-                results[0] = Result { try activations(sample: samples[start], index: firstIndex + start) }
-            } else {
-                let me = self
-                results.withUnsafeMutableBufferPointer { slots in
-                    let slots = slots  // each thread writes only its own slot
-                    DispatchQueue.concurrentPerform(iterations: count) { k in
-                        slots[k] = Result { try me.activations(sample: samples[start + k], index: firstIndex + start + k) }
-                    }
-                }
-            }
-            let batch = try results.map { try $0!.get() }
+            let me = self
+            let results = ParallelMap.run(count) { k in try me.activations(sample: samples[start + k], index: firstIndex + start + k) }
+            let batch = try results.map { try $0.get() }
             record(batch: batch, workers: workers)
             for k in 0..<count { progress?(start + k + 1) }
             start += count

@@ -101,15 +101,9 @@ public enum Evaluator {
         while start < samples.count {
             let count = min(workers, samples.count - start)
             let batch = try samples.samples(start..<(start + count))
-            var results = [Result<SampleFigures, Error>?](repeating: nil, count: count)
-            results.withUnsafeMutableBufferPointer { slots in
-                let slots = slots  // each thread writes its own slot
-                DispatchQueue.concurrentPerform(iterations: count) { k in
-                    slots[k] = Result { try figures(batch[k], on: sessions[k]) }
-                }
-            }
+            let results = ParallelMap.run(count) { k in try figures(batch[k], on: sessions[k]) }
             for (k, r) in results.enumerated() {
-                let f = try r!.get()
+                let f = try r.get()
                 for (j, sums) in f.layers.enumerated() {
                     if let sums { layerAccumulators[j].add(sums: sums) }
                 }

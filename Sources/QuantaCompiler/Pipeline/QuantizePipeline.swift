@@ -157,25 +157,14 @@ public enum QuantizePipeline {
         while first < samples.count {
             let count = Swift.min(workers, samples.count - first)
             let batch = try (0..<count).map { try samples.sample(first + $0) }
-            var results = [Result<(reference: [Float], approximation: [Float]), Error>?](repeating: nil, count: count)
-            func check(_ k: Int) -> Result<(reference: [Float], approximation: [Float]), Error> {
-                Result {
-                    // The float output calibration computed for this sample (the same bits), or
-                    // the float graph again when keeping them all would take too much memory.
-                    let reference = try floatOutputs?[first + k] ?? executor.run(inputs: [batch[k]])[outputIndex] ?? []
-                    return (reference, sessions[k].run([batch[k]])[0])
-                }
-            }
-            if count == 1 {
-                results[0] = check(0)
-            } else {
-                results.withUnsafeMutableBufferPointer { slots in
-                    let slots = slots  // each thread writes only its own slot
-                    DispatchQueue.concurrentPerform(iterations: count) { k in slots[k] = check(k) }
-                }
+            let results = ParallelMap.run(count) { k -> (reference: [Float], approximation: [Float]) in
+                // The float output calibration computed for this sample (the same bits), or
+                // the float graph again when keeping them all would take too much memory.
+                let reference = try floatOutputs?[first + k] ?? executor.run(inputs: [batch[k]])[outputIndex] ?? []
+                return (reference, sessions[k].run([batch[k]])[0])
             }
             for (k, r) in results.enumerated() {
-                let (reference, approximation) = try r!.get()
+                let (reference, approximation) = try r.get()
                 accumulator.add(reference: reference, approximation: approximation)
                 classification?.add(reference: reference, approximation: approximation, label: nil)
                 progress?(first + k + 1, samples.count, "checking int8")
