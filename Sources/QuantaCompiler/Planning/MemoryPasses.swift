@@ -59,13 +59,8 @@ public struct FusedInvertedResidual {
     mutating func useDirectStages(inputZeroPoint expandInputZeroPoint: Int32) {
         let rows = stageInputRows, g = geometry
         func direct(_ v: KernelVariant, _ input: TensorShape, _ filter: FilterShape, _ parameters: Conv2DParameters, _ zp: Int32) -> KernelVariant {
-            let candidate: KernelVariant
-            switch v {
-            case .pointwise: candidate = .directGEMM
-            case .im2col: candidate = .im2colDirect
-            default: return v
-            }
-            return candidate.applies(inputShape: input, filter: filter, parameters: parameters, inputZeroPoint: zp) ? candidate : v
+            guard v != .pointwiseU8 else { return v }
+            return v.scratchFree(inputShape: input, filter: filter, parameters: parameters, inputZeroPoint: zp) ?? v
         }
         expand.variant = direct(expand.variant, rows.expand, g.expandFilter, g.expand, expandInputZeroPoint)
         project.variant = direct(project.variant, rows.project, g.projectFilter, Conv2DParameters(), depthwise.outputZeroPoint)
@@ -317,20 +312,13 @@ public enum MemoryPasses {
         return chosen
     }
 
-    /// The scratch-free form of `op`'s writer-chosen variant, nil when there is none: a GEMM
-    /// with a panel (`.pointwise`, `.pointwiseU8`, direct `.grouped`) → `.directGEMM`,
-    /// `.im2col` → `.im2colDirect`, where that variant applies to the op's shapes.
+    /// The scratch-free form of `op`'s writer-chosen variant (`KernelVariant.scratchFree`),
+    /// nil when there is none.
     static func scratchFreeVariant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection) -> KernelVariant? {
         guard case let .conv2D(parameters, filter, _, _, _) = op.kind, let input = op.inputs.first else { return nil }
-        let candidate: KernelVariant
-        switch ModelWriter.variant(op, in: model, kernels: kernels) {
-        case .pointwise, .pointwiseU8, .grouped: candidate = .directGEMM
-        case .im2col: candidate = .im2colDirect
-        default: return nil
-        }
         let tensor = model.tensors[input]
-        return candidate.applies(
-            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint) ? candidate : nil
+        return ModelWriter.variant(op, in: model, kernels: kernels).scratchFree(
+            inputShape: tensor.shape, filter: filter, parameters: parameters, inputZeroPoint: tensor.quantization.zeroPoint)
     }
 
     /// Readers (op indices) of every tensor.
@@ -545,5 +533,21 @@ public enum MemoryPasses {
     static func mayShrinkInPlace(_ op: QuantizedOp) -> Bool {
         if case let .invertedResidual(block) = op.kind { return block.geometry.canRunInPlace }
         return false
+    }
+}
+
+extension KernelVariant {
+    /// The variant that runs this one's packed weights without arena scratch, where it
+    /// applies to these shapes: a GEMM with a panel (`.pointwise`, `.pointwiseU8`, direct
+    /// `.grouped`) → `.directGEMM`, `.im2col` → `.im2colDirect`; nil otherwise.
+    func scratchFree(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32) -> KernelVariant? {
+        let candidate: KernelVariant
+        switch self {
+        case .pointwise, .pointwiseU8, .grouped: candidate = .directGEMM
+        case .im2col: candidate = .im2colDirect
+        default: return nil
+        }
+        return candidate.applies(inputShape: inputShape, filter: filter, parameters: parameters, inputZeroPoint: inputZeroPoint)
+            ? candidate : nil
     }
 }
