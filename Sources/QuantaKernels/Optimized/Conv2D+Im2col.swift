@@ -70,15 +70,18 @@ public enum Im2col {
     }
 
     /// The im2col GEMMs `chunk` output pixels at a time: per chunk and group, the rows
-    /// gathered into `rows` (`K` bytes apart), widened into `panel` as well when `widened`
-    /// (then the GEMM reads only the panel), and one `PointwiseGEMM.run` with `panel`.
+    /// gathered into `rows`, then one GEMM. With a `panel`: rows `K` bytes apart, widened
+    /// into the panel as well when `widened` (the GEMM then reads only the panel), and
+    /// `PointwiseGEMM.run`. Without: rows `paddedDepth(K)` bytes apart (the pad byte, never
+    /// written, must be 0: its packed weight is 0 too) and `PointwiseGEMM.runDirect` at that
+    /// even depth.
     @inline(__always)
     private static func chunkedGEMMs(
         input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32,
         packed: UnsafeRawPointer, filter: FilterShape,
         output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
         parameters: Conv2DParameters, requantization: Requantization,
-        chunk: Int, rows: UnsafeMutablePointer<Int8>, panel: UnsafeMutableRawPointer, widened: Bool
+        chunk: Int, rows: UnsafeMutablePointer<Int8>, panel: UnsafeMutableRawPointer?, widened: Bool
     ) {
         let groups = parameters.groups
         let k = depth(filter)
@@ -86,19 +89,22 @@ public enum Im2col {
         let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
         let pixels = outputShape.n * outputShape.h * outputShape.w
         let pad = Int8(truncatingIfNeeded: inputZeroPoint)
-        let panelRowBytes = PointwiseGEMM.paddedDepth(k) * 2
+        let kPad = PointwiseGEMM.paddedDepth(k)
+        // The GEMM's depth and row stride: K with a panel, the even kPad for runDirect.
+        let depth = panel == nil ? kPad : k
         var first = 0
         while first < pixels {
             let count = min(chunk, pixels - first)
             for g in 0..<groups {
                 gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
-                           outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: k,
-                           widenedInto: widened ? panel : nil, panelRowStride: panelRowBytes)
-                PointwiseGEMM.run(GEMMOperands(
-                    rows: count, depth: k, columns: perGroup, a: rows, aRowStride: k,
+                           outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: depth,
+                           widenedInto: widened ? panel : nil, panelRowStride: 2 * kPad)
+                let operands = GEMMOperands(
+                    rows: count, depth: depth, columns: perGroup, a: rows, aRowStride: depth,
                     packed: packed + g * blockBytes,
                     output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
-                    requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: widened))
+                    requantization: requantization, channelOffset: g * perGroup, panel: panel, panelFilled: widened)
+                if panel == nil { PointwiseGEMM.runDirect(operands) } else { PointwiseGEMM.run(operands) }
             }
             first += count
         }
@@ -132,16 +138,10 @@ public enum Im2col {
         output: UnsafeMutablePointer<Int8>, outputShape: TensorShape,
         parameters: Conv2DParameters, requantization: Requantization
     ) {
-        let groups = parameters.groups
         checkGEMMShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
         let k = depth(filter)
         let tileRows = directTileRows(depth: k)
         precondition(tileRows >= 1, "Im2col.runDirect: depth \(k) does not fit the stack tile")
-        let kPad = PointwiseGEMM.paddedDepth(k)
-        let perGroup = filter.outputChannels / groups
-        let blockBytes = PointwiseGEMM.packedByteCount(depth: k, columns: perGroup)
-        let pixels = outputShape.n * outputShape.h * outputShape.w
-        let pad = Int8(truncatingIfNeeded: inputZeroPoint)
         // The tile: a value on the stack (16 × 64 bytes = directTileBytes), zeroed once so
         // that the pad byte of an odd depth is 0 (its packed weight is 0 too).
         var tile = DirectTile()
@@ -150,7 +150,7 @@ public enum Im2col {
         // second, int16 stack tile of twice the bytes as they are gathered (as `run` does
         // into its panel), in multiples of the 6-row tiles: the direct GEMM would widen each
         // k-pair of A per output block instead (2 % slower on ShuffleNetV2 1.0/224's stem).
-        let panelRows = min(PointwiseGEMM.panelRows(depth: k), 2 * directTileBytes / (2 * kPad) / 6 * 6)
+        let panelRows = min(PointwiseGEMM.panelRows(depth: k), 2 * directTileBytes / (2 * PointwiseGEMM.paddedDepth(k)) / 6 * 6)
         if panelRows >= 6 {
             var panelTile = (DirectTile(), DirectTile())
             withUnsafeMutableBytes(of: &tile) { bytes in
@@ -165,21 +165,9 @@ public enum Im2col {
         }
         #endif
         withUnsafeMutableBytes(of: &tile) { bytes in
-            let rows = bytes.baseAddress!.assumingMemoryBound(to: Int8.self)
-            var first = 0
-            while first < pixels {
-                let count = min(tileRows, pixels - first)
-                for g in 0..<groups {
-                    gatherRows(count: count, first: first, group: g, input: input, inputShape: inputShape, filter: filter,
-                               outputShape: outputShape, parameters: parameters, pad: pad, into: rows, rowStride: kPad)
-                    PointwiseGEMM.runDirect(GEMMOperands(
-                        rows: count, depth: kPad, columns: perGroup, a: rows, aRowStride: kPad,
-                        packed: packed + g * blockBytes,
-                        output: output + first * outputShape.c + g * perGroup, outputRowStride: outputShape.c,
-                        requantization: requantization, channelOffset: g * perGroup, panel: nil))
-                }
-                first += count
-            }
+            chunkedGEMMs(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                         output: output, outputShape: outputShape, parameters: parameters, requantization: requantization,
+                         chunk: tileRows, rows: bytes.baseAddress!.assumingMemoryBound(to: Int8.self), panel: nil, widened: false)
         }
     }
 
