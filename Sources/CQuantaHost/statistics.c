@@ -6,8 +6,6 @@
 #include "quanta_host.h"
 #include <math.h>
 
-#define QUANTA_SPLIT_BINS 8192
-
 typedef float quanta_v8f __attribute__((ext_vector_type(8)));
 
 /// The first zero of x[0 ..< n] (its sign), for the sign of a minimum or maximum that is 0:
@@ -84,48 +82,34 @@ static inline long absolute_bin(double x, double width) {
     return (long)q;
 }
 
+/// The bins of 64 finite values, floor((double)x / width) - first, from the same division
+/// and floor as absolute_bin (clamped to first +- 2^52 first: integers below 2^53, so the
+/// subtraction is exact): with `clamp` (a constant at each call) held to 0...last, else -1
+/// for a value outside the window.
+static inline void block_bins(const float *x, double width, double offset, double top, int clamp, int idx[64]) {
+    for (int k = 0; k < 64; k++) {
+        double q = floor((double)x[k] / width);
+        q = q < offset - 0x1p52 ? offset - 0x1p52 : q;
+        q = q > offset + 0x1p52 ? offset + 0x1p52 : q;
+        double r = q - offset;
+        if (clamp) {
+            r = r < 0 ? 0 : r;
+            r = r > top ? top : r;
+            idx[k] = (int)r;
+        } else {
+            idx[k] = r >= 0 && r <= top ? (int)r : -1;
+        }
+    }
+}
+
 void quanta_bin(const float *x, long n, double width, long first, long last, long *bins) {
     long i = 0;
     if (first < (1L << 51) && first > -(1L << 51)) {
-        // floor(x / width) clamped to first +- 2^52 (integers below 2^53: exact), minus
-        // first (exact), clamped to 0...last: the bin absolute_bin gives, for finite x.
         const double offset = (double)first, top = (double)last;
-        // Runs of one bin (the zeros of a ReLU output, ReLU6's 6.0) made every increment
-        // wait for the store of the one before: with enough values they are counted into
-        // four interleaved histograms (four independent chains), summed at the end.
-        static __thread long sub[3][QUANTA_SPLIT_BINS];
-        const int split = last < QUANTA_SPLIT_BINS && n >= 8 * (last + 1);
-        if (split) {
-            for (int h = 0; h < 3; h++)
-                for (long b = 0; b <= last; b++) sub[h][b] = 0;
-        }
         int idx[64];
-        for (; i + 64 <= n; i += 64) {
-            int all = 1;
-            for (int k = 0; k < 64; k++) all &= (x[i + k] - x[i + k]) == 0.0f;
-            if (!all) break;
-            for (int k = 0; k < 64; k++) {
-                double q = floor((double)x[i + k] / width);
-                q = q < offset - 0x1p52 ? offset - 0x1p52 : q;
-                q = q > offset + 0x1p52 ? offset + 0x1p52 : q;
-                double r = q - offset;
-                r = r < 0 ? 0 : r;
-                r = r > top ? top : r;
-                idx[k] = (int)r;
-            }
-            if (split) {
-                for (int k = 0; k < 64; k += 4) {
-                    bins[idx[k]]++;
-                    sub[0][idx[k + 1]]++;
-                    sub[1][idx[k + 2]]++;
-                    sub[2][idx[k + 3]]++;
-                }
-            } else {
-                for (int k = 0; k < 64; k++) bins[idx[k]]++;
-            }
-        }
-        if (split) {
-            for (long b = 0; b <= last; b++) bins[b] += sub[0][b] + sub[1][b] + sub[2][b];
+        for (; i + 64 <= n && block_finite(x + i); i += 64) {
+            block_bins(x + i, width, offset, top, 1, idx);
+            for (int k = 0; k < 64; k++) bins[idx[k]]++;
         }
     }
     for (; i < n; i++) {
@@ -159,15 +143,7 @@ long quanta_observe_window(const float *x, long n, double width, long first, lon
         }
         block_summary(x + i, &vlo, &vhi, &zeros);
         finite += 64;
-        // The bin of each value, -1 outside the window (clamped near first +- 2^52 first:
-        // integers below 2^53, exact).
-        for (int k = 0; k < 64; k++) {
-            double q = floor((double)x[i + k] / width);
-            q = q < offset - 0x1p52 ? offset - 0x1p52 : q;
-            q = q > offset + 0x1p52 ? offset + 0x1p52 : q;
-            const double r = q - offset;
-            idx[k] = r >= 0 && r <= top ? (int)r : -1;
-        }
+        block_bins(x + i, width, offset, top, 0, idx);
         for (int k = 0; k < 64; k++) {
             if (idx[k] >= 0) bins[idx[k]]++; else outside++;
         }

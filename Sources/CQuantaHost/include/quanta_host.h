@@ -23,8 +23,8 @@ quanta_float_summary quanta_summarize(const float *x, long n);
 
 /// For each finite x[i]: bins[clamp(floor((double)x[i] / width) - first, 0, last)] += 1,
 /// with floor((double)x / width) saturated to +-2^60 first (TensorStatistics.absoluteBin);
-/// non-finite values are skipped. Exact for any first; 4 values at a time when
-/// |first| < 2^51 (the common case).
+/// non-finite values are skipped. Exact for any first; in vectorized blocks of 64 finite
+/// values when |first| < 2^51 (the common case).
 void quanta_bin(const float *x, long n, double width, long first, long last, long *bins);
 
 /// One pass over x[0 ..< n] for a histogram whose window already exists: the summary

@@ -55,13 +55,7 @@ public struct TensorStatistics: Equatable, Sendable {
             let outside = counts.withUnsafeMutableBufferPointer { bins in
                 quanta_observe_window(values.baseAddress, values.count, oldWidth, oldFirst, last, bins.baseAddress, &summary)
             }
-            let finite = summary.finite
-            zeroCount += summary.zeros
-            nonFiniteCount += values.count - finite
-            guard finite > 0 else { return 0 }
-            count += finite
-            min = Swift.min(min, summary.lo)
-            max = Swift.max(max, summary.hi)
+            guard add(summary, of: values.count) else { return 0 }
             if outside > 0 {
                 grow(toCover: Double(Swift.min(min, 0)), Double(Swift.max(max, 0)))
                 let width = binWidth, first = firstBin
@@ -69,19 +63,12 @@ public struct TensorStatistics: Equatable, Sendable {
                     quanta_bin_outside(values.baseAddress, values.count, oldWidth, oldFirst, last, width, first, last, bins.baseAddress)
                 }
             }
-            return Swift.max(Swift.abs(summary.lo), Swift.abs(summary.hi))
+            return Self.magnitude(summary)
         }
         let summary = quanta_summarize(values.baseAddress, values.count)
-        let finite = summary.finite
-        zeroCount += summary.zeros
-        nonFiniteCount += values.count - finite
-        guard finite > 0 else { return 0 }
-        let lo = summary.lo, hi = summary.hi
         let zerosSoFar = count  // meaningful only while binWidth == 0 (all values so far were 0)
-        count += finite
-        min = Swift.min(min, lo)
-        max = Swift.max(max, hi)
-        let magnitude = Swift.max(Swift.abs(lo), Swift.abs(hi))
+        guard add(summary, of: values.count) else { return 0 }
+        let magnitude = Self.magnitude(summary)
         let spanLo = Double(Swift.min(min, 0)), spanHi = Double(Swift.max(max, 0))
         if binWidth == 0 {
             guard spanHi > spanLo else { return magnitude }  // still all zeros
@@ -99,6 +86,23 @@ public struct TensorStatistics: Equatable, Sendable {
             quanta_bin(values.baseAddress, values.count, width, first, last, bins.baseAddress)
         }
         return magnitude
+    }
+
+    /// Adds the counts, minimum and maximum of `summary` (of `total` values); false when
+    /// none of them was finite.
+    private mutating func add(_ summary: quanta_float_summary, of total: Int) -> Bool {
+        zeroCount += summary.zeros
+        nonFiniteCount += total - summary.finite
+        guard summary.finite > 0 else { return false }
+        count += summary.finite
+        min = Swift.min(min, summary.lo)
+        max = Swift.max(max, summary.hi)
+        return true
+    }
+
+    /// The largest finite |value| of a summary with finite values.
+    private static func magnitude(_ summary: quanta_float_summary) -> Float {
+        Swift.max(Swift.abs(summary.lo), Swift.abs(summary.hi))
     }
 
     /// `observe`'s definition, value by value in Swift (the form before the C loops): the
