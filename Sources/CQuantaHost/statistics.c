@@ -174,6 +174,7 @@ void quanta_bin_outside(const float *x, long n, double old_width, long old_first
 }
 
 typedef double quanta_v4d __attribute__((ext_vector_type(4)));
+typedef long quanta_v4l __attribute__((ext_vector_type(4)));
 
 /// The lane sums of quanta_agreement_sums.
 typedef struct {
@@ -193,62 +194,79 @@ static inline void agreement4(quanta_v4d r, quanta_v4d a, agreement_lanes *l) {
 
 static double lane_sum(quanta_v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 
-static quanta_agreement_sums agreement_finish(const agreement_lanes *l, long n, long clipped) {
+/// The sums of two lane sets (even and odd groups of 4 values: two independent addition
+/// chains, since one chain waits on the add latency), combined lane by lane, then across.
+static quanta_agreement_sums agreement_finish(const agreement_lanes *l0, const agreement_lanes *l1, long n, long clipped) {
     quanta_agreement_sums s;
-    s.signal = lane_sum(l->signal);
-    s.noise = lane_sum(l->noise);
-    s.dot = lane_sum(l->dot);
-    s.approx_norm = lane_sum(l->approx_norm);
-    s.abs_error = lane_sum(l->abs_error);
-    double m = l->max_error[0];
-    for (int k = 1; k < 4; k++) m = l->max_error[k] > m ? l->max_error[k] : m;
+    s.signal = lane_sum(l0->signal + l1->signal);
+    s.noise = lane_sum(l0->noise + l1->noise);
+    s.dot = lane_sum(l0->dot + l1->dot);
+    s.approx_norm = lane_sum(l0->approx_norm + l1->approx_norm);
+    s.abs_error = lane_sum(l0->abs_error + l1->abs_error);
+    const quanta_v4d mx = __builtin_elementwise_max(l0->max_error, l1->max_error);
+    double m = mx[0];
+    for (int k = 1; k < 4; k++) m = mx[k] > m ? mx[k] : m;
     s.max_error = m;
     s.count = n;
     s.clipped = clipped;
     return s;
 }
 
+/// 4 values of ref and their dequantized int8 counterparts, in double.
+static inline void dequantized4(const float *ref, const int8_t *q, float scale, int32_t zero_point, quanta_v4d *r, quanta_v4d *a) {
+    for (int k = 0; k < 4; k++) {
+        (*r)[k] = (double)ref[k];
+        (*a)[k] = (double)(scale * (float)((int32_t)q[k] - zero_point));
+    }
+}
+
+static inline long clipped4(quanta_v4d r, double lo, double hi) {
+    const quanta_v4l out = (r < lo) | (r > hi);
+    return -(out[0] + out[1] + out[2] + out[3]);
+}
+
 quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, long n, float scale, int32_t zero_point) {
-    agreement_lanes l = {0, 0, 0, 0, 0, 0};
+    agreement_lanes l0 = {0, 0, 0, 0, 0, 0}, l1 = {0, 0, 0, 0, 0, 0};
     const double lo = (double)scale * (-128.5 - zero_point), hi = (double)scale * (127.5 - zero_point);
     long clipped = 0;
     long i = 0;
-    for (; i + 4 <= n; i += 4) {
-        quanta_v4d r, a;
-        for (int k = 0; k < 4; k++) {
-            r[k] = (double)ref[i + k];
-            const float dq = scale * (float)((int32_t)q[i + k] - zero_point);
-            a[k] = (double)dq;
-            clipped += (r[k] < lo) | (r[k] > hi);
-        }
-        agreement4(r, a, &l);
+    for (; i + 8 <= n; i += 8) {
+        quanta_v4d r0, a0, r1, a1;
+        dequantized4(ref + i, q + i, scale, zero_point, &r0, &a0);
+        dequantized4(ref + i + 4, q + i + 4, scale, zero_point, &r1, &a1);
+        clipped += clipped4(r0, lo, hi) + clipped4(r1, lo, hi);
+        agreement4(r0, a0, &l0);
+        agreement4(r1, a1, &l1);
     }
     for (; i < n; i++) {
         quanta_v4d r = 0, a = 0;
         r[0] = (double)ref[i];
         a[0] = (double)(scale * (float)((int32_t)q[i] - zero_point));
         clipped += (r[0] < lo) | (r[0] > hi);
-        agreement4(r, a, &l);
+        agreement4(r, a, &l0);
     }
-    return agreement_finish(&l, n, clipped);
+    return agreement_finish(&l0, &l1, n, clipped);
 }
 
 quanta_agreement_sums quanta_agreement_float(const float *ref, const float *approx, long n) {
-    agreement_lanes l = {0, 0, 0, 0, 0, 0};
+    agreement_lanes l0 = {0, 0, 0, 0, 0, 0}, l1 = {0, 0, 0, 0, 0, 0};
     long i = 0;
-    for (; i + 4 <= n; i += 4) {
-        quanta_v4d r, a;
+    for (; i + 8 <= n; i += 8) {
+        quanta_v4d r0, a0, r1, a1;
         for (int k = 0; k < 4; k++) {
-            r[k] = (double)ref[i + k];
-            a[k] = (double)approx[i + k];
+            r0[k] = (double)ref[i + k];
+            a0[k] = (double)approx[i + k];
+            r1[k] = (double)ref[i + 4 + k];
+            a1[k] = (double)approx[i + 4 + k];
         }
-        agreement4(r, a, &l);
+        agreement4(r0, a0, &l0);
+        agreement4(r1, a1, &l1);
     }
     for (; i < n; i++) {
         quanta_v4d r = 0, a = 0;
         r[0] = (double)ref[i];
         a[0] = (double)approx[i];
-        agreement4(r, a, &l);
+        agreement4(r, a, &l0);
     }
-    return agreement_finish(&l, n, 0);
+    return agreement_finish(&l0, &l1, n, 0);
 }

@@ -74,6 +74,31 @@ final class FastCalibrationTests: XCTestCase {
         }
     }
 
+    /// The C kernels' blocking: a 1×1 layer deep enough that its pixels run in several
+    /// cache chunks (with a remainder of fewer than 6), and 3×3 depthwise rows whose interior
+    /// runs with the weights held across the row, with a channel tail past the last 8.
+    func testFastKernelsAcrossChunksAndChannelTails() throws {
+        var rng = ImportTestRandom(seed: 91)
+        let cases: [(TensorShape, FilterShape, Conv2DParameters)] = [
+            (TensorShape(n: 1, h: 7, w: 29, c: 600), FilterShape(outputChannels: 40, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 600),
+             Conv2DParameters()),
+            (TensorShape(n: 2, h: 3, w: 11, c: 1000), FilterShape(outputChannels: 17, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 1000),
+             Conv2DParameters()),
+            (TensorShape(n: 1, h: 9, w: 30, c: 37), FilterShape(outputChannels: 37, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+             Conv2DParameters(strideH: 2, strideW: 2, padding: Padding(top: 0, left: 1, bottom: 1, right: 1), groups: 37)),
+            (TensorShape(n: 1, h: 8, w: 21, c: 48), FilterShape(outputChannels: 48, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+             Conv2DParameters(dilationH: 2, dilationW: 2, padding: Padding(top: 2, left: 2, bottom: 2, right: 2), groups: 48)),
+        ]
+        for (k, (inShape, filter, parameters)) in cases.enumerated() {
+            let clamp: FloatClamp = k % 2 == 0 ? .relu6 : .none
+            let conv = ConvolutionOp(parameters: parameters, filter: filter, weights: rng.floats(filter.elementCount),
+                                     bias: rng.floats(filter.outputChannels), clamp: clamp)
+            let input = rng.floats(inShape.elementCount, scale: 3)
+            let expected = reference(conv, input, inShape), got = try fast(conv, input, inShape)
+            XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "case \(k): \(inShape) \(filter) \(parameters)")
+        }
+    }
+
     func testMultiplierLayersStayOnTheReferenceAndGroupedOnesDoNot() {
         let grouped = ConvolutionOp(parameters: Conv2DParameters(groups: 2), filter: FilterShape(outputChannels: 4, kernelH: 1, kernelW: 1, inputChannelsPerGroup: 2),
                                     weights: [Float](repeating: 1, count: 8), bias: [0, 0, 0, 0])

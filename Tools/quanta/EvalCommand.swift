@@ -78,6 +78,8 @@ enum EvalCommand: Command {
             histogramTensor: args.value("histogram"), inputShapes: ONNXInputShapes.resolve(
                 onnxPath: onnx, samplePath: try args.require("data"), given: try parseInputShapes(args.value("input-shape"))),
             sampleLimit: try args.int("limit", default: Int.max), sampleSeed: try args.seed("seed"),
+            // The histogram (64 float runs more) only where it is shown or written.
+            withHistogram: args.value("report") != nil || args.flag("json") || args.value("write-baseline") != nil,
             progress: { bar.update($0, $1, "evaluating") })
         bar.finish()
         print(args.flag("json") ? try result.json() : result.table())

@@ -63,6 +63,40 @@ quanta_agreement_sums quanta_agreement_int8(const float *ref, const int8_t *q, l
 /// The same sums against float values.
 quanta_agreement_sums quanta_agreement_float(const float *ref, const float *approx, long n);
 
+/// The float 1x1 convolution (stride 1, no padding, groups 1) of FastFloatConv, bit-identical
+/// to FloatReference.conv2D: output[p][oc] = clamp(bias[oc] + sum over i in order of
+/// input[p][i] * w[i][oc]), each product and each sum rounded to float (no fused multiply-add),
+/// clamp as FloatClamp.apply (min(max(x, clamp_min), clamp_max) with the standard library's
+/// NaN and +-0 rules). `blocked`: per 16 output channels `[cin][16]` (zeros past cout);
+/// `bias`: cout rounded up to 16 values. input is pixels x cin, output pixels x cout.
+void quanta_float_pointwise(const float *input, long pixels, long cin, const float *blocked, const float *bias,
+                            long cout, float *output, float clamp_min, float clamp_max);
+
+/// Six output pixels of a groups-1 convolution whose windows lie inside the input, every
+/// output channel: pixel r's tap t reads cin values at first + r * pixel_step + offsets[t];
+/// per output the bias, then + x * w over the taps in order and each tap's input channels in
+/// order (FloatReference.conv2D's sums, bit for bit), then the clamp. `blocked`: per 16 output
+/// channels `[taps * cin][16]`; output pixel r at output + r * cout.
+void quanta_float_conv_tile6(const float *first, long pixel_step, const long *offsets, long taps, long cin,
+                             const float *blocked, const float *bias, long cout, float *output, float clamp_min,
+                             float clamp_max);
+
+/// A depthwise layer's geometry for quanta_float_depthwise (NHWC, channels = input =
+/// output channels; weights `[ky][kx][weight_stride]`).
+typedef struct quanta_float_conv_geometry {
+    long batches, input_h, input_w, channels, output_h, output_w;
+    long kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    long weight_stride;
+} quanta_float_conv_geometry;
+
+/// The float depthwise convolution (multiplier 1) of FastFloatConv, bit-identical to
+/// FloatReference.conv2D: per output pixel and channel the bias, then + x * w for each tap
+/// inside the input in (ky, kx) order, each product and sum rounded to float, then the clamp
+/// as quanta_float_pointwise. `bias` and each weight row hold channels rounded up to 8
+/// values. Returns 0, or -1 when its tap list cannot be allocated.
+int quanta_float_depthwise(const float *input, const quanta_float_conv_geometry *geometry, const float *weights,
+                           const float *bias, float *output, float clamp_min, float clamp_max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,11 +24,13 @@ public enum Evaluator {
     ///     layer with the lowest SQNR.
     ///   - workers: samples evaluated at once, each on its own thread and session (default:
     ///     the processors, at most 8); the result is the same for any count.
+    ///   - withHistogram: compute `histogram` (the float values of the first 64 samples run
+    ///     again); off when nothing shows it.
     ///   - progress: called after each sample.
     public static func evaluate(
         onnxPath: String, modelPath: String, dataPath: String, labelsPath: String? = nil,
         histogramTensor: String? = nil, inputShapes: [String: [Int]] = [:], sampleLimit: Int = .max, sampleSeed: UInt64? = nil,
-        workers: Int? = nil, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
+        workers: Int? = nil, withHistogram: Bool = true, progress: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> EvaluationResult {
         let graph = try QuantizePipeline.importGraph(onnxPath: onnxPath, inputShapes: inputShapes)
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
@@ -97,11 +99,24 @@ public enum Evaluator {
             let outputs = (0..<outputCount).map { k in (reference[graph.outputs[k]] ?? [], session.outputFloat(k)) }
             return SampleFigures(layers: layers, outputs: outputs)
         }
+        // Chunks of 16 samples per worker, handed to the threads one sample at a time, each
+        // run on a free session of the pool; item 0 of a chunk reads the next chunk meanwhile.
+        // The figures are folded in sample order: the result of a serial run.
+        let pool = SessionPool(sessions)
+        let chunkSize = 16 * workers
         var start = 0
+        var next = try samples.samples(0..<min(chunkSize, samples.count))
         while start < samples.count {
-            let count = min(workers, samples.count - start)
-            let batch = try samples.samples(start..<(start + count))
-            let results = ParallelMap.run(count) { k in try figures(batch[k], on: sessions[k]) }
+            let batch = next, count = batch.count
+            let nextRange = (start + count)..<min(start + count + chunkSize, samples.count)
+            let items = ParallelMap.run(count + 1) { k -> (figures: SampleFigures?, loaded: [[Float]]?) in
+                if k == 0 { return (nil, nextRange.isEmpty ? [] : try samples.samples(nextRange)) }
+                let session = pool.take()
+                defer { pool.give(session) }
+                return (try figures(batch[k - 1], on: session), nil)
+            }
+            next = try items[0].get().loaded ?? []
+            let results = items.dropFirst().map { item in item.map { $0.figures! } }
             for (k, r) in results.enumerated() {
                 let f = try r.get()
                 for (j, sums) in f.layers.enumerated() {
@@ -126,11 +141,12 @@ public enum Evaluator {
             classification: classification, layers: layers)
         result.inputNote = QuantizedSession.inputClippingNote(sessions)
         let chosen = histogramTensor ?? layers.min(by: { $0.agreement.sqnr < $1.agreement.sqnr })?.tensor
-        if let name = chosen, let m = matched.first(where: { $0.name == name }) {
+        if withHistogram, let name = chosen, let m = matched.first(where: { $0.name == name }) {
+            // The float values of the first 64 samples, computed on every worker, kept in order.
+            let first = try samples.samples(0..<min(64, samples.count))
+            let perSample = ParallelMap.run(first.count) { k in try executor.run(inputs: [first[k]])[m.graphTensor] ?? [] }
             var values: [Float] = []
-            for sample in try samples.samples(0..<min(64, samples.count)) {
-                values += try executor.run(inputs: [sample])[m.graphTensor] ?? []
-            }
+            for r in perSample { values += try r.get() }
             let q = model.tensor(m.tensor).quantization
             result.histogram = TensorHistogram.make(
                 tensor: name, values: values, binCount: 100,
@@ -158,5 +174,27 @@ public enum Evaluator {
     private static func checked(_ labels: [Int], _ path: String, _ count: Int) throws -> [Int] {
         guard labels.count >= count else { throw EvaluationError.labelCount(path: path, labels: labels.count, samples: count) }
         return Array(labels.prefix(count))
+    }
+}
+
+/// The evaluation's sessions, each used by one thread at a time: `take` waits for a free one.
+private final class SessionPool: @unchecked Sendable {
+    private var free: [QuantizedSession]
+    private let condition = NSCondition()
+
+    init(_ sessions: [QuantizedSession]) { free = sessions }
+
+    func take() -> QuantizedSession {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeLast()
+    }
+
+    func give(_ session: QuantizedSession) {
+        condition.lock()
+        free.append(session)
+        condition.signal()
+        condition.unlock()
     }
 }

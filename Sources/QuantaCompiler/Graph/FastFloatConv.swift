@@ -1,3 +1,4 @@
+import CQuantaHost
 import QuantaKernels
 
 /// The float convolutions calibration and `quanta eval` run — standard (groups 1), grouped
@@ -23,6 +24,12 @@ struct FastFloatConv {
     let paddedOutputs: Int
     /// Groups of a grouped layer (1 < groups < channels), 1 otherwise.
     let groups: Int
+    /// A groups-1 layer's weights as `quanta_float_pointwise` and `quanta_float_conv_tile6`
+    /// read them: per 16 output channels (zeros past the last) `[ky][kx][i][16]`; empty for
+    /// grouped and depthwise layers.
+    let blocks: [Float]
+    /// Whether the layer is 1×1, stride 1, unpadded (`quanta_float_pointwise` takes it whole).
+    let pointwise: Bool
 
     /// nil for the layers the fast kernels do not take (depth multiplier ≠ 1): those stay on
     /// the reference kernel.
@@ -57,11 +64,32 @@ struct FastFloatConv {
             }
             packed = w
             bias = b
+            blocks = []
+            pointwise = false
             return
         }
         groups = 1
         paddedOutputs = (f.outputChannels + 7) & ~7
-        bias = conv.bias + [Float](repeating: 0, count: paddedOutputs - f.outputChannels)
+        // Padded to 16 for quanta_float_pointwise's blocks (the other kernels read `paddedOutputs`).
+        bias = conv.bias + [Float](repeating: 0, count: ((f.outputChannels + 15) & ~15) - f.outputChannels)
+        pointwise = f.kernelH == 1 && f.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padding == .zero
+        if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
+            let depth = f.kernelH * f.kernelW * f.inputChannelsPerGroup
+            var w = [Float](repeating: 0, count: ((f.outputChannels + 15) / 16) * depth * 16)
+            for oc in 0..<f.outputChannels {
+                for ky in 0..<f.kernelH {
+                    for kx in 0..<f.kernelW {
+                        for i in 0..<f.inputChannelsPerGroup {
+                            let k = (ky * f.kernelW + kx) * f.inputChannelsPerGroup + i
+                            w[((oc / 16) * depth + k) * 16 + oc % 16] = conv.weights[f.index(oc, ky, kx, i)]
+                        }
+                    }
+                }
+            }
+            blocks = w
+        } else {
+            blocks = []
+        }
         if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
             depthwise = false
             var w = [Float](repeating: 0, count: f.kernelH * f.kernelW * f.inputChannelsPerGroup * paddedOutputs)
@@ -125,78 +153,21 @@ struct FastFloatConv {
         }
     }
 
-    /// Groups 1. A 1×1 stride-1 unpadded layer runs 6 pixels × 16 channels at a time (the
-    /// weights loaded once for the 6); other geometries 6 interior pixels of a row at a time
-    /// (`tile6`) and the pixels whose window reaches the padding one at a time (`pixel`).
+    /// Groups 1. A 1×1 stride-1 unpadded layer runs in `quanta_float_pointwise` (6 pixels ×
+    /// 16 channels, cache-blocked); other geometries 6 interior pixels of a row at a time
+    /// (`quanta_float_conv_tile6`) and the pixels whose window reaches the padding one at a
+    /// time (`pixel`).
     private func runStandard(
         _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
     ) {
         let p = parameters, f = filter
-        let cin = f.inputChannelsPerGroup, cout = f.outputChannels, n = paddedOutputs
-        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
-        if f.kernelH == 1 && f.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padding == .zero {
-            let pixels = inShape.n * inShape.h * inShape.w
-            var px = 0
-            // 6 pixels × 16 channels: 12 accumulators, enough independent multiply → add
-            // chains to keep both pipes busy (4 × 16 left them waiting on the add latency).
-            // Its own loop rather than `tile6` with one tap: six pointers stepped by one
-            // float each are faster than `tile6`'s indexed loads (quantize of MobileNetV2
-            // 1.0/224 on 64 samples 1.57 s against 1.79 s).
-            while px + 6 <= pixels {
-                let a0 = input + px * cin, a1 = a0 + cin, a2 = a1 + cin, a3 = a2 + cin, a4 = a3 + cin, a5 = a4 + cin
-                var oc = 0
-                while oc < n {
-                    let two = oc + 8 < n
-                    let b0 = bRaw.loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
-                    let b1 = two ? bRaw.loadUnaligned(fromByteOffset: 4 * (oc + 8), as: SIMD8<Float>.self) : .zero
-                    var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
-                    var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
-                    // Pointer steps only in the k loop (no checked index arithmetic).
-                    var row = wRaw + 4 &* oc
-                    let rowStep = 4 &* n
-                    var x0p = a0, x1p = a1, x2p = a2, x3p = a3, x4p = a4, x5p = a5
-                    for _ in 0..<cin {
-                        let w0 = row.loadUnaligned(as: SIMD8<Float>.self)
-                        let w1 = two ? row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : .zero
-                        var x = SIMD8(repeating: x0p.pointee)
-                        c00 = c00 + x * w0; c01 = c01 + x * w1
-                        x = SIMD8(repeating: x1p.pointee)
-                        c10 = c10 + x * w0; c11 = c11 + x * w1
-                        x = SIMD8(repeating: x2p.pointee)
-                        c20 = c20 + x * w0; c21 = c21 + x * w1
-                        x = SIMD8(repeating: x3p.pointee)
-                        c30 = c30 + x * w0; c31 = c31 + x * w1
-                        x = SIMD8(repeating: x4p.pointee)
-                        c40 = c40 + x * w0; c41 = c41 + x * w1
-                        x = SIMD8(repeating: x5p.pointee)
-                        c50 = c50 + x * w0; c51 = c51 + x * w1
-                        row += rowStep
-                        x0p += 1; x1p += 1; x2p += 1; x3p += 1; x4p += 1; x5p += 1
-                    }
-                    let first = min(8, cout - oc), second = min(8, cout - oc - 8)
-                    let out = output + px * cout + oc
-                    store(c00, out, count: first)
-                    store(c10, out + cout, count: first)
-                    store(c20, out + 2 * cout, count: first)
-                    store(c30, out + 3 * cout, count: first)
-                    store(c40, out + 4 * cout, count: first)
-                    store(c50, out + 5 * cout, count: first)
-                    if two && second > 0 {
-                        store(c01, out + 8, count: second)
-                        store(c11, out + cout + 8, count: second)
-                        store(c21, out + 2 * cout + 8, count: second)
-                        store(c31, out + 3 * cout + 8, count: second)
-                        store(c41, out + 4 * cout + 8, count: second)
-                        store(c51, out + 5 * cout + 8, count: second)
-                    }
-                    oc += two ? 16 : 8
-                }
-                px += 6
-            }
-            while px < pixels {
-                pixel(input + px * cin, taps: [(0, 0)], inputW: 0, w, bias, output + px * cout)
-                px += 1
+        let cin = f.inputChannelsPerGroup, cout = f.outputChannels
+        if pointwise {
+            // 6 pixels × 16 channels in C (the same sums in the same order), cache-blocked.
+            self.blocks.withUnsafeBufferPointer { blocks in
+                quanta_float_pointwise(
+                    input, inShape.n * inShape.h * inShape.w, cin, blocks.baseAddress!, bias, cout, output, clamp.min, clamp.max)
             }
             return
         }
@@ -223,7 +194,11 @@ struct FastFloatConv {
                         // input channels).
                         let first = input + inShape.index(b, y0, ox * p.strideW - p.padding.left, 0)
                         windowOffsets.withUnsafeBufferPointer { offsets in
-                            tile6(first, pixelStep: p.strideW * inShape.c, offsets: offsets, w, bias, output + outShape.index(b, oy, ox, 0))
+                            blocks.withUnsafeBufferPointer { blocked in
+                                quanta_float_conv_tile6(
+                                    first, p.strideW * inShape.c, offsets.baseAddress!, offsets.count, cin, blocked.baseAddress!,
+                                    bias, cout, output + outShape.index(b, oy, ox, 0), clamp.min, clamp.max)
+                            }
                         }
                         ox += 6
                         continue
@@ -242,65 +217,6 @@ struct FastFloatConv {
                     ox += 1
                 }
             }
-        }
-    }
-
-    /// Six output pixels of a groups-1 layer whose windows lie inside the input: pixel k's
-    /// window starts at `first + k * pixelStep`, tap t at `offsets[t]` from there; per 16
-    /// output channels (12 accumulators) the bias, then every tap's input channels in order.
-    private func tile6(
-        _ first: UnsafePointer<Float>, pixelStep: Int, offsets: UnsafeBufferPointer<Int>, _ w: UnsafePointer<Float>,
-        _ bias: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>
-    ) {
-        let cin = filter.inputChannelsPerGroup, cout = filter.outputChannels, n = paddedOutputs
-        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
-        var oc = 0
-        while oc < n {
-            let two = oc + 8 < n
-            let b0 = bRaw.loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
-            let b1 = two ? bRaw.loadUnaligned(fromByteOffset: 4 * (oc + 8), as: SIMD8<Float>.self) : .zero
-            var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
-            var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
-            var row = wRaw + 4 &* oc
-            let rowStep = 4 &* n
-            for offset in offsets {
-                var x0p = first + offset
-                for _ in 0..<cin {
-                    let w0 = row.loadUnaligned(as: SIMD8<Float>.self)
-                    let w1 = two ? row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) : .zero
-                    var x = SIMD8(repeating: x0p.pointee)
-                    c00 = c00 + x * w0; c01 = c01 + x * w1
-                    x = SIMD8(repeating: x0p[pixelStep])
-                    c10 = c10 + x * w0; c11 = c11 + x * w1
-                    x = SIMD8(repeating: x0p[2 &* pixelStep])
-                    c20 = c20 + x * w0; c21 = c21 + x * w1
-                    x = SIMD8(repeating: x0p[3 &* pixelStep])
-                    c30 = c30 + x * w0; c31 = c31 + x * w1
-                    x = SIMD8(repeating: x0p[4 &* pixelStep])
-                    c40 = c40 + x * w0; c41 = c41 + x * w1
-                    x = SIMD8(repeating: x0p[5 &* pixelStep])
-                    c50 = c50 + x * w0; c51 = c51 + x * w1
-                    row += rowStep
-                    x0p += 1
-                }
-            }
-            let firstCount = min(8, cout - oc), second = min(8, cout - oc - 8)
-            let out = output + oc
-            store(c00, out, count: firstCount)
-            store(c10, out + cout, count: firstCount)
-            store(c20, out + 2 * cout, count: firstCount)
-            store(c30, out + 3 * cout, count: firstCount)
-            store(c40, out + 4 * cout, count: firstCount)
-            store(c50, out + 5 * cout, count: firstCount)
-            if two && second > 0 {
-                store(c01, out + 8, count: second)
-                store(c11, out + cout + 8, count: second)
-                store(c21, out + 2 * cout + 8, count: second)
-                store(c31, out + 3 * cout + 8, count: second)
-                store(c41, out + 4 * cout + 8, count: second)
-                store(c51, out + 5 * cout + 8, count: second)
-            }
-            oc += two ? 16 : 8
         }
     }
 
@@ -378,61 +294,19 @@ struct FastFloatConv {
         }
     }
 
-    /// Depthwise, multiplier 1: per output pixel and 8 channels, the bias then the taps
-    /// inside the input in (ky, kx) order. The pixel's taps (weight row, input offset) are
-    /// listed once per pixel, then every channel block walks them with pointer offsets.
+    /// Depthwise, multiplier 1: `quanta_float_depthwise` (per output pixel its taps inside
+    /// the input in (ky, kx) order, 32 channels at a time).
     private func runDepthwise(
         _ input: UnsafePointer<Float>, _ inShape: TensorShape, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ output: UnsafeMutablePointer<Float>, _ outShape: TensorShape
     ) {
         let p = parameters, f = filter
-        let c = inShape.c, n = paddedOutputs
-        let wRaw = UnsafeRawPointer(w), bRaw = UnsafeRawPointer(bias)
-        let tapCapacity = f.kernelH * f.kernelW
-        let weightRows = UnsafeMutablePointer<UnsafeRawPointer>.allocate(capacity: tapCapacity)
-        let inputs = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: tapCapacity)
-        defer {
-            weightRows.deallocate()
-            inputs.deallocate()
-        }
-        for b in 0..<outShape.n {
-            for oy in 0..<outShape.h {
-                for ox in 0..<outShape.w {
-                    var taps = 0
-                    for ky in 0..<f.kernelH {
-                        let iy = oy * p.strideH - p.padding.top + ky * p.dilationH
-                        if iy < 0 || iy >= inShape.h { continue }
-                        for kx in 0..<f.kernelW {
-                            let ix = ox * p.strideW - p.padding.left + kx * p.dilationW
-                            if ix < 0 || ix >= inShape.w { continue }
-                            inputs[taps] = input + inShape.index(b, iy, ix, 0)
-                            weightRows[taps] = wRaw + 4 * (ky * f.kernelW + kx) * n
-                            taps += 1
-                        }
-                    }
-                    let out = output + outShape.index(b, oy, ox, 0)
-                    var c0 = 0
-                    while c0 + 8 <= c {
-                        var acc = bRaw.loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
-                        for t in 0..<taps {
-                            let x = UnsafeRawPointer(inputs[t] + c0).loadUnaligned(as: SIMD8<Float>.self)
-                            acc = acc + x * weightRows[t].loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
-                        }
-                        store(acc, out + c0, count: 8)
-                        c0 += 8
-                    }
-                    if c0 < c {
-                        let count = c - c0
-                        var acc = bRaw.loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
-                        for t in 0..<taps {
-                            var x = SIMD8<Float>.zero
-                            for k in 0..<count { x[k] = inputs[t][c0 + k] }
-                            acc = acc + x * weightRows[t].loadUnaligned(fromByteOffset: 4 * c0, as: SIMD8<Float>.self)
-                        }
-                        store(acc, out + c0, count: count)
-                    }
-                }
-            }
-        }
+        var g = quanta_float_conv_geometry(
+            batches: outShape.n, input_h: inShape.h, input_w: inShape.w, channels: inShape.c, output_h: outShape.h,
+            output_w: outShape.w, kernel_h: f.kernelH, kernel_w: f.kernelW, stride_h: p.strideH, stride_w: p.strideW,
+            dilation_h: p.dilationH, dilation_w: p.dilationW, pad_top: p.padding.top, pad_left: p.padding.left,
+            weight_stride: paddedOutputs)
+        let status = quanta_float_depthwise(input, &g, w, bias, output, clamp.min, clamp.max)
+        precondition(status == 0, "out of memory for a depthwise layer's tap list")
     }
 }

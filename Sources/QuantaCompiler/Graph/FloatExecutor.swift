@@ -107,7 +107,7 @@ public struct FloatExecutor {
         guard !x.isEmpty else { throw fail(node, "has no inputs") }
         let inShape = shape(node.inputs[0])
         let outShape = shape(outIndex)
-        var out = [Float](repeating: 0, count: outShape.elementCount)
+        var out = fast == nil ? [Float](repeating: 0, count: outShape.elementCount) : []
         func check(_ condition: Bool, _ detail: @autoclosure () -> String) throws {
             if !condition { throw fail(node, detail()) }
         }
@@ -123,12 +123,14 @@ public struct FloatExecutor {
             try check(conv.weights.count == conv.filter.elementCount && conv.bias.count == conv.filter.outputChannels,
                 "weights/bias sizes do not match filter \(conv.filter)")
             if let fast {
-                x[0].withUnsafeBufferPointer { i in
-                    out.withUnsafeMutableBufferPointer { o in
+                // Every value is written by the kernel: no zero fill first.
+                let count = outShape.elementCount
+                return [x[0].withUnsafeBufferPointer { i in
+                    [Float](unsafeUninitializedCapacity: count) { o, initialized in
                         fast.run(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape)
+                        initialized = count
                     }
-                }
-                return [out]
+                }]
             }
             x[0].withUnsafeBufferPointer { i in
                 conv.weights.withUnsafeBufferPointer { w in
@@ -174,13 +176,14 @@ public struct FloatExecutor {
             try check(fc.weights.count == fc.inputCount * fc.outputCount && fc.bias.count == fc.outputCount,
                 "weights/bias sizes do not match \(fc.inputCount) → \(fc.outputCount)")
             if let fast {
-                x[0].withUnsafeBufferPointer { i in
-                    out.withUnsafeMutableBufferPointer { o in
+                let count = outShape.elementCount
+                return [x[0].withUnsafeBufferPointer { i in
+                    [Float](unsafeUninitializedCapacity: count) { o, initialized in
                         fast.run(input: i.baseAddress!, inputShape: TensorShape(n: inShape.n, h: 1, w: 1, c: fc.inputCount),
                                  output: o.baseAddress!, outputShape: TensorShape(n: inShape.n, h: 1, w: 1, c: fc.outputCount))
+                        initialized = count
                     }
-                }
-                return [out]
+                }]
             }
             x[0].withUnsafeBufferPointer { i in
                 fc.weights.withUnsafeBufferPointer { w in
