@@ -1,4 +1,5 @@
 import XCTest
+import CQuantaHost
 import QuantaKernels
 @testable import QuantaCompiler
 
@@ -246,5 +247,108 @@ final class FastCalibrationTests: XCTestCase {
         old.layers = old.layers.map { LayerAgreement(tensor: $0.tensor, op: $0.op, agreement: $0.agreement) }
         XCTAssertNil(try EvaluationResult.decode(json: Array(try old.json().utf8)).layers.first?.scale)
         XCTAssertTrue(old.csv().split(separator: "\n")[1].hasSuffix(",,,,"), "unknown figures are empty fields")
+    }
+}
+
+/// The C pooling and elementwise kernels of the float executor give FloatReference's bits:
+/// random shapes (channel counts around the 8-wide blocks), windows cut by asymmetric
+/// padding, clamps, per-channel broadcasts over several batches, and NaN and −0.0 inputs
+/// (which max, the sums and the clamp must treat as the reference's `max`/`min` do).
+final class FastPoolingAndElementwiseTests: XCTestCase {
+    func testPoolingGivesTheReferenceBits() {
+        var rng = ImportTestRandom(seed: 13)
+        for trial in 0..<60 {
+            let c = [1, 3, 8, 9, 16, 21][trial % 6]
+            let k = 1 + trial % 3, s = 1 + (trial / 3) % 2
+            let pad = Padding(top: trial % k, left: (trial / 2) % k, bottom: (trial / 5) % k, right: (trial / 7) % k)
+            let inShape = TensorShape(n: 1 + trial % 2, h: 3 + trial % 6, w: 4 + trial % 5, c: c)
+            let p = PoolParameters(kernelH: k, kernelW: k, strideH: s, strideW: s, padding: pad)
+            let outShape = p.outputShape(input: inShape)
+            guard outShape.h >= 1, outShape.w >= 1 else { continue }
+            var input = rng.floats(inShape.elementCount, scale: 4)
+            if trial % 3 == 0 {
+                input[input.count / 3] = .nan
+                input[input.count / 2] = -0.0
+            }
+            let clamp: FloatClamp = [.none, .relu, .relu6][trial % 3]
+            for isMax in [true, false] {
+                var expected = [Float](repeating: 1, count: outShape.elementCount), got = expected
+                input.withUnsafeBufferPointer { i in
+                    expected.withUnsafeMutableBufferPointer { o in
+                        if isMax {
+                            FloatReference.maxPool(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!, outputShape: outShape,
+                                                   parameters: p, clamp: clamp)
+                        } else {
+                            FloatReference.averagePool(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!,
+                                                       outputShape: outShape, parameters: p, clamp: clamp)
+                        }
+                    }
+                    var g = quanta_float_pool_geometry(
+                        batches: inShape.n, input_h: inShape.h, input_w: inShape.w, channels: c, output_h: outShape.h,
+                        output_w: outShape.w, kernel_h: k, kernel_w: k, stride_h: s, stride_w: s, pad_top: pad.top, pad_left: pad.left)
+                    let status = got.withUnsafeMutableBufferPointer { quanta_float_pool(i.baseAddress!, &g, isMax ? 1 : 0, $0.baseAddress!, clamp.min, clamp.max) }
+                    XCTAssertEqual(status, 0)
+                }
+                XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial) max \(isMax): \(inShape) \(p)")
+            }
+            // Global average pooling of the same input.
+            var expected = [Float](repeating: 1, count: inShape.n * c), got = expected
+            input.withUnsafeBufferPointer { i in
+                expected.withUnsafeMutableBufferPointer { FloatReference.globalAveragePool(input: i.baseAddress!, inputShape: inShape, output: $0.baseAddress!) }
+                got.withUnsafeMutableBufferPointer { quanta_float_global_average_pool(i.baseAddress!, inShape.n, inShape.h * inShape.w, c, $0.baseAddress!) }
+            }
+            XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial) global: \(inShape)")
+        }
+        // A window wholly in the padding is an error, not a trap.
+        var g = quanta_float_pool_geometry(batches: 1, input_h: 2, input_w: 2, channels: 1, output_h: 1, output_w: 1, kernel_h: 1,
+                                           kernel_w: 1, stride_h: 1, stride_w: 1, pad_top: 5, pad_left: 0)
+        var out: Float = 0
+        XCTAssertEqual([Float](repeating: 0, count: 4).withUnsafeBufferPointer { quanta_float_pool($0.baseAddress!, &g, 1, &out, 0, 1) }, -1)
+    }
+
+    func testElementwiseGivesTheReferenceBits() {
+        var rng = ImportTestRandom(seed: 17)
+        for trial in 0..<40 {
+            let shape = TensorShape(n: 1 + trial % 3, h: 1 + trial % 4, w: 2 + trial % 3, c: [1, 5, 8, 13, 24][trial % 5])
+            let perChannel = trial % 2 == 1
+            let shape2 = perChannel ? TensorShape(n: trial % 4 == 1 ? 1 : shape.n, h: 1, w: 1, c: shape.c) : shape
+            var a = rng.floats(shape.elementCount, scale: 5), b = rng.floats(shape2.elementCount, scale: 5)
+            if trial % 4 == 0 {
+                a[0] = .nan
+                b[b.count - 1] = -0.0
+                a[a.count - 1] = -0.0
+            }
+            let clamp: FloatClamp = [.none, .relu, .relu6][trial % 3]
+            for multiply in [false, true] {
+                var expected = [Float](repeating: 1, count: shape.elementCount), got = expected
+                a.withUnsafeBufferPointer { x in
+                    b.withUnsafeBufferPointer { y in
+                        expected.withUnsafeMutableBufferPointer { o in
+                            if multiply {
+                                FloatReference.mul(input1: x.baseAddress!, shape1: shape, input2: y.baseAddress!, shape2: shape2,
+                                                   output: o.baseAddress!, outputShape: shape, clamp: clamp)
+                            } else {
+                                FloatReference.add(input1: x.baseAddress!, shape1: shape, input2: y.baseAddress!, shape2: shape2,
+                                                   output: o.baseAddress!, outputShape: shape, clamp: clamp)
+                            }
+                        }
+                        got.withUnsafeMutableBufferPointer { o in
+                            if !perChannel {
+                                quanta_float_elementwise(x.baseAddress!, y.baseAddress!, 1, shape.elementCount, 0, multiply ? 1 : 0,
+                                                         o.baseAddress!, clamp.min, clamp.max)
+                                return
+                            }
+                            let pixels = shape.h * shape.w
+                            for n in 0..<shape.n {
+                                quanta_float_elementwise(x.baseAddress! + n * pixels * shape.c, y.baseAddress! + (shape2.n == 1 ? 0 : n * shape.c),
+                                                         pixels, shape.c, 1, multiply ? 1 : 0, o.baseAddress! + n * pixels * shape.c,
+                                                         clamp.min, clamp.max)
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "trial \(trial) multiply \(multiply): \(shape) by \(shape2)")
+            }
+        }
     }
 }

@@ -97,6 +97,29 @@ typedef struct quanta_float_conv_geometry {
 int quanta_float_depthwise(const float *input, const quanta_float_conv_geometry *geometry, const float *weights,
                            const float *bias, float *output, float clamp_min, float clamp_max);
 
+/// A pooling layer's geometry for quanta_float_pool (NHWC, channels in = out).
+typedef struct quanta_float_pool_geometry {
+    long batches, input_h, input_w, channels, output_h, output_w;
+    long kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+} quanta_float_pool_geometry;
+
+/// FloatReference.maxPool (max != 0) or averagePool, bit for bit: per output the taps inside
+/// the input in (ky, kx) order — the maximum as Swift's max (x >= best ? x : best, from
+/// -inf), or the sum from 0 divided by the count of those taps — then the clamp as
+/// quanta_float_pointwise. Returns 0, or -1 when a window lies wholly in the padding.
+int quanta_float_pool(const float *input, const quanta_float_pool_geometry *geometry, int max, float *output,
+                      float clamp_min, float clamp_max);
+
+/// FloatReference.globalAveragePool, bit for bit: per batch and channel the pixels summed in
+/// order from 0, divided by the pixel count.
+void quanta_float_global_average_pool(const float *input, long batches, long pixels, long channels, float *output);
+
+/// FloatReference.add (multiply == 0) or mul over outer x inner values, bit for bit:
+/// output[o][i] = clamp(a[o][i] op b[o][i]), or b[i] when b_per_channel (one row of `inner`
+/// values broadcast over `outer`); clamp as quanta_float_pointwise.
+void quanta_float_elementwise(const float *a, const float *b, long outer, long inner, int b_per_channel, int multiply,
+                              float *output, float clamp_min, float clamp_max);
+
 #ifdef __cplusplus
 }
 #endif

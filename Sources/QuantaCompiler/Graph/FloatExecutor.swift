@@ -1,3 +1,4 @@
+import CQuantaHost
 import QuantaKernels
 
 /// Why `FloatExecutor.run` could not run a graph.
@@ -36,12 +37,16 @@ public struct FloatExecutor {
     /// depthwise layers, bit-identical to the reference kernel), nil where the reference
     /// kernel runs.
     private let fastConvolutions: [FastFloatConv?]
+    /// Pooling and elementwise add/mul on the C kernels of `Sources/CQuantaHost` (the same bits).
+    private let fastKernels: Bool
 
-    /// - Parameter fastKernels: run standard and depthwise convolutions on `FastFloatConv`
-    ///   (the default; the same bits as the reference kernels, several times faster);
-    ///   false: the reference kernels everywhere (tests compare the two).
+    /// - Parameter fastKernels: run convolutions on `FastFloatConv` and pooling and
+    ///   elementwise add/mul on the C kernels (the default; the same bits as the reference
+    ///   kernels, several times faster); false: the reference kernels everywhere (tests
+    ///   compare the two).
     public init(graph: Graph, fastKernels: Bool = true) {
         self.graph = graph
+        self.fastKernels = fastKernels
         fastConvolutions = graph.nodes.map { node in
             guard fastKernels, let input = node.inputs.first, input >= 0, input < graph.tensors.count else { return nil }
             switch node.op {
@@ -203,6 +208,28 @@ public struct FloatExecutor {
             try check(outShape == inShape && broadcasts(s2, to: inShape), "cannot broadcast \(s2) to \(inShape)")
             var isAdd = false
             if case .add = node.op { isAdd = true }
+            // The fast kernel takes equal shapes and a per-channel second operand.
+            let perChannel = s2.h == 1 && s2.w == 1 && s2.c == inShape.c && (s2.n == 1 || s2.n == inShape.n)
+            if fastKernels && (s2 == inShape || perChannel) {
+                let pixels = inShape.h * inShape.w
+                x[0].withUnsafeBufferPointer { a in
+                    x[1].withUnsafeBufferPointer { b in
+                        out.withUnsafeMutableBufferPointer { o in
+                            if s2 == inShape {
+                                quanta_float_elementwise(a.baseAddress!, b.baseAddress!, 1, inShape.elementCount, 0, isAdd ? 0 : 1,
+                                                         o.baseAddress!, clamp.min, clamp.max)
+                                return
+                            }
+                            for n in 0..<inShape.n {
+                                quanta_float_elementwise(a.baseAddress! + n * pixels * inShape.c, b.baseAddress! + (s2.n == 1 ? 0 : n * inShape.c),
+                                                         pixels, inShape.c, 1, isAdd ? 0 : 1, o.baseAddress! + n * pixels * inShape.c,
+                                                         clamp.min, clamp.max)
+                            }
+                        }
+                    }
+                }
+                return [out]
+            }
             x[0].withUnsafeBufferPointer { a in
                 x[1].withUnsafeBufferPointer { b in
                     out.withUnsafeMutableBufferPointer { o in
@@ -224,6 +251,19 @@ public struct FloatExecutor {
                 "output \(outShape) should be \(p.outputShape(input: inShape))")
             var isMax = false
             if case .maxPool = node.op { isMax = true }
+            if fastKernels {
+                var g = quanta_float_pool_geometry(
+                    batches: outShape.n, input_h: inShape.h, input_w: inShape.w, channels: inShape.c, output_h: outShape.h,
+                    output_w: outShape.w, kernel_h: p.kernelH, kernel_w: p.kernelW, stride_h: p.strideH, stride_w: p.strideW,
+                    pad_top: p.padding.top, pad_left: p.padding.left)
+                let status = x[0].withUnsafeBufferPointer { i in
+                    out.withUnsafeMutableBufferPointer { o in
+                        quanta_float_pool(i.baseAddress!, &g, isMax ? 1 : 0, o.baseAddress!, clamp.min, clamp.max)
+                    }
+                }
+                try check(status == 0, "a pooling window lies wholly in the padding")
+                return [out]
+            }
             x[0].withUnsafeBufferPointer { i in
                 out.withUnsafeMutableBufferPointer { o in
                     if isMax {
@@ -242,7 +282,11 @@ public struct FloatExecutor {
                 "output \(outShape) should be \(inShape.n)×1×1×\(inShape.c)")
             x[0].withUnsafeBufferPointer { i in
                 out.withUnsafeMutableBufferPointer { o in
-                    FloatReference.globalAveragePool(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!)
+                    if fastKernels {
+                        quanta_float_global_average_pool(i.baseAddress!, inShape.n, inShape.h * inShape.w, inShape.c, o.baseAddress!)
+                    } else {
+                        FloatReference.globalAveragePool(input: i.baseAddress!, inputShape: inShape, output: o.baseAddress!)
+                    }
                 }
             }
         case .channelShuffle(let groups):
