@@ -16,6 +16,33 @@ final class Int8PoolingTests: XCTestCase {
         return out
     }
 
+    /// `VectorPool.maxPool` (NEON on ARM, 16-lane SIMD compares elsewhere, the reference for
+    /// fewer than 16 channels) gives the reference's bytes: random shapes, channel counts
+    /// around the 16-wide blocks (a last partial block), windows cut by asymmetric padding,
+    /// strides 1–3, and clamps inside int8.
+    func testVectorMaxPoolEqualsTheReference() {
+        var rng = SplitMix64(seed: 41)
+        for trial in 0..<80 {
+            let c = [3, 15, 16, 17, 24, 31, 32, 48, 116][trial % 9]
+            let kh = 1 + trial % 3, kw = 1 + (trial / 3) % 3
+            let p = PoolParameters(kernelH: kh, kernelW: kw, strideH: 1 + trial % 3, strideW: 1 + (trial / 2) % 3,
+                                   padding: Padding(top: trial % kh, left: (trial / 4) % kw, bottom: (trial / 5) % kh, right: (trial / 7) % kw))
+            let s = TensorShape(n: 1 + trial % 2, h: 2 + trial % 7, w: 3 + trial % 6, c: c)
+            let os = p.outputShape(input: s)
+            guard os.h >= 1, os.w >= 1 else { continue }
+            let input = (0..<s.elementCount).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+            let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (-128, 127) : trial % 3 == 1 ? (-20, 90) : (5, 5)
+            var got = [Int8](repeating: 0, count: os.elementCount)
+            input.withUnsafeBufferPointer { x in
+                got.withUnsafeMutableBufferPointer {
+                    VectorPool.maxPool(input: x.baseAddress!, inputShape: s, output: $0.baseAddress!, outputShape: os, parameters: p,
+                                       clampMin: lo, clampMax: hi)
+                }
+            }
+            XCTAssertEqual(got, maxPool(input, s, p, clampMin: lo, clampMax: hi), "trial \(trial): \(s) \(p)")
+        }
+    }
+
     func testAverageRoundsHalfAwayFromZeroAndExcludesPadding() {
         // 2×2 input, 3×3 window, padding 1, stride 1: every window covers all 4 inputs, the
         // count is 4 (not 9). [1, 2, 3, 4]: 10/4 = 2.5 → 3. [-1, -2, -3, -4]: -2.5 → -3.

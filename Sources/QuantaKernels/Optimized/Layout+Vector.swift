@@ -101,7 +101,8 @@ public enum VectorLayout {
 }
 
 /// Vectorized int8 max pooling: `Int8Reference.maxPool` bit for bit (NEON `smax` over the
-/// window, 16 channels at a time, on aarch64 and armv7; the reference loop elsewhere).
+/// window, 16 channels at a time, on aarch64 and armv7; 16-lane SIMD compares elsewhere;
+/// the reference loop for fewer than 16 channels there).
 public enum VectorPool {
     /// - Precondition: as `Int8Reference.maxPool` (every window holds an input pixel).
     public static func maxPool(
@@ -120,8 +121,60 @@ public enum VectorPool {
             clamp_min: clampMin, clamp_max: clampMax)
         quanta_max_pool(&p)
         #else
-        Int8Reference.maxPool(input: input, inputShape: inputShape, output: output, outputShape: outputShape,
-                              parameters: parameters, clampMin: clampMin, clampMax: clampMax)
+        guard inputShape.c >= 16, clampMin >= -128 && clampMin <= clampMax && clampMax <= 127 else {
+            Int8Reference.maxPool(input: input, inputShape: inputShape, output: output, outputShape: outputShape,
+                                  parameters: parameters, clampMin: clampMin, clampMax: clampMax)
+            return
+        }
+        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "maxPool: stride must be positive")
+        precondition(outputShape == parameters.outputShape(input: inputShape), "maxPool: output shape mismatch")
+        maxPool16(input: input, inputShape: inputShape, output: output, outputShape: outputShape, parameters: parameters,
+                  clampMin: Int8(truncatingIfNeeded: clampMin), clampMax: Int8(truncatingIfNeeded: clampMax))
         #endif
+    }
+
+    /// 16 channels at a time (SSE/AVX2 `pmaxsb` on x86): per output pixel the maximum over the
+    /// window's taps inside the input, then the clamp; a last partial block is computed as
+    /// the last 16 channels (the overlap gets the same values again).
+    /// - Precondition: at least 16 channels; the clamp bounds inside int8; every window holds
+    ///   an input pixel; output does not alias input.
+    @inline(__always)
+    static func maxPool16(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, output: UnsafeMutablePointer<Int8>,
+        outputShape: TensorShape, parameters: PoolParameters, clampMin: Int8, clampMax: Int8
+    ) {
+        let c = inputShape.c
+        let lo = SIMD16<Int8>(repeating: clampMin), hi = SIMD16<Int8>(repeating: clampMax)
+        for b in 0..<outputShape.n {
+            let image = input + b &* inputShape.h &* inputShape.w &* c
+            for oy in 0..<outputShape.h {
+                let y0 = oy &* parameters.strideH &- parameters.padding.top
+                let ky0 = max(0, -y0), ky1 = min(parameters.kernelH, inputShape.h &- y0)
+                for ox in 0..<outputShape.w {
+                    let x0 = ox &* parameters.strideW &- parameters.padding.left
+                    let kx0 = max(0, -x0), kx1 = min(parameters.kernelW, inputShape.w &- x0)
+                    precondition(ky1 > ky0 && kx1 > kx0, "maxPool: a window lies entirely in the padding")
+                    let pixel: Int = (b &* outputShape.h &+ oy) &* outputShape.w &+ ox
+                    let out = UnsafeMutableRawPointer(output + pixel &* c)
+                    var c0 = 0
+                    while c0 < c {
+                        if c0 &+ 16 > c { c0 = c &- 16 }
+                        var m = SIMD16<Int8>(repeating: .min)
+                        for ky in ky0..<ky1 {
+                            let start: Int = ((y0 &+ ky) &* inputShape.w &+ x0) &* c &+ c0
+                            let row = UnsafeRawPointer(image + start)
+                            for kx in kx0..<kx1 {
+                                let v = row.loadUnaligned(fromByteOffset: kx &* c, as: SIMD16<Int8>.self)
+                                m.replace(with: v, where: v .> m)
+                            }
+                        }
+                        m.replace(with: lo, where: lo .> m)
+                        m.replace(with: hi, where: hi .< m)
+                        out.storeBytes(of: m, toByteOffset: c0, as: SIMD16<Int8>.self)
+                        c0 &+= 16
+                    }
+                }
+            }
+        }
     }
 }
