@@ -7,37 +7,7 @@
 //     the output stage (requantization-neon.h) and one str q
 // The zero point is folded into the bias by the caller (DepthwiseConv.rows).
 #if defined(__ARM_NEON)
-#include "requantization-neon.h"
-
-static inline __attribute__((always_inline)) void pair(int32x4_t acc[4], int8x16_t x0, int8x16_t w0, int8x16_t x1, int8x16_t w1) {
-    int16x8_t lo = vmlal_s8(vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
-#if defined(__aarch64__)
-    int16x8_t hi = vmlal_high_s8(vmull_high_s8(x0, w0), x1, w1);
-    acc[1] = vaddw_high_s16(acc[1], lo);
-    acc[3] = vaddw_high_s16(acc[3], hi);
-#else
-    int16x8_t hi = vmlal_s8(vmull_s8(vget_high_s8(x0), vget_high_s8(w0)), vget_high_s8(x1), vget_high_s8(w1));
-    acc[1] = vaddw_s16(acc[1], vget_high_s16(lo));
-    acc[3] = vaddw_s16(acc[3], vget_high_s16(hi));
-#endif
-    acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-    acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
-}
-
-static inline __attribute__((always_inline)) void single(int32x4_t acc[4], int8x16_t x0, int8x16_t w0) {
-    int16x8_t lo = vmull_s8(vget_low_s8(x0), vget_low_s8(w0));
-#if defined(__aarch64__)
-    int16x8_t hi = vmull_high_s8(x0, w0);
-    acc[1] = vaddw_high_s16(acc[1], lo);
-    acc[3] = vaddw_high_s16(acc[3], hi);
-#else
-    int16x8_t hi = vmull_s8(vget_high_s8(x0), vget_high_s8(w0));
-    acc[1] = vaddw_s16(acc[1], vget_high_s16(lo));
-    acc[3] = vaddw_s16(acc[3], vget_high_s16(hi));
-#endif
-    acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
-    acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
-}
+#include "dwconv-pairs-neon.h"
 
 /// One pixel from nine tap pointers: the accumulators of 16 channels.
 static inline __attribute__((always_inline)) void taps9(int32x4_t acc[4], const int8_t *const t[9], const int8x16_t w[9]) {

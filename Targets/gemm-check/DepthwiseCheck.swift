@@ -27,12 +27,38 @@ func checkDepthwise(random: inout SplitMix) -> (cases: Int, failure: String?) {
     return (cases, nil)
 }
 
+/// Depthwise of other kernels (`DepthwiseConv.run`: the NEON kernel of any size up to 64
+/// taps on aarch64 and armv7, the generic row loop on the host): 5×5 (MobileNetV3,
+/// PP-LCNet) in most trials, 7×7, 3×3 dilated 2, 1×5 and 5×1, 3×3 stride 3; strides 1...3,
+/// paddings 0...4, channel counts 16...50, as `checkDepthwise` otherwise.
+func checkDepthwiseKernels(random: inout SplitMix) -> (cases: Int, failure: String?) {
+    var cases = 0
+    for trial in 0..<90 {
+        let channels = [16, 24, 32, 17 + trial % 34][trial % 4]
+        let (kh, kw, dilation, strideCap) = [(5, 5, 1, 2), (5, 5, 1, 2), (7, 7, 1, 2), (3, 3, 2, 1), (1, 5, 1, 2), (5, 1, 1, 2), (3, 3, 1, 3)][trial % 7]
+        let strideH = 1 + random.next(below: strideCap), strideW = 1 + random.next(below: strideCap)
+        let width = trial >= 80 ? 40 + random.next(below: 40) : 1 + random.next(below: 16)
+        let shape = TensorShape(n: 1 + (trial % 11 == 0 ? 1 : 0), h: 1 + random.next(below: trial >= 80 ? 6 : 12), w: width, c: channels)
+        let padding = Padding(top: random.next(below: 5), left: random.next(below: 5), bottom: random.next(below: 5), right: random.next(below: 5))
+        let filter = FilterShape(outputChannels: channels, kernelH: kh, kernelW: kw, inputChannelsPerGroup: 1)
+        let parameters = Conv2DParameters(strideH: strideH, strideW: strideW, dilationH: dilation, dilationW: dilation,
+                                          padding: padding, groups: channels)
+        let outputShape = parameters.outputShape(input: shape, filter: filter)
+        if outputShape.h < 1 || outputShape.w < 1 { continue }
+        if let failure = checkDepthwiseCase(shape: shape, filter: filter, parameters: parameters, outputShape: outputShape, random: &random) {
+            return (cases, failure)
+        }
+        cases += 1
+    }
+    return (cases, nil)
+}
+
 func checkDepthwiseCase(shape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, outputShape: TensorShape,
                         random: inout SplitMix) -> String? {
     let c = shape.c
     var input = [Int8](repeating: 0, count: shape.n * shape.h * shape.w * c)
     for i in input.indices { input[i] = random.int8() }
-    var weights = [Int8](repeating: 0, count: c * 9)
+    var weights = [Int8](repeating: 0, count: filter.elementCount)
     for i in weights.indices { weights[i] = max(random.int8(), -127) }
     var bias = [Int32](repeating: 0, count: c)
     for i in bias.indices { bias[i] = Int32(random.next(below: 1 << 14)) - (1 << 13) }
@@ -59,14 +85,23 @@ func checkDepthwiseCase(shape: TensorShape, filter: FilterShape, parameters: Con
                                                  output: $0.baseAddress!, outputShape: outputShape,
                                                  parameters: parameters, requantization: r)
                         }
+                        let threeByThree = filter.kernelH == 3 && filter.kernelW == 3 && parameters.dilationH == 1
+                            && parameters.dilationW == 1 && parameters.strideH <= 2 && parameters.strideW <= 2
                         found.withUnsafeMutableBufferPointer {
-                            DepthwiseConv.run3x3(input: x.baseAddress!, inputShape: shape, inputZeroPoint: inputZeroPoint,
-                                                 packed: UnsafeRawPointer(packed), filter: filter,
-                                                 output: $0.baseAddress!, outputShape: outputShape,
-                                                 parameters: parameters, requantization: r)
+                            if threeByThree {
+                                DepthwiseConv.run3x3(input: x.baseAddress!, inputShape: shape, inputZeroPoint: inputZeroPoint,
+                                                     packed: UnsafeRawPointer(packed), filter: filter,
+                                                     output: $0.baseAddress!, outputShape: outputShape,
+                                                     parameters: parameters, requantization: r)
+                            } else {
+                                DepthwiseConv.run(input: x.baseAddress!, inputShape: shape, inputZeroPoint: inputZeroPoint,
+                                                  packed: UnsafeRawPointer(packed), filter: filter,
+                                                  output: $0.baseAddress!, outputShape: outputShape,
+                                                  parameters: parameters, requantization: r)
+                            }
                         }
                         for i in 0..<outCount where found[i] != expected[i] {
-                            return "depthwise 3×3 \(shape.n)×\(shape.h)×\(shape.w)×\(c) stride \(parameters.strideH)×\(parameters.strideW) "
+                            return "depthwise \(filter.kernelH)×\(filter.kernelW) dilation \(parameters.dilationH) \(shape.n)×\(shape.h)×\(shape.w)×\(c) stride \(parameters.strideH)×\(parameters.strideW) "
                                 + "pad \(parameters.padding.top),\(parameters.padding.left),\(parameters.padding.bottom),\(parameters.padding.right): "
                                 + "out[\(i)] = \(found[i]), reference \(expected[i])"
                         }

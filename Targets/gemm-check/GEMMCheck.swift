@@ -47,6 +47,12 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
         return 1
     }
     writeLine("gemm-check: \(depthwiseCases) depthwise 3×3 convolutions (DepthwiseConv.run3x3) identical to Int8Reference.conv2D")
+    let (kernelCases, kernelFailure) = checkDepthwiseKernels(random: &random)
+    if let failure = kernelFailure {
+        writeLine("gemm-check: FAILED: \(failure)", fd: 2)
+        return 1
+    }
+    writeLine("gemm-check: \(kernelCases) depthwise 5×5, 7×7, 1×5, 5×1, dilated and stride-3 3×3 convolutions (DepthwiseConv.run) identical to Int8Reference.conv2D")
     let (im2colCases, im2colFailure) = checkIm2col(random: &random)
     if let failure = im2colFailure {
         writeLine("gemm-check: FAILED: \(failure)", fd: 2)

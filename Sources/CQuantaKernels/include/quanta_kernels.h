@@ -96,6 +96,17 @@ typedef struct quanta_dwconv3x3 {
 
 void quanta_dwconv3x3_run(const quanta_dwconv3x3 *d);
 
+/// Depthwise of any kernel up to 64 taps (kernel_h * kernel_w <= 64), dilation_h/_w >= 1,
+/// the rest as quanta_dwconv3x3 (`base`: its kernel is kernel_h x kernel_w, tap t = ky *
+/// kernel_w + kx at weights + t * weight_stride, input x(oy * stride_h - pad_top + ky *
+/// dilation_h, ox * stride_w - pad_left + kx * dilation_w)). Same contract and precondition.
+typedef struct quanta_dwconv {
+    quanta_dwconv3x3 base;
+    long kernel_h, kernel_w, dilation_h, dilation_w;
+} quanta_dwconv;
+
+void quanta_dwconv_run(const quanta_dwconv *d);
+
 /// rows x `bytes` copied: dst + r * dst_stride <- src + r * src_stride (no overlap):
 /// concat (into a channel slice of each output pixel) and channel slices.
 void quanta_copy_rows(int8_t *dst, long dst_stride, const int8_t *src, long src_stride, long bytes, long rows);

@@ -70,6 +70,13 @@ public enum DepthwiseConv {
         parameters: Conv2DParameters, requantization: Requantization
     ) {
         checkShapes(inputShape: inputShape, inputZeroPoint: inputZeroPoint, filter: filter, outputShape: outputShape, parameters: parameters, requantization: requantization)
+        #if arch(arm64) || arch(arm)
+        if neonApplies(inputShape: inputShape, filter: filter) {
+            runNEON(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, filter: filter,
+                    output: output, outputShape: outputShape, parameters: parameters, requantization: requantization)
+            return
+        }
+        #endif
         rows(
             input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed,
             output: output, outputShape: outputShape, requantization: requantization,
