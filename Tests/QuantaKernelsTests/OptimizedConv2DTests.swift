@@ -279,6 +279,48 @@ final class OptimizedConv2DTests: XCTestCase {
         }
     }
 
+    /// Every x86 GEMM path this host can run, forced in turn (`PointwiseGEMM.forceX86ISA`):
+    /// AVX2, and the AVX-512 VNNI kernel where the CPU has it — `run` and `runDirect`, on the
+    /// tile edges (rows around its 12- and 4-row tiles), odd and partial-quad depths (k mod 4 =
+    /// 1, 2, 3), column
+    /// tails and odd 8-column blocks, -128 weights. A path the host cannot run is named in
+    /// the test's output (XCTSkip after the paths that ran), not passed over silently.
+    func testEveryX86GEMMPathEqualsReference() throws {
+        #if arch(x86_64)
+        var g = SeededGenerator(seed: 29)
+        // VNNI takes 8 rows or more of depth 32 or more (`quanta_gemm_vnni`); the rest, and
+        // every case on the AVX2 level, runs AVX2.
+        let rowChoices = [1, 5, 8, 9, 11, 12, 13, 16, 20, 23, 24, 25, 49, 56]
+        let depthChoices = [3, 16, 32, 33, 34, 35, 38, 39, 96, 144, 250, 960]
+        let columnChoices = [1, 7, 8, 9, 15, 16, 17, 24, 25, 40, 41]
+        defer { PointwiseGEMM.forceX86ISA(-1) }
+        var ran: [String] = []
+        for (level, name) in [(Int32(0), "AVX2"), (Int32(1), "AVX-512 VNNI")] {
+            PointwiseGEMM.forceX86ISA(level)
+            if level == 1 && !PointwiseGEMM.cpuHasVNNI { continue }
+            ran.append(name)
+            for trial in 0..<40 {
+                let rows = rowChoices[trial % rowChoices.count]
+                let c = depthChoices[Int.random(in: 0..<depthChoices.count, using: &g)]
+                let o = columnChoices[Int.random(in: 0..<columnChoices.count, using: &g)]
+                let test = ConvCase(inputShape: TensorShape(h: rows, w: 1, c: c),
+                                    filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                    parameters: Conv2DParameters(), perChannel: trial % 3 != 0, hasBias: trial % 4 != 0, using: &g)
+                let reference = test.reference()
+                XCTAssertEqual(test.gemm(panelSlack: 16, PointwiseGEMM.run).output, reference, "\(name) run \(test.description)")
+                if c % 2 == 0 {
+                    XCTAssertEqual(test.gemm(PointwiseGEMM.runDirect).output, reference, "\(name) runDirect \(test.description)")
+                }
+            }
+        }
+        if !ran.contains("AVX-512 VNNI") {
+            throw XCTSkip("ran \(ran.joined(separator: ", ")); this CPU has no AVX-512 VNNI, so that path was not run")
+        }
+        #else
+        throw XCTSkip("not an x86_64 host: no x86 GEMM path to run")
+        #endif
+    }
+
     /// A panel the caller filled (`GEMMOperands.panelFilled`, as `Im2col` does where the
     /// kernel reads an int16 panel): both kernels take the rows from it and never read A;
     /// rows up to one whole panel, odd and even depths.

@@ -70,6 +70,19 @@ void quanta_gemm_neon_mlal(const quanta_gemm *g);
 /// outputs x 8 k per instruction). Exact for any int8 weights. Reads as `quanta_gemm_neon_mlal`.
 void quanta_gemm_neondot(const quanta_gemm *g);
 
+/// x86_64: the GEMM with AVX-512 VNNI (`vpdpbusd`), when this CPU and its OS have it
+/// (cpuid, xgetbv; read once) and QUANTA_ISA is not "avx2": then computes the whole GEMM
+/// (reading A where it lies; `panel` unused) and returns 1; else returns 0 and does nothing.
+/// Same results as Int8Reference.conv2D for any int8 operands; depth at most 2048.
+int quanta_gemm_vnni(const quanta_gemm *g);
+
+/// Whether quanta_gemm_vnni runs on this CPU (1) or declines (0).
+int quanta_x86_has_vnni(void);
+
+/// Tests: level 0 keeps quanta_gemm_vnni off, 1 lets it run where the CPU has VNNI, -1
+/// returns to QUANTA_ISA and the CPU.
+void quanta_x86_force_isa(int level);
+
 /// Depthwise 3x3 (dilation 1, depth multiplier 1, strides stride_h/stride_w >= 1, any
 /// padding) of an NHWC int8 tensor of at least 16 channels, 16 at a time (a last partial
 /// block as the last 16 channels, overlapping the block before; no overlap of output and

@@ -52,19 +52,5 @@ extension PointwiseGEMM {
     /// Whether this CPU has the int8 matrix multiply (`smmla`), which the dot-product
     /// kernel then uses for its full 8-row tiles.
     public static var cpuHasMatrixMultiply: Bool { quanta_cpu_has_i8mm() != 0 }
-
-    /// The operands for the C kernels (with the operand check every entry needs).
-    @inline(__always)
-    static func cOperands(_ g: GEMMOperands) -> quanta_gemm {
-        precondition(g.rows >= 0 && g.depth >= 1 && g.columns >= 1, "PointwiseGEMM: empty operand")
-        let r = g.requantization
-        return quanta_gemm(
-            a: g.a, a_stride: g.aRowStride, packed: g.packed, out: g.output, out_stride: g.outputRowStride,
-            requantization: quanta_requantization(
-                multipliers: r.multipliers, shifts: r.shifts, channel_count: r.channelCount,
-                zero_point: r.outputZeroPoint, clamp_min: r.clampMin, clamp_max: r.clampMax),
-            channel_offset: g.channelOffset, rows: g.rows, depth: g.depth, columns: g.columns,
-            panel: g.panel, panel_bytes: panelByteCount(depth: g.depth, rows: g.rows))
-    }
 }
 #endif

@@ -112,6 +112,7 @@ public enum PointwiseGEMM {
     public static func run(_ g: GEMMOperands) {
         precondition(!g.panelFilled || (readsInt16Panel && g.rows <= panelRows(depth: g.depth)),
                      "PointwiseGEMM: a filled panel needs a kernel that reads it and at most panelRows rows")
+        if runVNNI(g) { return }
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
         #elseif arch(arm64) || arch(arm)
@@ -129,6 +130,7 @@ public enum PointwiseGEMM {
     /// - Precondition: even depth; on ARM no packed weight is -128 (as `run`).
     public static func runDirect(_ g: GEMMOperands) {
         precondition(g.depth % 2 == 0, "PointwiseGEMM.runDirect: odd depth")
+        if runVNNI(g) { return }
         #if arch(x86_64) && QUANTA_AVX2
         runDirectAVX2(g)
         #elseif arch(arm64) || arch(arm)
