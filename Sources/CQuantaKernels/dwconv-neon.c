@@ -65,8 +65,8 @@ static inline __attribute__((always_inline)) void dw_window(int32x4_t acc[4], co
     if (pending) single(acc, vld1q_s8(pending), w[pending_tap]);
 }
 
-/// One output row of one 16-channel block, `kh` x `kw` taps (constants at the 5x5 call: the
-/// tap loops unroll). Interior pixels (whole window inside the input) address their taps from
+/// One output row of one 16-channel block, `kh` x `kw` taps (dw_window unrolls the 5x5
+/// window). Interior pixels (whole window inside the input) address their taps from
 /// the window's first tap; the others through tap pointers that read the zero point outside.
 static inline __attribute__((always_inline)) void dw_row(const quanta_dwconv *d, const int8_t *image, int8_t *out_row,
                                                          long y0, const int8x16_t *w, const int32x4_t b[4], const int8_t *zp,
@@ -140,11 +140,7 @@ void quanta_dwconv_run(const quanta_dwconv *d) {
             for (long oy = 0; oy < d->base.output_h; oy++) {
                 int8_t *out_row = d->base.output + (n * d->base.output_h + oy) * d->base.output_w * d->base.output_step + c0;
                 const long y0 = oy * d->base.stride_h - d->base.pad_top;
-                if (kh == 5 && kw == 5) {
-                    dw_row(d, image, out_row, y0, w, b, zp, &q, 5, 5);
-                } else {
-                    dw_row(d, image, out_row, y0, w, b, zp, &q, kh, kw);
-                }
+                dw_row(d, image, out_row, y0, w, b, zp, &q, kh, kw);
             }
         }
     }
