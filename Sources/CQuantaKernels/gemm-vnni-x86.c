@@ -10,8 +10,8 @@
 // Per 4 values of k and a tile of 12 rows x 16 columns: 2 loads of the block pair's
 // zipped weights, per row `vpbroadcastd` + `vpxord` + 2 x `vpdpbusd` (24 accumulators).
 // The block pair's weights are zipped once per call from PointwiseGEMM's k-pairs into
-// k-quads on the stack; the output stage is TFLite's (as requantization-neon.h),
-// 8 channels per vector.
+// k-quads on the stack; the output stage is TFLite's (as requantization-neon.h), or
+// ShortMultiplier's merged 32-bit form where every channel has it, 8 channels per vector.
 #if defined(__x86_64__)
 #include "quanta_kernels.h"
 
@@ -83,40 +83,65 @@ static inline QUANTA_VNNI __m256i requantize8(__m256i acc, __m256i m, __m256i le
 /// multiplier 0 and shift 0: their outputs are not stored).
 typedef struct {
     __m256i m[2], left[2], right[2], zp, lo, hi;
+    // ShortMultiplier's 32-bit form, where every channel of the pair of blocks has it:
+    // the shortened multiplier, the input bound and the two rounding terms.
+    int short_form;
+    __m256i sm[2], bound[2], rpos[2], rneg[2];
 } vnni_stage;
+
+/// ShortMultiplier.rounded (Sources/QuantaKernels/FixedPoint/ShortMultiplier.swift): for
+/// multipliers divisible by 2^(9 + e) (e = -shift, 0...21) the two roundings merge into
+/// (clamp(x, -X, X) * m + (x < 0 ? rNeg : rPos)) >> 22, equal to TFLite's stage wherever
+/// that lies within +-255 (and beyond it on the same side: the same bytes after the clamp).
+static inline QUANTA_VNNI __m256i requantize8_short(__m256i acc, __m256i m, __m256i bound, __m256i rpos, __m256i rneg,
+                                                    __m256i zp, __m256i lo, __m256i hi) {
+    const __m256i x = _mm256_min_epi32(_mm256_max_epi32(acc, _mm256_sub_epi32(_mm256_setzero_si256(), bound)), bound);
+    const __mmask8 negative = _mm256_cmplt_epi32_mask(acc, _mm256_setzero_si256());
+    const __m256i r = _mm256_mask_blend_epi32(negative, rpos, rneg);
+    const __m256i y = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, m), r), 22);
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(y, zp), lo), hi);
+}
+
+/// Fills the short form of `q` from per-lane multipliers and shifts when every lane has it.
+static inline QUANTA_VNNI void stage_short(vnni_stage *q, const int32_t m[16], const int32_t sh[16]) {
+    int32_t sm[16], bound[16], rpos[16], rneg[16];
+    q->short_form = 0;
+    for (int j = 0; j < 16; j++) {
+        if (sh[j] > 0 || sh[j] < -21 || m[j] < 0 || (m[j] & ((1 << (9 - sh[j])) - 1)) != 0) return;
+        const int e = -sh[j];
+        sm[j] = m[j] >> (9 + e);
+        bound[j] = 510 << e;
+        rpos[j] = (1 << (21 - e)) + (e >= 1 ? 1 << 21 : 0);
+        rneg[j] = (1 << 22) - rpos[j];
+    }
+    q->short_form = 1;
+    for (int h = 0; h < 2; h++) {
+        q->sm[h] = _mm256_loadu_si256((const __m256i *)(sm + 8 * h));
+        q->bound[h] = _mm256_loadu_si256((const __m256i *)(bound + 8 * h));
+        q->rpos[h] = _mm256_loadu_si256((const __m256i *)(rpos + 8 * h));
+        q->rneg[h] = _mm256_loadu_si256((const __m256i *)(rneg + 8 * h));
+    }
+}
 
 static inline QUANTA_VNNI vnni_stage stage_make(const quanta_requantization *r, long first, long count) {
     vnni_stage q;
     q.zp = _mm256_set1_epi32(r->zero_point);
     q.lo = _mm256_set1_epi32(r->clamp_min);
     q.hi = _mm256_set1_epi32(r->clamp_max);
-    if (count == 16 || r->channel_count == 1) {
-        // Vector loads: 16 consecutive channels, or the one per-tensor entry.
-        const __m256i zero = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            const __m256i m = r->channel_count == 1 ? _mm256_set1_epi32(r->multipliers[0])
-                                                    : _mm256_loadu_si256((const __m256i *)(r->multipliers + first + 8 * h));
-            const __m256i sh = r->channel_count == 1 ? _mm256_set1_epi32(r->shifts[0])
-                                                     : _mm256_loadu_si256((const __m256i *)(r->shifts + first + 8 * h));
-            q.m[h] = m;
-            q.left[h] = _mm256_max_epi32(sh, zero);
-            q.right[h] = _mm256_sub_epi32(zero, _mm256_min_epi32(sh, zero));
-        }
-        return q;
-    }
-    int32_t m[16], l[16], s[16];
+    int32_t m[16], sh[16], l[16], s[16];
     for (long j = 0; j < 16; j++) {
         const long ch = r->channel_count == 1 ? 0 : first + j;
-        const int32_t shift = j < count ? r->shifts[ch] : 0;
         m[j] = j < count ? r->multipliers[ch] : 0;
-        l[j] = shift > 0 ? shift : 0;
-        s[j] = shift > 0 ? 0 : -shift;
+        sh[j] = j < count ? r->shifts[ch] : 0;
+        l[j] = sh[j] > 0 ? sh[j] : 0;
+        s[j] = sh[j] > 0 ? 0 : -sh[j];
     }
     for (int h = 0; h < 2; h++) {
         q.m[h] = _mm256_loadu_si256((const __m256i *)(m + 8 * h));
         q.left[h] = _mm256_loadu_si256((const __m256i *)(l + 8 * h));
         q.right[h] = _mm256_loadu_si256((const __m256i *)(s + 8 * h));
     }
+    stage_short(&q, m, sh);
     return q;
 }
 
@@ -176,8 +201,14 @@ static inline __attribute__((always_inline)) QUANTA_VNNI void tile(const quanta_
     const __mmask16 keep = (__mmask16)((1u << valid) - 1u);
 #pragma clang loop unroll(disable)
     for (long r = 0; r < rows && r < mr; r++) {
-        const __m256i y0 = requantize8(acc[r][0], st->m[0], st->left[0], st->right[0], st->zp, st->lo, st->hi);
-        const __m256i y1 = requantize8(acc[r][1], st->m[1], st->left[1], st->right[1], st->zp, st->lo, st->hi);
+        __m256i y0, y1;
+        if (st->short_form) {
+            y0 = requantize8_short(acc[r][0], st->sm[0], st->bound[0], st->rpos[0], st->rneg[0], st->zp, st->lo, st->hi);
+            y1 = requantize8_short(acc[r][1], st->sm[1], st->bound[1], st->rpos[1], st->rneg[1], st->zp, st->lo, st->hi);
+        } else {
+            y0 = requantize8(acc[r][0], st->m[0], st->left[0], st->right[0], st->zp, st->lo, st->hi);
+            y1 = requantize8(acc[r][1], st->m[1], st->left[1], st->right[1], st->zp, st->lo, st->hi);
+        }
         const __m128i bytes = _mm_unpacklo_epi64(_mm256_cvtepi32_epi8(y0), _mm256_cvtepi32_epi8(y1));
         _mm_mask_storeu_epi8(g->out + (row0 + r) * g->out_stride + n0, keep, bytes);
     }
@@ -247,10 +278,11 @@ static QUANTA_VNNI void gemm_vnni(const quanta_gemm *g) {
 int quanta_gemm_vnni(const quanta_gemm *g) {
     if (!quanta_x86_has_vnni() || g->rows < 1 || g->depth < 1 || g->columns < 1) return 0;
     if ((g->depth + 3) / 4 > QUANTA_VNNI_MAX_QUADS) return 0;
-    // Few rows or a short depth: the per-call set-up (zipping each block pair's weights, the
-    // bias correction) costs more than the AVX2 kernel loses (a fully connected layer's one
-    // row streams its weights once there; MobileNetV2 0.35/96's expand rows of 16-24 values).
-    if (g->rows < 8 || g->depth < 32) return 0;
+    // Few rows, or a short depth over fewer than 64 rows: the per-call set-up (zipping each
+    // block pair's weights, the bias correction) costs more than the AVX2 kernel loses (a
+    // fully connected layer's one row streams its weights once there; MobileNetV2 0.35/96's
+    // fused expand rows: 48 pixels of 16-24 values).
+    if (g->rows < 8 || (g->depth < 32 && g->rows < 64)) return 0;
     gemm_vnni(g);
     return 1;
 }

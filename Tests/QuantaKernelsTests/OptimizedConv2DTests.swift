@@ -288,9 +288,9 @@ final class OptimizedConv2DTests: XCTestCase {
     func testEveryX86GEMMPathEqualsReference() throws {
         #if arch(x86_64)
         var g = SeededGenerator(seed: 29)
-        // VNNI takes 8 rows or more of depth 32 or more (`quanta_gemm_vnni`); the rest, and
-        // every case on the AVX2 level, runs AVX2.
-        let rowChoices = [1, 5, 8, 9, 11, 12, 13, 16, 20, 23, 24, 25, 49, 56]
+        // VNNI takes 8 rows or more of depth 32 or more, and 64 rows or more of any depth
+        // (`quanta_gemm_vnni`); the rest, and every case on the AVX2 level, runs AVX2.
+        let rowChoices = [1, 5, 8, 9, 11, 12, 13, 16, 20, 23, 24, 25, 49, 56, 64, 70]
         let depthChoices = [3, 16, 32, 33, 34, 35, 38, 39, 96, 144, 250, 960]
         let columnChoices = [1, 7, 8, 9, 15, 16, 17, 24, 25, 40, 41]
         defer { PointwiseGEMM.forceX86ISA(-1) }
@@ -318,6 +318,39 @@ final class OptimizedConv2DTests: XCTestCase {
         }
         #else
         throw XCTSkip("not an x86_64 host: no x86 GEMM path to run")
+        #endif
+    }
+
+    /// The output stages' rounding ties on every x86 path: small weights and activations
+    /// keep the accumulators within a few hundred, and multipliers of 2^30 and 3·2^29 with
+    /// right shifts 0...3 (ShortMultiplier's 32-bit form, which the kernels take when every
+    /// channel of a block has it), 2^30 + 256 (the full stage) and a left shift of 1 land
+    /// many of them exactly half-way between two outputs, on both signs.
+    func testX86GEMMOutputStagesRoundTiesAsTheReference() {
+        #if arch(x86_64)
+        var g = SeededGenerator(seed: 31)
+        defer { PointwiseGEMM.forceX86ISA(-1) }
+        for level in [Int32(0), 1] {
+            PointwiseGEMM.forceX86ISA(level)
+            for trial in 0..<24 {
+                let c = [16, 32, 40, 64][trial % 4], o = [8, 16, 24, 17][trial % 4], rows = [64, 70, 12, 9][trial % 4]
+                var test = ConvCase(inputShape: TensorShape(h: rows, w: 1, c: c),
+                                    filter: FilterShape(outputChannels: o, kernelH: 1, kernelW: 1, inputChannelsPerGroup: c),
+                                    parameters: Conv2DParameters(), perChannel: true, using: &g)
+                test.inputZeroPoint = 0
+                test.input = test.input.map { $0 / 16 }
+                test.weights = test.weights.map { $0 / 43 }
+                test.bias = test.bias.map { $0.map { $0 / 4096 } }
+                // 2^30 + 256 has no 32-bit form: the full 64-bit stage, its ties in RDBPOT.
+                test.multipliers = (0..<o).map { _ in [1 << 30, 3 << 29, (1 << 30) + 256][trial % 3] }
+                test.shifts = (0..<o).map { _ in trial % 5 == 4 ? 1 : -Int32.random(in: 0...3, using: &g) }
+                test.outputZeroPoint = Int32.random(in: -20...20, using: &g)
+                test.clampMin = -128
+                test.clampMax = 127
+                let reference = test.reference()
+                XCTAssertEqual(test.gemm(panelSlack: 16, PointwiseGEMM.run).output, reference, "level \(level) \(test.description)")
+            }
+        }
         #endif
     }
 
