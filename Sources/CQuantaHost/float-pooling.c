@@ -104,3 +104,35 @@ void quanta_float_elementwise(const float *a, const float *b, long outer, long i
         }
     }
 }
+
+void quanta_float_activation(const float *input, float *output, long n, int kind, float a, float b) {
+    const quanta_p8f va = p_splat(a), vb = p_splat(b), zero = p_splat(0), one = p_splat(1);
+    const quanta_p8f three = p_splat(3), six = p_splat(6);
+    for (long i = 0; i < n; i += 8) {
+        const long count = n - i < 8 ? n - i : 8;
+        const quanta_p8f x = count == 8 ? p_load(input + i) : p_load_part(input + i, count);
+        quanta_p8f y;
+        switch (kind) {
+        case QUANTA_ACTIVATION_CLIP:  // min(max(x, a), b)
+            y = p_clamp(x, va, vb);
+            break;
+        case QUANTA_ACTIVATION_HARD_SWISH: {  // x * min(max(x + 3, 0), 6) / 6
+            const quanta_p8f u = x + three;
+            const quanta_p8f m = p_select((quanta_p8i)(zero >= u), zero, u);
+            const quanta_p8f t = p_select((quanta_p8i)(six < m), six, m);
+            y = x * t / six;
+            break;
+        }
+        case QUANTA_ACTIVATION_HARD_SIGMOID: {  // max(0, min(1, a * x + b))
+            const quanta_p8f v = va * x + vb;
+            const quanta_p8f w = p_select((quanta_p8i)(v < one), v, one);
+            y = p_select((quanta_p8i)(w >= zero), w, zero);
+            break;
+        }
+        default:  // QUANTA_ACTIVATION_LEAKY_RELU: x >= 0 ? x : a * x
+            y = p_select((quanta_p8i)(x >= zero), x, va * x);
+            break;
+        }
+        p_store(output + i, y, count);
+    }
+}

@@ -306,6 +306,30 @@ final class FastPoolingAndElementwiseTests: XCTestCase {
         XCTAssertEqual([Float](repeating: 0, count: 4).withUnsafeBufferPointer { quanta_float_pool($0.baseAddress!, &g, 1, &out, 0, 1) }, -1)
     }
 
+    /// The C activations (relu, relu6, clip, hard-swish, hard-sigmoid, leaky relu) give
+    /// `UnaryActivation.apply`'s bits, at their breakpoints (±0, -3, 3, 6, 1) and on NaN and
+    /// ±inf too; counts around the 8-wide blocks.
+    func testActivationsGiveTheReferenceBits() throws {
+        var rng = ImportTestRandom(seed: 19)
+        let special: [Float] = [0, -0.0, -3, 3, 6, -6, 1, -1, 0.5, .nan, .infinity, -.infinity, 2.5, -2.5, 1e-38, -1e-38]
+        let kinds: [UnaryActivation] = [.relu, .relu6, .clip(min: -1.5, max: 0.25), .hardSwish,
+                                        .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSigmoid(alpha: 1.0 / 6, beta: 0.5), .leakyRelu(alpha: 0.1)]
+        for (k, kind) in kinds.enumerated() {
+            let (code, a, b) = try XCTUnwrap(FloatExecutor.vectorActivation(kind))
+            for n in [1, 7, 8, 9, 23, special.count + 40] {
+                var x = rng.floats(n, scale: 8)
+                for i in 0..<min(n, special.count) { x[i] = special[i] }
+                var expected = [Float](repeating: 1, count: n), got = expected
+                x.withUnsafeBufferPointer { i in
+                    expected.withUnsafeMutableBufferPointer { FloatReference.activation(input: i.baseAddress!, output: $0.baseAddress!, count: n, kind: kind) }
+                    got.withUnsafeMutableBufferPointer { quanta_float_activation(i.baseAddress!, $0.baseAddress!, n, code, a, b) }
+                }
+                XCTAssertEqual(got.map(\.bitPattern), expected.map(\.bitPattern), "kind \(k) \(kind), n \(n)")
+            }
+        }
+        XCTAssertNil(FloatExecutor.vectorActivation(.sigmoid), "sigmoid calls expf: the reference loop")
+    }
+
     func testElementwiseGivesTheReferenceBits() {
         var rng = ImportTestRandom(seed: 17)
         for trial in 0..<40 {

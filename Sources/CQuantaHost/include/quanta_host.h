@@ -120,6 +120,20 @@ void quanta_float_global_average_pool(const float *input, long batches, long pix
 void quanta_float_elementwise(const float *a, const float *b, long outer, long inner, int b_per_channel, int multiply,
                               float *output, float clamp_min, float clamp_max);
 
+/// The activations quanta_float_activation computes (the rest — sigmoid, tanh, swish —
+/// call expf/tanhf and stay on FloatReference.activation).
+enum {
+    QUANTA_ACTIVATION_CLIP = 0,        // min(max(x, a), b): relu (0, +inf), relu6 (0, 6), clip
+    QUANTA_ACTIVATION_HARD_SWISH = 1,  // x * min(max(x + 3, 0), 6) / 6
+    QUANTA_ACTIVATION_HARD_SIGMOID = 2,  // max(0, min(1, a * x + b))
+    QUANTA_ACTIVATION_LEAKY_RELU = 3,  // x >= 0 ? x : a * x
+};
+
+/// UnaryActivation.apply over x[0 ..< n], bit for bit: the same operations in the same order
+/// per value, Swift's max/min as selects (max(x, y) = y >= x ? y : x, min(x, y) = y < x ? y :
+/// x: the same bits for +-0 and NaN), no fused multiply-add. Output may be the input.
+void quanta_float_activation(const float *input, float *output, long n, int kind, float a, float b);
+
 #ifdef __cplusplus
 }
 #endif

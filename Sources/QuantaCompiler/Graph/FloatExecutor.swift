@@ -97,6 +97,20 @@ public struct FloatExecutor {
         return values
     }
 
+    /// `quanta_float_activation`'s code and constants for `kind`, nil for the activations
+    /// that call libm (sigmoid, tanh, swish: the reference loop).
+    static func vectorActivation(_ kind: UnaryActivation) -> (Int32, Float, Float)? {
+        switch kind {
+        case .relu: return (Int32(QUANTA_ACTIVATION_CLIP), 0, .infinity)
+        case .relu6: return (Int32(QUANTA_ACTIVATION_CLIP), 0, 6)
+        case .clip(let lo, let hi): return (Int32(QUANTA_ACTIVATION_CLIP), lo, hi)
+        case .hardSwish: return (Int32(QUANTA_ACTIVATION_HARD_SWISH), 0, 0)
+        case .hardSigmoid(let a, let b): return (Int32(QUANTA_ACTIVATION_HARD_SIGMOID), a, b)
+        case .leakyRelu(let a): return (Int32(QUANTA_ACTIVATION_LEAKY_RELU), a, 0)
+        case .sigmoid, .tanh, .swish: return nil
+        }
+    }
+
     // MARK: One node
 
     private func shape(_ i: Int) -> TensorShape { graph.tensors[i].shape }
@@ -347,7 +361,11 @@ public struct FloatExecutor {
             try check(outShape == inShape, "output \(outShape) should equal input \(inShape)")
             x[0].withUnsafeBufferPointer { i in
                 out.withUnsafeMutableBufferPointer { o in
-                    FloatReference.activation(input: i.baseAddress!, output: o.baseAddress!, count: inShape.elementCount, kind: kind)
+                    if fastKernels, let (code, a, b) = Self.vectorActivation(kind) {
+                        quanta_float_activation(i.baseAddress!, o.baseAddress!, inShape.elementCount, code, a, b)
+                    } else {
+                        FloatReference.activation(input: i.baseAddress!, output: o.baseAddress!, count: inShape.elementCount, kind: kind)
+                    }
                 }
             }
         case .reshape:
