@@ -1,6 +1,7 @@
-// Float pooling and elementwise add/mul of calibration and `quanta eval`, NHWC, 8 channels
-// at a time: the same operations in the same order per value as FloatReference's
-// averagePool / maxPool / globalAveragePool / add / mul (-ffp-contract=off), so the same bits.
+// Float pooling, elementwise add/mul and the activations without libm, of calibration and
+// `quanta eval`, NHWC, 8 values at a time: the same operations in the same order per value
+// as FloatReference's averagePool / maxPool / globalAveragePool / add / mul / activation
+// (-ffp-contract=off), so the same bits.
 #include "quanta_host.h"
 
 #include <string.h>
