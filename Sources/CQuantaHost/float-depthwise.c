@@ -4,67 +4,44 @@
 // then its taps with one rounded multiply and one rounded add per product
 // (-ffp-contract=off): FloatReference.conv2D's values, bit for bit.
 #include "quanta_host.h"
+#include "float-vector.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-typedef float quanta_dw8f __attribute__((vector_size(32)));
-typedef int32_t quanta_dw8i __attribute__((vector_size(32)));
-
-static inline quanta_dw8f dw_load(const float *p) {
-    quanta_dw8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline quanta_dw8f dw_splat(float x) { return (quanta_dw8f){x, x, x, x, x, x, x, x}; }
-
-/// FloatClamp.apply lane by lane (the standard library's max, then min).
-static inline quanta_dw8f dw_clamp(quanta_dw8f v, quanta_dw8f lo, quanta_dw8f hi) {
-    quanta_dw8i m = (quanta_dw8i)(lo >= v);
-    quanta_dw8f t = (quanta_dw8f)(((quanta_dw8i)lo & m) | ((quanta_dw8i)v & ~m));
-    m = (quanta_dw8i)(hi < t);
-    return (quanta_dw8f)(((quanta_dw8i)hi & m) | ((quanta_dw8i)t & ~m));
-}
-
-static inline void dw_store(float *out, quanta_dw8f v) { memcpy(out, &v, sizeof v); }
 
 /// Channels c0 ..< c of one pixel: taps[t] is the offset of tap t's input pixel, rows[t]
 /// the offset of its weight row.
 static inline void dw_pixel(const float *input, const long *taps, const long *rows, long count, const float *w,
-                            const float *bias, long c, float *out, quanta_dw8f lo, quanta_dw8f hi) {
+                            const float *bias, long c, float *out, quanta_v8f lo, quanta_v8f hi) {
     long c0 = 0;
     for (; c0 + 32 <= c; c0 += 32) {
-        quanta_dw8f a0 = dw_load(bias + c0), a1 = dw_load(bias + c0 + 8);
-        quanta_dw8f a2 = dw_load(bias + c0 + 16), a3 = dw_load(bias + c0 + 24);
+        quanta_v8f a0 = load8(bias + c0), a1 = load8(bias + c0 + 8);
+        quanta_v8f a2 = load8(bias + c0 + 16), a3 = load8(bias + c0 + 24);
         for (long t = 0; t < count; t++) {
             const float *x = input + taps[t] + c0, *k = w + rows[t] + c0;
-            a0 = a0 + dw_load(x) * dw_load(k);
-            a1 = a1 + dw_load(x + 8) * dw_load(k + 8);
-            a2 = a2 + dw_load(x + 16) * dw_load(k + 16);
-            a3 = a3 + dw_load(x + 24) * dw_load(k + 24);
+            a0 = a0 + load8(x) * load8(k);
+            a1 = a1 + load8(x + 8) * load8(k + 8);
+            a2 = a2 + load8(x + 16) * load8(k + 16);
+            a3 = a3 + load8(x + 24) * load8(k + 24);
         }
-        dw_store(out + c0, dw_clamp(a0, lo, hi));
-        dw_store(out + c0 + 8, dw_clamp(a1, lo, hi));
-        dw_store(out + c0 + 16, dw_clamp(a2, lo, hi));
-        dw_store(out + c0 + 24, dw_clamp(a3, lo, hi));
+        store8(out + c0, clamp8(a0, lo, hi), 8);
+        store8(out + c0 + 8, clamp8(a1, lo, hi), 8);
+        store8(out + c0 + 16, clamp8(a2, lo, hi), 8);
+        store8(out + c0 + 24, clamp8(a3, lo, hi), 8);
     }
     for (; c0 + 8 <= c; c0 += 8) {
-        quanta_dw8f a = dw_load(bias + c0);
-        for (long t = 0; t < count; t++) a = a + dw_load(input + taps[t] + c0) * dw_load(w + rows[t] + c0);
-        dw_store(out + c0, dw_clamp(a, lo, hi));
+        quanta_v8f a = load8(bias + c0);
+        for (long t = 0; t < count; t++) a = a + load8(input + taps[t] + c0) * load8(w + rows[t] + c0);
+        store8(out + c0, clamp8(a, lo, hi), 8);
     }
     if (c0 < c) {
         // Fewer than 8 channels: the missing lanes read 0 and are not stored (the weights
         // and bias are padded to a multiple of 8).
         const long left = c - c0;
-        quanta_dw8f a = dw_load(bias + c0);
+        quanta_v8f a = load8(bias + c0);
         for (long t = 0; t < count; t++) {
-            quanta_dw8f x = dw_splat(0);
-            for (long j = 0; j < left; j++) x[j] = input[taps[t] + c0 + j];
-            a = a + x * dw_load(w + rows[t] + c0);
+            a = a + load8_part(input + taps[t] + c0, left) * load8(w + rows[t] + c0);
         }
-        a = dw_clamp(a, lo, hi);
+        a = clamp8(a, lo, hi);
         for (long j = 0; j < left; j++) out[c0 + j] = a[j];
     }
 }
@@ -73,30 +50,30 @@ static inline void dw_pixel(const float *input, const long *taps, const long *ro
 /// per 8 channels the nine weights held in registers while the row is walked. The same sums
 /// in the same order as dw_pixel with all nine taps.
 static void dw_row3x3(const float *image, const quanta_float_conv_geometry *g, long oy, long ox0, long ox1,
-                      const float *w, const float *bias, float *out_row, quanta_dw8f lo, quanta_dw8f hi) {
+                      const float *w, const float *bias, float *out_row, quanta_v8f lo, quanta_v8f hi) {
     const long c = g->channels, ws = g->weight_stride;
     const long row = g->input_w * c, dx = g->dilation_w * c, dy = g->dilation_h * row, step = g->stride_w * c;
     const float *first = image + (oy * g->stride_h - g->pad_top) * row + (ox0 * g->stride_w - g->pad_left) * c;
     long c0 = 0;
     for (; c0 + 8 <= c; c0 += 8) {
-        const quanta_dw8f k0 = dw_load(w + c0), k1 = dw_load(w + ws + c0), k2 = dw_load(w + 2 * ws + c0);
-        const quanta_dw8f k3 = dw_load(w + 3 * ws + c0), k4 = dw_load(w + 4 * ws + c0), k5 = dw_load(w + 5 * ws + c0);
-        const quanta_dw8f k6 = dw_load(w + 6 * ws + c0), k7 = dw_load(w + 7 * ws + c0), k8 = dw_load(w + 8 * ws + c0);
-        const quanta_dw8f b = dw_load(bias + c0);
+        const quanta_v8f k0 = load8(w + c0), k1 = load8(w + ws + c0), k2 = load8(w + 2 * ws + c0);
+        const quanta_v8f k3 = load8(w + 3 * ws + c0), k4 = load8(w + 4 * ws + c0), k5 = load8(w + 5 * ws + c0);
+        const quanta_v8f k6 = load8(w + 6 * ws + c0), k7 = load8(w + 7 * ws + c0), k8 = load8(w + 8 * ws + c0);
+        const quanta_v8f b = load8(bias + c0);
         const float *x = first + c0;
         float *out = out_row + ox0 * c + c0;
         for (long ox = ox0; ox < ox1; ox++, x += step, out += c) {
-            quanta_dw8f a = b;
-            a = a + dw_load(x) * k0;
-            a = a + dw_load(x + dx) * k1;
-            a = a + dw_load(x + 2 * dx) * k2;
-            a = a + dw_load(x + dy) * k3;
-            a = a + dw_load(x + dy + dx) * k4;
-            a = a + dw_load(x + dy + 2 * dx) * k5;
-            a = a + dw_load(x + 2 * dy) * k6;
-            a = a + dw_load(x + 2 * dy + dx) * k7;
-            a = a + dw_load(x + 2 * dy + 2 * dx) * k8;
-            dw_store(out, dw_clamp(a, lo, hi));
+            quanta_v8f a = b;
+            a = a + load8(x) * k0;
+            a = a + load8(x + dx) * k1;
+            a = a + load8(x + 2 * dx) * k2;
+            a = a + load8(x + dy) * k3;
+            a = a + load8(x + dy + dx) * k4;
+            a = a + load8(x + dy + 2 * dx) * k5;
+            a = a + load8(x + 2 * dy) * k6;
+            a = a + load8(x + 2 * dy + dx) * k7;
+            a = a + load8(x + 2 * dy + 2 * dx) * k8;
+            store8(out, clamp8(a, lo, hi), 8);
         }
     }
     if (c0 < c) {
@@ -109,13 +86,9 @@ static void dw_row3x3(const float *image, const quanta_float_conv_geometry *g, l
         for (long ox = ox0; ox < ox1; ox++) {
             const float *x = first + (ox - ox0) * step;
             float *out = out_row + ox * c;
-            quanta_dw8f a = dw_load(bias + c0);
-            for (long t = 0; t < 9; t++) {
-                quanta_dw8f v = dw_splat(0);
-                for (long j = 0; j < c - c0; j++) v[j] = x[taps[t] + c0 + j];
-                a = a + v * dw_load(w + rows[t] + c0);
-            }
-            a = dw_clamp(a, lo, hi);
+            quanta_v8f a = load8(bias + c0);
+            for (long t = 0; t < 9; t++) a = a + load8_part(x + taps[t] + c0, c - c0) * load8(w + rows[t] + c0);
+            a = clamp8(a, lo, hi);
             for (long j = 0; j < c - c0; j++) out[c0 + j] = a[j];
         }
     }
@@ -127,7 +100,7 @@ int quanta_float_depthwise(const float *input, const quanta_float_conv_geometry 
     long *taps = malloc(2 * (size_t)(taps_max > 0 ? taps_max : 1) * sizeof(long));
     if (!taps) return -1;
     long *rows = taps + taps_max;
-    const quanta_dw8f lo = dw_splat(clamp_min), hi = dw_splat(clamp_max);
+    const quanta_v8f lo = splat8(clamp_min), hi = splat8(clamp_max);
     const long c = g->channels;
     // Output columns whose window lies inside the row: x_begin ..< x_end (3x3 fast path).
     long x_begin = (g->pad_left + g->stride_w - 1) / g->stride_w;

@@ -7,24 +7,16 @@ import QuantaKernels
 /// and per-tensor requantization with left and right shifts, weights in -127...127
 /// (the quantizer's range), inputs with -128. Returns nil or the first mismatch.
 func checkDepthwise(random: inout SplitMix) -> (cases: Int, failure: String?) {
-    var cases = 0
-    for trial in 0..<140 {
+    checkDepthwiseTrials(140, random: &random) { trial, random in
         let channels = [16, 32, 48, 1 + trial % 50][trial % 4]
         let strideH = 1 + random.next(below: 2), strideW = trial % 7 == 0 ? 3 - strideH : strideH
         // Trials 120...: wide rows (long interior runs between the edge columns).
         let width = trial >= 120 ? 60 + random.next(below: 80) : 1 + random.next(below: 13)
         let shape = TensorShape(n: 1 + (trial % 9 == 0 ? 1 : 0), h: 1 + random.next(below: trial >= 120 ? 5 : 11), w: width, c: channels)
         let padding = Padding(top: random.next(below: 3), left: random.next(below: 3), bottom: random.next(below: 3), right: random.next(below: 3))
-        let filter = FilterShape(outputChannels: channels, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1)
-        let parameters = Conv2DParameters(strideH: strideH, strideW: strideW, padding: padding, groups: channels)
-        let outputShape = parameters.outputShape(input: shape, filter: filter)
-        if outputShape.h < 1 || outputShape.w < 1 { continue }
-        if let failure = checkDepthwiseCase(shape: shape, filter: filter, parameters: parameters, outputShape: outputShape, random: &random) {
-            return (cases, failure)
-        }
-        cases += 1
+        return (shape, FilterShape(outputChannels: channels, kernelH: 3, kernelW: 3, inputChannelsPerGroup: 1),
+                Conv2DParameters(strideH: strideH, strideW: strideW, padding: padding, groups: channels))
     }
-    return (cases, nil)
 }
 
 /// Depthwise of other kernels (`DepthwiseConv.run`: the NEON kernel of any size up to 64
@@ -32,17 +24,26 @@ func checkDepthwise(random: inout SplitMix) -> (cases: Int, failure: String?) {
 /// PP-LCNet) in most trials, 7×7, 3×3 dilated 2, 1×5 and 5×1, 3×3 stride 3; strides 1...3,
 /// paddings 0...4, channel counts 16...50, as `checkDepthwise` otherwise.
 func checkDepthwiseKernels(random: inout SplitMix) -> (cases: Int, failure: String?) {
-    var cases = 0
-    for trial in 0..<90 {
+    checkDepthwiseTrials(90, random: &random) { trial, random in
         let channels = [16, 24, 32, 17 + trial % 34][trial % 4]
         let (kh, kw, dilation, strideCap) = [(5, 5, 1, 2), (5, 5, 1, 2), (7, 7, 1, 2), (3, 3, 2, 1), (1, 5, 1, 2), (5, 1, 1, 2), (3, 3, 1, 3)][trial % 7]
         let strideH = 1 + random.next(below: strideCap), strideW = 1 + random.next(below: strideCap)
         let width = trial >= 80 ? 40 + random.next(below: 40) : 1 + random.next(below: 16)
         let shape = TensorShape(n: 1 + (trial % 11 == 0 ? 1 : 0), h: 1 + random.next(below: trial >= 80 ? 6 : 12), w: width, c: channels)
         let padding = Padding(top: random.next(below: 5), left: random.next(below: 5), bottom: random.next(below: 5), right: random.next(below: 5))
-        let filter = FilterShape(outputChannels: channels, kernelH: kh, kernelW: kw, inputChannelsPerGroup: 1)
-        let parameters = Conv2DParameters(strideH: strideH, strideW: strideW, dilationH: dilation, dilationW: dilation,
-                                          padding: padding, groups: channels)
+        return (shape, FilterShape(outputChannels: channels, kernelH: kh, kernelW: kw, inputChannelsPerGroup: 1),
+                Conv2DParameters(strideH: strideH, strideW: strideW, dilationH: dilation, dilationW: dilation,
+                                 padding: padding, groups: channels))
+    }
+}
+
+/// `count` trials of the geometries `geometry` makes (trial number, generator); a geometry
+/// without output pixels is skipped. Returns the cases run, and the first mismatch.
+func checkDepthwiseTrials(_ count: Int, random: inout SplitMix,
+                          geometry: (Int, inout SplitMix) -> (TensorShape, FilterShape, Conv2DParameters)) -> (cases: Int, failure: String?) {
+    var cases = 0
+    for trial in 0..<count {
+        let (shape, filter, parameters) = geometry(trial, &random)
         let outputShape = parameters.outputShape(input: shape, filter: filter)
         if outputShape.h < 1 || outputShape.w < 1 { continue }
         if let failure = checkDepthwiseCase(shape: shape, filter: filter, parameters: parameters, outputShape: outputShape, random: &random) {

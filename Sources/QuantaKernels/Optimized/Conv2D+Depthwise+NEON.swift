@@ -17,20 +17,34 @@ extension DepthwiseConv {
         requantization r: Requantization
     ) {
         precondition(outputShape.c == inputShape.c && inputShape.c >= 16, "DepthwiseConv.runNEON3x3: multiplier 1, 16 channels or more")
+        withNEONOperands(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, output: output,
+                         outputShape: outputShape, parameters: parameters, requantization: r) { d in
+            var d = d
+            quanta_dwconv3x3_run(&d)
+        }
+    }
+
+    /// The NEON kernels' operands (`quanta_dwconv3x3`, also the base of `quanta_dwconv`) for
+    /// the duration of `body`.
+    @inline(__always)
+    static func withNEONOperands(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, inputZeroPoint: Int32, packed: UnsafeRawPointer,
+        output: UnsafeMutablePointer<Int8>, outputShape: TensorShape, parameters: Conv2DParameters,
+        requantization r: Requantization, _ body: (quanta_dwconv3x3) -> Void
+    ) {
         let cPad = paddedChannels(inputShape.c)
         var q = quanta_requantization(
             multipliers: r.multipliers, shifts: r.shifts, channel_count: r.channelCount,
             zero_point: r.outputZeroPoint, clamp_min: r.clampMin, clamp_max: r.clampMax)
         withUnsafePointer(to: &q) { qp in
-            var d = quanta_dwconv3x3(
+            body(quanta_dwconv3x3(
                 input: input, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w, channels: inputShape.c,
                 output: output, output_h: outputShape.h, output_w: outputShape.w, output_step: outputShape.c,
                 stride_h: parameters.strideH, stride_w: parameters.strideW,
                 pad_top: parameters.padding.top, pad_left: parameters.padding.left,
                 weights: (packed + 4 * cPad).assumingMemoryBound(to: Int8.self), weight_stride: cPad,
                 bias: packed.assumingMemoryBound(to: Int32.self), requantization: qp,
-                input_zero_point: Int8(truncatingIfNeeded: inputZeroPoint))
-            quanta_dwconv3x3_run(&d)
+                input_zero_point: Int8(truncatingIfNeeded: inputZeroPoint)))
         }
     }
 
@@ -52,22 +66,10 @@ extension DepthwiseConv {
         requantization r: Requantization
     ) {
         precondition(neonApplies(inputShape: inputShape, filter: filter), "DepthwiseConv.runNEON: multiplier 1, 16 channels or more, 64 taps at most")
-        let cPad = paddedChannels(inputShape.c)
-        var q = quanta_requantization(
-            multipliers: r.multipliers, shifts: r.shifts, channel_count: r.channelCount,
-            zero_point: r.outputZeroPoint, clamp_min: r.clampMin, clamp_max: r.clampMax)
-        withUnsafePointer(to: &q) { qp in
-            var d = quanta_dwconv(
-                base: quanta_dwconv3x3(
-                    input: input, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w, channels: inputShape.c,
-                    output: output, output_h: outputShape.h, output_w: outputShape.w, output_step: outputShape.c,
-                    stride_h: parameters.strideH, stride_w: parameters.strideW,
-                    pad_top: parameters.padding.top, pad_left: parameters.padding.left,
-                    weights: (packed + 4 * cPad).assumingMemoryBound(to: Int8.self), weight_stride: cPad,
-                    bias: packed.assumingMemoryBound(to: Int32.self), requantization: qp,
-                    input_zero_point: Int8(truncatingIfNeeded: inputZeroPoint)),
-                kernel_h: filter.kernelH, kernel_w: filter.kernelW, dilation_h: parameters.dilationH,
-                dilation_w: parameters.dilationW)
+        withNEONOperands(input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, packed: packed, output: output,
+                         outputShape: outputShape, parameters: parameters, requantization: r) { base in
+            var d = quanta_dwconv(base: base, kernel_h: filter.kernelH, kernel_w: filter.kernelW, dilation_h: parameters.dilationH,
+                                  dilation_w: parameters.dilationW)
             quanta_dwconv_run(&d)
         }
     }
