@@ -18,7 +18,7 @@
 /// pixel r's tap t reads cin values at first + r * pixel_step + offsets[t]; per output the
 /// bias, then + x * w over the taps and their input channels in order; then the clamp, and
 /// the `valid` (1...16) channels stored at out + r * cout.
-static inline void tile6(const float *first, long pixel_step, const long *offsets, long taps, long cin, const float *w,
+static inline __attribute__((always_inline)) void tile6(const float *first, long pixel_step, const long *offsets, long taps, long cin, const float *w,
                          const float *bias, float *out, long cout, long valid, quanta_v8f lo, quanta_v8f hi) {
     const quanta_v8f b0 = load8(bias), b1 = load8(bias + 8);
     quanta_v8f c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1;
