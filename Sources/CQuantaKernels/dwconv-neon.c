@@ -5,19 +5,12 @@
 // channels: kernel_h * kernel_w loads of the input and of the weights (the taps' weights do
 // not all fit the registers), the products, and the output stage; the 5x5 form has its
 // taps unrolled. The zero point is folded into the bias (a tap outside the input reads the
-// zero point, whose product the folded bias cancels).
+// zero point, whose product the folded bias cancels): an edge pixel's window is copied
+// with the zero point in the taps outside, then takes the interior path.
 #if defined(__ARM_NEON)
 #include "dwconv-pairs-neon.h"
 
 enum { QUANTA_DW_MAX_TAPS = 64 };
-
-/// The accumulators of 16 channels of one pixel: taps[t] points at tap t's 16 input bytes.
-static inline __attribute__((always_inline)) void dw_taps(int32x4_t acc[4], const int8_t *const *taps, const int8x16_t *w,
-                                                          long count) {
-    long t = 0;
-    for (; t + 2 <= count; t += 2) pair(acc, vld1q_s8(taps[t]), w[t], vld1q_s8(taps[t + 1]), w[t + 1]);
-    if (t < count) single(acc, vld1q_s8(taps[t]), w[t]);
-}
 
 /// The accumulators of 16 channels of one interior pixel whose window starts at `first`:
 /// tap (ky, kx) at first + ky * rs + kx * cs. `first` is made opaque to the compiler so that
@@ -67,7 +60,8 @@ static inline __attribute__((always_inline)) void dw_window(int32x4_t acc[4], co
 
 /// One output row of one 16-channel block, `kh` x `kw` taps (dw_window unrolls the 5x5
 /// window). Interior pixels (whole window inside the input) address their taps from
-/// the window's first tap; the others through tap pointers that read the zero point outside.
+/// the window's first tap; the others run the same on a copy of their window in which the
+/// taps outside the input hold the zero point.
 static inline __attribute__((always_inline)) void dw_row(const quanta_dwconv *d, const int8_t *image, int8_t *out_row,
                                                          long y0, const int8x16_t *w, const int32x4_t b[4], const int8_t *zp,
                                                          const quanta_rq16 *q, long kh, long kw) {
@@ -82,7 +76,10 @@ static inline __attribute__((always_inline)) void dw_row(const quanta_dwconv *d,
     long x_end = last >= 0 ? last / sw + 1 : 0;
     if (x_end > d->base.output_w) x_end = d->base.output_w;
     if (x_end < x_begin || !rows_inside) x_end = x_begin;
-    const int8_t *tp[QUANTA_DW_MAX_TAPS];
+    // An edge pixel's window copied with the zero point outside the input: the interior
+    // path then runs on it (taps 16 bytes apart, rows kw taps apart).
+    int8_t window[16 * QUANTA_DW_MAX_TAPS] __attribute__((aligned(16)));
+    const int8x16_t zpv = vld1q_s8(zp);
     for (long ox = 0; ox < d->base.output_w; ox++) {
         const long x0 = ox * sw - d->base.pad_left;
         if (ox == x_begin && x_end > x_begin) {
@@ -97,16 +94,18 @@ static inline __attribute__((always_inline)) void dw_row(const quanta_dwconv *d,
             if (ox >= d->base.output_w) break;
         }
         const long x1 = ox * sw - d->base.pad_left;
+        int8_t *slot = window;
         for (long ky = 0; ky < kh; ky++) {
             const long iy = y0 + ky * dh;
-            for (long kx = 0; kx < kw; kx++) {
+            const int row_inside = iy >= 0 && iy < d->base.input_h;
+            const int8_t *row = image + iy * row_step;
+            for (long kx = 0; kx < kw; kx++, slot += 16) {
                 const long ix = x1 + kx * dw;
-                const int inside = iy >= 0 && iy < d->base.input_h && ix >= 0 && ix < d->base.input_w;
-                tp[ky * kw + kx] = inside ? image + iy * row_step + ix * c : zp;
+                vst1q_s8(slot, row_inside && ix >= 0 && ix < d->base.input_w ? vld1q_s8(row + ix * c) : zpv);
             }
         }
         int32x4_t acc[4] = {b[0], b[1], b[2], b[3]};
-        dw_taps(acc, tp, w, kh * kw);
+        dw_window(acc, window, 16 * kw, 16, w, kh, kw);
         vst1q_s8(out_row + ox * ostep, quanta_rq16_apply(q, acc, left));
     }
 }

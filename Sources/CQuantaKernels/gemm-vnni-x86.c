@@ -102,46 +102,51 @@ static inline QUANTA_VNNI __m256i requantize8_short(__m256i acc, __m256i m, __m2
     return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(y, zp), lo), hi);
 }
 
-/// Fills the short form of `q` from per-lane multipliers and shifts when every lane has it.
-static inline QUANTA_VNNI void stage_short(vnni_stage *q, const int32_t m[16], const int32_t sh[16]) {
-    int32_t sm[16], bound[16], rpos[16], rneg[16];
-    q->short_form = 0;
-    for (int j = 0; j < 16; j++) {
-        if (sh[j] > 0 || sh[j] < -21 || m[j] < 0 || (m[j] & ((1 << (9 - sh[j])) - 1)) != 0) return;
-        const int e = -sh[j];
-        sm[j] = m[j] >> (9 + e);
-        bound[j] = 510 << e;
-        rpos[j] = (1 << (21 - e)) + (e >= 1 ? 1 << 21 : 0);
-        rneg[j] = (1 << 22) - rpos[j];
-    }
-    q->short_form = 1;
-    for (int h = 0; h < 2; h++) {
-        q->sm[h] = _mm256_loadu_si256((const __m256i *)(sm + 8 * h));
-        q->bound[h] = _mm256_loadu_si256((const __m256i *)(bound + 8 * h));
-        q->rpos[h] = _mm256_loadu_si256((const __m256i *)(rpos + 8 * h));
-        q->rneg[h] = _mm256_loadu_si256((const __m256i *)(rneg + 8 * h));
-    }
-}
-
+/// The stage of 16 columns from channel `first` (lanes past `count` get multiplier 0 and
+/// shift 0: their outputs are not stored), with ShortMultiplier's 32-bit form where every
+/// lane has it (-21 <= shift <= 0, multiplier >= 0 and divisible by 2^(9 - shift)). Vector
+/// code: the fused blocks make one GEMM call per output row, each setting up its stages.
 static inline QUANTA_VNNI vnni_stage stage_make(const quanta_requantization *r, long first, long count) {
     vnni_stage q;
     q.zp = _mm256_set1_epi32(r->zero_point);
     q.lo = _mm256_set1_epi32(r->clamp_min);
     q.hi = _mm256_set1_epi32(r->clamp_max);
-    int32_t m[16], sh[16], l[16], s[16];
-    for (long j = 0; j < 16; j++) {
-        const long ch = r->channel_count == 1 ? 0 : first + j;
-        m[j] = j < count ? r->multipliers[ch] : 0;
-        sh[j] = j < count ? r->shifts[ch] : 0;
-        l[j] = sh[j] > 0 ? sh[j] : 0;
-        s[j] = sh[j] > 0 ? 0 : -sh[j];
+    __m256i m[2], sh[2];
+    if (r->channel_count == 1) {
+        const __mmask8 k0 = (__mmask8)(count >= 8 ? 0xFF : (1u << count) - 1u);
+        const __mmask8 k1 = (__mmask8)(count >= 16 ? 0xFF : count > 8 ? (1u << (count - 8)) - 1u : 0);
+        m[0] = _mm256_maskz_mov_epi32(k0, _mm256_set1_epi32(r->multipliers[0]));
+        m[1] = _mm256_maskz_mov_epi32(k1, _mm256_set1_epi32(r->multipliers[0]));
+        sh[0] = _mm256_maskz_mov_epi32(k0, _mm256_set1_epi32(r->shifts[0]));
+        sh[1] = _mm256_maskz_mov_epi32(k1, _mm256_set1_epi32(r->shifts[0]));
+    } else {
+        // Masked loads: nothing is read past the call's channels.
+        const __mmask16 k = (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u);
+        for (int h = 0; h < 2; h++) {
+            const __mmask8 kh = (__mmask8)(k >> (8 * h));
+            m[h] = _mm256_maskz_loadu_epi32(kh, r->multipliers + first + 8 * h);
+            sh[h] = _mm256_maskz_loadu_epi32(kh, r->shifts + first + 8 * h);
+        }
     }
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1), nine = _mm256_set1_epi32(9);
+    int short_form = 1;
     for (int h = 0; h < 2; h++) {
-        q.m[h] = _mm256_loadu_si256((const __m256i *)(m + 8 * h));
-        q.left[h] = _mm256_loadu_si256((const __m256i *)(l + 8 * h));
-        q.right[h] = _mm256_loadu_si256((const __m256i *)(s + 8 * h));
+        q.m[h] = m[h];
+        q.left[h] = _mm256_max_epi32(sh[h], zero);
+        q.right[h] = _mm256_sub_epi32(zero, _mm256_min_epi32(sh[h], zero));
+        // The 32-bit form: e = -shift in 0...21, the multiplier's low 9 + e bits zero.
+        const __m256i e = q.right[h];
+        const __m256i low = _mm256_sub_epi32(_mm256_sllv_epi32(one, _mm256_add_epi32(e, nine)), one);
+        const __mmask8 fits = _mm256_cmple_epi32_mask(sh[h], zero) & _mm256_cmpge_epi32_mask(sh[h], _mm256_set1_epi32(-21))
+                              & _mm256_cmpge_epi32_mask(m[h], zero) & _mm256_testn_epi32_mask(m[h], low);
+        short_form &= fits == 0xFF;
+        q.sm[h] = _mm256_srav_epi32(m[h], _mm256_add_epi32(e, nine));
+        q.bound[h] = _mm256_sllv_epi32(_mm256_set1_epi32(510), e);
+        const __m256i high = _mm256_maskz_mov_epi32(_mm256_cmpge_epi32_mask(e, one), _mm256_set1_epi32(1 << 21));
+        q.rpos[h] = _mm256_add_epi32(_mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(21), e)), high);
+        q.rneg[h] = _mm256_sub_epi32(_mm256_set1_epi32(1 << 22), q.rpos[h]);
     }
-    stage_short(&q, m, sh);
+    q.short_form = short_form;
     return q;
 }
 
