@@ -64,7 +64,7 @@ func gemmCheckMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoin
         writeLine("gemm-check: FAILED: \(failure)", fd: 2)
         return 1
     }
-    writeLine("gemm-check: \(layoutCases) max pools, concats, slices, shuffles, interleaves, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
+    writeLine("gemm-check: \(layoutCases) max and average pools, concats, slices, shuffles, interleaves, input quantizations and adds (VectorPool, VectorLayout, VectorQuantize, VectorAdd) identical to the reference loops")
     #if arch(arm64) || arch(arm)
     let kernels = PointwiseGEMM.cpuHasMatrixMultiply ? "NEON smmla/sdot and smull/smlal kernels, run, runDirect"
         : PointwiseGEMM.cpuHasDotProduct ? "NEON sdot and smull/smlal kernels, run, runDirect" : "NEON smull/smlal kernel, run, runDirect"

@@ -1,7 +1,7 @@
 import QuantaKernels
 
-/// `VectorPool.maxPool` and `VectorLayout` (NEON on aarch64 and armv7) bit for bit against
-/// `Int8Reference.maxPool` and `Layout`'s element loops, on pseudo-random shapes: channel
+/// `VectorPool.maxPool`, `VectorPool.averagePool` and `VectorLayout` (NEON on aarch64 and
+/// armv7) bit for bit against `Int8Reference.maxPool`/`averagePool` and `Layout`'s element loops, on pseudo-random shapes: channel
 /// counts 1...70 (vector, overlapping-tail and scalar paths), windows 1...3 with strides
 /// 1...3 and paddings below the window, clamps inside int8; concat slices, channel slices
 /// shuffles of 1...4 groups and two-input interleaves; input quantization (`VectorQuantize`) against
@@ -34,6 +34,21 @@ func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
             }
             if found != expected {
                 return (cases, "maxPool \(shape.n)×\(shape.h)×\(shape.w)×\(c) kernel \(kh)×\(kw) stride \(pool.strideH)×\(pool.strideW)")
+            }
+            cases += 1
+            // The average pool of the same case (`quanta_average_pool`, C on every target).
+            input.withUnsafeBufferPointer { x in
+                expected.withUnsafeMutableBufferPointer {
+                    Int8Reference.averagePool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
+                                              parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                }
+                found.withUnsafeMutableBufferPointer {
+                    VectorPool.averagePool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
+                                           parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                }
+            }
+            if found != expected {
+                return (cases, "averagePool \(shape.n)×\(shape.h)×\(shape.w)×\(c) kernel \(kh)×\(kw) stride \(pool.strideH)×\(pool.strideW)")
             }
             cases += 1
         }

@@ -43,6 +43,37 @@ final class Int8PoolingTests: XCTestCase {
         }
     }
 
+    /// `VectorPool.averagePool` (C, every target) gives the reference's bytes: random shapes,
+    /// channel counts around its 64-channel chunks, windows cut by asymmetric padding (the
+    /// count excludes them), strides 1–3, ties of the rounding (small windows of equal
+    /// values), clamps inside int8.
+    func testVectorAveragePoolEqualsTheReference() {
+        var rng = SplitMix64(seed: 43)
+        for trial in 0..<80 {
+            let c = [1, 3, 15, 16, 63, 64, 65, 130][trial % 8]
+            let kh = 1 + trial % 4, kw = 1 + (trial / 4) % 4
+            let p = PoolParameters(kernelH: kh, kernelW: kw, strideH: 1 + trial % 3, strideW: 1 + (trial / 2) % 3,
+                                   padding: Padding(top: trial % kh, left: (trial / 3) % kw, bottom: (trial / 5) % kh, right: (trial / 7) % kw))
+            let s = TensorShape(n: 1 + trial % 2, h: 2 + trial % 7, w: 3 + trial % 6, c: c)
+            let os = p.outputShape(input: s)
+            guard os.h >= 1, os.w >= 1 else { continue }
+            // Every fourth trial: values in -3...3 (many exact halves), else the whole range.
+            let input = (0..<s.elementCount).map { _ -> Int8 in
+                let r = rng.next()
+                return trial % 4 == 0 ? Int8(Int(r % 7) - 3) : Int8(truncatingIfNeeded: r)
+            }
+            let (lo, hi): (Int32, Int32) = trial % 3 == 0 ? (-128, 127) : trial % 3 == 1 ? (-20, 90) : (5, 5)
+            var got = [Int8](repeating: 0, count: os.elementCount)
+            input.withUnsafeBufferPointer { x in
+                got.withUnsafeMutableBufferPointer {
+                    VectorPool.averagePool(input: x.baseAddress!, inputShape: s, output: $0.baseAddress!, outputShape: os, parameters: p,
+                                           clampMin: lo, clampMax: hi)
+                }
+            }
+            XCTAssertEqual(got, averagePool(input, s, p, clampMin: lo, clampMax: hi), "trial \(trial): \(s) \(p)")
+        }
+    }
+
     func testAverageRoundsHalfAwayFromZeroAndExcludesPadding() {
         // 2×2 input, 3×3 window, padding 1, stride 1: every window covers all 4 inputs, the
         // count is 4 (not 9). [1, 2, 3, 4]: 10/4 = 2.5 → 3. [-1, -2, -3, -4]: -2.5 → -3.

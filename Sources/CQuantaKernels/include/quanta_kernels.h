@@ -144,6 +144,13 @@ typedef struct quanta_pool {
 
 void quanta_max_pool(const quanta_pool *p);
 
+/// Average pooling (NHWC, every target, not NEON-only): per output the taps inside the
+/// input summed in int32, avg = sum > 0 ? (sum + count/2) / count : (sum - count/2) / count
+/// (truncating division), clamped to clamp_min...clamp_max: Int8Reference.averagePool bit
+/// for bit. Precondition: every window holds an input pixel (the loader checks), fewer
+/// than 2^24 taps per window (the int32 sums), no overlap of input and output.
+void quanta_average_pool(const quanta_pool *p);
+
 /// A planar float32 tensor (`planes` planes of `plane_size` values: NCHW for one image)
 /// quantized into interleaved int8 (NHWC): dst[p * planes + c] = Quantizer.quantize(
 /// src[c * plane_size + p]) = clamp(round_half_away(x / scale) + zero_point, -128, 127),

@@ -1,6 +1,4 @@
-#if arch(arm64) || arch(arm)
 import CQuantaKernels
-#endif
 
 /// Vectorized int8 data movement: the same results as `Layout`'s reference loops (which
 /// copy one element at a time), with NEON loops on aarch64 and armv7
@@ -131,6 +129,27 @@ public enum VectorPool {
         maxPool16(input: input, inputShape: inputShape, output: output, outputShape: outputShape, parameters: parameters,
                   clampMin: Int8(truncatingIfNeeded: clampMin), clampMax: Int8(truncatingIfNeeded: clampMax))
         #endif
+    }
+
+    /// Int8 average pooling (`quanta_average_pool`, C on every target: int32 sums the
+    /// compiler vectorizes, then the rounding division per value): `Int8Reference.averagePool`
+    /// bit for bit.
+    /// - Precondition: as `Int8Reference.averagePool` (whose int32 sum traps where this
+    ///   one's would wrap: windows of 2^24 input pixels or more).
+    public static func averagePool(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, output: UnsafeMutablePointer<Int8>,
+        outputShape: TensorShape, parameters: PoolParameters, clampMin: Int32, clampMax: Int32
+    ) {
+        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "averagePool: stride must be positive")
+        precondition(outputShape == parameters.outputShape(input: inputShape), "averagePool: output shape mismatch")
+        precondition(clampMin >= -128 && clampMin <= clampMax && clampMax <= 127, "averagePool: clamp outside int8")
+        var p = quanta_pool(
+            input: input, output: output, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w,
+            channels: inputShape.c, output_h: outputShape.h, output_w: outputShape.w,
+            kernel_h: parameters.kernelH, kernel_w: parameters.kernelW, stride_h: parameters.strideH,
+            stride_w: parameters.strideW, pad_top: parameters.padding.top, pad_left: parameters.padding.left,
+            clamp_min: clampMin, clamp_max: clampMax)
+        quanta_average_pool(&p)
     }
 
     /// 16 channels at a time (SSE/AVX2 `pmaxsb` on x86): per output pixel the maximum over the

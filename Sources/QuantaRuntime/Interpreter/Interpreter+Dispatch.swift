@@ -147,7 +147,7 @@ extension Interpreter {
                 strideH: op.parameter(L.poolStride), strideW: op.parameter(L.poolStride + 1),
                 padding: padding(op, L.poolPadding))
             if kind == .averagePool {
-                Int8Reference.averagePool(
+                VectorPool.averagePool(
                     input: inp, inputShape: inShape, output: out, outputShape: outShape, parameters: parameters,
                     clampMin: op.parameter32(L.poolClamp), clampMax: op.parameter32(L.poolClamp + 1))
             } else {
