@@ -3,6 +3,7 @@
 // SSE on x86; not unrolled, for code size), then TFLite's rounding division by the tap
 // count and the clamp.
 #include "quanta_kernels.h"
+#include "pool-window.h"
 
 enum { QUANTA_POOL_CHANNELS = 64 };
 
@@ -12,13 +13,11 @@ void quanta_average_pool(const quanta_pool *p) {
     for (long b = 0; b < p->batches; b++) {
         const int8_t *image = p->input + b * p->input_h * p->input_w * c;
         for (long oy = 0; oy < p->output_h; oy++) {
-            long y0 = oy * p->stride_h - p->pad_top, y1 = y0 + p->kernel_h;
-            if (y0 < 0) y0 = 0;
-            if (y1 > p->input_h) y1 = p->input_h;
+            long y0, y1;
+            quanta_pool_span(oy * p->stride_h - p->pad_top, p->kernel_h, p->input_h, &y0, &y1);
             for (long ox = 0; ox < p->output_w; ox++) {
-                long x0 = ox * p->stride_w - p->pad_left, x1 = x0 + p->kernel_w;
-                if (x0 < 0) x0 = 0;
-                if (x1 > p->input_w) x1 = p->input_w;
+                long x0, x1;
+                quanta_pool_span(ox * p->stride_w - p->pad_left, p->kernel_w, p->input_w, &x0, &x1);
                 const int32_t count = (int32_t)((y1 - y0) * (x1 - x0)), half = count / 2;
                 int8_t *o = p->output + ((b * p->output_h + oy) * p->output_w + ox) * c;
                 for (long c0 = 0; c0 < c; c0 += QUANTA_POOL_CHANNELS) {

@@ -4,6 +4,7 @@
 // window's taps, 16 channels per instruction.
 #if defined(__ARM_NEON)
 #include <arm_neon.h>
+#include "pool-window.h"
 #include "quanta_kernels.h"
 
 /// Copies `bytes` (>= 1) from src to dst (no overlap).
@@ -137,13 +138,11 @@ static inline __attribute__((always_inline)) void max_pool(const quanta_pool *p,
     for (long b = 0; b < p->batches; b++) {
         const int8_t *image = p->input + b * p->input_h * p->input_w * c;
         for (long oy = 0; oy < p->output_h; oy++) {
-            long y0 = oy * p->stride_h - p->pad_top, y1 = y0 + p->kernel_h;
-            if (y0 < 0) y0 = 0;
-            if (y1 > p->input_h) y1 = p->input_h;
+            long y0, y1;
+            quanta_pool_span(oy * p->stride_h - p->pad_top, p->kernel_h, p->input_h, &y0, &y1);
             for (long ox = 0; ox < p->output_w; ox++) {
-                long x0 = ox * p->stride_w - p->pad_left, x1 = x0 + p->kernel_w;
-                if (x0 < 0) x0 = 0;
-                if (x1 > p->input_w) x1 = p->input_w;
+                long x0, x1;
+                quanta_pool_span(ox * p->stride_w - p->pad_left, p->kernel_w, p->input_w, &x0, &x1);
                 int8_t *o = p->output + ((b * p->output_h + oy) * p->output_w + ox) * c;
                 if (c >= 16 && y1 - y0 == 3 && x1 - x0 == 3) {
                     // A full 3×3 window (ShuffleNet's stem pool): nine loads, eight smax.

@@ -22,35 +22,30 @@ func checkLayout(random: inout SplitMix) -> (cases: Int, failure: String?) {
         let clampMin = Int32(trial % 3 == 0 ? -20 : -128), clampMax = Int32(trial % 5 == 0 ? 30 : 127)
         if outShape.h >= 1 && outShape.w >= 1 {
             var expected = [Int8](repeating: 0, count: outShape.elementCount), found = expected
-            input.withUnsafeBufferPointer { x in
-                expected.withUnsafeMutableBufferPointer {
-                    Int8Reference.maxPool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
-                                          parameters: pool, clampMin: clampMin, clampMax: clampMax)
+            for average in [false, true] {
+                input.withUnsafeBufferPointer { x in
+                    expected.withUnsafeMutableBufferPointer { e in
+                        found.withUnsafeMutableBufferPointer { f in
+                            if average {
+                                Int8Reference.averagePool(input: x.baseAddress!, inputShape: shape, output: e.baseAddress!, outputShape: outShape,
+                                                          parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                                VectorPool.averagePool(input: x.baseAddress!, inputShape: shape, output: f.baseAddress!, outputShape: outShape,
+                                                       parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                            } else {
+                                Int8Reference.maxPool(input: x.baseAddress!, inputShape: shape, output: e.baseAddress!, outputShape: outShape,
+                                                      parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                                VectorPool.maxPool(input: x.baseAddress!, inputShape: shape, output: f.baseAddress!, outputShape: outShape,
+                                                   parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                            }
+                        }
+                    }
                 }
-                found.withUnsafeMutableBufferPointer {
-                    VectorPool.maxPool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
-                                       parameters: pool, clampMin: clampMin, clampMax: clampMax)
+                if found != expected {
+                    return (cases, "\(average ? "averagePool" : "maxPool") \(shape.n)×\(shape.h)×\(shape.w)×\(c) kernel \(kh)×\(kw) "
+                        + "stride \(pool.strideH)×\(pool.strideW)")
                 }
+                cases += 1
             }
-            if found != expected {
-                return (cases, "maxPool \(shape.n)×\(shape.h)×\(shape.w)×\(c) kernel \(kh)×\(kw) stride \(pool.strideH)×\(pool.strideW)")
-            }
-            cases += 1
-            // The average pool of the same case (`quanta_average_pool`, C on every target).
-            input.withUnsafeBufferPointer { x in
-                expected.withUnsafeMutableBufferPointer {
-                    Int8Reference.averagePool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
-                                              parameters: pool, clampMin: clampMin, clampMax: clampMax)
-                }
-                found.withUnsafeMutableBufferPointer {
-                    VectorPool.averagePool(input: x.baseAddress!, inputShape: shape, output: $0.baseAddress!, outputShape: outShape,
-                                           parameters: pool, clampMin: clampMin, clampMax: clampMax)
-                }
-            }
-            if found != expected {
-                return (cases, "averagePool \(shape.n)×\(shape.h)×\(shape.w)×\(c) kernel \(kh)×\(kw) stride \(pool.strideH)×\(pool.strideW)")
-            }
-            cases += 1
         }
         let pixels = shape.n * shape.h * shape.w
         // Concat: this tensor into a channel slice of a wider one, around random bytes.

@@ -108,15 +108,8 @@ public enum VectorPool {
         outputShape: TensorShape, parameters: PoolParameters, clampMin: Int32, clampMax: Int32
     ) {
         #if arch(arm64) || arch(arm)
-        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "maxPool: stride must be positive")
-        precondition(outputShape == parameters.outputShape(input: inputShape), "maxPool: output shape mismatch")
-        precondition(clampMin >= -128 && clampMin <= clampMax && clampMax <= 127, "maxPool: clamp outside int8")
-        var p = quanta_pool(
-            input: input, output: output, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w,
-            channels: inputShape.c, output_h: outputShape.h, output_w: outputShape.w,
-            kernel_h: parameters.kernelH, kernel_w: parameters.kernelW, stride_h: parameters.strideH,
-            stride_w: parameters.strideW, pad_top: parameters.padding.top, pad_left: parameters.padding.left,
-            clamp_min: clampMin, clamp_max: clampMax)
+        var p = operands(input: input, inputShape: inputShape, output: output, outputShape: outputShape, parameters: parameters,
+                         clampMin: clampMin, clampMax: clampMax)
         quanta_max_pool(&p)
         #else
         guard inputShape.c >= 16, clampMin >= -128 && clampMin <= clampMax && clampMax <= 127 else {
@@ -140,16 +133,26 @@ public enum VectorPool {
         input: UnsafePointer<Int8>, inputShape: TensorShape, output: UnsafeMutablePointer<Int8>,
         outputShape: TensorShape, parameters: PoolParameters, clampMin: Int32, clampMax: Int32
     ) {
-        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "averagePool: stride must be positive")
-        precondition(outputShape == parameters.outputShape(input: inputShape), "averagePool: output shape mismatch")
-        precondition(clampMin >= -128 && clampMin <= clampMax && clampMax <= 127, "averagePool: clamp outside int8")
-        var p = quanta_pool(
+        var p = operands(input: input, inputShape: inputShape, output: output, outputShape: outputShape, parameters: parameters,
+                         clampMin: clampMin, clampMax: clampMax)
+        quanta_average_pool(&p)
+    }
+
+    /// The C pooling kernels' operands, after the checks they rely on (positive strides,
+    /// the output shape, the clamp inside int8).
+    static func operands(
+        input: UnsafePointer<Int8>, inputShape: TensorShape, output: UnsafeMutablePointer<Int8>,
+        outputShape: TensorShape, parameters: PoolParameters, clampMin: Int32, clampMax: Int32
+    ) -> quanta_pool {
+        precondition(parameters.strideH >= 1 && parameters.strideW >= 1, "pool: stride must be positive")
+        precondition(outputShape == parameters.outputShape(input: inputShape), "pool: output shape mismatch")
+        precondition(clampMin >= -128 && clampMin <= clampMax && clampMax <= 127, "pool: clamp outside int8")
+        return quanta_pool(
             input: input, output: output, batches: inputShape.n, input_h: inputShape.h, input_w: inputShape.w,
             channels: inputShape.c, output_h: outputShape.h, output_w: outputShape.w,
             kernel_h: parameters.kernelH, kernel_w: parameters.kernelW, stride_h: parameters.strideH,
             stride_w: parameters.strideW, pad_top: parameters.padding.top, pad_left: parameters.padding.left,
             clamp_min: clampMin, clamp_max: clampMax)
-        quanta_average_pool(&p)
     }
 
     /// 16 channels at a time (SSE/AVX2 `pmaxsb` on x86): per output pixel the maximum over the
