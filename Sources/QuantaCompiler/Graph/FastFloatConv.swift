@@ -8,12 +8,14 @@ import QuantaKernels
 /// and one rounded add per product (no fused multiply-add), so every float it writes is
 /// the reference's. Calibration ranges, and so the quantized models, do not change.
 ///
-/// Weights are repacked once per layer (`pack`), input channel by input channel with the
+/// Weights are repacked once per layer (`init`), input channel by input channel with the
 /// output channels contiguous. Host-side code (QuantaCompiler): the runtime never runs
 /// float kernels.
 struct FastFloatConv {
-    /// The layer's weights as the kernels read them: `[ky][kx][i][oc]` for groups 1 and
-    /// `[ky][kx][c]` for depthwise, output channels padded to a multiple of 8 with zeros.
+    /// The layer's weights as the kernels read them: for groups 1 per 16 output channels
+    /// `[ky][kx][i][16]` (`quanta_float_pointwise`'s and `quanta_float_conv_tile6`'s blocks,
+    /// zeros past the last channel); `[ky][kx][c]` for depthwise and per group
+    /// `[ky][kx][i][oc]` for grouped layers, output channels padded to a multiple of 8.
     let packed: [Float]
     let bias: [Float]
     let filter: FilterShape
@@ -24,10 +26,6 @@ struct FastFloatConv {
     let paddedOutputs: Int
     /// Groups of a grouped layer (1 < groups < channels), 1 otherwise.
     let groups: Int
-    /// A groups-1 layer's weights as `quanta_float_pointwise` and `quanta_float_conv_tile6`
-    /// read them: per 16 output channels (zeros past the last) `[ky][kx][i][16]`; empty for
-    /// grouped and depthwise layers.
-    let blocks: [Float]
     /// Whether the layer is 1×1, stride 1, unpadded (`quanta_float_pointwise` takes it whole).
     let pointwise: Bool
 
@@ -64,7 +62,6 @@ struct FastFloatConv {
             }
             packed = w
             bias = b
-            blocks = []
             pointwise = false
             return
         }
@@ -74,6 +71,7 @@ struct FastFloatConv {
         bias = conv.bias + [Float](repeating: 0, count: ((f.outputChannels + 15) & ~15) - f.outputChannels)
         pointwise = f.kernelH == 1 && f.kernelW == 1 && p.strideH == 1 && p.strideW == 1 && p.padding == .zero
         if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
+            depthwise = false
             let depth = f.kernelH * f.kernelW * f.inputChannelsPerGroup
             var w = [Float](repeating: 0, count: ((f.outputChannels + 15) / 16) * depth * 16)
             for oc in 0..<f.outputChannels {
@@ -82,22 +80,6 @@ struct FastFloatConv {
                         for i in 0..<f.inputChannelsPerGroup {
                             let k = (ky * f.kernelW + kx) * f.inputChannelsPerGroup + i
                             w[((oc / 16) * depth + k) * 16 + oc % 16] = conv.weights[f.index(oc, ky, kx, i)]
-                        }
-                    }
-                }
-            }
-            blocks = w
-        } else {
-            blocks = []
-        }
-        if p.groups == 1 && f.inputChannelsPerGroup == inputChannels {
-            depthwise = false
-            var w = [Float](repeating: 0, count: f.kernelH * f.kernelW * f.inputChannelsPerGroup * paddedOutputs)
-            for oc in 0..<f.outputChannels {
-                for ky in 0..<f.kernelH {
-                    for kx in 0..<f.kernelW {
-                        for i in 0..<f.inputChannelsPerGroup {
-                            w[((ky * f.kernelW + kx) * f.inputChannelsPerGroup + i) * paddedOutputs + oc] = conv.weights[f.index(oc, ky, kx, i)]
                         }
                     }
                 }
@@ -165,10 +147,7 @@ struct FastFloatConv {
         let cin = f.inputChannelsPerGroup, cout = f.outputChannels
         if pointwise {
             // 6 pixels × 16 channels in C (the same sums in the same order), cache-blocked.
-            self.blocks.withUnsafeBufferPointer { blocks in
-                quanta_float_pointwise(
-                    input, inShape.n * inShape.h * inShape.w, cin, blocks.baseAddress!, bias, cout, output, clamp.min, clamp.max)
-            }
+            quanta_float_pointwise(input, inShape.n * inShape.h * inShape.w, cin, w, bias, cout, output, clamp.min, clamp.max)
             return
         }
         var taps: [(Int, Int)] = []  // (tap index, input offset) of the taps inside the input
@@ -194,11 +173,9 @@ struct FastFloatConv {
                         // input channels).
                         let first = input + inShape.index(b, y0, ox * p.strideW - p.padding.left, 0)
                         windowOffsets.withUnsafeBufferPointer { offsets in
-                            blocks.withUnsafeBufferPointer { blocked in
-                                quanta_float_conv_tile6(
-                                    first, p.strideW * inShape.c, offsets.baseAddress!, offsets.count, cin, blocked.baseAddress!,
-                                    bias, cout, output + outShape.index(b, oy, ox, 0), clamp.min, clamp.max)
-                            }
+                            quanta_float_conv_tile6(
+                                first, p.strideW * inShape.c, offsets.baseAddress!, offsets.count, cin, w,
+                                bias, cout, output + outShape.index(b, oy, ox, 0), clamp.min, clamp.max)
                         }
                         ox += 6
                         continue
@@ -213,7 +190,7 @@ struct FastFloatConv {
                             taps.append((ky * f.kernelW + kx, inShape.index(b, iy, ix, 0)))
                         }
                     }
-                    pixel(input, taps: taps, inputW: 1, w, bias, output + outShape.index(b, oy, ox, 0))
+                    pixel(input, taps: taps, w, bias, output + outShape.index(b, oy, ox, 0))
                     ox += 1
                 }
             }
@@ -221,22 +198,25 @@ struct FastFloatConv {
     }
 
     /// One output pixel of a groups-1 layer: for each 8 output channels, the bias then
-    /// every tap's input channels in order. `taps`: (tap index, offset into `input`) when
-    /// `inputW` is 1; the single 1×1 tap at `input` when it is 0.
+    /// every tap's input channels in order. `taps`: (tap index, offset into `input`) of the
+    /// taps inside the input; `w` the 16-channel blocks of `packed`.
     @inline(__always)
     private func pixel(
-        _ input: UnsafePointer<Float>, taps: [(Int, Int)], inputW: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ input: UnsafePointer<Float>, taps: [(Int, Int)], _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>
     ) {
         let cin = filter.inputChannelsPerGroup, n = paddedOutputs, cout = filter.outputChannels
+        let depth = filter.kernelH * filter.kernelW * cin
         let wRaw = UnsafeRawPointer(w)
         var oc = 0
         while oc < n {
+            // Channels oc ..< oc + 8: half of block oc / 16.
+            let block = (oc / 16) * depth * 16 + oc % 16
             var acc = UnsafeRawPointer(bias).loadUnaligned(fromByteOffset: 4 * oc, as: SIMD8<Float>.self)
             for (tap, offset) in taps {
-                let a = input + offset * inputW
+                let a = input + offset
                 for i in 0..<cin {
-                    acc = acc + SIMD8(repeating: a[i]) * wRaw.loadUnaligned(fromByteOffset: 4 * ((tap * cin + i) * n + oc), as: SIMD8<Float>.self)
+                    acc = acc + SIMD8(repeating: a[i]) * wRaw.loadUnaligned(fromByteOffset: 4 * (block + (tap * cin + i) * 16), as: SIMD8<Float>.self)
                 }
             }
             store(acc, out + oc, count: min(8, cout - oc))
