@@ -41,8 +41,7 @@ static inline void dw_pixel(const float *input, const long *taps, const long *ro
         for (long t = 0; t < count; t++) {
             a = a + load8_part(input + taps[t] + c0, left) * load8(w + rows[t] + c0);
         }
-        a = clamp8(a, lo, hi);
-        for (long j = 0; j < left; j++) out[c0 + j] = a[j];
+        store8(out + c0, clamp8(a, lo, hi), left);
     }
 }
 
@@ -88,8 +87,7 @@ static void dw_row3x3(const float *image, const quanta_float_conv_geometry *g, l
             float *out = out_row + ox * c;
             quanta_v8f a = load8(bias + c0);
             for (long t = 0; t < 9; t++) a = a + load8_part(x + taps[t] + c0, c - c0) * load8(w + rows[t] + c0);
-            a = clamp8(a, lo, hi);
-            for (long j = 0; j < c - c0; j++) out[c0 + j] = a[j];
+            store8(out + c0, clamp8(a, lo, hi), c - c0);
         }
     }
 }

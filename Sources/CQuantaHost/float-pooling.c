@@ -24,7 +24,7 @@ int quanta_float_pool(const float *input, const quanta_float_pool_geometry *g, i
                     for (long ky = ky0; ky < ky1; ky++) {
                         const float *row = input + ((b * g->input_h + y0 + ky) * g->input_w + x0) * c + c0;
                         for (long kx = kx0; kx < kx1; kx++) {
-                            const quanta_v8f x = n == 8 ? load8(row + kx * c) : load8_part(row + kx * c, n);
+                            const quanta_v8f x = load8_part(row + kx * c, n);
                             // Swift's max(best, x) = x >= best ? x : best.
                             acc = max ? select8((quanta_v8i)(x >= acc), x, acc) : acc + x;
                         }
@@ -47,7 +47,7 @@ void quanta_float_global_average_pool(const float *input, long batches, long pix
             quanta_v8f sum = splat8(0);
             for (long p = 0; p < pixels; p++) {
                 const float *x = image + p * channels + c0;
-                sum = sum + (n == 8 ? load8(x) : load8_part(x, n));
+                sum = sum + load8_part(x, n);
             }
             store8(output + b * channels + c0, sum / splat8(count), n);
         }
@@ -62,8 +62,8 @@ void quanta_float_elementwise(const float *a, const float *b, long outer, long i
         float *out = output + o * inner;
         for (long i = 0; i < inner; i += 8) {
             const long n = inner - i < 8 ? inner - i : 8;
-            const quanta_v8f u = n == 8 ? load8(x + i) : load8_part(x + i, n);
-            const quanta_v8f v = n == 8 ? load8(y + i) : load8_part(y + i, n);
+            const quanta_v8f u = load8_part(x + i, n);
+            const quanta_v8f v = load8_part(y + i, n);
             store8(out + i, clamp8(multiply ? u * v : u + v, lo, hi), n);
         }
     }
@@ -74,7 +74,7 @@ void quanta_float_activation(const float *input, float *output, long n, int kind
     const quanta_v8f three = splat8(3), six = splat8(6);
     for (long i = 0; i < n; i += 8) {
         const long count = n - i < 8 ? n - i : 8;
-        const quanta_v8f x = count == 8 ? load8(input + i) : load8_part(input + i, count);
+        const quanta_v8f x = load8_part(input + i, count);
         quanta_v8f y;
         switch (kind) {
         case QUANTA_ACTIVATION_CLIP:  // min(max(x, a), b)

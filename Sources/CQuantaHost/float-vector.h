@@ -20,8 +20,10 @@ static inline quanta_v8f load8(const float *p) {
     return v;
 }
 
-/// Loads `count` (< 8) values, the other lanes 0.
+/// Loads the first `count` values (all 8 when count >= 8), the other lanes 0: reads only
+/// the values it returns.
 static inline quanta_v8f load8_part(const float *p, long count) {
+    if (count >= 8) return load8(p);
     quanta_v8f v = splat8(0);
     for (long i = 0; i < count; i++) v[i] = p[i];
     return v;
