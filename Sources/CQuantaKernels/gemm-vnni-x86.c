@@ -111,19 +111,16 @@ static inline QUANTA_VNNI vnni_stage stage_make(const quanta_requantization *r, 
     q.zp = _mm256_set1_epi32(r->zero_point);
     q.lo = _mm256_set1_epi32(r->clamp_min);
     q.hi = _mm256_set1_epi32(r->clamp_max);
+    // Lanes past `count` zero; the per-channel values by masked loads (nothing read past
+    // the call's channels), the one per-tensor value broadcast.
+    const __mmask16 k = (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u);
     __m256i m[2], sh[2];
-    if (r->channel_count == 1) {
-        const __mmask8 k0 = (__mmask8)(count >= 8 ? 0xFF : (1u << count) - 1u);
-        const __mmask8 k1 = (__mmask8)(count >= 16 ? 0xFF : count > 8 ? (1u << (count - 8)) - 1u : 0);
-        m[0] = _mm256_maskz_mov_epi32(k0, _mm256_set1_epi32(r->multipliers[0]));
-        m[1] = _mm256_maskz_mov_epi32(k1, _mm256_set1_epi32(r->multipliers[0]));
-        sh[0] = _mm256_maskz_mov_epi32(k0, _mm256_set1_epi32(r->shifts[0]));
-        sh[1] = _mm256_maskz_mov_epi32(k1, _mm256_set1_epi32(r->shifts[0]));
-    } else {
-        // Masked loads: nothing is read past the call's channels.
-        const __mmask16 k = (__mmask16)(count >= 16 ? 0xFFFF : (1u << count) - 1u);
-        for (int h = 0; h < 2; h++) {
-            const __mmask8 kh = (__mmask8)(k >> (8 * h));
+    for (int h = 0; h < 2; h++) {
+        const __mmask8 kh = (__mmask8)(k >> (8 * h));
+        if (r->channel_count == 1) {
+            m[h] = _mm256_maskz_mov_epi32(kh, _mm256_set1_epi32(r->multipliers[0]));
+            sh[h] = _mm256_maskz_mov_epi32(kh, _mm256_set1_epi32(r->shifts[0]));
+        } else {
             m[h] = _mm256_maskz_loadu_epi32(kh, r->multipliers + first + 8 * h);
             sh[h] = _mm256_maskz_loadu_epi32(kh, r->shifts + first + 8 * h);
         }
@@ -263,13 +260,9 @@ static QUANTA_VNNI void gemm_vnni(const quanta_gemm *g) {
             sum0 = _mm256_dpbusd_epi32(sum0, ones, w0);
             sum1 = _mm256_dpbusd_epi32(sum1, ones, w1);
         }
-        int32_t sums[16];
-        _mm256_storeu_si256((__m256i *)sums, sum0);
-        _mm256_storeu_si256((__m256i *)(sums + 8), sum1);
-        int32_t init[16];
-        for (long j = 0; j < 16; j++) init[j] = (n0 + j < nPad ? bias[n0 + j] : 0) - 128 * sums[j];
-        const __m256i init0 = _mm256_loadu_si256((const __m256i *)init);
-        const __m256i init1 = _mm256_loadu_si256((const __m256i *)(init + 8));
+        // The folded bias less 128 * the column sums (a missing second block: 0).
+        const __m256i init0 = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(bias + n0)), _mm256_slli_epi32(sum0, 7));
+        const __m256i init1 = _mm256_sub_epi32(_mm256_maskz_loadu_epi32(second ? 0xFF : 0, bias + n0 + 8), _mm256_slli_epi32(sum1, 7));
         const vnni_stage st = stage_make(&g->requantization, g->channel_offset + n0, valid);
         long row = 0;
         for (; row + 12 <= g->rows; row += 12) tile12(g, wq, quads, full, init0, init1, &st, row, n0, valid);
