@@ -18,19 +18,17 @@ extension PointwiseGEMM {
             panel: g.panel, panel_bytes: panelByteCount(depth: g.depth, rows: g.rows))
     }
 
-    /// x86_64: `run`/`runDirect` on the AVX-512 VNNI kernel (`quanta_gemm_vnni`) when this CPU
-    /// has it; false (nothing ran) otherwise or for a filled int16 panel, whose A rows may be
+    #if arch(x86_64)
+    /// `run`/`runDirect` on the AVX-512 VNNI kernel (`quanta_gemm_vnni`) when this CPU has
+    /// it; false (nothing ran) otherwise or for a filled int16 panel, whose A rows may be
     /// incomplete (`Im2col.gatherRows`).
     @inline(never) @usableFromInline
     static func runVNNI(_ g: GEMMOperands) -> Bool {
-        #if arch(x86_64)
         guard !g.panelFilled, g.rows >= 1 else { return false }
         var c = cOperands(g)
         return quanta_gemm_vnni(&c) != 0
-        #else
-        return false
-        #endif
     }
+    #endif
 
     /// Whether this CPU (and QUANTA_ISA) lets the VNNI kernel run.
     public static var cpuHasVNNI: Bool {

@@ -112,7 +112,9 @@ public enum PointwiseGEMM {
     public static func run(_ g: GEMMOperands) {
         precondition(!g.panelFilled || (readsInt16Panel && g.rows <= panelRows(depth: g.depth)),
                      "PointwiseGEMM: a filled panel needs a kernel that reads it and at most panelRows rows")
+        #if arch(x86_64)
         if runVNNI(g) { return }
+        #endif
         #if arch(x86_64) && QUANTA_AVX2
         runAVX2(g)
         #elseif arch(arm64) || arch(arm)
@@ -130,7 +132,9 @@ public enum PointwiseGEMM {
     /// - Precondition: even depth; on ARM no packed weight is -128 (as `run`).
     public static func runDirect(_ g: GEMMOperands) {
         precondition(g.depth % 2 == 0, "PointwiseGEMM.runDirect: odd depth")
+        #if arch(x86_64)
         if runVNNI(g) { return }
+        #endif
         #if arch(x86_64) && QUANTA_AVX2
         runDirectAVX2(g)
         #elseif arch(arm64) || arch(arm)
