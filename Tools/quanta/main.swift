@@ -10,7 +10,7 @@ protocol Command {
 }
 
 let commands: [Command.Type] = [
-    QuantizeCommand.self, RunCommand.self, InspectCommand.self, EvalCommand.self, BenchCommand.self,
+    QuantizeCommand.self, ImportCommand.self, RunCommand.self, InspectCommand.self, EvalCommand.self, BenchCommand.self,
 ]
 
 func printUsage() {

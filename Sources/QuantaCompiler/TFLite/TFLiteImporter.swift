@@ -1,0 +1,308 @@
+import QuantaKernels
+
+/// `.tflite` (already int8) → `QuantizedModel`, keeping the file's scales and zero points
+/// and deriving every multiplier from them exactly as TFLite's kernels do in their
+/// `Prepare` (double arithmetic, `QuantizeMultiplier`), so that the int8 runtime gives
+/// the bytes of TFLite's reference kernels (docs/TFLITE.md).
+///
+/// The subset read: one subgraph; int8 activations with per-tensor quantization; int8
+/// weights (per-tensor or per-channel, zero point 0) and int32 biases; rank 2 (`[N, C]`)
+/// and rank 4 (NHWC) activations; the operators of `TFLiteImporter.supported`. A float
+/// graph input that only a QUANTIZE reads, and a float graph output that a DEQUANTIZE
+/// writes, become the int8 tensor next to them (the runtime quantizes and dequantizes
+/// with the same formulas). Anything else is a `TFLiteImportError` naming it.
+public enum TFLiteImporter {
+    /// The TFLite operators Quanta imports.
+    public static let supported = [
+        "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
+        "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "MAX_POOL_2D", "MEAN", "MUL",
+        "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
+        "SQUEEZE", "TRANSPOSE",
+    ]
+
+    /// Imports the `.tflite` bytes. `extraOutputs`: names of intermediate tensors to make
+    /// graph outputs too, after the model's own (to compare layer by layer).
+    public static func importModel(bytes: [UInt8], extraOutputs: [String] = []) throws -> QuantizedModel {
+        var conversion = try TFLiteConversion(file: try TFLiteModel(bytes: bytes))
+        try conversion.run()
+        for name in extraOutputs {
+            guard let t = conversion.file.tensors.firstIndex(where: { $0.name == name }), let q = conversion.mapped[t] else {
+                throw TFLiteImportError.invalidModel(op: "--output-tensors", detail: "no int8 activation named '\(name)'")
+            }
+            conversion.model.outputs.append(q)
+        }
+        return conversion.model
+    }
+
+    /// Imports the `.tflite` file at `path`.
+    public static func importModel(path: String, extraOutputs: [String] = []) throws -> QuantizedModel {
+        do {
+            return try importModel(bytes: try FileIO.read(path), extraOutputs: extraOutputs)
+        } catch let error as TFLiteImportError {
+            throw SourcedError(source: path, underlying: error)
+        } catch let error as QuantizationError {
+            throw SourcedError(source: path, underlying: error)
+        }
+    }
+}
+
+/// The state of one import: the file, the model built so far and where each TFLite
+/// tensor went.
+struct TFLiteConversion {
+    let file: TFLiteModel
+    var model = QuantizedModel()
+    /// TFLite tensor → `model.tensors` index, for the activations met so far.
+    var mapped: [Int: Int] = [:]
+    /// Float graph inputs read by a QUANTIZE, float outputs written by a DEQUANTIZE: the
+    /// int8 tensor on the other side of that op.
+    var aliases: [Int: Int] = [:]
+
+    init(file: TFLiteModel) throws {
+        self.file = file
+    }
+
+    mutating func run() throws {
+        if file.subgraphCount > 1 {
+            throw TFLiteImportError.unsupportedForm(op: "model", detail: "\(file.subgraphCount) subgraphs (control flow); only one is run")
+        }
+        findBoundaryConversions()
+        for t in file.inputs {
+            model.inputs.append(try activation(aliases[t] ?? t, op: "graph input"))
+        }
+        for (index, op) in file.operators.enumerated() {
+            try convert(op, index: index)
+        }
+        for t in file.outputs {
+            guard let q = mapped[aliases[t] ?? t] else {
+                throw TFLiteImportError.invalidModel(op: "graph output '\(file.tensors[t].name)'", detail: "no operator writes it")
+            }
+            model.outputs.append(q)
+        }
+    }
+
+    /// Float inputs whose only readers are QUANTIZE ops, float outputs written by DEQUANTIZE.
+    mutating func findBoundaryConversions() {
+        for (index, op) in file.operators.enumerated() where op.inputs.count == 1 && op.outputs.count == 1 {
+            guard let input = op.inputs[0] else { continue }
+            let output = op.outputs[0]
+            let code = file.code(op)
+            if code == TFLiteOperatorCode.quantize, file.tensors[input].type == .float32, file.inputs.contains(input),
+               !file.operators.enumerated().contains(where: { $0.offset != index && $0.element.inputs.contains(input) }) {
+                aliases[input] = output
+            }
+            if code == TFLiteOperatorCode.dequantize, file.tensors[output].type == .float32, file.outputs.contains(output) {
+                aliases[output] = input
+            }
+        }
+    }
+
+    /// The name used in messages for operator `index`.
+    func opName(_ op: TFLiteOperator, _ index: Int) -> String {
+        let name = file.code(op).map(TFLiteOperatorCode.name) ?? "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'"
+        let output = op.outputs.first.map { " → '\(file.tensors[$0].name)'" } ?? ""
+        return "operator \(index) (\(name)\(output))"
+    }
+
+    // MARK: Tensors
+
+    /// The model tensor of activation `t`, added on first use: int8 with one scale and zero
+    /// point, rank 2 or 4.
+    mutating func activation(_ t: Int, op: String) throws -> Int {
+        if let q = mapped[t] { return q }
+        let tensor = file.tensors[t]
+        guard tensor.type == .int8 else {
+            throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "\(tensor.type.name) activation (\(op)); Quanta runs int8 activations")
+        }
+        let quantization = try perTensor(t)
+        let shape = try nhwc(t)
+        var data: [Int8]?
+        let bytes = file.data(t)
+        if !bytes.isEmpty {
+            guard bytes.count == shape.elementCount else {
+                throw TFLiteImportError.invalidModel(op: op, detail: "constant '\(tensor.name)' has \(bytes.count) bytes for \(shape.elementCount) elements")
+            }
+            data = bytes.map { Int8(bitPattern: $0) }
+        }
+        model.tensors.append(QuantizedTensor(
+            name: tensor.name, shape: shape, quantization: quantization,
+            sourceLayout: tensor.shape.count == 2 ? .nc : .nhwc, data: data))
+        mapped[t] = model.tensors.count - 1
+        return model.tensors.count - 1
+    }
+
+    /// The one scale and zero point of tensor `t` (scale positive and finite, zero point in
+    /// -128...127).
+    func perTensor(_ t: Int) throws -> QuantizationParameters {
+        let tensor = file.tensors[t]
+        guard tensor.scales.count == 1, tensor.zeroPoints.count == 1 else {
+            throw TFLiteImportError.unsupportedQuantization(
+                tensor: tensor.name,
+                detail: tensor.scales.isEmpty ? "not quantized (no scale)" : "\(tensor.scales.count) scales; activations take one (per-tensor)")
+        }
+        let scale = tensor.scales[0], zeroPoint = tensor.zeroPoints[0]
+        guard scale.isFinite, scale > 0, (-128...127).contains(zeroPoint) else {
+            throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "scale \(scale), zero point \(zeroPoint) (scale must be positive and finite, zero point in -128...127)")
+        }
+        return QuantizationParameters(scale: scale, zeroPoint: Int32(zeroPoint))
+    }
+
+    /// TFLite shape → Quanta's NHWC shape: rank 4 as is, rank 2 `[N, C]` as `N×1×1×C`.
+    func nhwc(_ t: Int) throws -> TensorShape {
+        let tensor = file.tensors[t]
+        let s = tensor.shape
+        guard !s.contains(where: { $0 < 1 }) else {
+            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "a dimension below 1")
+        }
+        switch s.count {
+        case 4: return TensorShape(n: s[0], h: s[1], w: s[2], c: s[3])
+        case 2: return TensorShape(n: s[0], h: 1, w: 1, c: s[1])
+        default:
+            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "rank \(s.count); Quanta's runtime holds rank 2 [N, C] and rank 4 NHWC activations")
+        }
+    }
+
+    /// The bytes of constant tensor `t` of `type`, with `count` elements of `width` bytes.
+    func constant(_ t: Int?, type: TFLiteTensorType, op: String, what: String) throws -> (tensor: TFLiteTensor, bytes: ArraySlice<UInt8>) {
+        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
+        let tensor = file.tensors[t]
+        let bytes = file.data(t)
+        guard tensor.type == type else {
+            throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "\(what) of \(op) is \(tensor.type.name), expected \(type.name)")
+        }
+        guard !bytes.isEmpty || tensor.shape.contains(0) else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' is not a constant (no buffer data)")
+        }
+        let width = [TFLiteTensorType.int8: 1, .uint8: 1, .int16: 2, .int32: 4, .float32: 4, .int64: 8][type] ?? 1
+        let count = tensor.shape.reduce(1, *)
+        guard bytes.count == count * width else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' has \(bytes.count) bytes for shape \(tensor.shape) of \(type.name)")
+        }
+        return (tensor, bytes)
+    }
+
+    /// A constant int32 (or int64) vector, e.g. axes, paddings, permutations.
+    func integers(_ t: Int?, op: String, what: String) throws -> [Int] {
+        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
+        let type = file.tensors[t].type
+        let (_, bytes) = try constant(t, type: type == .int64 ? .int64 : .int32, op: op, what: what)
+        let width = type == .int64 ? 8 : 4
+        return stride(from: bytes.startIndex, to: bytes.endIndex, by: width).map { p in
+            var v: UInt64 = 0
+            for k in 0..<width { v |= UInt64(bytes[p + k]) << (8 * UInt64(k)) }
+            return width == 8 ? Int(truncatingIfNeeded: Int64(bitPattern: v)) : Int(Int32(truncatingIfNeeded: v))
+        }
+    }
+
+    // MARK: Helpers shared by the op families
+
+    /// TFLite's `CalculateActivationRangeQuantized` for a fused activation code: the clamp
+    /// `zp + round(f / scale)` (float division, half away from zero) of 0, 6, ±1.
+    func activationRange(_ code: Int8, output: QuantizationParameters, op: String) throws -> (Int32, Int32) {
+        func quantize(_ f: Float) -> Int32 {
+            let q = Double((f / output.scale).rounded(.toNearestOrAwayFromZero)) + Double(output.zeroPoint)
+            return Int32(max(-128, min(127, q)))
+        }
+        switch code {
+        case 0: return (-128, 127)
+        case 1: return (quantize(0), 127)
+        case 2: return (quantize(-1), quantize(1))
+        case 3: return (quantize(0), quantize(6))
+        default:
+            throw TFLiteImportError.unsupportedForm(op: op, detail: "fused activation \(code == 4 ? "TANH" : code == 5 ? "SIGN_BIT" : "\(code)")")
+        }
+    }
+
+    /// TFLite's `ComputePaddingHeightWidth` along one axis: the output size and the padding
+    /// before and after (`total / 2` before, the odd unit after).
+    func padding(_ code: UInt8, input: Int, kernel: Int, stride: Int, dilation: Int, op: String) throws -> (size: Int, before: Int, after: Int) {
+        guard stride >= 1, dilation >= 1, kernel >= 1, stride <= 1 << 16, dilation <= 1 << 16 else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "stride \(stride), dilation \(dilation), kernel \(kernel)")
+        }
+        let effective = (kernel - 1) * dilation + 1
+        let size: Int
+        switch code {
+        case 0: size = (input + stride - 1) / stride
+        case 1: size = (input + stride - effective) / stride
+        default: throw TFLiteImportError.unsupportedForm(op: op, detail: "padding code \(code)")
+        }
+        guard size >= 1 else { throw TFLiteImportError.invalidModel(op: op, detail: "the window of \(effective) does not fit the input of \(input)") }
+        let total = max(0, (size - 1) * stride + effective - input)
+        return (size, total / 2, total - total / 2)
+    }
+
+    /// The declared shape of `t` must be `expected`.
+    func expect(_ t: Int, _ expected: TensorShape, op: String) throws {
+        let found = try nhwc(t)
+        guard found == expected else {
+            throw TFLiteImportError.invalidModel(
+                op: op, detail: "output '\(file.tensors[t].name)' is declared \(file.tensors[t].shape), the operator computes \([expected.n, expected.h, expected.w, expected.c]) (NHWC)")
+        }
+    }
+
+    /// The options table of `op`, checked to be of `type` (the BuiltinOptions union tag).
+    func options(_ op: TFLiteOperator, type: UInt8, name: String) throws -> FlatTable? {
+        guard let table = op.options else { return nil }
+        guard op.optionsType == type else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "options of union type \(op.optionsType), expected \(type)")
+        }
+        return table
+    }
+
+    mutating func append(_ kind: QuantizedOpKind, inputs: [Int], output: Int, name: String) {
+        model.ops.append(QuantizedOp(name: name, kind: kind, inputs: inputs, outputs: [output]))
+    }
+
+    // MARK: Dispatch
+
+    mutating func convert(_ op: TFLiteOperator, index: Int) throws {
+        let name = opName(op, index)
+        guard let code = file.code(op) else {
+            throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
+        }
+        // Boundary conversions made aliases.
+        if code == TFLiteOperatorCode.quantize, let i = op.inputs.first ?? nil, aliases[i] != nil { return }
+        if code == TFLiteOperatorCode.dequantize, let o = op.outputs.first, aliases[o] != nil { return }
+        guard op.outputs.count == 1 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs")
+        }
+        switch code {
+        case TFLiteOperatorCode.conv2D: try convolution(op, name: name)
+        case TFLiteOperatorCode.depthwiseConv2D: try depthwise(op, name: name)
+        case TFLiteOperatorCode.fullyConnected: try fullyConnected(op, name: name)
+        case TFLiteOperatorCode.add, TFLiteOperatorCode.mul: try binary(op, code: code, name: name)
+        case TFLiteOperatorCode.averagePool2D, TFLiteOperatorCode.maxPool2D: try pool(op, code: code, name: name)
+        case TFLiteOperatorCode.mean: try mean(op, name: name)
+        case TFLiteOperatorCode.pad, TFLiteOperatorCode.padV2: try pad(op, code: code, name: name)
+        case TFLiteOperatorCode.reshape, TFLiteOperatorCode.squeeze, TFLiteOperatorCode.expandDims: try reshape(op, name: name)
+        case TFLiteOperatorCode.transpose: try transpose(op, name: name)
+        case TFLiteOperatorCode.concatenation: try concatenation(op, name: name)
+        case TFLiteOperatorCode.hardSwish, TFLiteOperatorCode.relu, TFLiteOperatorCode.relu6,
+             TFLiteOperatorCode.reluN1To1, TFLiteOperatorCode.relu0To1, TFLiteOperatorCode.leakyRelu,
+             TFLiteOperatorCode.quantize:
+            try unary(op, code: code, name: name)
+        default:
+            throw TFLiteImportError.unsupportedOperator(index: index, name: TFLiteOperatorCode.name(code), supported: TFLiteImporter.supported)
+        }
+    }
+
+    /// The single activation input `k` of `op` (present, int8).
+    mutating func input(_ op: TFLiteOperator, _ k: Int, name: String) throws -> Int {
+        guard k < op.inputs.count, let t = op.inputs[k] else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "input \(k) is missing")
+        }
+        if let q = mapped[t] { return q }
+        guard !file.data(t).isEmpty else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "input '\(file.tensors[t].name)' is read before any operator writes it")
+        }
+        return try activation(t, op: name)
+    }
+
+    /// The output of `op`, added to the model.
+    mutating func output(_ op: TFLiteOperator, name: String) throws -> Int {
+        let t = op.outputs[0]
+        guard mapped[t] == nil, file.data(t).isEmpty else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
+        }
+        return try activation(t, op: name)
+    }
+}
