@@ -24,13 +24,7 @@ public enum TFLiteImporter {
     /// graph outputs too, after the model's own (to compare layer by layer).
     public static func importModel(bytes: [UInt8], extraOutputs: [String] = []) throws -> QuantizedModel {
         var conversion = try TFLiteConversion(file: try TFLiteModel(bytes: bytes))
-        try conversion.run()
-        for name in extraOutputs {
-            guard let t = conversion.file.tensors.firstIndex(where: { $0.name == name }), let q = conversion.mapped[t] else {
-                throw TFLiteImportError.invalidModel(op: "--output-tensors", detail: "no int8 activation named '\(name)'")
-            }
-            conversion.model.outputs.append(q)
-        }
+        try conversion.run(extraOutputs: extraOutputs)
         return conversion.model
     }
 
@@ -61,7 +55,7 @@ struct TFLiteConversion {
         self.file = file
     }
 
-    mutating func run() throws {
+    mutating func run(extraOutputs: [String] = []) throws {
         if file.subgraphCount > 1 {
             throw TFLiteImportError.unsupportedForm(op: "model", detail: "\(file.subgraphCount) subgraphs (control flow); only one is run")
         }
@@ -78,6 +72,57 @@ struct TFLiteConversion {
             }
             model.outputs.append(q)
         }
+        for name in extraOutputs {
+            guard let t = file.tensors.firstIndex(where: { $0.name == name }), let q = mapped[t] else {
+                throw TFLiteImportError.invalidModel(op: "--output-tensors", detail: "no int8 activation named '\(name)'")
+            }
+            model.outputs.append(q)
+        }
+        foldPadsIntoConvolutions()
+    }
+
+    /// A PAD with the zero point, read only by a convolution, becomes that convolution's
+    /// padding: a padded position contributes `(zp − zp)·w = 0` either way, as TFLite's
+    /// convolution skips positions outside the input. The same bytes, one tensor fewer
+    /// (onnx2tf writes an explicit PAD before each stride-2 convolution; kept, the padded
+    /// copy would sit beside its source at the arena's peak and block the fused blocks).
+    mutating func foldPadsIntoConvolutions() {
+        var readers = [Int](repeating: 0, count: model.tensors.count)
+        for op in model.ops { for i in op.inputs { readers[i] += 1 } }
+        for o in model.outputs { readers[o] += 1 }
+        var removed = Set<Int>()
+        for (p, pad) in model.ops.enumerated() {
+            guard case .pad(let extra, let value) = pad.kind, readers[pad.outputs[0]] == 1,
+                  Int32(value) == model.tensors[pad.inputs[0]].quantization.zeroPoint,
+                  let c = model.ops.firstIndex(where: { $0.inputs == [pad.outputs[0]] }),
+                  case .conv2D(var parameters, let filter, let weights, let bias, let requantization) = model.ops[c].kind
+            else { continue }
+            let q = parameters.padding
+            parameters.padding = Padding(
+                top: q.top + extra.top, left: q.left + extra.left, bottom: q.bottom + extra.bottom, right: q.right + extra.right)
+            model.ops[c].kind = .conv2D(parameters: parameters, filter: filter, weights: weights, bias: bias, requantization: requantization)
+            model.ops[c].inputs = pad.inputs
+            removed.insert(p)
+        }
+        guard !removed.isEmpty else { return }
+        model.ops = model.ops.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        // Drop the tensors no op reads or writes any more, and renumber.
+        var used = Set(model.inputs + model.outputs)
+        for op in model.ops { used.formUnion(op.inputs); used.formUnion(op.outputs) }
+        var renumbered = [Int](repeating: -1, count: model.tensors.count)
+        var kept: [QuantizedTensor] = []
+        for (i, t) in model.tensors.enumerated() where used.contains(i) {
+            renumbered[i] = kept.count
+            kept.append(t)
+        }
+        model.tensors = kept
+        model.inputs = model.inputs.map { renumbered[$0] }
+        model.outputs = model.outputs.map { renumbered[$0] }
+        for k in model.ops.indices {
+            model.ops[k].inputs = model.ops[k].inputs.map { renumbered[$0] }
+            model.ops[k].outputs = model.ops[k].outputs.map { renumbered[$0] }
+        }
+        for (t, q) in mapped { mapped[t] = renumbered[q] >= 0 ? renumbered[q] : nil }
     }
 
     /// Float inputs whose only readers are QUANTIZE ops, float outputs written by DEQUANTIZE.
