@@ -159,9 +159,12 @@ struct TFLiteConversion {
             throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "\(tensor.type.name) activation (\(op)); Quanta runs int8 activations")
         }
         let quantization = try perTensor(t)
-        let shape = try nhwc(t)
-        var data: [Int8]?
         let bytes = file.data(t)
+        // A constant operand of rank 0 or 1 (a scalar or per-channel vector) broadcasts as
+        // 1×1×1×C.
+        let shape = !bytes.isEmpty && tensor.shape.count <= 1
+            ? TensorShape(n: 1, h: 1, w: 1, c: max(1, tensor.shape.first ?? 1)) : try nhwc(t)
+        var data: [Int8]?
         if !bytes.isEmpty {
             guard bytes.count == shape.elementCount else {
                 throw TFLiteImportError.invalidModel(op: op, detail: "constant '\(tensor.name)' has \(bytes.count) bytes for \(shape.elementCount) elements")

@@ -1,0 +1,143 @@
+import Foundation
+import QuantaKernels
+import QuantaRuntime
+import XCTest
+
+@testable import QuantaCompiler
+
+/// `quanta import` of an int8 `.tflite` (Fixtures/tflite, made by
+/// Tools/fixtures/make_tflite_fixtures.py: MobileNetV3-small 0.5/32 through onnx2tf and the
+/// TFLite converter; its expected bytes from LiteRT's reference kernels, BUILTIN_REF).
+final class TFLiteImportTests: XCTestCase {
+    private let stem = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite/mobilenet_v3_small_0.5_32_int8").path
+
+    private func npy(_ suffix: String) throws -> (shape: [Int], values: [Int8]) {
+        let array = try NumPy.decode(try FileIO.read(stem + suffix))
+        guard case .int8(let values) = array.elements else { throw XCTSkip("fixture \(suffix) is not int8") }
+        return (array.shape, values)
+    }
+
+    private func modelBytes() throws -> [UInt8] { try FileIO.read(stem + ".tflite") }
+
+    /// Runs the imported model on the fixture's inputs; output k of every sample.
+    private func run(_ model: QuantizedModel, samples: Int) throws -> [[Int8]] {
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model), source: "tflite")
+        let (shape, inputs) = try npy("_input.npy")
+        let per = shape.dropFirst().reduce(1, *)
+        var outputs = [[Int8]](repeating: [], count: model.outputs.count)
+        for s in 0..<samples {
+            session.setInput(0, int8: Array(inputs[(s * per)..<((s + 1) * per)]))
+            session.invoke()
+            for k in model.outputs.indices { outputs[k] += session.outputInt8(k) }
+        }
+        return outputs
+    }
+
+    /// Every layer up to the first fully connected one gives LiteRT's reference bytes: 47
+    /// convolutions and depthwise convolutions, HARD_SWISH and RELU_0_TO_1 (tables),
+    /// squeeze-excite MUL, ADD, MEAN (written as a depthwise of ones) and the folded PADs.
+    func testLayersBeforeTheFullyConnectedMatchLiteRTReferenceBytes() throws {
+        let name = try String(contentsOfFile: stem + "_fc_input.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let model = try TFLiteImporter.importModel(bytes: try modelBytes(), extraOutputs: [name])
+        let expected = try npy("_fc_input.npy").values
+        let samples = try npy("_input.npy").shape[0]
+        let got = try run(model, samples: samples)[1]
+        XCTAssertEqual(got.count, expected.count)
+        XCTAssertEqual(got, expected, "\(zip(got, expected).filter { $0 != $1 }.count) bytes differ from LiteRT's reference")
+    }
+
+    /// The model's output: LiteRT's reference FULLY_CONNECTED requantizes per channel in
+    /// double (`round(acc · sIn·sW/sOut)`), Quanta with TFLite's fixed-point multiplier (as
+    /// LiteRT's convolutions do): the two differ by one where `acc · scale` lies within
+    /// about 2^-31 of a half (docs/TFLITE.md). Every other byte is identical.
+    func testOutputMatchesLiteRTReferenceUpToFullyConnectedTies() throws {
+        let model = try TFLiteImporter.importModel(bytes: try modelBytes())
+        let expected = try npy("_output.npy").values
+        let got = try run(model, samples: try npy("_input.npy").shape[0])[0]
+        XCTAssertEqual(got.count, expected.count)
+        let differing = zip(got, expected).filter { $0 != $1 }
+        XCTAssertTrue(differing.allSatisfy { abs(Int($0) - Int($1)) == 1 }, "a difference above one: \(differing)")
+        XCTAssertLessThanOrEqual(differing.count, expected.count / 40, "\(differing.count) of \(expected.count) differ")
+    }
+
+    /// A PAD with the zero point folds into the convolution after it: no pad op is left and
+    /// the arena is far below the unfolded plan's (the padded copy no longer sits at the peak).
+    func testZeroPointPadsFoldIntoConvolutions() throws {
+        let model = try TFLiteImporter.importModel(bytes: try modelBytes())
+        XCTAssertFalse(model.ops.contains { if case .pad = $0.kind { return true } else { return false } })
+        let file = try TFLiteModel(bytes: try modelBytes())
+        XCTAssertEqual(file.operators.filter { file.code($0) == TFLiteOperatorCode.pad }.count, 5)
+    }
+
+    func testNotATFLiteFileIsNamed() throws {
+        var bytes = try modelBytes()
+        bytes[4] = UInt8(ascii: "X")
+        XCTAssertThrowsError(try TFLiteImporter.importModel(bytes: bytes)) { error in
+            XCTAssertEqual(error as? TFLiteImportError, .notTFLite(identifier: "XFL3"))
+        }
+        XCTAssertThrowsError(try TFLiteImporter.importModel(bytes: [1, 2, 3])) { error in
+            guard case .malformed(let e)? = error as? TFLiteImportError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.offset, 0)
+        }
+    }
+
+    /// An operator outside the list is an error naming it by TFLite's name.
+    func testUnsupportedOperatorIsNamed() throws {
+        var bytes = try modelBytes()
+        let reader = try FlatBufferReader(bytes)
+        let code = try reader.root().tables(TFLiteModel.Field.Model.operatorCodes)[0]
+        // Make operator code 0 GATHER (36) in both of its fields.
+        let deprecated = try XCTUnwrap(try code.field(TFLiteModel.Field.OperatorCode.deprecatedBuiltinCode, width: 1))
+        bytes[deprecated] = 36
+        if let builtin = try code.field(TFLiteModel.Field.OperatorCode.builtinCode, width: 4) {
+            bytes[builtin] = 36
+            bytes[builtin + 1] = 0
+            bytes[builtin + 2] = 0
+            bytes[builtin + 3] = 0
+        }
+        XCTAssertThrowsError(try TFLiteImporter.importModel(bytes: bytes)) { error in
+            guard case .unsupportedOperator(_, let name, let supported)? = error as? TFLiteImportError else { return XCTFail("\(error)") }
+            XCTAssertEqual(name, "GATHER")
+            XCTAssertTrue(supported.contains("CONV_2D"))
+        }
+    }
+
+    /// Truncations and byte changes in the FlatBuffer's tables (the first and last 4 KiB:
+    /// root, vtables, operators, tensors, buffer table) throw or import — never trap. A
+    /// model that imports is written and runs.
+    func testTruncatedAndCorruptedFilesThrowOrImport() throws {
+        let bytes = try modelBytes()
+        var rng = SplitMix64(seed: 26)
+        var imported = 0, refused = 0
+        for length in stride(from: 0, to: bytes.count, by: 9973) + [bytes.count - 1, bytes.count - 100] {
+            if (try? TFLiteImporter.importModel(bytes: Array(bytes[..<length]))) != nil { imported += 1 } else { refused += 1 }
+        }
+        for _ in 0..<300 {
+            var corrupted = bytes
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let region = rng.next() % 2 == 0 ? 0..<4096 : (bytes.count - 4096)..<bytes.count
+                corrupted[region.lowerBound + Int(rng.next() % UInt64(region.count))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            guard let model = try? TFLiteImporter.importModel(bytes: corrupted) else { refused += 1; continue }
+            imported += 1
+            guard let written = try? ModelWriter().write(model) else { continue }
+            let session = try QuantizedSession(bytes: written, source: "corrupted")
+            session.invoke()
+        }
+        XCTAssertGreaterThan(refused, 0)
+        XCTAssertEqual(imported + refused, 300 + (bytes.count + 9972) / 9973 + 2)
+    }
+}
+
+/// A small deterministic generator for the corruption test.
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
