@@ -115,6 +115,10 @@ public struct ModelWriter {
         {
             return .elementwise
         }
+        // LiteRT's double requantization is the layer's arithmetic, whatever the kernels.
+        if case let .fullyConnected(outputCount, _, _, _, r) = op.kind, r.doubleScales?.count == outputCount {
+            return .doubleScaled
+        }
         if kernels == .fast, case let .fullyConnected(outputCount, inputCount, weights, bias, _) = op.kind,
             weights.count == outputCount * inputCount, bias.isEmpty || bias.count == outputCount,
             !weights.contains(-128),  // the GEMM's weights are -127...127 (the loader checks)
@@ -438,6 +442,16 @@ public struct ModelWriter {
                         }
                     }
                 }
+            }
+            if variant == .doubleScaled, let scales = r.doubleScales {
+                // One little-endian double per output in the multipliers' place, no shifts.
+                var bytes: [UInt8] = []
+                for d in scales { withUnsafeBytes(of: d.bitPattern.littleEndian) { bytes += $0 } }
+                return (
+                    .fullyConnected,
+                    [outputCount, inputCount, Int(r.clampMin), Int(r.clampMax)] + ref8(weights) + ref32(bias)
+                        + ref(bytes) + ref32([]) + ref8([])
+                )
             }
             return (
                 .fullyConnected,

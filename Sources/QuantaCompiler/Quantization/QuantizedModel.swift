@@ -51,6 +51,11 @@ public struct RequantizationConstants: Equatable {
     public var shifts: [Int32]
     public var clampMin: Int32
     public var clampMax: Int32
+    /// Fully connected layers of imported `.tflite` models: the per-output scale
+    /// `double(sIn)·double(sW)/double(sOut)` that LiteRT's reference kernel multiplies the
+    /// accumulator by (rounding half away from zero) instead of the fixed-point multiplier.
+    /// Written as `KernelVariant.doubleScaled`; nil everywhere else.
+    public var doubleScales: [Double]?
 
     public init(multipliers: [Int32], shifts: [Int32], clampMin: Int32 = -128, clampMax: Int32 = 127) {
         self.multipliers = multipliers

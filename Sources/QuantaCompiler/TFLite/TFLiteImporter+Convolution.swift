@@ -105,9 +105,12 @@ extension TFLiteConversion {
         try checkTerms(perItem, op: name)
         let scales = try weightScales(filterTensor, channels: outputs, dimension: 0, op: name)
         let bias = try self.bias(op, channels: outputs, name: name)
-        let requantization = try self.requantization(
+        var requantization = try self.requantization(
             input: input, output: output, weightScales: scales, channels: outputs,
             activation: try options?.i8(FullyConnectedField.activation) ?? 0, op: name)
+        // LiteRT's reference FULLY_CONNECTED scales the accumulator in double.
+        let inScale = Double(model.tensors[input].quantization.scale), outScale = Double(model.tensors[output].quantization.scale)
+        requantization.doubleScales = scales.map { inScale * Double($0) / outScale }
         append(.fullyConnected(outputCount: outputs, inputCount: perItem, weights: filterBytes.map { Int8(bitPattern: $0) },
                                bias: bias, requantization: requantization),
                inputs: [input], output: output, name: name)

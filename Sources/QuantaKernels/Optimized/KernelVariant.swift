@@ -40,6 +40,11 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// do where the im2col buffer would raise the arena's peak (a stem convolution). Packed
     /// weights as `.im2col`.
     case im2colDirect = 9
+    /// Fully connected layers only: requantized in double as LiteRT's reference kernel
+    /// (`Int8Reference.fullyConnectedScaled`); the multipliers constant holds one IEEE double
+    /// per output, the shifts constant is empty, the weights are plain `[out][in]`. Written
+    /// for the fully connected layers of imported `.tflite` models; never for a convolution.
+    case doubleScaled = 10
 
     /// Whether this variant's packed weights are `PointwiseGEMM` blocks (one per group),
     /// whose weights the loader holds to -127...127 (`PointwiseGEMM.firstMinimumWeight`).
@@ -83,7 +88,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// rows (one GEMM row per pixel of `inputShape`).
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM, .im2colDirect: return 0
+        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM, .im2colDirect, .doubleScaled: return 0
         case .pointwise:
             return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
         case .pointwiseU8:
@@ -96,7 +101,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// Bytes of this variant's packed weights (0 for `.reference`, which reads the OHWI weights).
     public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .elementwise: return 0
+        case .reference, .elementwise, .doubleScaled: return 0
         case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
             return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
         case .pointwiseU8: return PointwiseU8GEMM.packedByteCount(depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
@@ -128,7 +133,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let depthwise = groups == inputShape.c && filter.inputChannelsPerGroup == 1
         switch self {
         case .reference: return true
-        case .elementwise: return false
+        case .elementwise, .doubleScaled: return false
         case .pointwise, .pointwiseU8: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
         case .grouped: return groups > 1
         case .directGEMM:
@@ -184,7 +189,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let packed: Int64?
         let scratch: Int64?
         switch self {
-        case .reference, .elementwise:
+        case .reference, .elementwise, .doubleScaled:
             packed = 0
             scratch = 0
         case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:

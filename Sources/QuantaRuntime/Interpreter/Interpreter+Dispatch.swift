@@ -93,7 +93,13 @@ extension Interpreter {
             let requant = requantization(
                 op, multipliers: L.fcMultipliers, shifts: L.fcShifts, clamp: L.fcClamp, output: output)
             let inputCount = op.parameter(L.fcInputCount), outputCount = op.parameter(L.fcOutputCount)
-            if op.variantByte == KernelVariant.pointwise.rawValue {
+            if op.variantByte == KernelVariant.doubleScaled.rawValue {
+                Int8Reference.fullyConnectedScaled(
+                    input: inp, inputZeroPoint: model.zeroPoint(input), weights: pointer8(op, L.fcWeights),
+                    bias: bias(op, L.fcBias), scales: model.constantPointer(op, L.fcMultipliers),
+                    outputZeroPoint: requant.outputZeroPoint, clampMin: requant.clampMin, clampMax: requant.clampMax,
+                    output: out, batches: inShape.n, inputCount: inputCount, outputCount: outputCount)
+            } else if op.variantByte == KernelVariant.pointwise.rawValue {
                 // One GEMM row per batch; validation checked the packed block and the scratch.
                 PointwiseGEMM.run(GEMMOperands(
                     rows: inShape.n, depth: inputCount, columns: outputCount, a: inp, aRowStride: inputCount,

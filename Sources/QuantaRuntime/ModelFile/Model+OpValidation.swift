@@ -154,7 +154,6 @@ struct OpValidator {
     /// accumulation is checked and would trap; the left shift of requantization wraps).
     @_optimize(size)
     func requantization(bias: Int, multipliers: Int, shifts: Int, channels: Int, terms: Int) throws(ModelError) {
-        let biasLength = try constant(bias, .bias, expected: 4 * channels, allowEmpty: true)
         let mLength = op.parameter(multipliers + 1)
         let count = mLength == 4 ? 1 : channels
         try constant(multipliers, .multipliers, expected: 4 * count)
@@ -165,6 +164,14 @@ struct OpValidator {
             let s = constantWord(shifts, c)
             guard s >= -31, s <= 30 else { throw fail(.invalidParameter(.shift, value: s)) }
         }
+        try accumulator(bias: bias, channels: channels, terms: terms)
+    }
+
+    /// The bias (optional, `channels` int32) and the accumulator bound
+    /// `terms * 255 * 128 + max|bias|` within int32.
+    @_optimize(size)
+    func accumulator(bias: Int, channels: Int, terms: Int) throws(ModelError) {
+        let biasLength = try constant(bias, .bias, expected: 4 * channels, allowEmpty: true)
         var maxBias = 0
         for c in 0..<(biasLength / 4) { maxBias = max(maxBias, abs(constantWord(bias, c))) }
         guard let products = Checked.mul(terms, 255 * 128), let sum = Checked.add(products, maxBias),
@@ -280,25 +287,40 @@ struct OpValidator {
                 throw fail(.invalidParameter(.count, value: outputCount))
             }
             let variant = KernelVariant(rawValue: op.variantByte) ?? .reference
-            var packedBytes = 0, scratchBytes = 0
-            if variant != .reference {
-                guard variant == .pointwise,
-                    let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount, batch: input.n)
-                else { throw fail(.unsupportedVariant(op.variantByte)) }
-                packedBytes = bytes.packedWeights
-                scratchBytes = bytes.scratch
+            if variant == .doubleScaled {
+                // One double per output, finite and non-negative; no shifts, no packed weights.
+                try constant(L.fcWeights, .weights, expected: weightCount)
+                try constant(L.fcPackedWeights, .packedWeights, expected: 0)
+                try constant(L.fcShifts, .shifts, expected: 0)
+                try constant(L.fcMultipliers, .multipliers, expected: 8 * outputCount)
+                for c in 0..<outputCount {
+                    let bits = UInt64(UInt32(truncatingIfNeeded: constantWord(L.fcMultipliers, 2 * c)))
+                        | UInt64(UInt32(truncatingIfNeeded: constantWord(L.fcMultipliers, 2 * c + 1))) << 32
+                    let scale = Double(bitPattern: bits)
+                    guard scale >= 0, scale <= 65536 else { throw fail(.invalidParameter(.multiplier, value: c)) }
+                }
+                try accumulator(bias: L.fcBias, channels: outputCount, terms: inputCount)
+            } else {
+                var packedBytes = 0, scratchBytes = 0
+                if variant != .reference {
+                    guard variant == .pointwise,
+                        let bytes = KernelVariant.fullyConnectedByteCounts(inputCount: inputCount, outputCount: outputCount, batch: input.n)
+                    else { throw fail(.unsupportedVariant(op.variantByte)) }
+                    packedBytes = bytes.packedWeights
+                    scratchBytes = bytes.scratch
+                }
+                try constant(L.fcWeights, .weights, expected: variant == .reference ? weightCount : 0)
+                try constant(L.fcPackedWeights, .packedWeights, expected: packedBytes)
+                if variant == .pointwise { try gemmWeights(L.fcPackedWeights, depth: inputCount, columns: outputCount) }
+                let s = op.scratch
+                let scratchSize = s >= 0 ? model.scratch(s).size : 0
+                guard scratchSize >= scratchBytes else {
+                    throw fail(.scratchTooSmall(needed: scratchBytes, found: scratchSize))
+                }
+                try requantization(
+                    bias: L.fcBias, multipliers: L.fcMultipliers, shifts: L.fcShifts, channels: outputCount,
+                    terms: inputCount)
             }
-            try constant(L.fcWeights, .weights, expected: variant == .reference ? weightCount : 0)
-            try constant(L.fcPackedWeights, .packedWeights, expected: packedBytes)
-            if variant == .pointwise { try gemmWeights(L.fcPackedWeights, depth: inputCount, columns: outputCount) }
-            let s = op.scratch
-            let scratchSize = s >= 0 ? model.scratch(s).size : 0
-            guard scratchSize >= scratchBytes else {
-                throw fail(.scratchTooSmall(needed: scratchBytes, found: scratchSize))
-            }
-            try requantization(
-                bias: L.fcBias, multipliers: L.fcMultipliers, shifts: L.fcShifts, channels: outputCount,
-                terms: inputCount)
             try expect(TensorShape(n: input.n, h: 1, w: 1, c: outputCount), tensor: output)
 
         case .add, .mul:

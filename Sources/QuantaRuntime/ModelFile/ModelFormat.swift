@@ -166,7 +166,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
 extension KernelVariant {
     /// Whether the interpreter runs ops of `kind` with this variant. Every kind runs
     /// `.reference`; the optimized variants run convolutions, `.pointwise` also fully
-    /// connected layers, `.elementwise` same-shape adds, same-shape or per-channel-gate muls and global average pooling (packed weights in the record, scratch in the arena plan;
+    /// connected layers, `.doubleScaled` only fully connected layers, `.elementwise` same-shape adds, same-shape or per-channel-gate muls and global average pooling (packed weights in the record, scratch in the arena plan;
     /// validation then checks `applies` for the op's shapes, the packed length and the
     /// scratch size).
     public func supports(_ kind: OpKind) -> Bool {
@@ -175,6 +175,7 @@ extension KernelVariant {
         case .pointwise: return kind == .conv2D || kind == .fullyConnected
         case .elementwise: return kind == .add || kind == .mul || kind == .globalAveragePool
         case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
+        case .doubleScaled: return kind == .fullyConnected
         default: return kind == .conv2D
         }
     }

@@ -29,3 +29,49 @@ extension Int8Reference {
         }
     }
 }
+
+extension Int8Reference {
+    /// Int8 fully connected layer requantized in double, as LiteRT's reference
+    /// `FullyConnectedPerChannel` / `FullyConnected` with scales do:
+    ///
+    ///     acc[b,o] = bias[o] + Σ_i w[o,i] * (in[b,i] - inputZeroPoint)
+    ///     out[b,o] = clamp(outputZeroPoint + round(Double(acc) * scale[o]), clampMin, clampMax)
+    ///
+    /// with `round` half away from zero (`roundHalfAwayFromZero`). `scales` points at
+    /// `outputCount` little-endian IEEE doubles (any alignment).
+    ///
+    /// - Precondition: as `fullyConnected`; the scales are finite.
+    public static func fullyConnectedScaled(
+        input: UnsafePointer<Int8>, inputZeroPoint: Int32, weights: UnsafePointer<Int8>,
+        bias: UnsafePointer<Int32>?, scales: UnsafeRawPointer, outputZeroPoint: Int32, clampMin: Int32, clampMax: Int32,
+        output: UnsafeMutablePointer<Int8>, batches: Int, inputCount: Int, outputCount: Int
+    ) {
+        for b in 0..<batches {
+            let row = input + b * inputCount
+            for o in 0..<outputCount {
+                let w = weights + o * inputCount
+                var acc: Int32 = bias?[o] ?? 0
+                for i in 0..<inputCount {
+                    acc += Int32(w[i]) * (Int32(row[i]) - inputZeroPoint)
+                }
+                let scale = Double(bitPattern: UInt64(littleEndian: scales.loadUnaligned(fromByteOffset: 8 * o, as: UInt64.self)))
+                let v = Int64(roundHalfAwayFromZero(Double(acc) * scale)) + Int64(outputZeroPoint)
+                output[b * outputCount + o] = Int8(truncatingIfNeeded: max(Int64(clampMin), min(Int64(clampMax), v)))
+            }
+        }
+    }
+
+    /// `x` rounded to the nearest integer, halves away from zero (C's `round`), saturated
+    /// to Int32 (NaN gives Int32.min). Exact for every double, without libm: the integer
+    /// part by truncation and the fraction `x − trunc(x)`, both exact.
+    @inlinable
+    public static func roundHalfAwayFromZero(_ x: Double) -> Int32 {
+        guard x > -2147483648.5 else { return Int32.min }
+        guard x < 2147483647.5 else { return Int32.max }
+        let t = Int64(x)
+        let fraction = x - Double(t)
+        if fraction >= 0.5 { return Int32(t + 1) }
+        if fraction <= -0.5 { return Int32(t - 1) }
+        return Int32(t)
+    }
+}
