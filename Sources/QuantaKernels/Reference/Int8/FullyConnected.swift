@@ -19,11 +19,7 @@ extension Int8Reference {
         for b in 0..<batches {
             let row = input + b * inputCount
             for o in 0..<outputCount {
-                let w = weights + o * inputCount
-                var acc: Int32 = bias?[o] ?? 0
-                for i in 0..<inputCount {
-                    acc += Int32(w[i]) * (Int32(row[i]) - inputZeroPoint)
-                }
+                let acc = (bias?[o] ?? 0) &+ dot(weights + o * inputCount, row, inputCount, inputZeroPoint)
                 output[b * outputCount + o] = requantize(acc, channel: o, requantization)
             }
         }
@@ -41,6 +37,7 @@ extension Int8Reference {
     /// `outputCount` little-endian IEEE doubles (any alignment).
     ///
     /// - Precondition: as `fullyConnected`; the scales are finite.
+    @_optimize(size)
     public static func fullyConnectedScaled(
         input: UnsafePointer<Int8>, inputZeroPoint: Int32, weights: UnsafePointer<Int8>,
         bias: UnsafePointer<Int32>?, scales: UnsafeRawPointer, outputZeroPoint: Int32, clampMin: Int32, clampMax: Int32,
@@ -49,16 +46,24 @@ extension Int8Reference {
         for b in 0..<batches {
             let row = input + b * inputCount
             for o in 0..<outputCount {
-                let w = weights + o * inputCount
-                var acc: Int32 = bias?[o] ?? 0
-                for i in 0..<inputCount {
-                    acc += Int32(w[i]) * (Int32(row[i]) - inputZeroPoint)
-                }
+                let acc = (bias?[o] ?? 0) &+ dot(weights + o * inputCount, row, inputCount, inputZeroPoint)
                 let scale = Double(bitPattern: UInt64(littleEndian: scales.loadUnaligned(fromByteOffset: 8 * o, as: UInt64.self)))
                 let v = Int64(roundHalfAwayFromZero(Double(acc) * scale)) + Int64(outputZeroPoint)
                 output[b * outputCount + o] = Int8(truncatingIfNeeded: max(Int64(clampMin), min(Int64(clampMax), v)))
             }
         }
+    }
+
+    /// `Σ_i w[i] · (x[i] − zeroPoint)` over `count` values: one fully connected output
+    /// before bias (the validated accumulator bound keeps it in Int32). Shared by both
+    /// fully connected kernels (one copy of the loop in the runtime's code).
+    @inline(never)
+    @_optimize(size)
+    @usableFromInline
+    static func dot(_ w: UnsafePointer<Int8>, _ x: UnsafePointer<Int8>, _ count: Int, _ zeroPoint: Int32) -> Int32 {
+        var acc: Int32 = 0
+        for i in 0..<count { acc &+= Int32(w[i]) * (Int32(x[i]) - zeroPoint) }
+        return acc
     }
 
     /// `x` rounded to the nearest integer, halves away from zero (C's `round`), saturated
