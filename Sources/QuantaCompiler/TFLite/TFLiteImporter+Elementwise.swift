@@ -1,3 +1,4 @@
+import Foundation
 import QuantaKernels
 
 /// ADD and MUL with TFLite's constants, and the one-input int8 operators as 256-entry
@@ -48,6 +49,10 @@ extension TFLiteConversion {
         case TFLiteOperatorCode.relu6: table = try TFLiteActivationTable.relu(input: qi, output: qo, min: 0, max: 6, op: name)
         case TFLiteOperatorCode.reluN1To1: table = try TFLiteActivationTable.relu(input: qi, output: qo, min: -1, max: 1, op: name)
         case TFLiteOperatorCode.relu0To1: table = try TFLiteActivationTable.relu(input: qi, output: qo, min: 0, max: 1, op: name)
+        case TFLiteOperatorCode.logistic:
+            table = TFLiteActivationTable.float(input: qi, output: qo) { 1 / (1 + Foundation.exp(-$0)) }
+        case TFLiteOperatorCode.tanh:
+            table = TFLiteActivationTable.float(input: qi, output: qo) { Foundation.tanh($0) }
         case TFLiteOperatorCode.leakyRelu:
             // LeakyReluOptions (union type 75): alpha at field 0.
             let alpha = try self.options(op, type: 75, name: name)?.f32(0) ?? 0
@@ -89,6 +94,19 @@ public enum TFLiteActivationTable {
             var value = roundingDivideByPOT16(preshiftValue, Int(-outputExponent))
             value = Int16(truncatingIfNeeded: Int32(value) + output.zeroPoint)
             return Int8(max(-128, min(127, value)))
+        }
+    }
+
+    /// `PopulateLookupTable` (LOGISTIC, TANH): `x = inScale · (q − zpIn)` in float,
+    /// `y = transform(x)` in float (`expf`, `tanhf`), `round(y · (1 / outScale)) + zpOut`
+    /// (half away from zero), clamped. LiteRT's reference kernels read the same table.
+    public static func float(input: QuantizationParameters, output: QuantizationParameters, _ transform: (Float) -> Float) -> [Int8] {
+        let inverseScale: Float = 1 / output.scale
+        return (-128...127).map { q in
+            let x = input.scale * Float(Int32(q) - input.zeroPoint)
+            let r = (transform(x) * inverseScale).rounded(.toNearestOrAwayFromZero)
+            guard r.isFinite else { return r > 0 ? 127 : -128 }
+            return Int8(Swift.max(-128, Swift.min(127, Double(r) + Double(output.zeroPoint))))
         }
     }
 

@@ -15,9 +15,9 @@ public enum TFLiteImporter {
     /// The TFLite operators Quanta imports.
     public static let supported = [
         "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
-        "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "MAX_POOL_2D", "MEAN", "MUL",
-        "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
-        "SQUEEZE", "TRANSPOSE",
+        "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN",
+        "MUL", "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
+        "SQUEEZE", "TANH", "TRANSPOSE",
     ]
 
     /// Imports the `.tflite` bytes. `extraOutputs`: names of intermediate tensors to make
@@ -326,7 +326,7 @@ struct TFLiteConversion {
         case TFLiteOperatorCode.concatenation: try concatenation(op, name: name)
         case TFLiteOperatorCode.hardSwish, TFLiteOperatorCode.relu, TFLiteOperatorCode.relu6,
              TFLiteOperatorCode.reluN1To1, TFLiteOperatorCode.relu0To1, TFLiteOperatorCode.leakyRelu,
-             TFLiteOperatorCode.quantize:
+             TFLiteOperatorCode.quantize, TFLiteOperatorCode.logistic, TFLiteOperatorCode.tanh:
             try unary(op, code: code, name: name)
         default:
             throw TFLiteImportError.unsupportedOperator(index: index, name: TFLiteOperatorCode.name(code), supported: TFLiteImporter.supported)

@@ -256,6 +256,7 @@ public enum TFLiteOperatorCode {
     public static let relu6: Int32 = 21
     public static let reshape: Int32 = 22
     public static let softmax: Int32 = 25
+    public static let tanh: Int32 = 28
     public static let custom: Int32 = 32
     public static let pad: Int32 = 34
     public static let transpose: Int32 = 39
