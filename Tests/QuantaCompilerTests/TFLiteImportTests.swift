@@ -57,6 +57,21 @@ final class TFLiteImportTests: XCTestCase {
         XCTAssertEqual(got, expected, "\(zip(got, expected).filter { $0 != $1 }.count) of \(expected.count) bytes differ")
     }
 
+    /// `quanta run` with an int8 `.npy`: the bytes go in as they are; with `--int8` the
+    /// output bytes are LiteRT's.
+    func testRunTakesInt8InputAsIs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tflite-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let qmodel = dir + "/m.qmodel", output = dir + "/y.npy"
+        try FileIO.writeAtomically(try ModelWriter().write(try TFLiteImporter.importModel(bytes: try modelBytes())), to: qmodel)
+        let (samples, _, _) = try ModelRunner.runQuantized(modelPath: qmodel, inputPath: stem + "_input.npy", outputPath: output, rawInt8: true)
+        XCTAssertEqual(samples, 8)
+        let got = try NumPy.decode(try FileIO.read(output))
+        guard case .int8(let bytes) = got.elements else { return XCTFail("not int8") }
+        XCTAssertEqual(bytes, try npy("_output.npy").values)
+    }
+
     /// LiteRT's rounding of the scaled accumulator: half away from zero, exactly, also at
     /// halves that a `x + 0.5` shortcut would round wrongly.
     func testRoundHalfAwayFromZeroIsCRound() {

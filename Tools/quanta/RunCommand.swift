@@ -12,6 +12,7 @@ enum RunCommand: Command {
         X.npy is float32 in the model's original layout (NCHW for ONNX models), either one
         sample (the input's shape) or a batch (N × the input's per-sample shape). Each
         sample is run separately; Y.npy stacks the outputs in the model's original layout.
+        For a .qmodel, an int8 X.npy is taken as already quantized: its bytes are the input.
 
         A .qmodel runs in the int8 runtime: the input is quantized with the model's input
         parameters and the output dequantized to float32 (--int8 writes the raw int8

@@ -1,3 +1,4 @@
+import Foundation
 import QuantaKernels
 import QuantaRuntime
 
@@ -59,12 +60,20 @@ public enum ModelRunner {
     public static func runQuantized(modelPath: String, inputPath: String, outputPath path: String, rawInt8: Bool) throws -> (samples: Int, note: String?, paths: [String]) {
         let session = try QuantizedSession(bytes: try FileIO.read(modelPath), source: modelPath)
         let input = session.interpreter.input(0)
-        let samples = try SampleStream(path: inputPath, shape: input.shape, layout: SourceLayout(input.sourceLayout))
+        let layout = SourceLayout(input.sourceLayout)
+        // An int8 .npy is already quantized: its bytes go in as they are (no float step).
+        let int8Samples = try int8Input(path: inputPath, shape: input.shape, layout: layout)
+        let samples = int8Samples == nil ? try SampleStream(path: inputPath, shape: input.shape, layout: layout) : nil
+        let sampleCount = int8Samples?.count ?? samples?.count ?? 0
         let outputs = (0..<session.model.outputCount).map { session.interpreter.output($0) }
         var floats = [[Float]](repeating: [], count: outputs.count)
         var bytes = [[Int8]](repeating: [], count: outputs.count)
-        for i in 0..<samples.count {
-            session.setInput(0, float: try samples.sample(i))
+        for i in 0..<sampleCount {
+            if let int8Samples {
+                session.setInput(0, int8: int8Samples[i])
+            } else if let samples {
+                session.setInput(0, float: try samples.sample(i))
+            }
             session.invoke()
             for (k, output) in outputs.enumerated() {
                 let layout = SourceLayout(output.sourceLayout)
@@ -81,12 +90,32 @@ public enum ModelRunner {
         }
         for (k, output) in outputs.enumerated() {
             var dims = LayoutConversion.sourceDimensions(output.shape, SourceLayout(output.sourceLayout))
-            dims[0] *= samples.count
+            dims[0] *= sampleCount
             let array = rawInt8 ? NumPyArray(shape: dims, int8: bytes[k]) : NumPyArray(shape: dims, float32: floats[k])
             let target = outputPath(path, output: k)
             try FileIO.writeAtomically(try NumPy.encode(array, source: target), to: target)
             paths.append(target)
         }
-        return (samples.count, session.inputClippingNote(), paths)
+        return (sampleCount, session.inputClippingNote(), paths)
+    }
+
+    /// The samples of an int8 `.npy` file for an input of NHWC `shape` (one sample of the
+    /// input's source-layout shape, or N of them stacked), each converted to NHWC; nil when
+    /// the file is not int8 (then it is read as float samples).
+    static func int8Input(path: String, shape: TensorShape, layout: SourceLayout) throws -> [[Int8]]? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              try NumPy.layout(path: path).header.dtype == .int8 else { return nil }
+        let array = try NumPy.decode(try FileIO.read(path), source: path)
+        guard case .int8(let values) = array.elements else { return nil }
+        let dims = LayoutConversion.sourceDimensions(shape, layout)
+        let per = shape.elementCount
+        guard per > 0, array.shape.count == dims.count, Array(array.shape.dropFirst()) == Array(dims.dropFirst()),
+              values.count % per == 0, !values.isEmpty else {
+            throw SampleError.wrongShape(source: path, expected: dims, actual: array.shape)
+        }
+        return (0..<(values.count / per)).map { i in
+            LayoutConversion.toNHWC(Array(values[(i * per)..<((i + 1) * per)]), shape: shape, from: layout)
+        }
     }
 }
