@@ -4,115 +4,48 @@ import QuantaKernels
 /// or one per output channel), int32 bias, TFLite's per-channel multipliers
 /// `QuantizeMultiplier(double(inScale) · double(weightScale[c]) / double(outScale))`.
 extension TFLiteConversion {
-    /// Options field ids (schema.fbs).
-    enum ConvField { static let padding = 0, strideW = 1, strideH = 2, activation = 3, dilationW = 4, dilationH = 5 }
-    enum DepthwiseField { static let padding = 0, strideW = 1, strideH = 2, multiplier = 3, activation = 4, dilationW = 5, dilationH = 6 }
-    enum FullyConnectedField { static let activation = 0, weightsFormat = 1, keepNumDims = 2 }
-
     mutating func convolution(_ op: TFLiteOperator, name: String) throws {
-        let options = try self.options(op, type: 1, name: name)
         let input = try self.input(op, 0, name: name)
-        let inShape = model.tensors[input].shape
-        let (filterTensor, filterBytes) = try constant(op.inputs.count > 1 ? op.inputs[1] : nil, type: .int8, op: name, what: "filter")
-        let fs = filterTensor.shape
-        guard fs.count == 4, fs[3] >= 1, inShape.c % fs[3] == 0 else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "filter shape \(fs) for \(inShape.c) input channels (expected [O, KH, KW, I] with I dividing the channels)")
-        }
-        let groups = inShape.c / fs[3]
-        guard fs[0] % groups == 0 else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "\(fs[0]) output channels in \(groups) groups")
-        }
-        let filter = FilterShape(outputChannels: fs[0], kernelH: fs[1], kernelW: fs[2], inputChannelsPerGroup: fs[3])
-        let stride = (h: Int(try options?.i32(ConvField.strideH) ?? 1), w: Int(try options?.i32(ConvField.strideW) ?? 1))
-        let dilation = (h: Int(try options?.i32(ConvField.dilationH, default: 1) ?? 1), w: Int(try options?.i32(ConvField.dilationW, default: 1) ?? 1))
-        let padCode = try options?.u8(ConvField.padding) ?? 0
-        let ph = try padding(padCode, input: inShape.h, kernel: filter.kernelH, stride: stride.h, dilation: dilation.h, op: name)
-        let pw = try padding(padCode, input: inShape.w, kernel: filter.kernelW, stride: stride.w, dilation: dilation.w, op: name)
-        let parameters = Conv2DParameters(
-            strideH: stride.h, strideW: stride.w, dilationH: dilation.h, dilationW: dilation.w,
-            padding: Padding(top: ph.before, left: pw.before, bottom: ph.after, right: pw.after), groups: groups)
-        let output = try self.output(op, name: name)
-        try expect(op.outputs[0], TensorShape(n: inShape.n, h: ph.size, w: pw.size, c: filter.outputChannels), op: name)
-        try checkTerms(filter.kernelH * filter.kernelW * filter.inputChannelsPerGroup, op: name)
-        let scales = try weightScales(filterTensor, channels: filter.outputChannels, dimension: 0, op: name)
-        let weights = filterBytes.map { Int8(bitPattern: $0) }
-        let bias = try self.bias(op, channels: filter.outputChannels, name: name)
-        let requantization = try self.requantization(
-            input: input, output: output, weightScales: scales, channels: filter.outputChannels,
-            activation: try options?.i8(ConvField.activation) ?? 0, op: name)
-        append(.conv2D(parameters: parameters, filter: filter, weights: weights, bias: bias, requantization: requantization),
-               inputs: [input], output: output, name: name)
+        let g = try convolutionGeometry(op, name: name, input: model.tensors[input].shape, filterType: .int8)
+        try weighted(op, name: name, input: input, geometry: g, weights: file.data(g.filterTensor).map { Int8(bitPattern: $0) }, dimension: 0)
     }
 
     mutating func depthwise(_ op: TFLiteOperator, name: String) throws {
-        let options = try self.options(op, type: 2, name: name)
         let input = try self.input(op, 0, name: name)
-        let inShape = model.tensors[input].shape
-        let (filterTensor, filterBytes) = try constant(op.inputs.count > 1 ? op.inputs[1] : nil, type: .int8, op: name, what: "filter")
-        let fs = filterTensor.shape
-        guard fs.count == 4, fs[0] == 1, fs[3] % inShape.c == 0 else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "filter shape \(fs) for \(inShape.c) input channels (expected [1, KH, KW, C·M])")
-        }
-        let multiplier = fs[3] / inShape.c
-        if let declared = try options?.i32(DepthwiseField.multiplier), declared != 0, Int(declared) != multiplier {
-            throw TFLiteImportError.invalidModel(op: name, detail: "depth multiplier \(declared), the filter has \(fs[3]) channels for \(inShape.c) inputs")
-        }
-        let channels = fs[3], kh = fs[1], kw = fs[2]
-        let filter = FilterShape(outputChannels: channels, kernelH: kh, kernelW: kw, inputChannelsPerGroup: 1)
-        let stride = (h: Int(try options?.i32(DepthwiseField.strideH) ?? 1), w: Int(try options?.i32(DepthwiseField.strideW) ?? 1))
-        let dilation = (h: Int(try options?.i32(DepthwiseField.dilationH, default: 1) ?? 1), w: Int(try options?.i32(DepthwiseField.dilationW, default: 1) ?? 1))
-        let padCode = try options?.u8(DepthwiseField.padding) ?? 0
-        let ph = try padding(padCode, input: inShape.h, kernel: kh, stride: stride.h, dilation: dilation.h, op: name)
-        let pw = try padding(padCode, input: inShape.w, kernel: kw, stride: stride.w, dilation: dilation.w, op: name)
-        let parameters = Conv2DParameters(
-            strideH: stride.h, strideW: stride.w, dilationH: dilation.h, dilationW: dilation.w,
-            padding: Padding(top: ph.before, left: pw.before, bottom: ph.after, right: pw.after), groups: inShape.c)
+        let g = try depthwiseGeometry(op, name: name, input: model.tensors[input].shape, filterType: .int8)
+        let weights = Self.depthwiseToOHWI(
+            file.data(g.filterTensor).map { Int8(bitPattern: $0) }, taps: g.filter.kernelH * g.filter.kernelW, channels: g.filter.outputChannels)
+        try weighted(op, name: name, input: input, geometry: g, weights: weights, dimension: 3)
+    }
+
+    private mutating func weighted(
+        _ op: TFLiteOperator, name: String, input: Int, geometry g: TFLiteConvolutionGeometry, weights: [Int8], dimension: Int
+    ) throws {
         let output = try self.output(op, name: name)
-        try expect(op.outputs[0], TensorShape(n: inShape.n, h: ph.size, w: pw.size, c: channels), op: name)
-        try checkTerms(kh * kw, op: name)
-        let scales = try weightScales(filterTensor, channels: channels, dimension: 3, op: name)
-        // [1, KH, KW, O] → OHWI with I = 1.
-        var weights = [Int8](repeating: 0, count: channels * kh * kw)
-        for o in 0..<channels {
-            for k in 0..<(kh * kw) {
-                weights[o * kh * kw + k] = Int8(bitPattern: filterBytes[filterBytes.startIndex + k * channels + o])
-            }
-        }
-        let bias = try self.bias(op, channels: channels, name: name)
+        try expect(op.outputs[0], g.output, op: name)
+        let channels = g.filter.outputChannels
+        let scales = try weightScales(file.tensors[g.filterTensor], channels: channels, dimension: dimension, op: name)
         let requantization = try self.requantization(
-            input: input, output: output, weightScales: scales, channels: channels,
-            activation: try options?.i8(DepthwiseField.activation) ?? 0, op: name)
-        append(.conv2D(parameters: parameters, filter: filter, weights: weights, bias: bias, requantization: requantization),
+            input: input, output: output, weightScales: scales, channels: channels, activation: g.activation, op: name)
+        append(.conv2D(parameters: g.parameters, filter: g.filter, weights: weights, bias: try bias(op, channels: channels, name: name),
+                       requantization: requantization),
                inputs: [input], output: output, name: name)
     }
 
     mutating func fullyConnected(_ op: TFLiteOperator, name: String) throws {
-        let options = try self.options(op, type: 8, name: name)
-        guard try options?.u8(FullyConnectedField.weightsFormat) ?? 0 == 0 else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "shuffled weights format")
-        }
         let input = try self.input(op, 0, name: name)
         let inShape = model.tensors[input].shape
-        let (filterTensor, filterBytes) = try constant(op.inputs.count > 1 ? op.inputs[1] : nil, type: .int8, op: name, what: "weights")
-        let fs = filterTensor.shape
-        let perItem = inShape.h * inShape.w * inShape.c
-        guard fs.count == 2, fs[1] == perItem else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "weights \(fs) for an input of \(perItem) values per batch item (expected [O, \(perItem)])")
-        }
-        let outputs = fs[0]
+        let g = try fullyConnectedGeometry(op, name: name, input: inShape, weightType: .int8)
         let output = try self.output(op, name: name)
-        try expect(op.outputs[0], TensorShape(n: inShape.n, h: 1, w: 1, c: outputs), op: name)
-        try checkTerms(perItem, op: name)
-        let scales = try weightScales(filterTensor, channels: outputs, dimension: 0, op: name)
-        let bias = try self.bias(op, channels: outputs, name: name)
+        try expect(op.outputs[0], TensorShape(n: inShape.n, h: 1, w: 1, c: g.outputs), op: name)
+        let scales = try weightScales(file.tensors[g.weights], channels: g.outputs, dimension: 0, op: name)
         var requantization = try self.requantization(
-            input: input, output: output, weightScales: scales, channels: outputs,
-            activation: try options?.i8(FullyConnectedField.activation) ?? 0, op: name)
+            input: input, output: output, weightScales: scales, channels: g.outputs, activation: g.activation, op: name)
         // LiteRT's reference FULLY_CONNECTED scales the accumulator in double.
         let inScale = Double(model.tensors[input].quantization.scale), outScale = Double(model.tensors[output].quantization.scale)
         requantization.doubleScales = scales.map { inScale * Double($0) / outScale }
-        append(.fullyConnected(outputCount: outputs, inputCount: perItem, weights: filterBytes.map { Int8(bitPattern: $0) },
-                               bias: bias, requantization: requantization),
+        append(.fullyConnected(outputCount: g.outputs, inputCount: g.perItem, weights: file.data(g.weights).map { Int8(bitPattern: $0) },
+                               bias: try bias(op, channels: g.outputs, name: name), requantization: requantization),
                inputs: [input], output: output, name: name)
     }
 
@@ -164,13 +97,5 @@ extension TFLiteConversion {
         }
         let (lo, hi) = try activationRange(activation, output: outQ, op: op)
         return RequantizationConstants(multipliers: multipliers, shifts: shifts, clampMin: lo, clampMax: max(lo, hi))
-    }
-
-    /// The products one accumulator sums must fit the runtime's int32 bound.
-    func checkTerms(_ terms: Int, op: String) throws {
-        guard terms <= QuantizePipeline.maxAccumulatorTerms else {
-            throw TFLiteImportError.unsupportedForm(
-                op: op, detail: "\(terms) products per output, above the int32 accumulator's bound of \(QuantizePipeline.maxAccumulatorTerms)")
-        }
     }
 }

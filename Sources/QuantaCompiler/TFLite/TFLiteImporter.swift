@@ -42,7 +42,7 @@ public enum TFLiteImporter {
 
 /// The state of one import: the file, the model built so far and where each TFLite
 /// tensor went.
-struct TFLiteConversion {
+struct TFLiteConversion: TFLiteFileAccess {
     let file: TFLiteModel
     var model = QuantizedModel()
     /// TFLite tensor → `model.tensors` index, for the activations met so far.
@@ -141,13 +141,6 @@ struct TFLiteConversion {
         }
     }
 
-    /// The name used in messages for operator `index`.
-    func opName(_ op: TFLiteOperator, _ index: Int) -> String {
-        let name = file.code(op).map(TFLiteOperatorCode.name) ?? "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'"
-        let output = op.outputs.first.map { " → '\(file.tensors[$0].name)'" } ?? ""
-        return "operator \(index) (\(name)\(output))"
-    }
-
     // MARK: Tensors
 
     /// The model tensor of activation `t`, added on first use: int8 with one scale and zero
@@ -194,53 +187,6 @@ struct TFLiteConversion {
         return QuantizationParameters(scale: scale, zeroPoint: Int32(zeroPoint))
     }
 
-    /// TFLite shape → Quanta's NHWC shape: rank 4 as is, rank 2 `[N, C]` as `N×1×1×C`.
-    func nhwc(_ t: Int) throws -> TensorShape {
-        let tensor = file.tensors[t]
-        let s = tensor.shape
-        guard !s.contains(where: { $0 < 1 }) else {
-            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "a dimension below 1")
-        }
-        switch s.count {
-        case 4: return TensorShape(n: s[0], h: s[1], w: s[2], c: s[3])
-        case 2: return TensorShape(n: s[0], h: 1, w: 1, c: s[1])
-        default:
-            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "rank \(s.count); Quanta's runtime holds rank 2 [N, C] and rank 4 NHWC activations")
-        }
-    }
-
-    /// The bytes of constant tensor `t` of `type`, with `count` elements of `width` bytes.
-    func constant(_ t: Int?, type: TFLiteTensorType, op: String, what: String) throws -> (tensor: TFLiteTensor, bytes: ArraySlice<UInt8>) {
-        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
-        let tensor = file.tensors[t]
-        let bytes = file.data(t)
-        guard tensor.type == type else {
-            throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "\(what) of \(op) is \(tensor.type.name), expected \(type.name)")
-        }
-        guard !bytes.isEmpty || tensor.shape.contains(0) else {
-            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' is not a constant (no buffer data)")
-        }
-        let width = [TFLiteTensorType.int8: 1, .uint8: 1, .int16: 2, .int32: 4, .float32: 4, .int64: 8][type] ?? 1
-        let count = tensor.shape.reduce(1, *)
-        guard bytes.count == count * width else {
-            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' has \(bytes.count) bytes for shape \(tensor.shape) of \(type.name)")
-        }
-        return (tensor, bytes)
-    }
-
-    /// A constant int32 (or int64) vector, e.g. axes, paddings, permutations.
-    func integers(_ t: Int?, op: String, what: String) throws -> [Int] {
-        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
-        let type = file.tensors[t].type
-        let (_, bytes) = try constant(t, type: type == .int64 ? .int64 : .int32, op: op, what: what)
-        let width = type == .int64 ? 8 : 4
-        return stride(from: bytes.startIndex, to: bytes.endIndex, by: width).map { p in
-            var v: UInt64 = 0
-            for k in 0..<width { v |= UInt64(bytes[p + k]) << (8 * UInt64(k)) }
-            return width == 8 ? Int(truncatingIfNeeded: Int64(bitPattern: v)) : Int(Int32(truncatingIfNeeded: v))
-        }
-    }
-
     // MARK: Helpers shared by the op families
 
     /// TFLite's `CalculateActivationRangeQuantized` for a fused activation code: the clamp
@@ -258,42 +204,6 @@ struct TFLiteConversion {
         default:
             throw TFLiteImportError.unsupportedForm(op: op, detail: "fused activation \(code == 4 ? "TANH" : code == 5 ? "SIGN_BIT" : "\(code)")")
         }
-    }
-
-    /// TFLite's `ComputePaddingHeightWidth` along one axis: the output size and the padding
-    /// before and after (`total / 2` before, the odd unit after).
-    func padding(_ code: UInt8, input: Int, kernel: Int, stride: Int, dilation: Int, op: String) throws -> (size: Int, before: Int, after: Int) {
-        guard stride >= 1, dilation >= 1, kernel >= 1, stride <= 1 << 16, dilation <= 1 << 16 else {
-            throw TFLiteImportError.invalidModel(op: op, detail: "stride \(stride), dilation \(dilation), kernel \(kernel)")
-        }
-        let effective = (kernel - 1) * dilation + 1
-        let size: Int
-        switch code {
-        case 0: size = (input + stride - 1) / stride
-        case 1: size = (input + stride - effective) / stride
-        default: throw TFLiteImportError.unsupportedForm(op: op, detail: "padding code \(code)")
-        }
-        guard size >= 1 else { throw TFLiteImportError.invalidModel(op: op, detail: "the window of \(effective) does not fit the input of \(input)") }
-        let total = max(0, (size - 1) * stride + effective - input)
-        return (size, total / 2, total - total / 2)
-    }
-
-    /// The declared shape of `t` must be `expected`.
-    func expect(_ t: Int, _ expected: TensorShape, op: String) throws {
-        let found = try nhwc(t)
-        guard found == expected else {
-            throw TFLiteImportError.invalidModel(
-                op: op, detail: "output '\(file.tensors[t].name)' is declared \(file.tensors[t].shape), the operator computes \([expected.n, expected.h, expected.w, expected.c]) (NHWC)")
-        }
-    }
-
-    /// The options table of `op`, checked to be of `type` (the BuiltinOptions union tag).
-    func options(_ op: TFLiteOperator, type: UInt8, name: String) throws -> FlatTable? {
-        guard let table = op.options else { return nil }
-        guard op.optionsType == type else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "options of union type \(op.optionsType), expected \(type)")
-        }
-        return table
     }
 
     mutating func append(_ kind: QuantizedOpKind, inputs: [Int], output: Int, name: String) {

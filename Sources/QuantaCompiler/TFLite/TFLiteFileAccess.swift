@@ -1,0 +1,268 @@
+import QuantaKernels
+
+/// Reading a `.tflite` file's operators independently of the numbers' type: what the
+/// int8 import (`TFLiteConversion`) and the float import (`TFLiteFloatConversion`) share —
+/// shapes, options, constant operands and each operator's geometry, checked once.
+protocol TFLiteFileAccess {
+    var file: TFLiteModel { get }
+}
+
+/// A convolution's geometry from its options and filter tensor: parameters, OHWI filter
+/// shape, output shape and fused activation code.
+struct TFLiteConvolutionGeometry {
+    var parameters: Conv2DParameters
+    var filter: FilterShape
+    var output: TensorShape
+    var activation: Int8
+    /// The filter tensor (TFLite index).
+    var filterTensor: Int
+}
+
+extension TFLiteFileAccess {
+    /// The name used in messages for operator `index`.
+    func opName(_ op: TFLiteOperator, _ index: Int) -> String {
+        let name = file.code(op).map(TFLiteOperatorCode.name) ?? "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'"
+        let output = op.outputs.first.map { " → '\(file.tensors[$0].name)'" } ?? ""
+        return "operator \(index) (\(name)\(output))"
+    }
+
+    /// TFLite shape → Quanta's NHWC shape: rank 4 as is, rank 2 `[N, C]` as `N×1×1×C`.
+    func nhwc(_ t: Int) throws -> TensorShape {
+        let tensor = file.tensors[t]
+        let s = tensor.shape
+        guard !s.contains(where: { $0 < 1 }) else {
+            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "a dimension below 1")
+        }
+        switch s.count {
+        case 4: return TensorShape(n: s[0], h: s[1], w: s[2], c: s[3])
+        case 2: return TensorShape(n: s[0], h: 1, w: 1, c: s[1])
+        default:
+            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "rank \(s.count); Quanta's runtime holds rank 2 [N, C] and rank 4 NHWC activations")
+        }
+    }
+
+    /// The bytes of constant tensor `t` of `type`, with `count` elements of `width` bytes.
+    func constant(_ t: Int?, type: TFLiteTensorType, op: String, what: String) throws -> (tensor: TFLiteTensor, bytes: ArraySlice<UInt8>) {
+        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
+        let tensor = file.tensors[t]
+        let bytes = file.data(t)
+        guard tensor.type == type else {
+            throw TFLiteImportError.unsupportedQuantization(tensor: tensor.name, detail: "\(what) of \(op) is \(tensor.type.name), expected \(type.name)")
+        }
+        guard !bytes.isEmpty || tensor.shape.contains(0) else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' is not a constant (no buffer data)")
+        }
+        let width = [TFLiteTensorType.int8: 1, .uint8: 1, .int16: 2, .int32: 4, .float32: 4, .int64: 8][type] ?? 1
+        let count = tensor.shape.reduce(1, *)
+        guard bytes.count == count * width else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "\(what) '\(tensor.name)' has \(bytes.count) bytes for shape \(tensor.shape) of \(type.name)")
+        }
+        return (tensor, bytes)
+    }
+
+    /// A constant int32 (or int64) vector, e.g. axes, paddings, permutations.
+    func integers(_ t: Int?, op: String, what: String) throws -> [Int] {
+        guard let t else { throw TFLiteImportError.invalidModel(op: op, detail: "\(what) is missing") }
+        let type = file.tensors[t].type
+        let (_, bytes) = try constant(t, type: type == .int64 ? .int64 : .int32, op: op, what: what)
+        let width = type == .int64 ? 8 : 4
+        return stride(from: bytes.startIndex, to: bytes.endIndex, by: width).map { p in
+            var v: UInt64 = 0
+            for k in 0..<width { v |= UInt64(bytes[p + k]) << (8 * UInt64(k)) }
+            return width == 8 ? Int(truncatingIfNeeded: Int64(bitPattern: v)) : Int(Int32(truncatingIfNeeded: v))
+        }
+    }
+
+    /// TFLite's `ComputePaddingHeightWidth` along one axis: the output size and the padding
+    /// before and after (`total / 2` before, the odd unit after).
+    func padding(_ code: UInt8, input: Int, kernel: Int, stride: Int, dilation: Int, op: String) throws -> (size: Int, before: Int, after: Int) {
+        guard stride >= 1, dilation >= 1, kernel >= 1, stride <= 1 << 16, dilation <= 1 << 16 else {
+            throw TFLiteImportError.invalidModel(op: op, detail: "stride \(stride), dilation \(dilation), kernel \(kernel)")
+        }
+        let effective = (kernel - 1) * dilation + 1
+        let size: Int
+        switch code {
+        case 0: size = (input + stride - 1) / stride
+        case 1: size = (input + stride - effective) / stride
+        default: throw TFLiteImportError.unsupportedForm(op: op, detail: "padding code \(code)")
+        }
+        guard size >= 1 else { throw TFLiteImportError.invalidModel(op: op, detail: "the window of \(effective) does not fit the input of \(input)") }
+        let total = max(0, (size - 1) * stride + effective - input)
+        return (size, total / 2, total - total / 2)
+    }
+
+    /// The declared shape of `t` must be `expected`.
+    func expect(_ t: Int, _ expected: TensorShape, op: String) throws {
+        let found = try nhwc(t)
+        guard found == expected else {
+            throw TFLiteImportError.invalidModel(
+                op: op, detail: "output '\(file.tensors[t].name)' is declared \(file.tensors[t].shape), the operator computes \([expected.n, expected.h, expected.w, expected.c]) (NHWC)")
+        }
+    }
+
+    /// The options table of `op`, checked to be of `type` (the BuiltinOptions union tag).
+    func options(_ op: TFLiteOperator, type: UInt8, name: String) throws -> FlatTable? {
+        guard let table = op.options else { return nil }
+        guard op.optionsType == type else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "options of union type \(op.optionsType), expected \(type)")
+        }
+        return table
+    }
+
+
+    // MARK: Operator geometry
+
+    /// CONV_2D: filter `[O, KH, KW, I]` with I dividing the input channels (groups = C / I).
+    func convolutionGeometry(_ op: TFLiteOperator, name: String, input inShape: TensorShape, filterType: TFLiteTensorType) throws -> TFLiteConvolutionGeometry {
+        let options = try self.options(op, type: 1, name: name)
+        let t = op.inputs.count > 1 ? op.inputs[1] : nil
+        let fs = try constant(t, type: filterType, op: name, what: "filter").tensor.shape
+        guard fs.count == 4, fs[3] >= 1, inShape.c % fs[3] == 0 else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "filter shape \(fs) for \(inShape.c) input channels (expected [O, KH, KW, I] with I dividing the channels)")
+        }
+        let groups = inShape.c / fs[3]
+        guard fs[0] % groups == 0 else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "\(fs[0]) output channels in \(groups) groups")
+        }
+        let filter = FilterShape(outputChannels: fs[0], kernelH: fs[1], kernelW: fs[2], inputChannelsPerGroup: fs[3])
+        // Conv2DOptions: padding 0, stride_w 1, stride_h 2, activation 3, dilation_w 4, dilation_h 5.
+        return try windowGeometry(
+            options, name: name, input: inShape, filter: filter, groups: groups,
+            fields: (padding: 0, strideW: 1, strideH: 2, activation: 3, dilationW: 4, dilationH: 5), filterTensor: t!)
+    }
+
+    /// DEPTHWISE_CONV_2D: filter `[1, KH, KW, C·M]`; the geometry has the OHWI filter
+    /// `[C·M, KH, KW, 1]` (`depthwiseToOHWI` reorders the values) and groups = C.
+    func depthwiseGeometry(_ op: TFLiteOperator, name: String, input inShape: TensorShape, filterType: TFLiteTensorType) throws -> TFLiteConvolutionGeometry {
+        let options = try self.options(op, type: 2, name: name)
+        let t = op.inputs.count > 1 ? op.inputs[1] : nil
+        let fs = try constant(t, type: filterType, op: name, what: "filter").tensor.shape
+        guard fs.count == 4, fs[0] == 1, fs[3] % inShape.c == 0 else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "filter shape \(fs) for \(inShape.c) input channels (expected [1, KH, KW, C·M])")
+        }
+        // DepthwiseConv2DOptions: padding 0, stride_w 1, stride_h 2, depth_multiplier 3,
+        // activation 4, dilation_w 5, dilation_h 6.
+        if let declared = try options?.i32(3), declared != 0, Int(declared) != fs[3] / inShape.c {
+            throw TFLiteImportError.invalidModel(op: name, detail: "depth multiplier \(declared), the filter has \(fs[3]) channels for \(inShape.c) inputs")
+        }
+        let filter = FilterShape(outputChannels: fs[3], kernelH: fs[1], kernelW: fs[2], inputChannelsPerGroup: 1)
+        return try windowGeometry(
+            options, name: name, input: inShape, filter: filter, groups: inShape.c,
+            fields: (padding: 0, strideW: 1, strideH: 2, activation: 4, dilationW: 5, dilationH: 6), filterTensor: t!)
+    }
+
+    private func windowGeometry(
+        _ options: FlatTable?, name: String, input inShape: TensorShape, filter: FilterShape, groups: Int,
+        fields f: (padding: Int, strideW: Int, strideH: Int, activation: Int, dilationW: Int, dilationH: Int), filterTensor: Int
+    ) throws -> TFLiteConvolutionGeometry {
+        let stride = (h: Int(try options?.i32(f.strideH) ?? 1), w: Int(try options?.i32(f.strideW) ?? 1))
+        let dilation = (h: Int(try options?.i32(f.dilationH, default: 1) ?? 1), w: Int(try options?.i32(f.dilationW, default: 1) ?? 1))
+        let code = try options?.u8(f.padding) ?? 0
+        let ph = try padding(code, input: inShape.h, kernel: filter.kernelH, stride: stride.h, dilation: dilation.h, op: name)
+        let pw = try padding(code, input: inShape.w, kernel: filter.kernelW, stride: stride.w, dilation: dilation.w, op: name)
+        let terms = filter.kernelH * filter.kernelW * filter.inputChannelsPerGroup
+        guard terms <= QuantizePipeline.maxAccumulatorTerms else {
+            throw TFLiteImportError.unsupportedForm(
+                op: name, detail: "\(terms) products per output, above the int32 accumulator's bound of \(QuantizePipeline.maxAccumulatorTerms)")
+        }
+        return TFLiteConvolutionGeometry(
+            parameters: Conv2DParameters(
+                strideH: stride.h, strideW: stride.w, dilationH: dilation.h, dilationW: dilation.w,
+                padding: Padding(top: ph.before, left: pw.before, bottom: ph.after, right: pw.after), groups: groups),
+            filter: filter, output: TensorShape(n: inShape.n, h: ph.size, w: pw.size, c: filter.outputChannels),
+            activation: try options?.i8(f.activation) ?? 0, filterTensor: filterTensor)
+    }
+
+    /// `[1, KH, KW, O]` values → OHWI `[O, KH, KW, 1]`.
+    static func depthwiseToOHWI<T>(_ values: [T], taps: Int, channels: Int) -> [T] {
+        (0..<(channels * taps)).map { i in values[(i % taps) * channels + i / taps] }
+    }
+
+    /// FULLY_CONNECTED: weights `[O, K]` with K the values per batch item of the input;
+    /// plain weights format only.
+    func fullyConnectedGeometry(_ op: TFLiteOperator, name: String, input inShape: TensorShape, weightType: TFLiteTensorType) throws -> (outputs: Int, perItem: Int, activation: Int8, weights: Int) {
+        // FullyConnectedOptions: activation 0, weights_format 1.
+        let options = try self.options(op, type: 8, name: name)
+        guard try options?.u8(1) ?? 0 == 0 else { throw TFLiteImportError.unsupportedForm(op: name, detail: "shuffled weights format") }
+        let t = op.inputs.count > 1 ? op.inputs[1] : nil
+        let fs = try constant(t, type: weightType, op: name, what: "weights").tensor.shape
+        let perItem = inShape.h * inShape.w * inShape.c
+        guard fs.count == 2, fs[1] == perItem else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "weights \(fs) for an input of \(perItem) values per batch item (expected [O, \(perItem)])")
+        }
+        guard perItem <= QuantizePipeline.maxAccumulatorTerms else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "\(perItem) products per output, above the int32 accumulator's bound")
+        }
+        return (fs[0], perItem, try options?.i8(0) ?? 0, t!)
+    }
+
+    /// AVERAGE_POOL_2D / MAX_POOL_2D: the window, TFLite's padding and the output shape.
+    func poolGeometry(_ op: TFLiteOperator, name: String, input s: TensorShape) throws -> (parameters: PoolParameters, output: TensorShape, activation: Int8) {
+        // Pool2DOptions: padding 0, stride_w 1, stride_h 2, filter_width 3, filter_height 4, activation 5.
+        guard let options = try self.options(op, type: 5, name: name) else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "no Pool2DOptions")
+        }
+        let kh = Int(try options.i32(4)), kw = Int(try options.i32(3))
+        guard kh >= 1, kw >= 1, kh * kw <= ONNXLimits.maxPoolWindow else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "pool window \(kh)×\(kw)")
+        }
+        let sh = Int(try options.i32(2)), sw = Int(try options.i32(1))
+        let code = try options.u8(0)
+        let ph = try padding(code, input: s.h, kernel: kh, stride: sh, dilation: 1, op: name)
+        let pw = try padding(code, input: s.w, kernel: kw, stride: sw, dilation: 1, op: name)
+        return (PoolParameters(kernelH: kh, kernelW: kw, strideH: sh, strideW: sw,
+                               padding: Padding(top: ph.before, left: pw.before, bottom: ph.after, right: pw.after)),
+                TensorShape(n: s.n, h: ph.size, w: pw.size, c: s.c), try options.i8(5))
+    }
+
+    /// MEAN must reduce a rank-4 tensor over H and W (axes {1, 2}).
+    func checkMean(_ op: TFLiteOperator, name: String) throws {
+        let rank = file.tensors[op.inputs.first.flatMap { $0 } ?? 0].shape.count
+        guard rank == 4 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "MEAN of a rank-\(rank) tensor (only rank 4 over H and W)")
+        }
+        let axes = Set(try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "axes").map { $0 < 0 ? $0 + 4 : $0 })
+        guard axes == [1, 2] else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "MEAN over axes \(axes.sorted()) (only over H and W: [1, 2])")
+        }
+    }
+
+    /// PAD / PADV2 paddings: H and W of a rank-4 tensor only, non-negative.
+    func padGeometry(_ op: TFLiteOperator, name: String) throws -> Padding {
+        let rank = file.tensors[op.inputs.first.flatMap { $0 } ?? 0].shape.count
+        let pads = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "paddings")
+        guard rank == 4, pads.count == 8, pads[0] == 0, pads[1] == 0, pads[6] == 0, pads[7] == 0,
+              pads[2...5].allSatisfy({ $0 >= 0 && $0 <= ONNXLimits.maxDimension }) else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "paddings \(pads) of a rank-\(rank) tensor (only H and W of rank 4, non-negative)")
+        }
+        return Padding(top: pads[2], left: pads[4], bottom: pads[3], right: pads[5])
+    }
+
+    /// A TRANSPOSE must keep the dimensions larger than 1 in order (it then moves no byte).
+    func checkTransposeMovesNoByte(_ op: TFLiteOperator, name: String) throws {
+        let input = file.tensors[op.inputs.first.flatMap { $0 } ?? 0]
+        let perm = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "permutation")
+        guard perm.sorted() == Array(0..<input.shape.count) else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "permutation \(perm) of a rank-\(input.shape.count) tensor")
+        }
+        let moved = perm.filter { input.shape[$0] > 1 }
+        guard moved == moved.sorted() else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "TRANSPOSE \(perm) of \(input.shape): it moves data, and Quanta's runtime has no general transpose yet")
+        }
+    }
+
+    /// CONCATENATION must join along the last axis, without a fused activation.
+    func checkConcatenation(_ op: TFLiteOperator, name: String) throws {
+        // ConcatenationOptions: axis 0, activation 1.
+        let options = try self.options(op, type: 10, name: name)
+        let rank = file.tensors[op.outputs[0]].shape.count
+        var axis = Int(try options?.i32(0) ?? 0)
+        if axis < 0 { axis += rank }
+        guard axis == rank - 1 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "concatenation along axis \(axis) of rank \(rank) (only the channels, the last axis)")
+        }
+        guard try options?.i8(1) ?? 0 == 0 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "a fused activation on a concatenation")
+        }
+    }
+}
