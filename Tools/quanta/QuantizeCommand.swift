@@ -7,6 +7,7 @@ enum QuantizeCommand: Command {
     static let summary = "float ONNX model + calibration samples → int8 .qmodel"
     static let usage = """
         usage: quanta quantize MODEL.onnx --calibration DATA -o MODEL.qmodel [options]
+               quanta quantize MODEL.tflite --calibration DATA …   (a float .tflite, NHWC data)
 
         Imports MODEL.onnx, folds batch norm, fuses activations, calibrates activation
         ranges on DATA with the float reference kernels, quantizes to int8 (per-channel
@@ -58,7 +59,8 @@ enum QuantizeCommand: Command {
         try args.expectPositionals(max: 1)
         let modelPath = try args.positional(0, "MODEL.onnx")
         let calibration = try args.require("calibration")
-        let output = args.value("output") ?? (modelPath.hasSuffix(".onnx") ? String(modelPath.dropLast(5)) : modelPath) + ".qmodel"
+        let output = args.value("output") ?? (modelPath.hasSuffix(".onnx") ? String(modelPath.dropLast(5))
+            : modelPath.hasSuffix(".tflite") ? String(modelPath.dropLast(7)) : modelPath) + ".qmodel"
         try FileIO.checkOutput(output, isNot: [("model", modelPath), ("calibration file", calibration)])
 
         var options = QuantizationOptions()

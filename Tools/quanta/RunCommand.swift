@@ -8,6 +8,7 @@ enum RunCommand: Command {
     static let usage = """
         usage: quanta run MODEL.qmodel --input X.npy --output Y.npy [--int8]
                quanta run MODEL.onnx   --input X.npy --output Y.npy
+               quanta run MODEL.tflite --input X.npy --output Y.npy   (a float .tflite)
 
         X.npy is float32 in the model's original layout (NCHW for ONNX models), either one
         sample (the input's shape) or a batch (N × the input's per-sample shape). Each
@@ -16,7 +17,7 @@ enum RunCommand: Command {
 
         A .qmodel runs in the int8 runtime: the input is quantized with the model's input
         parameters and the output dequantized to float32 (--int8 writes the raw int8
-        output instead). An .onnx model runs on the float reference kernels.
+        output instead). An .onnx model or a float .tflite runs on the float reference kernels.
 
         options:
           --input FILE     float32 .npy input
@@ -36,7 +37,7 @@ enum RunCommand: Command {
         let input = try args.require("input")
         let output = try args.require("output")
         try FileIO.checkOutput(output, isNot: [("model", modelPath), ("input", input)])
-        if modelPath.hasSuffix(".onnx") {
+        if modelPath.hasSuffix(".onnx") || modelPath.hasSuffix(".tflite") {
             if args.flag("int8") { throw CLIError.usage("--int8 applies to .qmodel files only") }
             // Dynamic dims not given with --input-shape come from the input data's shape.
             let shapes = ONNXInputShapes.resolve(

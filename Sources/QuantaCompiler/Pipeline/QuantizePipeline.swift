@@ -78,8 +78,20 @@ public enum QuantizePipeline {
     /// Imports an ONNX model and runs the standard graph passes (fold BN, fuse activations,
     /// fold pads and constants, drop identities): the float graph that calibration,
     /// quantization and evaluation all use.
+    /// A float `.tflite` file (FlatBuffer identifier `TFL3`) is read by
+    /// `TFLiteImporter.importFloatGraph` instead.
     public static func importGraph(onnxPath: String, inputShapes: [String: [Int]] = [:]) throws -> Graph {
-        var graph = try ONNXImporter.importModel(path: onnxPath, options: ONNXImportOptions(inputShapes: inputShapes))
+        var graph: Graph
+        if onnxPath.hasSuffix(".tflite") {
+            let bytes = try FileIO.read(onnxPath)
+            do {
+                graph = try TFLiteImporter.importFloatGraph(bytes: bytes)
+            } catch let error as TFLiteImportError {
+                throw SourcedError(source: onnxPath, underlying: error)
+            }
+        } else {
+            graph = try ONNXImporter.importModel(path: onnxPath, options: ONNXImportOptions(inputShapes: inputShapes))
+        }
         try GraphPassPipeline.standard.run(on: &graph)
         try graph.validate()
         return graph
