@@ -76,26 +76,28 @@ final class TFLiteImportTests: XCTestCase {
     /// outputs (Fixtures: ops_se_float32, outputs from LiteRT's reference kernels), and
     /// `quanta quantize` calibrates and quantizes it like an ONNX model.
     func testFloatTFLiteRunsAndQuantizes() throws {
-        let float = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite/ops_se_float32").path
-        let graph = try QuantizePipeline.importGraph(onnxPath: float + ".tflite")
-        let samples = try QuantizePipeline.loadSamples(path: float + "_calibration.npy", for: graph)
-        let expected = try NumPy.decode(try FileIO.read(float + "_output.npy"))
-        guard case .float32(let reference) = expected.elements else { return XCTFail("not float32") }
-        let executor = FloatExecutor(graph: graph)
-        var got: [Float] = []
-        for sample in samples.samples { got += try executor.run(inputs: [sample])[graph.outputs[0]] ?? [] }
-        XCTAssertEqual(got.count, reference.count)
-        let scale = reference.map(abs).max() ?? 1
-        XCTAssertLessThanOrEqual(zip(got, reference).map { abs($0 - $1) }.max() ?? 1, 1e-5 * scale)
+        for name in ["ops_se_float32", "ops_resize_float32"] {
+            let float = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite/\(name)").path
+            let graph = try QuantizePipeline.importGraph(onnxPath: float + ".tflite")
+            let samples = try QuantizePipeline.loadSamples(path: float + "_calibration.npy", for: graph)
+            let expected = try NumPy.decode(try FileIO.read(float + "_output.npy"))
+            guard case .float32(let reference) = expected.elements else { return XCTFail("not float32") }
+            let executor = FloatExecutor(graph: graph)
+            var got: [Float] = []
+            for sample in samples.samples { got += try executor.run(inputs: [sample])[graph.outputs[0]] ?? [] }
+            XCTAssertEqual(got.count, reference.count, name)
+            let scale = reference.map(abs).max() ?? 1
+            XCTAssertLessThanOrEqual(zip(got, reference).map { abs($0 - $1) }.max() ?? 1, 1e-5 * scale, name)
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tflite-float-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var options = QuantizationOptions()
-        options.calibrationWorkers = 1
-        let result = try QuantizePipeline.run(
-            onnxPath: float + ".tflite", calibrationPath: float + "_calibration.npy", outputPath: dir + "/m.qmodel", options: options)
-        XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tflite-float-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            var options = QuantizationOptions()
+            options.calibrationWorkers = 1
+            let result = try QuantizePipeline.run(
+                onnxPath: float + ".tflite", calibrationPath: float + "_calibration.npy", outputPath: dir + "/m.qmodel", options: options)
+            XCTAssertGreaterThan(result.summary.agreement.sqnr, 25, name)
+        }
     }
 
     /// An int8 `.tflite` is not calibrated again: the float import names `quanta import`.

@@ -265,4 +265,46 @@ extension TFLiteFileAccess {
             throw TFLiteImportError.unsupportedForm(op: name, detail: "a fused activation on a concatenation")
         }
     }
+
+    /// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR of a rank-4 tensor to the declared output
+    /// size (the size operand, when constant, must agree): `alignCorners`, `halfPixelCenters`.
+    func resizeGeometry(_ op: TFLiteOperator, name: String, input: TensorShape, bilinear: Bool) throws -> (output: TensorShape, alignCorners: Bool, halfPixelCenters: Bool) {
+        // ResizeBilinearOptions (15): align_corners 2, half_pixel_centers 3;
+        // ResizeNearestNeighborOptions (74): align_corners 0, half_pixel_centers 1.
+        let options = try self.options(op, type: bilinear ? 15 : 74, name: name)
+        let align = try options?.bool(bilinear ? 2 : 0) ?? false
+        let half = try options?.bool(bilinear ? 3 : 1) ?? false
+        let output = try nhwc(op.outputs[0])
+        guard output.n == input.n, output.c == input.c else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "a resize changes N or C")
+        }
+        if op.inputs.count > 1, let t = op.inputs[1], !file.data(t).isEmpty {
+            let size = try integers(t, op: name, what: "size")
+            guard size == [output.h, output.w] else {
+                throw TFLiteImportError.invalidModel(op: name, detail: "size \(size), the output is declared \(output.h)×\(output.w)")
+            }
+        }
+        return (output, align, half)
+    }
+
+    /// TFLite's `ResizeBilinearInteger` source rows (or columns) `[i0, i1, w1]` per output
+    /// index, `w1` in Q10: `scale10 = (1024·in + out/2) / out` (align corners:
+    /// `(1024·(in−1) + (out−1)/2) / (out−1)`), `v = x·scale10` (half-pixel centers:
+    /// `+ scale10/2 − 512`), `i0 = max(v / 1024, 0)` (C division), `i1 = min((v + 1023) / 1024,
+    /// in − 1)`, `w1 = v − 1024·i0`, set to 0 where `i0 == i1` (the two terms are then one
+    /// row, so the sum is the same; it keeps the weight in 0...1024).
+    static func bilinearTable(input: Int, output: Int, alignCorners: Bool, halfPixelCenters: Bool) -> [Int32] {
+        var scale = (1024 * input + output / 2) / output
+        if alignCorners && output > 1 { scale = (1024 * (input - 1) + (output - 1) / 2) / (output - 1) }
+        var table: [Int32] = []
+        for x in 0..<output {
+            let v = halfPixelCenters ? x * scale + scale / 2 - 512 : x * scale
+            let i0 = max(v / 1024, 0)
+            let i1 = min((v + 1023) / 1024, input - 1)
+            let lower = min(i0, input - 1)
+            let w = lower == i1 ? 0 : v - 1024 * lower
+            table += [Int32(lower), Int32(i1), Int32(max(0, min(1024, w)))]
+        }
+        return table
+    }
 }

@@ -197,6 +197,23 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             for k in op.inputs.indices { inputs.append(try input(op, k, name: name)) }
             let output = try self.output(op, name: name, shape: nil)
             add(.concat, inputs: inputs, output: output, name: name)
+        case C.resizeBilinear, C.resizeNearest:
+            let input = try self.input(op, 0, name: name)
+            let s = graph.tensors[input].shape
+            let bilinear = code == C.resizeBilinear
+            let g = try resizeGeometry(op, name: name, input: s, bilinear: bilinear)
+            let output = try self.output(op, name: name, shape: g.output)
+            if bilinear {
+                let transform: ResizeCoordinateTransform = g.alignCorners ? .alignCorners : g.halfPixelCenters ? .halfPixel : .asymmetric
+                add(.resizeBilinear(ResizeBilinearParameters(
+                    transform: transform, scaleH: Double(g.output.h) / Double(s.h), scaleW: Double(g.output.w) / Double(s.w))),
+                    inputs: [input], output: output, name: name)
+            } else {
+                guard !g.alignCorners, g.output.h % s.h == 0, g.output.w % s.w == 0 else {
+                    throw TFLiteImportError.unsupportedForm(op: name, detail: "nearest resize \(s.h)×\(s.w) → \(g.output.h)×\(g.output.w) (only integer factors, without align corners)")
+                }
+                add(.upsampleNearest(factorH: g.output.h / s.h, factorW: g.output.w / s.w), inputs: [input], output: output, name: name)
+            }
         case C.softmax:
             // SoftmaxOptions: beta 0.
             let beta = try self.options(op, type: 9, name: name)?.f32(0, default: 1) ?? 1

@@ -92,6 +92,29 @@ extension TFLiteConversion {
         append(.concat, inputs: inputs, output: output, name: name)
     }
 
+    /// RESIZE_NEAREST_NEIGHBOR by integer factors (without align corners: the source index
+    /// `floor(x / f)` either way of half-pixel centers) as a copy; RESIZE_BILINEAR with
+    /// `ResizeBilinearInteger`'s tables (`bilinearTable`). Input and output share quantization.
+    mutating func resize(_ op: TFLiteOperator, code: Int32, name: String) throws {
+        let input = try self.input(op, 0, name: name)
+        let s = model.tensors[input].shape
+        let bilinear = code == TFLiteOperatorCode.resizeBilinear
+        let g = try resizeGeometry(op, name: name, input: s, bilinear: bilinear)
+        let output = try self.output(op, name: name)
+        try sameQuantization(input, output, op: name)
+        if bilinear {
+            append(.resizeBilinear(
+                rows: Self.bilinearTable(input: s.h, output: g.output.h, alignCorners: g.alignCorners, halfPixelCenters: g.halfPixelCenters),
+                columns: Self.bilinearTable(input: s.w, output: g.output.w, alignCorners: g.alignCorners, halfPixelCenters: g.halfPixelCenters)),
+                   inputs: [input], output: output, name: name)
+        } else {
+            guard !g.alignCorners, g.output.h % s.h == 0, g.output.w % s.w == 0 else {
+                throw TFLiteImportError.unsupportedForm(op: name, detail: "nearest resize \(s.h)×\(s.w) → \(g.output.h)×\(g.output.w) (only integer factors, without align corners)")
+            }
+            append(.upsampleNearest(factorH: g.output.h / s.h, factorW: g.output.w / s.w), inputs: [input], output: output, name: name)
+        }
+    }
+
     /// Input and output must share scale and zero point (ops that move bytes unchanged).
     func sameQuantization(_ a: Int, _ b: Int, op: String) throws {
         guard model.tensors[a].quantization == model.tensors[b].quantization else {

@@ -17,6 +17,7 @@ public enum TFLiteImporter {
         "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
         "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN",
         "MUL", "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
+        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR",
         "SQUEEZE", "TANH", "TRANSPOSE",
     ]
 
@@ -234,6 +235,7 @@ struct TFLiteConversion: TFLiteFileAccess {
         case TFLiteOperatorCode.reshape, TFLiteOperatorCode.squeeze, TFLiteOperatorCode.expandDims: try reshape(op, name: name)
         case TFLiteOperatorCode.transpose: try transpose(op, name: name)
         case TFLiteOperatorCode.concatenation: try concatenation(op, name: name)
+        case TFLiteOperatorCode.resizeBilinear, TFLiteOperatorCode.resizeNearest: try resize(op, code: code, name: name)
         case TFLiteOperatorCode.hardSwish, TFLiteOperatorCode.relu, TFLiteOperatorCode.relu6,
              TFLiteOperatorCode.reluN1To1, TFLiteOperatorCode.relu0To1, TFLiteOperatorCode.leakyRelu,
              TFLiteOperatorCode.quantize, TFLiteOperatorCode.logistic, TFLiteOperatorCode.tanh:

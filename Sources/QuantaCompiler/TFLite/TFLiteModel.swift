@@ -255,6 +255,7 @@ public enum TFLiteOperatorCode {
     public static let reluN1To1: Int32 = 20
     public static let relu6: Int32 = 21
     public static let reshape: Int32 = 22
+    public static let resizeBilinear: Int32 = 23
     public static let softmax: Int32 = 25
     public static let tanh: Int32 = 28
     public static let custom: Int32 = 32
@@ -264,6 +265,7 @@ public enum TFLiteOperatorCode {
     public static let squeeze: Int32 = 43
     public static let padV2: Int32 = 60
     public static let expandDims: Int32 = 70
+    public static let resizeNearest: Int32 = 97
     public static let leakyRelu: Int32 = 98
     public static let quantize: Int32 = 114
     public static let hardSwish: Int32 = 117
