@@ -307,4 +307,74 @@ extension TFLiteFileAccess {
         }
         return table
     }
+
+    /// SPLIT / SPLIT_V / STRIDED_SLICE along the channels (the last axis) only: for each
+    /// output, the first channel and the count, checked against the declared output shapes.
+    /// STRIDED_SLICE: strides 1, no ellipsis / new-axis / shrink masks, the full range on
+    /// every other axis.
+    func channelSlices(_ op: TFLiteOperator, code: Int32, name: String, input: TensorShape) throws -> [(start: Int, count: Int)] {
+        let inputTensor: Int?
+        var axis: Int
+        var sizes: [Int]
+        switch code {
+        case TFLiteOperatorCode.split:
+            inputTensor = op.inputs.count > 1 ? op.inputs[1] : nil
+            axis = try integers(op.inputs.first ?? nil, op: name, what: "axis").first ?? -1
+            let rank = file.tensors[inputTensor ?? 0].shape.count
+            if axis < 0 { axis += rank }
+            guard axis >= 0, axis < rank, input.c % op.outputs.count == 0 else {
+                throw TFLiteImportError.invalidModel(op: name, detail: "split of axis \(axis) into \(op.outputs.count)")
+            }
+            sizes = [Int](repeating: input.c / op.outputs.count, count: op.outputs.count)
+            axis = axis == rank - 1 ? -1 : axis
+        case TFLiteOperatorCode.splitV:
+            inputTensor = op.inputs.first ?? nil
+            sizes = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "size_splits")
+            axis = try integers(op.inputs.count > 2 ? op.inputs[2] : nil, op: name, what: "axis").first ?? -1
+            let rank = file.tensors[inputTensor ?? 0].shape.count
+            if axis < 0 { axis += rank }
+            axis = axis == rank - 1 ? -1 : axis
+            if let unknown = sizes.firstIndex(of: -1) { sizes[unknown] = input.c - sizes.filter { $0 != -1 }.reduce(0, +) }
+        default:  // STRIDED_SLICE
+            inputTensor = op.inputs.first ?? nil
+            let rank = file.tensors[inputTensor ?? 0].shape.count
+            let begin = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "begin")
+            let end = try integers(op.inputs.count > 2 ? op.inputs[2] : nil, op: name, what: "end")
+            let strides = try integers(op.inputs.count > 3 ? op.inputs[3] : nil, op: name, what: "strides")
+            // StridedSliceOptions: begin_mask 0, end_mask 1, ellipsis 2, new_axis 3, shrink 4, offset 5.
+            let options = try self.options(op, type: 32, name: name)
+            let beginMask = Int(try options?.i32(0) ?? 0), endMask = Int(try options?.i32(1) ?? 0)
+            guard try (options?.i32(2) ?? 0) == 0, try (options?.i32(3) ?? 0) == 0, try (options?.i32(4) ?? 0) == 0,
+                  try !(options?.bool(5) ?? false), begin.count == rank, end.count == rank, strides.allSatisfy({ $0 == 1 }),
+                  strides.count == rank, rank >= 2
+            else {
+                throw TFLiteImportError.unsupportedForm(op: name, detail: "STRIDED_SLICE with strides \(strides) or masks (only a channel range with stride 1)")
+            }
+            let dims = file.tensors[inputTensor ?? 0].shape
+            func bound(_ v: Int, _ d: Int) -> Int { max(0, min(d, v < 0 ? v + d : v)) }
+            for a in 0..<(rank - 1) {
+                let b = beginMask & (1 << a) != 0 ? 0 : bound(begin[a], dims[a])
+                let e = endMask & (1 << a) != 0 ? dims[a] : bound(end[a], dims[a])
+                guard b == 0, e == dims[a] else {
+                    throw TFLiteImportError.unsupportedForm(op: name, detail: "STRIDED_SLICE of axis \(a) (only the channels, the last axis; general slices need general tensors)")
+                }
+            }
+            let last = rank - 1
+            let b = beginMask & (1 << last) != 0 ? 0 : bound(begin[last], dims[last])
+            let e = endMask & (1 << last) != 0 ? dims[last] : bound(end[last], dims[last])
+            guard e > b else { throw TFLiteImportError.invalidModel(op: name, detail: "an empty slice") }
+            return [(b, e - b)]
+        }
+        guard axis == -1 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "split along axis \(axis) (only the channels, the last axis)")
+        }
+        guard sizes.count == op.outputs.count, sizes.allSatisfy({ $0 >= 1 }), sizes.reduce(0, +) == input.c else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "split sizes \(sizes) of \(input.c) channels into \(op.outputs.count) outputs")
+        }
+        var start = 0
+        return sizes.map { size in defer { start += size }; return (start, size) }
+    }
+
+    /// The activation input of a SPLIT (input 1) or SPLIT_V / STRIDED_SLICE (input 0).
+    static func sliceInputIndex(_ code: Int32) -> Int { code == TFLiteOperatorCode.split ? 1 : 0 }
 }

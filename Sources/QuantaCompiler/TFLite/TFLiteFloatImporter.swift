@@ -120,8 +120,22 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
         guard let code = file.code(op) else {
             throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
         }
-        guard op.outputs.count == 1 else { throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs") }
         typealias C = TFLiteOperatorCode
+        if code == C.split || code == C.splitV || code == C.stridedSlice {
+            let input = try self.input(op, Self.sliceInputIndex(code), name: name)
+            let s = graph.tensors[input].shape
+            for (k, range) in try channelSlices(op, code: code, name: name, input: s).enumerated() {
+                let t = op.outputs[k]
+                guard mapped[t] == nil, file.data(t).isEmpty else {
+                    throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
+                }
+                try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
+                let output = try tensor(t, op: name)
+                add(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")
+            }
+            return
+        }
+        guard op.outputs.count == 1 else { throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs") }
         switch code {
         case C.conv2D, C.depthwiseConv2D:
             let input = try self.input(op, 0, name: name)

@@ -115,6 +115,24 @@ extension TFLiteConversion {
         }
     }
 
+    /// SPLIT, SPLIT_V, STRIDED_SLICE of channel ranges: one channel slice per output, each
+    /// sharing the input's quantization.
+    mutating func slices(_ op: TFLiteOperator, code: Int32, name: String) throws {
+        let input = try self.input(op, Self.sliceInputIndex(code), name: name)
+        let ranges = try channelSlices(op, code: code, name: name, input: model.tensors[input].shape)
+        let s = model.tensors[input].shape
+        for (k, range) in ranges.enumerated() {
+            let t = op.outputs[k]
+            guard mapped[t] == nil, file.data(t).isEmpty else {
+                throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
+            }
+            let output = try activation(t, op: name)
+            try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
+            try sameQuantization(input, output, op: name)
+            append(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")
+        }
+    }
+
     /// Input and output must share scale and zero point (ops that move bytes unchanged).
     func sameQuantization(_ a: Int, _ b: Int, op: String) throws {
         guard model.tensors[a].quantization == model.tensors[b].quantization else {

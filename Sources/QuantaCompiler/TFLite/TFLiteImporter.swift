@@ -17,7 +17,7 @@ public enum TFLiteImporter {
         "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
         "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN",
         "MUL", "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
-        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR",
+        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SPLIT", "SPLIT_V", "STRIDED_SLICE",
         "SQUEEZE", "TANH", "TRANSPOSE",
     ]
 
@@ -221,6 +221,9 @@ struct TFLiteConversion: TFLiteFileAccess {
         // Boundary conversions made aliases.
         if code == TFLiteOperatorCode.quantize, let i = op.inputs.first ?? nil, aliases[i] != nil { return }
         if code == TFLiteOperatorCode.dequantize, let o = op.outputs.first, aliases[o] != nil { return }
+        if code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV || code == TFLiteOperatorCode.stridedSlice {
+            return try slices(op, code: code, name: name)
+        }
         guard op.outputs.count == 1 else {
             throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs")
         }

@@ -263,10 +263,13 @@ public enum TFLiteOperatorCode {
     public static let transpose: Int32 = 39
     public static let mean: Int32 = 40
     public static let squeeze: Int32 = 43
+    public static let stridedSlice: Int32 = 45
+    public static let split: Int32 = 49
     public static let padV2: Int32 = 60
     public static let expandDims: Int32 = 70
     public static let resizeNearest: Int32 = 97
     public static let leakyRelu: Int32 = 98
+    public static let splitV: Int32 = 102
     public static let quantize: Int32 = 114
     public static let hardSwish: Int32 = 117
     public static let relu0To1: Int32 = 152
