@@ -377,4 +377,48 @@ extension TFLiteFileAccess {
 
     /// The activation input of a SPLIT (input 1) or SPLIT_V / STRIDED_SLICE (input 0).
     static func sliceInputIndex(_ code: Int32) -> Int { code == TFLiteOperatorCode.split ? 1 : 0 }
+
+    /// TRANSPOSE_CONV: inputs `[output_shape, weights [O, KH, KW, I], input, bias?]`; the
+    /// output size from the declared output (the shape operand, when constant, must agree);
+    /// TFLite's padding (`ComputePaddingHeightWidth` on the output size, only the leading
+    /// padding is used), expressed as Quanta's leading/trailing padding plus an output
+    /// padding below the stride.
+    func transposeConvolutionGeometry(_ op: TFLiteOperator, name: String, input inShape: TensorShape, filterType: TFLiteTensorType)
+        throws -> (stride: (h: Int, w: Int), padding: Padding, outputPadding: (h: Int, w: Int), filter: FilterShape, output: TensorShape, activation: Int8, filterTensor: Int)
+    {
+        // TransposeConvOptions (49): padding 0, stride_w 1, stride_h 2, fused_activation 3.
+        let options = try self.options(op, type: 49, name: name)
+        let t = op.inputs.count > 1 ? op.inputs[1] : nil
+        let fs = try constant(t, type: filterType, op: name, what: "weights").tensor.shape
+        guard fs.count == 4, fs[3] == inShape.c else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "weights \(fs) for \(inShape.c) input channels (expected [O, KH, KW, \(inShape.c)])")
+        }
+        let output = try nhwc(op.outputs[0])
+        guard output.n == inShape.n, output.c == fs[0] else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "output \(file.tensors[op.outputs[0]].shape) for weights \(fs)")
+        }
+        if let s = op.inputs.first ?? nil, !file.data(s).isEmpty {
+            let declared = try integers(s, op: name, what: "output shape")
+            guard declared == [output.n, output.h, output.w, output.c] else {
+                throw TFLiteImportError.invalidModel(op: name, detail: "output shape operand \(declared), the output is declared \(file.tensors[op.outputs[0]].shape)")
+            }
+        }
+        let stride = (h: Int(try options?.i32(2) ?? 1), w: Int(try options?.i32(1) ?? 1))
+        let code = try options?.u8(0) ?? 0
+        let ph = try padding(code, input: output.h, kernel: fs[1], stride: stride.h, dilation: 1, op: name)
+        let pw = try padding(code, input: output.w, kernel: fs[2], stride: stride.w, dilation: 1, op: name)
+        // out = stride·(in − 1) + k − top − bottom + outputPadding, 0 ≤ outputPadding < stride.
+        func trailing(_ input: Int, _ out: Int, _ k: Int, _ s: Int, _ top: Int) throws -> (Int, Int) {
+            let r = s * (input - 1) + k - top - out
+            guard r > -s else {
+                throw TFLiteImportError.unsupportedForm(op: name, detail: "transposed convolution to \(out) from \(input) (stride \(s), kernel \(k)): output padding \(-r) ≥ stride")
+            }
+            return r >= 0 ? (r, 0) : (0, -r)
+        }
+        let (bottom, padH) = try trailing(inShape.h, output.h, fs[1], stride.h, ph.before)
+        let (right, padW) = try trailing(inShape.w, output.w, fs[2], stride.w, pw.before)
+        return (stride, Padding(top: ph.before, left: pw.before, bottom: bottom, right: right), (padH, padW),
+                FilterShape(outputChannels: fs[0], kernelH: fs[1], kernelW: fs[2], inputChannelsPerGroup: fs[3]),
+                output, try options?.i8(3) ?? 0, t!)
+    }
 }

@@ -151,6 +151,17 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             add(.conv2D(ConvolutionOp(parameters: g.parameters, filter: g.filter, weights: weights,
                                       bias: try bias(op, channels: g.filter.outputChannels, name: name), clamp: try clamp(g.activation, op: name))),
                 inputs: [input], output: output, name: name)
+        case C.transposeConv:
+            let input = try self.input(op, 2, name: name)
+            let g = try transposeConvolutionGeometry(op, name: name, input: graph.tensors[input].shape, filterType: .float32)
+            var biasOp = op
+            biasOp.inputs = [nil, nil] + (op.inputs.count > 3 ? [op.inputs[3]] : [])
+            let output = try self.output(op, name: name, shape: g.output)
+            add(.transposeConv2D(TransposeConvolutionOp(
+                strideH: g.stride.h, strideW: g.stride.w, padding: g.padding, outputPaddingH: g.outputPadding.h, outputPaddingW: g.outputPadding.w,
+                filter: g.filter, weights: try floats(g.filterTensor, op: name, what: "weights"),
+                bias: try bias(biasOp, channels: g.filter.outputChannels, name: name), clamp: try clamp(g.activation, op: name))),
+                inputs: [input], output: output, name: name)
         case C.fullyConnected:
             let input = try self.input(op, 0, name: name)
             let inShape = graph.tensors[input].shape

@@ -32,6 +32,24 @@ extension TFLiteConversion {
                inputs: [input], output: output, name: name)
     }
 
+    mutating func transposeConvolution(_ op: TFLiteOperator, name: String) throws {
+        let input = try self.input(op, 2, name: name)
+        let g = try transposeConvolutionGeometry(op, name: name, input: model.tensors[input].shape, filterType: .int8)
+        let output = try self.output(op, name: name)
+        let channels = g.filter.outputChannels
+        let scales = try weightScales(file.tensors[g.filterTensor], channels: channels, dimension: 0, op: name)
+        let requantization = try self.requantization(
+            input: input, output: output, weightScales: scales, channels: channels, activation: g.activation, op: name)
+        // The bias is input 3 here.
+        var biasOp = op
+        biasOp.inputs = [nil, nil] + (op.inputs.count > 3 ? [op.inputs[3]] : [])
+        append(.transposeConv2D(
+            strideH: g.stride.h, strideW: g.stride.w, padding: g.padding, outputPaddingH: g.outputPadding.h, outputPaddingW: g.outputPadding.w,
+            filter: g.filter, weights: file.data(g.filterTensor).map { Int8(bitPattern: $0) },
+            bias: try bias(biasOp, channels: channels, name: name), requantization: requantization),
+               inputs: [input], output: output, name: name)
+    }
+
     mutating func fullyConnected(_ op: TFLiteOperator, name: String) throws {
         let input = try self.input(op, 0, name: name)
         let inShape = model.tensors[input].shape

@@ -266,6 +266,7 @@ public enum TFLiteOperatorCode {
     public static let stridedSlice: Int32 = 45
     public static let split: Int32 = 49
     public static let padV2: Int32 = 60
+    public static let transposeConv: Int32 = 67
     public static let expandDims: Int32 = 70
     public static let resizeNearest: Int32 = 97
     public static let leakyRelu: Int32 = 98
