@@ -100,6 +100,26 @@ final class TFLiteImportTests: XCTestCase {
         }
     }
 
+    /// The int8 fixtures plan their arenas near the bound of whole tensors with the fast
+    /// kernels: no kernel scratch at the peak (ops_block's grouped 3×3 convolution takes the
+    /// stack-tiled im2col there instead of an arena buffer: 9 864 → 3 456 B, the bound), at
+    /// most 1.2× the bound where placement fragments (ops_split: 2 016 of 1 728 B).
+    func testFixturesPlanAtTheWholeTensorBound() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tflite-plan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite").path
+        let models = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".tflite") && !$0.contains("float32") }
+        XCTAssertGreaterThanOrEqual(models.count, 8)
+        for name in models {
+            let summary = try TFLiteImportPipeline.run(tflitePath: folder + "/" + name, outputPath: dir + "/m.qmodel").summary
+            XCTAssertLessThanOrEqual(summary.arenaBytes, summary.naiveLowerBound * 6 / 5, name)
+            if name.hasPrefix("ops_block") || name.hasPrefix("mobilenet") {
+                XCTAssertEqual(summary.arenaBytes, summary.naiveLowerBound, name)
+            }
+        }
+    }
+
     /// An int8 `.tflite` is not calibrated again: the float import names `quanta import`.
     func testQuantizedTFLiteIsNotAFloatModel() throws {
         XCTAssertThrowsError(try TFLiteImporter.importFloatGraph(bytes: try modelBytes())) { error in

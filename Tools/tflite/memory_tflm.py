@@ -54,8 +54,13 @@ def main():
             print(f"| {os.path.basename(path)} | TFLite Micro cannot load it ({e}) | | | | | |")
             continue
         with tempfile.TemporaryDirectory() as work:
-            out = subprocess.run([quanta, "import", path, "-o", os.path.join(work, "m.qmodel"), "--json"],
-                                 check=True, capture_output=True, text=True).stdout
+            run = subprocess.run([quanta, "import", path, "-o", os.path.join(work, "m.qmodel"), "--json"],
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"| {os.path.basename(path)} | {t['total']:,} | {t['head']:,} | {t['tail']:,} | "
+                      f"quanta import refuses it: {run.stderr.strip()} | | |")
+                continue
+            out = run.stdout
         q = json.loads(out)["arenaBytes"]
         print(f"| {os.path.basename(path)} | {t['total']:,} | {t['head']:,} | {t['tail']:,} | {q:,} | "
               f"{q / t['total']:.2f} | {q / t['head']:.2f} |")

@@ -537,17 +537,21 @@ public enum MemoryPasses {
 }
 
 extension KernelVariant {
-    /// The variant that runs this one's packed weights without arena scratch, where it
-    /// applies to these shapes: a GEMM with a panel (`.pointwise`, `.pointwiseU8`, direct
-    /// `.grouped`) → `.directGEMM`, `.im2col` → `.im2colDirect`; nil otherwise.
+    /// The variant that runs this layer without arena scratch, where it applies to these
+    /// shapes: a GEMM with a panel (`.pointwise`, `.pointwiseU8`, `.grouped`) → `.directGEMM`,
+    /// else (a grouped K×K, an odd depth) → `.im2colDirect`; `.im2col` → `.im2colDirect`;
+    /// nil otherwise.
     func scratchFree(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters, inputZeroPoint: Int32) -> KernelVariant? {
-        let candidate: KernelVariant
+        // The 1×1 GEMM read in place first; else the stack-tiled im2col (any geometry and
+        // groups: a grouped K×K or an odd-depth 1×1 too).
+        let candidates: [KernelVariant]
         switch self {
-        case .pointwise, .pointwiseU8, .grouped: candidate = .directGEMM
-        case .im2col: candidate = .im2colDirect
+        case .pointwise, .pointwiseU8, .grouped: candidates = [.directGEMM, .im2colDirect]
+        case .im2col: candidates = [.im2colDirect]
         default: return nil
         }
-        return candidate.applies(inputShape: inputShape, filter: filter, parameters: parameters, inputZeroPoint: inputZeroPoint)
-            ? candidate : nil
+        return candidates.first {
+            $0.applies(inputShape: inputShape, filter: filter, parameters: parameters, inputZeroPoint: inputZeroPoint)
+        }
     }
 }
