@@ -23,6 +23,16 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// A SPLIT with no outputs (`Tools/fuzz tflite`): the split size divided by zero.
+    func testTFLiteSplitWithoutOutputsIsRefused() throws {
+        let bytes = try FileIO.read(fixture("tflite-crash-bb064baf.tflite"))
+        XCTAssertThrowsError(try TFLiteImporter.importModel(bytes: bytes)) { error in
+            guard case .invalidModel(let op, let detail)? = error as? TFLiteImportError else { return XCTFail("\(error)") }
+            XCTAssertTrue(op.contains("SPLIT"), op)
+            XCTAssertEqual(detail, "0 outputs")
+        }
+    }
+
     func testHugeReshapeTargetIsAShapeMismatch() {
         let bytes = ONNXBuilder.model(
             nodes: [ONNXBuilder.node("Reshape", ["X", "S"], ["Y"], name: "a")],

@@ -313,6 +313,9 @@ extension TFLiteFileAccess {
     /// STRIDED_SLICE: strides 1, no ellipsis / new-axis / shrink masks, the full range on
     /// every other axis.
     func channelSlices(_ op: TFLiteOperator, code: Int32, name: String, input: TensorShape) throws -> [(start: Int, count: Int)] {
+        guard code == TFLiteOperatorCode.stridedSlice ? op.outputs.count == 1 : !op.outputs.isEmpty else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "\(op.outputs.count) outputs")
+        }
         let inputTensor: Int?
         var axis: Int
         var sizes: [Int]
