@@ -187,7 +187,7 @@ final class TFLiteImportTests: XCTestCase {
     /// model that imports is written and runs.
     func testTruncatedAndCorruptedFilesThrowOrImport() throws {
         let bytes = try modelBytes()
-        var rng = SplitMix64(seed: 26)
+        var rng = TestRandom(seed: 26)
         var imported = 0, refused = 0
         for length in stride(from: 0, to: bytes.count, by: 9973) + [bytes.count - 1, bytes.count - 100] {
             if (try? TFLiteImporter.importModel(bytes: Array(bytes[..<length]))) != nil { imported += 1 } else { refused += 1 }
@@ -206,18 +206,5 @@ final class TFLiteImportTests: XCTestCase {
         }
         XCTAssertGreaterThan(refused, 0)
         XCTAssertEqual(imported + refused, 300 + (bytes.count + 9972) / 9973 + 2)
-    }
-}
-
-/// A small deterministic generator for the corruption test.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,6 +5,10 @@ import QuantaKernels
 /// shapes, options, constant operands and each operator's geometry, checked once.
 protocol TFLiteFileAccess {
     var file: TFLiteModel { get }
+    /// TFLite tensor → the index of the tensor made for it so far.
+    var mapped: [Int: Int] { get }
+    /// Makes the tensor for TFLite tensor `t` (an activation, or a constant operand).
+    mutating func materialize(_ t: Int, op: String) throws -> Int
 }
 
 /// A convolution's geometry from its options and filter tensor: parameters, OHWI filter
@@ -19,6 +23,25 @@ struct TFLiteConvolutionGeometry {
 }
 
 extension TFLiteFileAccess {
+    /// The tensor of input `k` of `op`: written by an earlier operator, or a constant.
+    mutating func input(_ op: TFLiteOperator, _ k: Int, name: String) throws -> Int {
+        guard k < op.inputs.count, let t = op.inputs[k] else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "input \(k) is missing")
+        }
+        if let q = mapped[t] { return q }
+        guard !file.data(t).isEmpty else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "input '\(file.tensors[t].name)' is read before any operator writes it")
+        }
+        return try materialize(t, op: name)
+    }
+
+    /// The tensor for output `t` of an operator: written once, never a constant.
+    mutating func newOutput(_ t: Int, name: String) throws -> Int {
+        guard mapped[t] == nil, file.data(t).isEmpty else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
+        }
+        return try materialize(t, op: name)
+    }
     /// The name used in messages for operator `index`.
     func opName(_ op: TFLiteOperator, _ index: Int) -> String {
         let name = file.code(op).map(TFLiteOperatorCode.name) ?? "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'"

@@ -90,26 +90,13 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
         }
     }
 
-    mutating func input(_ op: TFLiteOperator, _ k: Int, name: String) throws -> Int {
-        guard k < op.inputs.count, let t = op.inputs[k] else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "input \(k) is missing")
-        }
-        if let g = mapped[t] { return g }
-        guard !file.data(t).isEmpty else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "input '\(file.tensors[t].name)' is read before any operator writes it")
-        }
-        return try tensor(t, op: name)
-    }
-
     /// The output of `op`, added to the graph, checked to have the shape the op computes.
     mutating func output(_ op: TFLiteOperator, name: String, shape: TensorShape?) throws -> Int {
-        let t = op.outputs[0]
-        guard mapped[t] == nil, file.data(t).isEmpty else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
-        }
-        if let shape { try expect(t, shape, op: name) }
-        return try tensor(t, op: name)
+        if let shape { try expect(op.outputs[0], shape, op: name) }
+        return try newOutput(op.outputs[0], name: name)
     }
+
+    mutating func materialize(_ t: Int, op: String) throws -> Int { try tensor(t, op: op) }
 
     mutating func add(_ op: GraphOp, inputs: [Int], output: Int, name: String) {
         graph.nodes.append(GraphNode(name: name, op: op, inputs: inputs, outputs: [output]))
@@ -126,11 +113,8 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             let s = graph.tensors[input].shape
             for (k, range) in try channelSlices(op, code: code, name: name, input: s).enumerated() {
                 let t = op.outputs[k]
-                guard mapped[t] == nil, file.data(t).isEmpty else {
-                    throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
-                }
                 try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
-                let output = try tensor(t, op: name)
+                let output = try newOutput(t, name: name)
                 add(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")
             }
             return

@@ -123,10 +123,7 @@ extension TFLiteConversion {
         let s = model.tensors[input].shape
         for (k, range) in ranges.enumerated() {
             let t = op.outputs[k]
-            guard mapped[t] == nil, file.data(t).isEmpty else {
-                throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
-            }
-            let output = try activation(t, op: name)
+            let output = try newOutput(t, name: name)
             try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
             try sameQuantization(input, output, op: name)
             append(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")

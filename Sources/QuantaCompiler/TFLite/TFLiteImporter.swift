@@ -249,24 +249,10 @@ struct TFLiteConversion: TFLiteFileAccess {
         }
     }
 
-    /// The single activation input `k` of `op` (present, int8).
-    mutating func input(_ op: TFLiteOperator, _ k: Int, name: String) throws -> Int {
-        guard k < op.inputs.count, let t = op.inputs[k] else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "input \(k) is missing")
-        }
-        if let q = mapped[t] { return q }
-        guard !file.data(t).isEmpty else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "input '\(file.tensors[t].name)' is read before any operator writes it")
-        }
-        return try activation(t, op: name)
-    }
-
     /// The output of `op`, added to the model.
     mutating func output(_ op: TFLiteOperator, name: String) throws -> Int {
-        let t = op.outputs[0]
-        guard mapped[t] == nil, file.data(t).isEmpty else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "output '\(file.tensors[t].name)' is written twice or is a constant")
-        }
-        return try activation(t, op: name)
+        try newOutput(op.outputs[0], name: name)
     }
+
+    mutating func materialize(_ t: Int, op: String) throws -> Int { try activation(t, op: op) }
 }
