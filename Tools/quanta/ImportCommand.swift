@@ -12,16 +12,16 @@ enum ImportCommand: Command {
         write it), keeps its scales and zero points, derives every requantization multiplier
         from them as TFLite's kernels do, plans the arena and writes the .qmodel. The int8
         runtime then gives the bytes of TFLite's reference kernels (docs/TFLITE.md). No
-        calibration: the file is already quantized (float .tflite files are not read yet).
+        calibration: the file is already quantized (a float .tflite goes to `quanta quantize`).
 
         Read: one subgraph; int8 activations, per-tensor; int8 weights per-tensor or
         per-channel; rank-2 and rank-4 tensors; ADD, AVERAGE_POOL_2D, CONCATENATION (channels),
         CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, HARD_SWISH, LEAKY_RELU, LOGISTIC, MAX_POOL_2D,
         MEAN (over H, W), MUL, PAD, PADV2, RELU, RELU6, RELU_0_TO_1, RELU_N1_TO_1, RESHAPE,
         RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR (integer factors), SPLIT, SPLIT_V and
-        STRIDED_SLICE (channel ranges), SQUEEZE, EXPAND_DIMS, TANH, TRANSPOSE_CONV, TRANSPOSE (when it moves no byte), QUANTIZE (int8 → int8, and
-        float → int8 at the input), DEQUANTIZE (at the output). Anything else is an error
-        that names the operator.
+        STRIDED_SLICE (channel ranges), SQUEEZE, EXPAND_DIMS, TANH, TRANSPOSE_CONV, TRANSPOSE
+        (when it moves no byte), QUANTIZE (int8 → int8, and float → int8 at the input),
+        DEQUANTIZE (at the output). Anything else is an error that names the operator.
 
         options:
           -o, --output FILE   the .qmodel to write (default: MODEL with .qmodel)

@@ -4,7 +4,7 @@ import QuantaCompiler
 /// `quanta quantize MODEL.onnx --calibration DATA -o MODEL.qmodel [--method M]`
 enum QuantizeCommand: Command {
     static let name = "quantize"
-    static let summary = "float ONNX model + calibration samples → int8 .qmodel"
+    static let summary = "float ONNX (or .tflite) model + calibration samples → int8 .qmodel"
     static let usage = """
         usage: quanta quantize MODEL.onnx --calibration DATA -o MODEL.qmodel [options]
                quanta quantize MODEL.tflite --calibration DATA …   (a float .tflite, NHWC data)

@@ -4,7 +4,7 @@ import QuantaCompiler
 /// `quanta run MODEL.qmodel|MODEL.onnx --input X.npy --output Y.npy [--int8]`
 enum RunCommand: Command {
     static let name = "run"
-    static let summary = "run a .qmodel (int8 runtime) or an .onnx model (float reference) on .npy input"
+    static let summary = "run a .qmodel (int8 runtime) or an .onnx / float .tflite model (float reference) on .npy input"
     static let usage = """
         usage: quanta run MODEL.qmodel --input X.npy --output Y.npy [--int8]
                quanta run MODEL.onnx   --input X.npy --output Y.npy

@@ -168,6 +168,10 @@ typedef struct quanta_add {
 
 void quanta_add_run(const int8_t *a, const int8_t *b, int8_t *out, long count, const quanta_add *p);
 
+/// Σ w[i]·(x[i] − zero_point) over n int8 values, wrapping in int32 (NEON; ARM only).
+/// Precondition: the exact sum fits in int32 (the loader's accumulator bound).
+int32_t quanta_dot_s8(const int8_t *w, const int8_t *x, long n, int32_t zero_point);
+
 /// 1 when the CPU has the dot product instructions (aarch64 AT_HWCAP ASIMDDP), else 0.
 int quanta_cpu_has_dotprod(void);
 /// Whether this CPU has the int8 matrix multiply (Armv8.6 I8MM: `smmla`; AT_HWCAP2), read once.

@@ -1,3 +1,7 @@
+#if arch(arm64) || arch(arm)
+import CQuantaKernels
+#endif
+
 extension Int8Reference {
     /// Int8 fully connected layer (TFLite's `reference_integer_ops::FullyConnected`, with
     /// per-output requantization allowed). Weights `[outputCount][inputCount]`, symmetric
@@ -57,12 +61,16 @@ extension Int8Reference {
 
     /// `Σ_i w[i] · (x[i] − zeroPoint)` over `count` values: one fully connected output
     /// before bias (the validated accumulator bound keeps it in Int32, so the lane order of
-    /// the sum does not matter). Shared by both fully connected kernels; 8 products per step
-    /// in explicit SIMD lanes (compact code, vector instructions on every target).
+    /// the sum does not matter). Shared by both fully connected kernels: on ARM the NEON
+    /// loop `quanta_dot_s8` (16 values per step), elsewhere 8 products per step in explicit
+    /// SIMD lanes (compact code).
     @inline(never)
     @_optimize(size)
     @usableFromInline
     static func dot(_ w: UnsafePointer<Int8>, _ x: UnsafePointer<Int8>, _ count: Int, _ zeroPoint: Int32) -> Int32 {
+        #if arch(arm64) || arch(arm)
+        return quanta_dot_s8(w, x, count, zeroPoint)
+        #else
         var lanes = SIMD8<Int32>(repeating: 0)
         let zero = SIMD8<Int32>(repeating: zeroPoint)
         var i = 0
@@ -78,6 +86,7 @@ extension Int8Reference {
             i += 1
         }
         return acc
+        #endif
     }
 
     /// `x` rounded to the nearest integer, halves away from zero (C's `round`), saturated
