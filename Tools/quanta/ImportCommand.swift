@@ -19,7 +19,7 @@ enum ImportCommand: Command {
         CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, HARD_SWISH, LEAKY_RELU, LOGISTIC, MAX_POOL_2D,
         MEAN (over H, W), MUL, PAD, PADV2, RELU, RELU6, RELU_0_TO_1, RELU_N1_TO_1, RESHAPE,
         RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR (integer factors), SPLIT, SPLIT_V and
-        STRIDED_SLICE (channel ranges), SQUEEZE, EXPAND_DIMS, TANH, TRANSPOSE_CONV, TRANSPOSE
+        STRIDED_SLICE (channel ranges), SQUEEZE, EXPAND_DIMS, SUB, TANH, TRANSPOSE_CONV, TRANSPOSE
         (when it moves no byte), QUANTIZE (int8 → int8, and float → int8 at the input),
         DEQUANTIZE (at the output). Anything else is an error that names the operator.
 

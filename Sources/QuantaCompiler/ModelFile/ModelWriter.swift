@@ -102,7 +102,7 @@ public struct ModelWriter {
     /// connected layers, `.elementwise` for adds of same-shape operands, muls of same-shape
     /// operands or a per-channel gate, and global average pooling; `.reference` otherwise.
     public static func variant(_ op: QuantizedOp, in model: QuantizedModel, kernels: KernelSelection = .fast) -> KernelVariant {
-        if kernels == .fast, case .add = op.kind, op.inputs.count == 2,
+        if kernels == .fast, case .add(let q) = op.kind, q.input2Multiplier >= 0, op.inputs.count == 2,
             op.inputs.allSatisfy({ $0 >= 0 && $0 < model.tensors.count }),
             model.tensors[op.inputs[0]].shape == model.tensors[op.inputs[1]].shape
         {

@@ -6,14 +6,15 @@ import QuantaKernels
 /// (`TFLiteActivationTable`), so a table is exact by construction.
 extension TFLiteConversion {
     mutating func binary(_ op: TFLiteOperator, code: Int32, name: String) throws {
-        // AddOptions (11) and MulOptions (21): fused activation at field 0.
-        let options = try self.options(op, type: code == TFLiteOperatorCode.add ? 11 : 21, name: name)
+        // AddOptions (11), MulOptions (21), SubOptions (28): fused activation at field 0.
+        let isSub = code == TFLiteOperatorCode.sub
+        let options = try self.options(op, type: code == TFLiteOperatorCode.add ? 11 : isSub ? 28 : 21, name: name)
         var a = try input(op, 0, name: name)
         var b = try input(op, 1, name: name)
         var sa = model.tensors[a].shape, sb = model.tensors[b].shape
         // Quanta broadcasts the second operand over H and W: put the smaller one second
-        // (both ops commute, and TFLite computes each operand's term on its own).
-        if sa != sb && sa.h * sa.w == 1 && sa.n == sb.n && sa.c == sb.c {
+        // (add and mul commute, and TFLite computes each operand's term on its own).
+        if !isSub && sa != sb && sa.h * sa.w == 1 && sa.n == sb.n && sa.c == sb.c {
             swap(&a, &b)
             swap(&sa, &sb)
         }
@@ -25,9 +26,12 @@ extension TFLiteConversion {
         let qa = model.tensors[a].quantization, qb = model.tensors[b].quantization, qo = model.tensors[output].quantization
         let (lo, hi) = try activationRange(try options?.i8(0) ?? 0, output: qo, op: name)
         let kind: QuantizedOpKind
-        if code == TFLiteOperatorCode.add {
+        if code == TFLiteOperatorCode.add || isSub {
             var q = try ElementwiseQuantization.add(qa, qb, output: qo, clamp: .none, node: name)
             (q.clampMin, q.clampMax) = (lo, max(lo, hi))
+            // SUB: TFLite's add with the second operand's multiplier negated (the scaled
+            // terms round half away from zero, so −MBQM(x, m) = MBQM(x, −m)).
+            if isSub { q.input2Multiplier = -q.input2Multiplier }
             kind = .add(q)
         } else {
             var q = try ElementwiseQuantization.mul(qa, qb, output: qo, clamp: .none, node: name)

@@ -17,7 +17,7 @@ public enum TFLiteImporter {
         "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
         "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN",
         "MUL", "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
-        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SPLIT", "SPLIT_V", "STRIDED_SLICE", "TRANSPOSE_CONV",
+        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SPLIT", "SPLIT_V", "STRIDED_SLICE", "SUB", "TRANSPOSE_CONV",
         "SQUEEZE", "TANH", "TRANSPOSE",
     ]
 
@@ -232,7 +232,7 @@ struct TFLiteConversion: TFLiteFileAccess {
         case TFLiteOperatorCode.depthwiseConv2D: try depthwise(op, name: name)
         case TFLiteOperatorCode.fullyConnected: try fullyConnected(op, name: name)
         case TFLiteOperatorCode.transposeConv: try transposeConvolution(op, name: name)
-        case TFLiteOperatorCode.add, TFLiteOperatorCode.mul: try binary(op, code: code, name: name)
+        case TFLiteOperatorCode.add, TFLiteOperatorCode.mul, TFLiteOperatorCode.sub: try binary(op, code: code, name: name)
         case TFLiteOperatorCode.averagePool2D, TFLiteOperatorCode.maxPool2D: try pool(op, code: code, name: name)
         case TFLiteOperatorCode.mean: try mean(op, name: name)
         case TFLiteOperatorCode.pad, TFLiteOperatorCode.padV2: try pad(op, code: code, name: name)

@@ -262,6 +262,7 @@ public enum TFLiteOperatorCode {
     public static let pad: Int32 = 34
     public static let transpose: Int32 = 39
     public static let mean: Int32 = 40
+    public static let sub: Int32 = 41
     public static let squeeze: Int32 = 43
     public static let stridedSlice: Int32 = 45
     public static let split: Int32 = 49

@@ -340,7 +340,10 @@ struct OpValidator {
                 // below one (shift <= 0), as TFLite's add derives them.
                 _ = try parameter(3, .leftShift, in: 0...22)
                 for p in stride(from: 4, through: 8, by: 2) {
-                    _ = try parameter(p, .multiplier, in: 0...Int(Int32.max))
+                    // A negative second multiplier is a subtraction (TFLite's SUB), which
+                    // the reference kernel runs; the vector kernels take only `a + b`.
+                    let negative = p == 6 && op.variantByte == KernelVariant.reference.rawValue
+                    _ = try parameter(p, .multiplier, in: (negative ? -Int(Int32.max) : 0)...Int(Int32.max))
                     _ = try parameter(p + 1, .shift, in: -31...0)
                 }
                 try clamp(10)
