@@ -133,6 +133,33 @@ extension TFLiteFileAccess {
     }
 
 
+    /// A fused activation code (NONE, RELU, RELU_N1_TO_1, RELU6) as a float clamp.
+    func fusedActivation(_ code: Int8, op: String) throws -> FloatClamp {
+        switch code {
+        case 0: return .none
+        case 1: return .relu
+        case 2: return FloatClamp(min: -1, max: 1)
+        case 3: return .relu6
+        default: throw TFLiteImportError.unsupportedForm(op: op, detail: "fused activation \(code == 4 ? "TANH" : code == 5 ? "SIGN_BIT" : "\(code)")")
+        }
+    }
+
+    /// The operands of ADD / SUB / MUL (tensor and shape each) in the order the runtime
+    /// takes them: the second of the first's shape, or broadcast over H and W (`N×1×1×C`),
+    /// or a scalar (`1×1×1×1`) — the runtime's rule. A commutative op whose broadcast
+    /// operand comes first is swapped (TFLite scales each operand on its own, so the sum or
+    /// product is the same).
+    func binaryOperands(_ a: (Int, TensorShape), _ b: (Int, TensorShape), commutes: Bool, name: String) throws -> (first: Int, second: Int, shape: TensorShape) {
+        func takes(_ first: TensorShape, _ second: TensorShape) -> Bool {
+            second == first || second == TensorShape(n: first.n, h: 1, w: 1, c: first.c) || second == TensorShape(n: 1, h: 1, w: 1, c: 1)
+        }
+        if takes(a.1, b.1) { return (a.0, b.0, a.1) }
+        if commutes && takes(b.1, a.1) { return (b.0, a.0, b.1) }
+        let (sa, sb) = (a.1, b.1)
+        throw TFLiteImportError.unsupportedForm(
+            op: name, detail: "broadcast of \([sa.n, sa.h, sa.w, sa.c]) with \([sb.n, sb.h, sb.w, sb.c]) (only equal shapes, or [N, 1, 1, C] / a scalar over H and W)")
+    }
+
     // MARK: Operator geometry
 
     /// CONV_2D: filter `[O, KH, KW, I]` with I dividing the input channels (groups = C / I).
@@ -291,6 +318,8 @@ extension TFLiteFileAccess {
 
     /// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR of a rank-4 tensor to the declared output
     /// size (the size operand, when constant, must agree): `alignCorners`, `halfPixelCenters`.
+    /// A nearest resize must be by integer factors without align corners (the source index
+    /// is then `floor(x / f)` either way of half-pixel centers: a nearest upsampling).
     func resizeGeometry(_ op: TFLiteOperator, name: String, input: TensorShape, bilinear: Bool) throws -> (output: TensorShape, alignCorners: Bool, halfPixelCenters: Bool) {
         // ResizeBilinearOptions (15): align_corners 2, half_pixel_centers 3;
         // ResizeNearestNeighborOptions (74): align_corners 0, half_pixel_centers 1.
@@ -306,6 +335,9 @@ extension TFLiteFileAccess {
             guard size == [output.h, output.w] else {
                 throw TFLiteImportError.invalidModel(op: name, detail: "size \(size), the output is declared \(output.h)×\(output.w)")
             }
+        }
+        guard bilinear || (!align && output.h % input.h == 0 && output.w % input.w == 0) else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "nearest resize \(input.h)×\(input.w) → \(output.h)×\(output.w) (only integer factors, without align corners)")
         }
         return (output, align, half)
     }

@@ -69,25 +69,15 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
         }
     }
 
-    /// The float bias (input 2) of `channels` values, zeros when omitted.
-    func bias(_ op: TFLiteOperator, channels: Int, name: String) throws -> [Float] {
-        guard op.inputs.count > 2, let t = op.inputs[2] else { return [Float](repeating: 0, count: channels) }
+    /// The float bias (input `index`: 2, or 3 for TRANSPOSE_CONV) of `channels` values,
+    /// zeros when omitted.
+    func bias(_ op: TFLiteOperator, index: Int = 2, channels: Int, name: String) throws -> [Float] {
+        guard op.inputs.count > index, let t = op.inputs[index] else { return [Float](repeating: 0, count: channels) }
         let values = try floats(t, op: name, what: "bias")
         guard values.count == channels else {
             throw TFLiteImportError.invalidModel(op: name, detail: "bias of \(values.count) values for \(channels) output channels")
         }
         return values
-    }
-
-    /// A fused activation code as a float clamp.
-    func clamp(_ code: Int8, op: String) throws -> FloatClamp {
-        switch code {
-        case 0: return .none
-        case 1: return .relu
-        case 2: return FloatClamp(min: -1, max: 1)
-        case 3: return .relu6
-        default: throw TFLiteImportError.unsupportedForm(op: op, detail: "fused activation \(code == 4 ? "TANH" : code == 5 ? "SIGN_BIT" : "\(code)")")
-        }
     }
 
     /// The output of `op`, added to the graph, checked to have the shape the op computes.
@@ -133,18 +123,16 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             }
             let output = try self.output(op, name: name, shape: g.output)
             add(.conv2D(ConvolutionOp(parameters: g.parameters, filter: g.filter, weights: weights,
-                                      bias: try bias(op, channels: g.filter.outputChannels, name: name), clamp: try clamp(g.activation, op: name))),
+                                      bias: try bias(op, channels: g.filter.outputChannels, name: name), clamp: try fusedActivation(g.activation, op: name))),
                 inputs: [input], output: output, name: name)
         case C.transposeConv:
             let input = try self.input(op, 2, name: name)
             let g = try transposeConvolutionGeometry(op, name: name, input: graph.tensors[input].shape, filterType: .float32)
-            var biasOp = op
-            biasOp.inputs = [nil, nil] + (op.inputs.count > 3 ? [op.inputs[3]] : [])
             let output = try self.output(op, name: name, shape: g.output)
             add(.transposeConv2D(TransposeConvolutionOp(
                 strideH: g.stride.h, strideW: g.stride.w, padding: g.padding, outputPaddingH: g.outputPadding.h, outputPaddingW: g.outputPadding.w,
                 filter: g.filter, weights: try floats(g.filterTensor, op: name, what: "weights"),
-                bias: try bias(biasOp, channels: g.filter.outputChannels, name: name), clamp: try clamp(g.activation, op: name))),
+                bias: try bias(op, index: 3, channels: g.filter.outputChannels, name: name), clamp: try fusedActivation(g.activation, op: name))),
                 inputs: [input], output: output, name: name)
         case C.fullyConnected:
             let input = try self.input(op, 0, name: name)
@@ -152,27 +140,20 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             let g = try fullyConnectedGeometry(op, name: name, input: inShape, weightType: .float32)
             let output = try self.output(op, name: name, shape: TensorShape(n: inShape.n, h: 1, w: 1, c: g.outputs))
             add(.fullyConnected(FullyConnectedOp(outputCount: g.outputs, inputCount: g.perItem, weights: try floats(g.weights, op: name, what: "weights"),
-                                                 bias: try bias(op, channels: g.outputs, name: name), clamp: try clamp(g.activation, op: name))),
+                                                 bias: try bias(op, channels: g.outputs, name: name), clamp: try fusedActivation(g.activation, op: name))),
                 inputs: [input], output: output, name: name)
         case C.add, C.mul:
             let options = try self.options(op, type: code == C.add ? 11 : 21, name: name)
-            var a = try input(op, 0, name: name), b = try input(op, 1, name: name)
-            var sa = graph.tensors[a].shape, sb = graph.tensors[b].shape
-            if sa != sb && sa.h * sa.w == 1 && sa.n == sb.n && sa.c == sb.c {
-                swap(&a, &b)
-                swap(&sa, &sb)
-            }
-            guard sa == sb || (sb.h == 1 && sb.w == 1 && (sb.n == sa.n || sb.n == 1) && (sb.c == sa.c || sb.c == 1)) else {
-                throw TFLiteImportError.unsupportedForm(op: name, detail: "broadcast of \([sa.n, sa.h, sa.w, sa.c]) with \([sb.n, sb.h, sb.w, sb.c])")
-            }
-            let c = try clamp(try options?.i8(0) ?? 0, op: name)
-            let output = try self.output(op, name: name, shape: sa)
+            let x = try input(op, 0, name: name), y = try input(op, 1, name: name)
+            let (a, b, shape) = try binaryOperands((x, graph.tensors[x].shape), (y, graph.tensors[y].shape), commutes: true, name: name)
+            let c = try fusedActivation(try options?.i8(0) ?? 0, op: name)
+            let output = try self.output(op, name: name, shape: shape)
             add(code == C.add ? .add(c) : .mul(c), inputs: [a, b], output: output, name: name)
         case C.averagePool2D, C.maxPool2D:
             let input = try self.input(op, 0, name: name)
             let g = try poolGeometry(op, name: name, input: graph.tensors[input].shape)
             let output = try self.output(op, name: name, shape: g.output)
-            let c = try clamp(g.activation, op: name)
+            let c = try fusedActivation(g.activation, op: name)
             add(code == C.maxPool2D ? .maxPool(g.parameters, c) : .averagePool(g.parameters, c), inputs: [input], output: output, name: name)
         case C.mean:
             let input = try self.input(op, 0, name: name)
@@ -218,9 +199,6 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
                     transform: transform, scaleH: Double(g.output.h) / Double(s.h), scaleW: Double(g.output.w) / Double(s.w))),
                     inputs: [input], output: output, name: name)
             } else {
-                guard !g.alignCorners, g.output.h % s.h == 0, g.output.w % s.w == 0 else {
-                    throw TFLiteImportError.unsupportedForm(op: name, detail: "nearest resize \(s.h)×\(s.w) → \(g.output.h)×\(g.output.w) (only integer factors, without align corners)")
-                }
                 add(.upsampleNearest(factorH: g.output.h / s.h, factorW: g.output.w / s.w), inputs: [input], output: output, name: name)
             }
         case C.softmax:

@@ -40,13 +40,10 @@ extension TFLiteConversion {
         let scales = try weightScales(file.tensors[g.filterTensor], channels: channels, dimension: 0, op: name)
         let requantization = try self.requantization(
             input: input, output: output, weightScales: scales, channels: channels, activation: g.activation, op: name)
-        // The bias is input 3 here.
-        var biasOp = op
-        biasOp.inputs = [nil, nil] + (op.inputs.count > 3 ? [op.inputs[3]] : [])
         append(.transposeConv2D(
             strideH: g.stride.h, strideW: g.stride.w, padding: g.padding, outputPaddingH: g.outputPadding.h, outputPaddingW: g.outputPadding.w,
             filter: g.filter, weights: file.data(g.filterTensor).map { Int8(bitPattern: $0) },
-            bias: try bias(biasOp, channels: channels, name: name), requantization: requantization),
+            bias: try bias(op, index: 3, channels: channels, name: name), requantization: requantization),
                inputs: [input], output: output, name: name)
     }
 
@@ -87,9 +84,9 @@ extension TFLiteConversion {
         return tensor.scales
     }
 
-    /// The int32 bias (input 2), zeros when omitted.
-    func bias(_ op: TFLiteOperator, channels: Int, name: String) throws -> [Int32] {
-        guard op.inputs.count > 2, let t = op.inputs[2] else { return [Int32](repeating: 0, count: channels) }
+    /// The int32 bias (input `index`: 2, or 3 for TRANSPOSE_CONV), zeros when omitted.
+    func bias(_ op: TFLiteOperator, index: Int = 2, channels: Int, name: String) throws -> [Int32] {
+        guard op.inputs.count > index, let t = op.inputs[index] else { return [Int32](repeating: 0, count: channels) }
         let (tensor, bytes) = try constant(t, type: .int32, op: name, what: "bias")
         guard tensor.shape.reduce(1, *) == channels else {
             throw TFLiteImportError.invalidModel(op: name, detail: "bias of shape \(tensor.shape) for \(channels) output channels")
@@ -114,6 +111,6 @@ extension TFLiteConversion {
             shifts.append(s)
         }
         let (lo, hi) = try activationRange(activation, output: outQ, op: op)
-        return RequantizationConstants(multipliers: multipliers, shifts: shifts, clampMin: lo, clampMax: max(lo, hi))
+        return RequantizationConstants(multipliers: multipliers, shifts: shifts, clampMin: lo, clampMax: hi)
     }
 }

@@ -9,33 +9,24 @@ extension TFLiteConversion {
         // AddOptions (11), MulOptions (21), SubOptions (28): fused activation at field 0.
         let isSub = code == TFLiteOperatorCode.sub
         let options = try self.options(op, type: code == TFLiteOperatorCode.add ? 11 : isSub ? 28 : 21, name: name)
-        var a = try input(op, 0, name: name)
-        var b = try input(op, 1, name: name)
-        var sa = model.tensors[a].shape, sb = model.tensors[b].shape
-        // Quanta broadcasts the second operand over H and W: put the smaller one second
-        // (add and mul commute, and TFLite computes each operand's term on its own).
-        if !isSub && sa != sb && sa.h * sa.w == 1 && sa.n == sb.n && sa.c == sb.c {
-            swap(&a, &b)
-            swap(&sa, &sb)
-        }
-        guard sa == sb || (sb.n == sa.n && sb.h == 1 && sb.w == 1 && (sb.c == sa.c || sb.c == 1)) else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "broadcast of \([sa.n, sa.h, sa.w, sa.c]) with \([sb.n, sb.h, sb.w, sb.c]) (only equal shapes, or [N, 1, 1, C] / a scalar over H and W)")
-        }
+        let x = try input(op, 0, name: name), y = try input(op, 1, name: name)
+        let (a, b, shape) = try binaryOperands(
+            (x, model.tensors[x].shape), (y, model.tensors[y].shape), commutes: !isSub, name: name)
         let output = try self.output(op, name: name)
-        try expect(op.outputs[0], sa, op: name)
+        try expect(op.outputs[0], shape, op: name)
         let qa = model.tensors[a].quantization, qb = model.tensors[b].quantization, qo = model.tensors[output].quantization
         let (lo, hi) = try activationRange(try options?.i8(0) ?? 0, output: qo, op: name)
         let kind: QuantizedOpKind
         if code == TFLiteOperatorCode.add || isSub {
             var q = try ElementwiseQuantization.add(qa, qb, output: qo, clamp: .none, node: name)
-            (q.clampMin, q.clampMax) = (lo, max(lo, hi))
+            (q.clampMin, q.clampMax) = (lo, hi)
             // SUB: TFLite's add with the second operand's multiplier negated (the scaled
             // terms round half away from zero, so −MBQM(x, m) = MBQM(x, −m)).
             if isSub { q.input2Multiplier = -q.input2Multiplier }
             kind = .add(q)
         } else {
             var q = try ElementwiseQuantization.mul(qa, qb, output: qo, clamp: .none, node: name)
-            (q.clampMin, q.clampMax) = (lo, max(lo, hi))
+            (q.clampMin, q.clampMax) = (lo, hi)
             kind = .mul(q)
         }
         append(kind, inputs: [a, b], output: output, name: name)
@@ -116,17 +107,14 @@ public enum TFLiteActivationTable {
 
     /// `QuantizedReluX`: `zpOut + MultiplyByQuantizedMultiplier(q − zpIn, M)` with
     /// `M = QuantizeMultiplier(inScale / outScale)` (float division, as `ReluPrepare`),
-    /// clamped to `[zpOut + round(min / outScale), zpOut + round(max / outScale)]`.
+    /// clamped to `[zpOut + round(min / outScale), zpOut + round(max / outScale)]` within
+    /// int8 (`Quantizer.quantize` of the bounds; an infinite bound is 127).
     public static func relu(input: QuantizationParameters, output: QuantizationParameters, min lower: Float, max upper: Float, op: String) throws -> [Int8] {
         let (m, s) = try WeightQuantization.multiplier(Double(input.scale / output.scale), node: op, what: "relu")
-        func quantized(_ f: Float) -> Int32 {
-            Int32(Swift.max(-1e9, Swift.min(1e9, Double(output.zeroPoint) + Double((f / output.scale).rounded(.toNearestOrAwayFromZero)))))
-        }
-        let lo = Swift.max(-128, quantized(lower))
-        let hi = upper == .infinity ? 127 : Swift.min(127, quantized(upper))
+        let lo = Int32(Quantizer.quantize(lower, output)), hi = Int32(Quantizer.quantize(upper, output))
         return (-128...127).map { q in
             let v = output.zeroPoint + FixedPoint.multiplyByQuantizedMultiplier(Int32(q) - input.zeroPoint, m, s)
-            return Int8(Swift.max(lo, Swift.min(hi, v)).clamped)
+            return Int8(Swift.max(lo, Swift.min(hi, v)))
         }
     }
 
@@ -191,8 +179,4 @@ public enum TFLiteActivationTable {
         let r = Int64(value) * (Int64(1) << Int64(amount))
         return Int16(Swift.max(Int64(Int16.min), Swift.min(Int64(Int16.max), r)))
     }
-}
-
-private extension Int32 {
-    var clamped: Int32 { Swift.max(-128, Swift.min(127, self)) }
 }

@@ -11,8 +11,8 @@ extension TFLiteConversion {
         try sameQuantization(input, output, op: name)
         let (lo, hi) = try activationRange(g.activation, output: model.tensors[output].quantization, op: name)
         append(code == TFLiteOperatorCode.maxPool2D
-                ? .maxPool(g.parameters, clampMin: lo, clampMax: max(lo, hi))
-                : .averagePool(g.parameters, clampMin: lo, clampMax: max(lo, hi)),
+                ? .maxPool(g.parameters, clampMin: lo, clampMax: hi)
+                : .averagePool(g.parameters, clampMin: lo, clampMax: hi),
                inputs: [input], output: output, name: name)
     }
 
@@ -108,9 +108,6 @@ extension TFLiteConversion {
                 columns: Self.bilinearTable(input: s.w, output: g.output.w, alignCorners: g.alignCorners, halfPixelCenters: g.halfPixelCenters)),
                    inputs: [input], output: output, name: name)
         } else {
-            guard !g.alignCorners, g.output.h % s.h == 0, g.output.w % s.w == 0 else {
-                throw TFLiteImportError.unsupportedForm(op: name, detail: "nearest resize \(s.h)×\(s.w) → \(g.output.h)×\(g.output.w) (only integer factors, without align corners)")
-            }
             append(.upsampleNearest(factorH: g.output.h / s.h, factorW: g.output.w / s.w), inputs: [input], output: output, name: name)
         }
     }

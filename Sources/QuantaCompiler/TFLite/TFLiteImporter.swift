@@ -107,23 +107,8 @@ struct TFLiteConversion: TFLiteFileAccess {
         }
         guard !removed.isEmpty else { return }
         model.ops = model.ops.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
-        // Drop the tensors no op reads or writes any more, and renumber.
-        var used = Set(model.inputs + model.outputs)
-        for op in model.ops { used.formUnion(op.inputs); used.formUnion(op.outputs) }
-        var renumbered = [Int](repeating: -1, count: model.tensors.count)
-        var kept: [QuantizedTensor] = []
-        for (i, t) in model.tensors.enumerated() where used.contains(i) {
-            renumbered[i] = kept.count
-            kept.append(t)
-        }
-        model.tensors = kept
-        model.inputs = model.inputs.map { renumbered[$0] }
-        model.outputs = model.outputs.map { renumbered[$0] }
-        for k in model.ops.indices {
-            model.ops[k].inputs = model.ops[k].inputs.map { renumbered[$0] }
-            model.ops[k].outputs = model.ops[k].outputs.map { renumbered[$0] }
-        }
-        for (t, q) in mapped { mapped[t] = renumbered[q] >= 0 ? renumbered[q] : nil }
+        // The pads' outputs are read by nothing now.
+        model = MemoryPasses.compact(model)
     }
 
     /// Float inputs whose only readers are QUANTIZE ops, float outputs written by DEQUANTIZE.
@@ -191,20 +176,10 @@ struct TFLiteConversion: TFLiteFileAccess {
     // MARK: Helpers shared by the op families
 
     /// TFLite's `CalculateActivationRangeQuantized` for a fused activation code: the clamp
-    /// `zp + round(f / scale)` (float division, half away from zero) of 0, 6, ±1.
+    /// `zp + round(f / scale)` (float division, half away from zero, saturated) of its
+    /// bounds, which is `WeightQuantization.clampRange` (low ≤ high).
     func activationRange(_ code: Int8, output: QuantizationParameters, op: String) throws -> (Int32, Int32) {
-        func quantize(_ f: Float) -> Int32 {
-            let q = Double((f / output.scale).rounded(.toNearestOrAwayFromZero)) + Double(output.zeroPoint)
-            return Int32(max(-128, min(127, q)))
-        }
-        switch code {
-        case 0: return (-128, 127)
-        case 1: return (quantize(0), 127)
-        case 2: return (quantize(-1), quantize(1))
-        case 3: return (quantize(0), quantize(6))
-        default:
-            throw TFLiteImportError.unsupportedForm(op: op, detail: "fused activation \(code == 4 ? "TANH" : code == 5 ? "SIGN_BIT" : "\(code)")")
-        }
+        WeightQuantization.clampRange(try fusedActivation(code, op: op), output)
     }
 
     mutating func append(_ kind: QuantizedOpKind, inputs: [Int], output: Int, name: String) {
