@@ -28,17 +28,15 @@ def quanta_binary():
     sys.exit("check_tflite: build quanta first (swift build -c release --product quanta)")
 
 
-def reference_outputs(path, inputs):
-    from ai_edge_litert import interpreter as litert
-    it = litert.Interpreter(model_path=path, experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
+def reference_outputs(it, inputs):
+    """Every output of LiteRT interpreter `it` for each input, in order."""
     detail = it.get_input_details()[0]
     results = []
     for x in inputs:
         it.set_tensor(detail["index"], x.astype(detail["dtype"]))
         it.invoke()
         results.append([it.get_tensor(o["index"]).copy() for o in it.get_output_details()])
-    return results, it.get_input_details()[0], it.get_output_details()
+    return results
 
 
 def check(path, samples, seed, quanta):
@@ -55,7 +53,8 @@ def check(path, samples, seed, quanta):
     else:
         floats = [rng.standard_normal(shape).astype(np.float32) for _ in range(samples)]
         inputs = floats
-    expected, _, outputs = reference_outputs(path, inputs)
+    expected = reference_outputs(it, inputs)
+    outputs = it.get_output_details()
     with tempfile.TemporaryDirectory() as work:
         qmodel = os.path.join(work, "model.qmodel")
         subprocess.run([quanta, "import", path, "-o", qmodel], check=True, capture_output=True, text=True)
