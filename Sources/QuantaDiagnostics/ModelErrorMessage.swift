@@ -143,6 +143,7 @@ func name(_ p: OpParameter) -> String {
     case .scratch: return "scratch"
     case .padMode: return "pad mode"
     case .factor: return "factor"
+    case .view: return "strided view"
     }
 }
 

@@ -76,7 +76,7 @@ final class TFLiteImportTests: XCTestCase {
     /// outputs (Fixtures: ops_se_float32, outputs from LiteRT's reference kernels), and
     /// `quanta quantize` calibrates and quantizes it like an ONNX model.
     func testFloatTFLiteRunsAndQuantizes() throws {
-        for name in ["ops_se_float32", "ops_resize_float32"] {
+        for name in ["ops_se_float32", "ops_resize_float32", "ops_shape_float32"] {
             let float = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite/\(name)").path
             let graph = try QuantizePipeline.importGraph(onnxPath: float + ".tflite")
             let samples = try QuantizePipeline.loadSamples(path: float + "_calibration.npy", for: graph)
@@ -98,6 +98,32 @@ final class TFLiteImportTests: XCTestCase {
                 onnxPath: float + ".tflite", calibrationPath: float + "_calibration.npy", outputPath: dir + "/m.qmodel", options: options)
             XCTAssertGreaterThan(result.summary.agreement.sqnr, 25, name)
         }
+    }
+
+    /// ops_shape: TRANSPOSE of ranks 3, 4 and 5 (H↔W, a channel-pair swap, a sequence
+    /// transpose), STRIDED_SLICE of H and W with steps 2 and −1 (a YOLO "Focus" stem and a
+    /// flip), SOFTMAX over every pixel's channels and over the classifier's outputs (LiteRT's
+    /// float-table arithmetic): every output byte of 16 samples as LiteRT's reference kernels.
+    func testTransposesStridedSlicesAndSoftmaxMatchLiteRTReferenceBytes() throws {
+        let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite").path
+        let model = try TFLiteImporter.importModel(bytes: try FileIO.read(folder + "/ops_shape.tflite"))
+        let copies = model.ops.filter { if case .stridedCopy = $0.kind { return true } else { return false } }
+        let softmaxes = model.ops.filter { if case .softmaxFloatTable = $0.kind { return true } else { return false } }
+        XCTAssertEqual(copies.count, 8)  // 3 transposes, 4 focus slices, the flip
+        XCTAssertEqual(softmaxes.count, 2)
+        let inputs = try NumPy.decode(try FileIO.read(folder + "/ops_shape_input.npy"))
+        let outputs = try NumPy.decode(try FileIO.read(folder + "/ops_shape_output.npy"))
+        guard case .int8(let x) = inputs.elements, case .int8(let expected) = outputs.elements else { return XCTFail("int8 fixtures") }
+        let session = try QuantizedSession(bytes: try ModelWriter().write(model), source: "ops_shape")
+        let per = inputs.shape.dropFirst().reduce(1, *)
+        var got: [Int8] = []
+        for s in 0..<inputs.shape[0] {
+            session.setInput(0, int8: Array(x[(s * per)..<((s + 1) * per)]))
+            session.invoke()
+            got += session.outputInt8(0)
+        }
+        XCTAssertEqual(got, expected, "\(zip(got, expected).filter { $0 != $1 }.count) of \(expected.count) bytes differ")
+        XCTAssertGreaterThan(Set(got).count, 5)  // not a saturated output
     }
 
     /// The int8 fixtures plan their arenas near the bound of whole tensors with the fast

@@ -31,7 +31,7 @@ final class AllocationTests: XCTestCase {
     }
 
     func testInvokeMakesNoHeapAllocation() throws {
-        for source in [TestModels.small(), TestModels.layoutOps(), TestModels.resizeOps()] {
+        for source in [TestModels.small(), TestModels.layoutOps(), TestModels.resizeOps(), TestModels.viewOps()] {
             // The kernel variants as chosen for speed (the memory passes may trade the stem's
             // scratch for the reference kernel; MemoryOpsTests counts their allocations).
             let bytes = AlignedBuffer(try ModelWriter(memoryPasses: .none).write(source))

@@ -58,6 +58,10 @@ final class InterpreterTests: XCTestCase {
         try assertInterpreterMatchesKernels(TestModels.resizeOps())
     }
 
+    func testInterpreterEqualsDirectKernelCallsForStridedCopiesAndFloatTableSoftmax() throws {
+        try assertInterpreterMatchesKernels(TestModels.viewOps())
+    }
+
     func testOutputsAreNotAllSaturated() throws {
         // Guards the comparison above against a degenerate model whose outputs are constant.
         let source = TestModels.small()

@@ -119,6 +119,10 @@ final class ModelMutationTests: XCTestCase {
         try runMutations(TestModels.resizeOps(), count: 2000, seed: 13)
     }
 
+    func testMutatedViewModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
+        try runMutations(TestModels.viewOps(), count: 2000, seed: 14)
+    }
+
     func testMutatedLayoutModelsNeverCrashAndInvokeStaysInsideTheArena() throws {
         try runMutations(TestModels.layoutOps(), count: 5000, seed: 12)
     }

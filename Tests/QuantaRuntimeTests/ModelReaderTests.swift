@@ -109,6 +109,40 @@ final class ModelReaderTests: XCTestCase {
         XCTAssertModelError(h.load(), .invalidOp(index: 2, reason: .badConstant(.resizeTable, offset: offset(h), length: 348, expectedLength: 360)))
     }
 
+    func testStridedViewOutsideTheInputIsRejected() throws {
+        // Op 1 reads rows 4, 2, 0 of a 5-row input (base 4·24 + 6, row stride -48): a base one
+        // row lower reads row 5, past the input.
+        var f = try ModelFile(TestModels.viewOps())
+        let base = f.word(f.parameter(op: 1, 12))
+        f.patch(f.parameter(op: 1, 12), base + 24)
+        XCTAssertModelError(f.load(), .invalidOp(index: 1, reason: .invalidParameter(.view, value: base + 24)))
+        // A dimension of 0; a dimension one larger (op 2, the 9 × 2 × 3 view of a 54-element
+        // input, then reads element 54); one smaller (48 elements for an output of 54).
+        var g = try ModelFile(TestModels.viewOps())
+        g.patch(g.parameter(op: 0, 0), 0)
+        XCTAssertModelError(g.load(), .invalidOp(index: 0, reason: .invalidParameter(.view, value: 0)))
+        var h = try ModelFile(TestModels.viewOps())
+        XCTAssertEqual((0..<6).map { h.word(h.parameter(op: 2, $0)) }, [1, 1, 1, 9, 2, 3])
+        h.patch(h.parameter(op: 2, 4), 3)
+        XCTAssertModelError(h.load(), .invalidOp(index: 2, reason: .invalidParameter(.view, value: 0)))
+        var k = try ModelFile(TestModels.viewOps())
+        k.patch(k.parameter(op: 2, 3), 8)
+        XCTAssertModelError(k.load(), .invalidOp(index: 2, reason: .invalidParameter(.view, value: 48)))
+    }
+
+    func testFloatSoftmaxTableOutsideZeroToOneIsRejected() throws {
+        var f = try ModelFile(TestModels.viewOps())
+        let offset = f.word(f.parameter(op: 3, 0))
+        f.patch(f.constant(op: 3, 0) + 4 * 7, Int(Float(1.5).bitPattern))
+        XCTAssertModelError(f.load(), .invalidOp(index: 3, reason: .badConstant(.table, offset: offset, length: 1032, expectedLength: 1032)))
+        var g = try ModelFile(TestModels.viewOps())
+        g.patch(g.constant(op: 3, 0), Int(Float(0.5).bitPattern))  // table[0] must be 1
+        XCTAssertModelError(g.load(), .invalidOp(index: 3, reason: .badConstant(.table, offset: offset, length: 1032, expectedLength: 1032)))
+        var h = try ModelFile(TestModels.viewOps())
+        h.patch(h.constant(op: 3, 0) + 4 * 257, 128)  // output zero point
+        XCTAssertModelError(h.load(), .invalidOp(index: 3, reason: .invalidParameter(.zeroPoint, value: 128)))
+    }
+
     func testTruncatedFileReportsTruncated() throws {
         let f = try ModelFile()
         let n = f.bytes.count

@@ -170,4 +170,34 @@ extension TestModels {
         m.ops.append(QuantizedOp(name: "edge", kind: .borderPad(Padding(top: 3, left: 0, bottom: 0, right: 1), mode: .edge), inputs: [t3], outputs: [t4]))
         return m
     }
+
+    /// Strided copies and LiteRT's float-table softmax: a transpose of H and W, a slice of
+    /// every second row from the bottom up and columns 1... (steps -2 and 1), a rank-5
+    /// channel-pair swap (a transpose of the two innermost axes of `[.., 3, 2]`), then the
+    /// softmax over the 6 channels. Input and copies share one quantization.
+    static func viewOps() -> QuantizedModel {
+        var m = QuantizedModel()
+        let shared = QuantizationParameters(scale: 0.07, zeroPoint: 5)
+        func tensor(_ name: String, _ shape: TensorShape, _ q: QuantizationParameters = shared) -> Int {
+            m.tensors.append(QuantizedTensor(name: name, shape: shape, quantization: q, data: nil))
+            return m.tensors.count - 1
+        }
+        let t0 = tensor("in", TensorShape(n: 1, h: 4, w: 5, c: 6))
+        let t1 = tensor("transposed", TensorShape(n: 1, h: 5, w: 4, c: 6))
+        let t2 = tensor("sliced", TensorShape(n: 1, h: 3, w: 3, c: 6))
+        let t3 = tensor("swapped", TensorShape(n: 1, h: 3, w: 3, c: 6))
+        let t4 = tensor("softmax", TensorShape(n: 1, h: 3, w: 3, c: 6), QuantizationParameters(scale: 1.0 / 256, zeroPoint: -128))
+        m.inputs = [t0]
+        m.outputs = [t4]
+        m.ops.append(QuantizedOp(name: "transpose", kind: .stridedCopy(.transpose(shape: [1, 4, 5, 6], permutation: [0, 2, 1, 3])),
+                                 inputs: [t0], outputs: [t1]))
+        m.ops.append(QuantizedOp(name: "slice", kind: .stridedCopy(.slice(shape: [1, 5, 4, 6], start: [0, 4, 1, 0], step: [1, -2, 1, 1], count: [1, 3, 3, 6])),
+                                 inputs: [t1], outputs: [t2]))
+        m.ops.append(QuantizedOp(name: "swap", kind: .stridedCopy(.transpose(shape: [1, 3, 3, 3, 2], permutation: [0, 1, 2, 4, 3])),
+                                 inputs: [t2], outputs: [t3]))
+        let table = (0...255).map { d in Foundation.expf(-0.07 * Float(d)) }
+        m.ops.append(QuantizedOp(name: "softmax", kind: .softmaxFloatTable(table: table, outputScale: 1.0 / 256, outputZeroPoint: -128),
+                                 inputs: [t3], outputs: [t4]))
+        return m
+    }
 }

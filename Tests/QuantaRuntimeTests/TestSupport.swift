@@ -119,6 +119,12 @@ enum DirectExecutor {
             case let .softmax(table):
                 Int8Reference.softmax(
                     input: input, output: &out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c, expTable: table)
+            case let .softmaxFloatTable(table, scale, zeroPoint):
+                Int8Reference.softmaxFloatTable(
+                    input: input, output: &out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
+                    table: table, outputScale: scale, outputZeroPoint: zeroPoint)
+            case let .stridedCopy(view):
+                Layout.stridedCopy(input: input, output: &out, geometry: view.geometry!)
             case let .lookupTable(table):
                 Int8Reference.lookupTable(input: input, output: &out, count: input.count, table: table)
             case .reshape:

@@ -29,6 +29,8 @@ public struct ModelStatistics: Equatable {
                 int8WeightBytes += table.count
             case .softmax(let table):
                 int8WeightBytes += 4 * table.count
+            case .softmaxFloatTable(let table, _, _):
+                int8WeightBytes += 4 * table.count + 8
             case .depthwiseConv2DInPlace(let parameters, let filter, let weights, let bias, let r):
                 if let input { macs += OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates }
                 addConstants(weights: weights.count, bias: bias.count, requantization: r)
@@ -70,7 +72,8 @@ public struct ModelStatistics: Equatable {
         case .interleaveChannels: return "concat + channel shuffle"
         case .sliceChannels: return "slice channels"
         case .pad: return "pad"
-        case .softmax: return "softmax"
+        case .softmax, .softmaxFloatTable: return "softmax"
+        case .stridedCopy: return "strided copy"
         case .lookupTable: return "lookup table"
         case .reshape: return "reshape"
         case .depthwiseConv2DInPlace: return "depthwise conv (in place)"

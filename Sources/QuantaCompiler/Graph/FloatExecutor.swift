@@ -348,6 +348,15 @@ public struct FloatExecutor {
                         padding: padding, value: value)
                 }
             }
+        case .stridedCopy(let view):
+            guard let geometry = view.geometry, geometry.reads(within: inShape.elementCount),
+                  view.elementCount == outShape.elementCount
+            else { throw fail(node, "strided view \(view.dims) of \(inShape) into \(outShape)") }
+            x[0].withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    Layout.stridedCopy(input: i.baseAddress!, output: o.baseAddress!, geometry: geometry)
+                }
+            }
         case .softmax:
             try check(outShape == inShape && inShape.c > 0, "output \(outShape) should equal input \(inShape)")
             x[0].withUnsafeBufferPointer { i in

@@ -193,6 +193,8 @@ public enum GraphOp {
     case pad(Padding, value: Float)
     /// Softmax over channels.
     case softmax
+    /// A dense copy of a strided view of the input (transpose, strided slice).
+    case stridedCopy(StridedView)
     case activation(UnaryActivation)
     /// Same data, new shape (flatten to `n × 1 × 1 × (h*w*c)` and the like).
     case reshape

@@ -115,6 +115,7 @@ public struct ModelWriter {
         {
             return .elementwise
         }
+        if case .softmaxFloatTable = op.kind { return .floatTable }
         // LiteRT's double requantization is the layer's arithmetic, whatever the kernels.
         if case let .fullyConnected(outputCount, _, _, _, r) = op.kind, r.doubleScales?.count == outputCount {
             return .doubleScaled
@@ -489,6 +490,11 @@ public struct ModelWriter {
             return (.pad, pad(p) + [Int(value)])
         case let .softmax(table):
             return (.softmax, ref32(table))
+        case let .softmaxFloatTable(table, scale, zeroPoint):
+            return (.softmax, ref32(table.map { Int32(bitPattern: $0.bitPattern) } + [Int32(bitPattern: scale.bitPattern), zeroPoint]))
+        case let .stridedCopy(view):
+            guard let words = view.words else { preconditionFailure("strided view of \(view.normalized.dims.count) axes") }
+            return (.stridedCopy, words)
         case let .lookupTable(table):
             return (.lookupTable, ref8(table))
         case .reshape:

@@ -23,7 +23,7 @@ public enum ActivationQuantization {
         var fixed = [Bool](repeating: false, count: count)
         for node in graph.nodes {
             switch node.op {
-            case .maxPool, .averagePool, .reshape, .channelShuffle, .sliceChannels, .borderPad, .upsampleNearest, .resizeBilinear:
+            case .maxPool, .averagePool, .reshape, .channelShuffle, .sliceChannels, .borderPad, .upsampleNearest, .resizeBilinear, .stridedCopy:
                 if let i = node.inputs.first, let o = node.outputs.first { groups.union(i, o) }
             case .pad(_, let value):
                 if let i = node.inputs.first, let o = node.outputs.first {

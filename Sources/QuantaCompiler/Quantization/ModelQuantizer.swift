@@ -185,6 +185,9 @@ public enum ModelQuantizer {
         case .reshape:
             try arity(1)
             return .reshape
+        case .stridedCopy(let view):
+            try arity(1)
+            return .stridedCopy(view)
         case .borderPad(let padding, let mode):
             try arity(1)
             return .borderPad(padding, mode: mode)

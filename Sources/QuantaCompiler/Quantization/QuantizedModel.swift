@@ -111,6 +111,12 @@ public enum QuantizedOpKind {
     /// `table[d]` = exp(-d * inputScale) in Q16 for d = max - x in 0...255; output scale
     /// 1/256, zero point -128.
     case softmax(expTable: [Int32])
+    /// LiteRT's x86 int8 softmax (`KernelVariant.floatTable`): `table[d] = expf(-inputScale·β·d)`
+    /// for d = max − x in 0...255, any output scale and zero point. Imported `.tflite` only.
+    case softmaxFloatTable(table: [Float], outputScale: Float, outputZeroPoint: Int32)
+    /// A dense copy of a strided view of the input (transpose, strided slice); input and
+    /// output share quantization.
+    case stridedCopy(StridedView)
     /// `out = table[in + 128]`.
     case lookupTable([Int8])
     /// Same bytes, new shape (input and output share quantization).

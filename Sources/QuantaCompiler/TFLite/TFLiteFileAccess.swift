@@ -49,18 +49,30 @@ extension TFLiteFileAccess {
         return "operator \(index) (\(name)\(output))"
     }
 
-    /// TFLite shape → Quanta's NHWC shape: rank 4 as is, rank 2 `[N, C]` as `N×1×1×C`.
+    /// TFLite shape → Quanta's NHWC shape: rank 4 as is, `[N, C]` as `N×1×1×C`, `[N, L, C]`
+    /// as `N×1×L×C`, `[C]` as `1×1×1×C`, ranks 5 and 6 with the leading dimensions folded
+    /// into N. Both hold the same row-major bytes, so data movement (reshape, transpose,
+    /// slices) sees the file's order whatever the reading.
     func nhwc(_ t: Int) throws -> TensorShape {
         let tensor = file.tensors[t]
         let s = tensor.shape
         guard !s.contains(where: { $0 < 1 }) else {
             throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "a dimension below 1")
         }
+        // Row-major bytes are the same in every reading; ops that need axes check the rank.
         switch s.count {
         case 4: return TensorShape(n: s[0], h: s[1], w: s[2], c: s[3])
+        case 3: return TensorShape(n: s[0], h: 1, w: s[1], c: s[2])
         case 2: return TensorShape(n: s[0], h: 1, w: 1, c: s[1])
+        case 1: return TensorShape(n: 1, h: 1, w: 1, c: s[0])
+        case 5, 6:
+            let n = s.dropLast(3).reduce(1, *)
+            guard n <= ONNXLimits.maxDimension else {
+                throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "leading dimensions of \(n) elements")
+            }
+            return TensorShape(n: n, h: s[s.count - 3], w: s[s.count - 2], c: s[s.count - 1])
         default:
-            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "rank \(s.count); Quanta's runtime holds rank 2 [N, C] and rank 4 NHWC activations")
+            throw TFLiteImportError.unsupportedShape(tensor: tensor.name, shape: s, detail: "rank \(s.count); Quanta holds ranks 1 to 6")
         }
     }
 
@@ -288,17 +300,79 @@ extension TFLiteFileAccess {
         return Padding(top: pads[2], left: pads[4], bottom: pads[3], right: pads[5])
     }
 
-    /// A TRANSPOSE must keep the dimensions larger than 1 in order (it then moves no byte).
-    func checkTransposeMovesNoByte(_ op: TFLiteOperator, name: String) throws {
+    /// TRANSPOSE as a view of its input (`StridedView.transpose`), rank ≤ 6; the output
+    /// tensor must have the permuted shape.
+    func transposeView(_ op: TFLiteOperator, name: String) throws -> StridedView {
         let input = file.tensors[op.inputs.first.flatMap { $0 } ?? 0]
         let perm = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "permutation")
-        guard perm.sorted() == Array(0..<input.shape.count) else {
+        guard perm.sorted() == Array(0..<input.shape.count), input.shape.count <= StridedCopyGeometry.rank else {
             throw TFLiteImportError.invalidModel(op: name, detail: "permutation \(perm) of a rank-\(input.shape.count) tensor")
         }
-        let moved = perm.filter { input.shape[$0] > 1 }
-        guard moved == moved.sorted() else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "TRANSPOSE \(perm) of \(input.shape): it moves data, and Quanta's runtime has no general transpose yet")
+        let view = StridedView.transpose(shape: input.shape, permutation: perm)
+        let output = file.tensors[op.outputs[0]]
+        guard output.shape == view.dims else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "TRANSPOSE \(perm) of \(input.shape) gives \(view.dims), the output is \(output.shape)")
         }
+        return view
+    }
+
+    /// STRIDED_SLICE as a view of its input, with TFLite's index rules
+    /// (`strided_slice_logic.h`): negative begin/end count from the end; begin clamped to
+    /// `0...d` (step > 0) or `-1...d-1` (step < 0), and end likewise; a begin-mask bit takes
+    /// the first element in the step's direction, an end-mask bit runs to the end; a
+    /// shrink-axis bit takes the one element at begin and drops the axis. Steps of any sign
+    /// but 0. `channels` is set when the slice is one channel range (every other axis whole,
+    /// step 1), which the vector slice kernel copies.
+    func stridedSliceView(_ op: TFLiteOperator, name: String) throws -> (view: StridedView, channels: (start: Int, count: Int)?) {
+        guard op.outputs.count == 1 else { throw TFLiteImportError.invalidModel(op: name, detail: "\(op.outputs.count) outputs") }
+        let dims = file.tensors[op.inputs.first.flatMap { $0 } ?? 0].shape
+        let rank = dims.count
+        let begin = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "begin")
+        let end = try integers(op.inputs.count > 2 ? op.inputs[2] : nil, op: name, what: "end")
+        let steps = try integers(op.inputs.count > 3 ? op.inputs[3] : nil, op: name, what: "strides")
+        // StridedSliceOptions: begin_mask 0, end_mask 1, ellipsis 2, new_axis 3, shrink 4, offset 5.
+        let options = try self.options(op, type: 32, name: name)
+        let beginMask = Int(try options?.i32(0) ?? 0), endMask = Int(try options?.i32(1) ?? 0)
+        let shrinkMask = Int(try options?.i32(4) ?? 0)
+        guard try (options?.i32(2) ?? 0) == 0, try (options?.i32(3) ?? 0) == 0, try !(options?.bool(5) ?? false) else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "STRIDED_SLICE with an ellipsis, new-axis mask or offset")
+        }
+        guard begin.count == rank, end.count == rank, steps.count == rank, (1...StridedCopyGeometry.rank).contains(rank) else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "begin \(begin), end \(end), strides \(steps) for a rank-\(rank) input")
+        }
+        var start = [Int](), count = [Int](), kept = [Int]()
+        for a in 0..<rank {
+            let d = dims[a], step = steps[a], bit = 1 << a
+            guard step != 0, abs(step) <= 1 << 24 else { throw TFLiteImportError.invalidModel(op: name, detail: "stride \(step) on axis \(a)") }
+            func clamped(_ v: Int) -> Int {
+                let i = v < 0 ? v + d : v
+                return step > 0 ? min(max(i, 0), d) : min(max(i, -1), d - 1)
+            }
+            let first = beginMask & bit != 0 ? (step > 0 ? 0 : d - 1) : clamped(begin[a])
+            if shrinkMask & bit != 0 {
+                let i = begin[a] < 0 ? begin[a] + d : begin[a]
+                guard (0..<d).contains(i) else {
+                    throw TFLiteImportError.invalidModel(op: name, detail: "shrunk axis \(a) at \(begin[a]) of \(d)")
+                }
+                start.append(i)
+                count.append(1)
+                continue
+            }
+            let stop = endMask & bit != 0 ? (step > 0 ? d : -1) : clamped(end[a])
+            let n = step > 0 ? (stop - first + step - 1) / step : (first - stop - step - 1) / -step
+            guard n >= 1 else { throw TFLiteImportError.invalidModel(op: name, detail: "an empty slice of axis \(a)") }
+            start.append(first)
+            count.append(n)
+            kept.append(n)
+        }
+        let output = file.tensors[op.outputs[0]]
+        guard output.shape == kept else {
+            throw TFLiteImportError.invalidModel(op: name, detail: "the slice has shape \(kept), the output is \(output.shape)")
+        }
+        let view = StridedView.slice(shape: dims, start: start, step: steps, count: count)
+        let wholeAbove = (0..<(rank - 1)).allSatisfy { count[$0] == dims[$0] && steps[$0] == 1 }
+        let channels = wholeAbove && steps[rank - 1] == 1 && shrinkMask == 0 ? (start[rank - 1], count[rank - 1]) : nil
+        return (view, channels)
     }
 
     /// CONCATENATION must join along the last axis, without a fused activation.
@@ -368,7 +442,7 @@ extension TFLiteFileAccess {
     /// STRIDED_SLICE: strides 1, no ellipsis / new-axis / shrink masks, the full range on
     /// every other axis.
     func channelSlices(_ op: TFLiteOperator, code: Int32, name: String, input: TensorShape) throws -> [(start: Int, count: Int)] {
-        guard code == TFLiteOperatorCode.stridedSlice ? op.outputs.count == 1 : !op.outputs.isEmpty else {
+        guard !op.outputs.isEmpty else {
             throw TFLiteImportError.invalidModel(op: name, detail: "\(op.outputs.count) outputs")
         }
         let inputTensor: Int?
@@ -393,35 +467,8 @@ extension TFLiteFileAccess {
             if axis < 0 { axis += rank }
             axis = axis == rank - 1 ? -1 : axis
             if let unknown = sizes.firstIndex(of: -1) { sizes[unknown] = input.c - sizes.filter { $0 != -1 }.reduce(0, +) }
-        default:  // STRIDED_SLICE
-            inputTensor = op.inputs.first ?? nil
-            let rank = file.tensors[inputTensor ?? 0].shape.count
-            let begin = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "begin")
-            let end = try integers(op.inputs.count > 2 ? op.inputs[2] : nil, op: name, what: "end")
-            let strides = try integers(op.inputs.count > 3 ? op.inputs[3] : nil, op: name, what: "strides")
-            // StridedSliceOptions: begin_mask 0, end_mask 1, ellipsis 2, new_axis 3, shrink 4, offset 5.
-            let options = try self.options(op, type: 32, name: name)
-            let beginMask = Int(try options?.i32(0) ?? 0), endMask = Int(try options?.i32(1) ?? 0)
-            guard try (options?.i32(2) ?? 0) == 0, try (options?.i32(3) ?? 0) == 0, try (options?.i32(4) ?? 0) == 0,
-                  try !(options?.bool(5) ?? false), begin.count == rank, end.count == rank, strides.allSatisfy({ $0 == 1 }),
-                  strides.count == rank, rank >= 2
-            else {
-                throw TFLiteImportError.unsupportedForm(op: name, detail: "STRIDED_SLICE with strides \(strides) or masks (only a channel range with stride 1)")
-            }
-            let dims = file.tensors[inputTensor ?? 0].shape
-            func bound(_ v: Int, _ d: Int) -> Int { max(0, min(d, v < 0 ? v + d : v)) }
-            for a in 0..<(rank - 1) {
-                let b = beginMask & (1 << a) != 0 ? 0 : bound(begin[a], dims[a])
-                let e = endMask & (1 << a) != 0 ? dims[a] : bound(end[a], dims[a])
-                guard b == 0, e == dims[a] else {
-                    throw TFLiteImportError.unsupportedForm(op: name, detail: "STRIDED_SLICE of axis \(a) (only the channels, the last axis; general slices need general tensors)")
-                }
-            }
-            let last = rank - 1
-            let b = beginMask & (1 << last) != 0 ? 0 : bound(begin[last], dims[last])
-            let e = endMask & (1 << last) != 0 ? dims[last] : bound(end[last], dims[last])
-            guard e > b else { throw TFLiteImportError.invalidModel(op: name, detail: "an empty slice") }
-            return [(b, e - b)]
+        default:
+            throw TFLiteImportError.invalidModel(op: name, detail: "not a split")
         }
         guard axis == -1 else {
             throw TFLiteImportError.unsupportedForm(op: name, detail: "split along axis \(axis) (only the channels, the last axis)")

@@ -98,7 +98,7 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
         }
         typealias C = TFLiteOperatorCode
-        if code == C.split || code == C.splitV || code == C.stridedSlice {
+        if code == C.split || code == C.splitV {
             let input = try self.input(op, Self.sliceInputIndex(code), name: name)
             let s = graph.tensors[input].shape
             for (k, range) in try channelSlices(op, code: code, name: name, input: s).enumerated() {
@@ -173,8 +173,21 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             let s = graph.tensors[input].shape
             let output = try self.output(op, name: name, shape: TensorShape(n: s.n, h: s.h + p.top + p.bottom, w: s.w + p.left + p.right, c: s.c))
             add(.pad(p, value: value), inputs: [input], output: output, name: name)
-        case C.reshape, C.squeeze, C.expandDims, C.transpose:
-            if code == C.transpose { try checkTransposeMovesNoByte(op, name: name) }
+        case C.transpose, C.stridedSlice:
+            let view: StridedView, channels: (start: Int, count: Int)?
+            if code == C.transpose {
+                (view, channels) = (try transposeView(op, name: name), nil)
+            } else {
+                (view, channels) = try stridedSliceView(op, name: name)
+            }
+            let input = try self.input(op, 0, name: name)
+            let output = try self.output(op, name: name, shape: nil)
+            if let channels {
+                add(.sliceChannels(start: channels.start, count: channels.count), inputs: [input], output: output, name: name)
+            } else {
+                add(view.isIdentity(inputCount: graph.tensors[input].shape.elementCount) ? .reshape : .stridedCopy(view), inputs: [input], output: output, name: name)
+            }
+        case C.reshape, C.squeeze, C.expandDims:
             let input = try self.input(op, 0, name: name)
             let output = try self.output(op, name: name, shape: nil)
             guard graph.tensors[input].shape.elementCount == graph.tensors[output].shape.elementCount else {

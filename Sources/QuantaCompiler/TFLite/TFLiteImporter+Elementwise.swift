@@ -57,6 +57,28 @@ extension TFLiteConversion {
         }
         append(.lookupTable(table), inputs: [input], output: output, name: name)
     }
+
+    /// SOFTMAX over the last axis, int8 → int8, as LiteRT's x86 build runs it (its reference
+    /// resolver too): `PopulateSoftmaxLookupTable`'s `table[d] = expf((-inputScale·β)·d)`
+    /// in single precision, then `Int8Reference.softmaxFloatTable` with the output's scale
+    /// and zero point.
+    mutating func softmax(_ op: TFLiteOperator, name: String) throws {
+        let input = try self.input(op, 0, name: name)
+        let output = try self.output(op, name: name)
+        try expect(op.outputs[0], model.tensors[input].shape, op: name)
+        // SoftmaxOptions (union type 9): beta at field 0.
+        let beta = try self.options(op, type: 9, name: name)?.f32(0, default: 1) ?? 1
+        let scale: Float = -model.tensors[input].quantization.scale * beta
+        guard scale.isFinite, scale < 0 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "softmax beta \(beta) (it must be positive and finite)")
+        }
+        let table = (0...255).map { d in Foundation.expf(scale * Float(d)) }
+        let q = model.tensors[output].quantization
+        guard q.scale.isNormal else {
+            throw TFLiteImportError.unsupportedQuantization(tensor: model.tensors[output].name, detail: "softmax output scale \(q.scale)")
+        }
+        append(.softmaxFloatTable(table: table, outputScale: q.scale, outputZeroPoint: q.zeroPoint), inputs: [input], output: output, name: name)
+    }
 }
 
 /// The int8 → int8 tables of TFLite's one-input reference kernels: `table[q + 128]` is

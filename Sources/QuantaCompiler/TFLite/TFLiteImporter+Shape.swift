@@ -75,11 +75,30 @@ extension TFLiteConversion {
         append(.reshape, inputs: [input], output: output, name: name)
     }
 
-    /// A TRANSPOSE whose permutation keeps the dimensions larger than 1 in order moves no
-    /// byte: it becomes a reshape. Other permutations need general tensors (not yet).
+    /// TRANSPOSE (rank ≤ 6): a strided copy, or a reshape when it moves no byte (only
+    /// dimensions of 1 change places).
     mutating func transpose(_ op: TFLiteOperator, name: String) throws {
-        try checkTransposeMovesNoByte(op, name: name)
-        try reshape(op, name: name)
+        try view(try transposeView(op, name: name), channels: nil, op, name: name)
+    }
+
+    /// STRIDED_SLICE (rank ≤ 6, any steps): a channel slice when it is one channel range,
+    /// a reshape when it keeps every byte in order, else a strided copy.
+    mutating func stridedSlice(_ op: TFLiteOperator, name: String) throws {
+        let (view, channels) = try stridedSliceView(op, name: name)
+        try self.view(view, channels: channels, op, name: name)
+    }
+
+    private mutating func view(_ view: StridedView, channels: (start: Int, count: Int)?, _ op: TFLiteOperator, name: String) throws {
+        let input = try self.input(op, 0, name: name)
+        let output = try self.output(op, name: name)
+        try sameQuantization(input, output, op: name)
+        if let channels {  // the last axis is Quanta's channels in every rank's reading
+            append(.sliceChannels(start: channels.start, count: channels.count), inputs: [input], output: output, name: name)
+        } else if view.isIdentity(inputCount: model.tensors[input].shape.elementCount) {
+            append(.reshape, inputs: [input], output: output, name: name)
+        } else {
+            append(.stridedCopy(view), inputs: [input], output: output, name: name)
+        }
     }
 
     /// CONCATENATION along the last axis of inputs that share the output's quantization.
@@ -112,8 +131,8 @@ extension TFLiteConversion {
         }
     }
 
-    /// SPLIT, SPLIT_V, STRIDED_SLICE of channel ranges: one channel slice per output, each
-    /// sharing the input's quantization.
+    /// SPLIT, SPLIT_V of channels: one channel slice per output, each sharing the input's
+    /// quantization.
     mutating func slices(_ op: TFLiteOperator, code: Int32, name: String) throws {
         let input = try self.input(op, Self.sliceInputIndex(code), name: name)
         let ranges = try channelSlices(op, code: code, name: name, input: model.tensors[input].shape)

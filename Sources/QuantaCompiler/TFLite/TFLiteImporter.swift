@@ -6,8 +6,8 @@ import QuantaKernels
 /// the bytes of TFLite's reference kernels (docs/TFLITE.md).
 ///
 /// The subset read: one subgraph; int8 activations with per-tensor quantization; int8
-/// weights (per-tensor or per-channel, zero point 0) and int32 biases; rank 2 (`[N, C]`)
-/// and rank 4 (NHWC) activations; the operators of `TFLiteImporter.supported`. A float
+/// weights (per-tensor or per-channel, zero point 0) and int32 biases; activations of
+/// rank 1 to 6 (`nhwc`); the operators of `TFLiteImporter.supported`. A float
 /// graph input that only a QUANTIZE reads, and a float graph output that a DEQUANTIZE
 /// writes, become the int8 tensor next to them (the runtime quantizes and dequantizes
 /// with the same formulas). Anything else is a `TFLiteImportError` naming it.
@@ -17,7 +17,7 @@ public enum TFLiteImporter {
         "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
         "EXPAND_DIMS", "FULLY_CONNECTED", "HARD_SWISH", "LEAKY_RELU", "LOGISTIC", "MAX_POOL_2D", "MEAN",
         "MUL", "PAD", "PADV2", "QUANTIZE", "RELU", "RELU6", "RELU_0_TO_1", "RELU_N1_TO_1", "RESHAPE",
-        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SPLIT", "SPLIT_V", "STRIDED_SLICE", "SUB", "TRANSPOSE_CONV",
+        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SOFTMAX", "SPLIT", "SPLIT_V", "STRIDED_SLICE", "SUB", "TRANSPOSE_CONV",
         "SQUEEZE", "TANH", "TRANSPOSE",
     ]
 
@@ -196,7 +196,7 @@ struct TFLiteConversion: TFLiteFileAccess {
         // Boundary conversions made aliases.
         if code == TFLiteOperatorCode.quantize, let i = op.inputs.first ?? nil, aliases[i] != nil { return }
         if code == TFLiteOperatorCode.dequantize, let o = op.outputs.first, aliases[o] != nil { return }
-        if code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV || code == TFLiteOperatorCode.stridedSlice {
+        if code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV {
             return try slices(op, code: code, name: name)
         }
         guard op.outputs.count == 1 else {
@@ -213,6 +213,8 @@ struct TFLiteConversion: TFLiteFileAccess {
         case TFLiteOperatorCode.pad, TFLiteOperatorCode.padV2: try pad(op, code: code, name: name)
         case TFLiteOperatorCode.reshape, TFLiteOperatorCode.squeeze, TFLiteOperatorCode.expandDims: try reshape(op, name: name)
         case TFLiteOperatorCode.transpose: try transpose(op, name: name)
+        case TFLiteOperatorCode.stridedSlice: try stridedSlice(op, name: name)
+        case TFLiteOperatorCode.softmax: try softmax(op, name: name)
         case TFLiteOperatorCode.concatenation: try concatenation(op, name: name)
         case TFLiteOperatorCode.resizeBilinear, TFLiteOperatorCode.resizeNearest: try resize(op, code: code, name: name)
         case TFLiteOperatorCode.hardSwish, TFLiteOperatorCode.relu, TFLiteOperatorCode.relu6,

@@ -210,6 +210,14 @@ extension Interpreter {
                 input: inp, inputShape: inShape, output: out, outputShape: outShape, padding: padding(op, 0),
                 value: Int8(truncatingIfNeeded: op.parameter(4)))
 
+        case .softmax where op.variantByte == KernelVariant.floatTable.rawValue:
+            let table = model.constantPointer(op, 0)
+            Int8Reference.softmaxFloatTable(
+                input: inp, output: out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
+                table: table.assumingMemoryBound(to: Float.self),
+                outputScale: Float(bitPattern: table.load(fromByteOffset: 256 * 4, as: UInt32.self)),
+                outputZeroPoint: table.load(fromByteOffset: 257 * 4, as: Int32.self))
+
         case .softmax:
             Int8Reference.softmax(
                 input: inp, output: out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
@@ -238,6 +246,14 @@ extension Interpreter {
             Int8Reference.resizeBilinear(
                 input: inp, inputShape: inShape, output: out, outputShape: outShape,
                 rows: pointer32(op, 0), columns: pointer32(op, 2))
+
+        case .stridedCopy:
+            var view = StridedCopyGeometry(dims: .init(repeating: 1), strides: .init(repeating: 0), base: op.parameter(12))
+            for a in 0..<StridedCopyGeometry.rank {
+                view.dims[a] = op.parameter(a)
+                view.strides[a] = op.parameter(StridedCopyGeometry.rank + a)
+            }
+            Layout.stridedCopy(input: inp, output: out, geometry: view)
 
         case .reshape:
             if UnsafeMutablePointer(mutating: inp) != out {

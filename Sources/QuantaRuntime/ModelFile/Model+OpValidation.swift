@@ -429,6 +429,21 @@ struct OpValidator {
                 tensor: output)
             try sameQuantization(self.input, output)
 
+        case .softmax where op.variantByte == KernelVariant.floatTable.rawValue:
+            // 256 float exponentials in 0...1 with table[0] = 1 (the row maximum), so that a
+            // row's sum is at least 1; a normal positive output scale; an int8 zero point.
+            let length = try constant(0, .table, expected: 258 * 4)
+            for d in 0..<257 {
+                let e = Float(bitPattern: UInt32(truncatingIfNeeded: constantWord(0, d)))
+                guard d < 256 ? (e >= 0 && e <= 1 && (d > 0 || e == 1)) : (e.isNormal && e > 0) else {
+                    throw fail(.badConstant(.table, offset: op.parameter(0), length: length, expectedLength: length))
+                }
+            }
+            guard (-128...127).contains(constantWord(0, 257)) else {
+                throw fail(.invalidParameter(.zeroPoint, value: constantWord(0, 257)))
+            }
+            try expect(inputShape, tensor: output)
+
         case .softmax:
             let input = inputShape
             try constant(0, .table, expected: 256 * 4)
@@ -478,6 +493,24 @@ struct OpValidator {
             }
             try expect(TensorShape(n: input.n, h: h, w: w, c: input.c), tensor: output)
             try sameQuantization(self.input, output)
+
+        case .stridedCopy:
+            var view = StridedCopyGeometry(dims: .init(repeating: 1), strides: .init(repeating: 0), base: 0)
+            for a in 0..<StridedCopyGeometry.rank {
+                view.dims[a] = op.parameter(a)
+                view.strides[a] = op.parameter(StridedCopyGeometry.rank + a)
+            }
+            view.base = op.parameter(2 * StridedCopyGeometry.rank)
+            guard view.reads(within: inputShape.elementCount) else {
+                throw fail(.invalidParameter(.view, value: view.base))
+            }
+            var count: Int? = 1
+            for a in 0..<StridedCopyGeometry.rank { count = count.flatMap { Checked.mul($0, view.dims[a]) } }
+            guard count == outputShape.elementCount else {
+                // The view's element count (saturated) against the output's.
+                throw fail(.invalidParameter(.view, value: count ?? Int.max))
+            }
+            try sameQuantization(input, output)
 
         case .resizeBilinear:
             let input = inputShape, out = outputShape

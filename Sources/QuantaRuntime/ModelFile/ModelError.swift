@@ -80,6 +80,8 @@ public enum OpParameter: UInt8, Equatable, Sendable {
     case padMode
     /// `upsampleNearest`'s factors.
     case factor
+    /// `stridedCopy`'s view: a dimension, a stride or the base.
+    case view
 }
 
 /// The constants an op refers to.

@@ -105,6 +105,10 @@ public enum OpKind: UInt8, Equatable, Sendable {
     /// parameters; the inputs and the output share quantization. Made by the compiler's
     /// memory passes (ShuffleNet's concat → shuffle), so that no concat tensor is written.
     case interleaveChannels = 23
+    /// A dense copy of a strided view of the input (`Layout.stridedCopy`): transposes,
+    /// strided and reversed slices. Words: `dims[6]`, `strides[6]` (elements, any sign),
+    /// `base`. Input and output share quantization.
+    case stridedCopy = 24
 
     /// Number of 32-bit parameter words an op record of this kind carries. A constant
     /// reference is two words: offset into the constants section and length in bytes.
@@ -130,6 +134,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .upsampleNearest: return 2  // factorH, factorW
         case .resizeBilinear: return 4  // rows, columns: 2 constants of [i0, i1, w1] int32 triples
         case .interleaveChannels: return 0
+        case .stridedCopy: return 13
         }
     }
 
@@ -157,6 +162,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
         case .upsampleNearest: return "upsample_nearest"
         case .resizeBilinear: return "resize_bilinear"
         case .interleaveChannels: return "interleave_channels"
+        case .stridedCopy: return "strided_copy"
         }
     }
 }
@@ -166,7 +172,7 @@ public enum OpKind: UInt8, Equatable, Sendable {
 extension KernelVariant {
     /// Whether the interpreter runs ops of `kind` with this variant. Every kind runs
     /// `.reference`; the optimized variants run convolutions, `.pointwise` also fully
-    /// connected layers, `.doubleScaled` only fully connected layers, `.elementwise` same-shape adds, same-shape or per-channel-gate muls and global average pooling (packed weights in the record, scratch in the arena plan;
+    /// connected layers, `.doubleScaled` only fully connected layers, `.floatTable` only softmax, `.elementwise` same-shape adds, same-shape or per-channel-gate muls and global average pooling (packed weights in the record, scratch in the arena plan;
     /// validation then checks `applies` for the op's shapes, the packed length and the
     /// scratch size).
     public func supports(_ kind: OpKind) -> Bool {
@@ -176,6 +182,7 @@ extension KernelVariant {
         case .elementwise: return kind == .add || kind == .mul || kind == .globalAveragePool
         case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         case .doubleScaled: return kind == .fullyConnected
+        case .floatTable: return kind == .softmax
         default: return kind == .conv2D
         }
     }

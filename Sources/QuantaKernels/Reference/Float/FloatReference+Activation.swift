@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Elementwise unary activation: `out[i] = kind.apply(in[i])` for `i < count`
     /// (relu, relu6, clip, hard-swish, hard-sigmoid, sigmoid, tanh, leaky relu, swish; see
@@ -10,3 +11,4 @@ extension FloatReference {
         for i in 0..<count { output[i] = kind.apply(input[i]) }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Elementwise add with broadcasting: `out = clamp(a + b)`.
     ///
@@ -14,3 +15,4 @@ extension FloatReference {
                     output: output, outputShape: outputShape, clamp: clamp) { $0 + $1 }
     }
 }
+#endif

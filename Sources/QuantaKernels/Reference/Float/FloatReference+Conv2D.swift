@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// 2-D convolution, NHWC input and output, OHWI filter, with groups.
     ///
@@ -60,3 +61,4 @@ extension FloatReference {
         }
     }
 }
+#endif

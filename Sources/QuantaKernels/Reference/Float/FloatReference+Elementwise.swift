@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     @usableFromInline
     static func elementwise(
@@ -20,3 +21,4 @@ extension FloatReference {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Fully connected layer: `out[b][o] = clamp(bias[o] + Σ_i in[b][i] * w[o][i])`.
     ///
@@ -20,3 +21,4 @@ extension FloatReference {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Elementwise multiply with broadcasting: `out = clamp(a * b)` (squeeze-excite scales a
     /// feature map by an `n×1×1×c` gate).
@@ -15,3 +16,4 @@ extension FloatReference {
                     output: output, outputShape: outputShape, clamp: clamp) { $0 * $1 }
     }
 }
+#endif

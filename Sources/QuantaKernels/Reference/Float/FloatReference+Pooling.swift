@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Average pooling, NHWC. Each output is the mean of the window's taps that fall
     /// inside the input; padded positions are excluded from both sum and count
@@ -92,3 +93,4 @@ extension FloatReference {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 /// ONNX Resize's `coordinate_transformation_mode` for linear resizing: where output index
 /// `x` of an axis of `outputSize` (input `inputSize`, scale `s`) samples the input.
 public enum ResizeCoordinateTransform: Int, Equatable, Hashable, Sendable {
@@ -87,3 +88,4 @@ extension FloatReference {
         }
     }
 }
+#endif

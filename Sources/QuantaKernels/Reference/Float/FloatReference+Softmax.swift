@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Softmax over the last axis of a `rows × channels` matrix, numerically stable:
     /// `out[r][c] = exp(x[r][c] - m) / Σ_k exp(x[r][k] - m)` with `m = max_k x[r][k]`, so no
@@ -21,3 +22,4 @@ extension FloatReference {
         }
     }
 }
+#endif

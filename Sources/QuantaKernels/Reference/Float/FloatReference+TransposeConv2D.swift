@@ -1,3 +1,4 @@
+#if !hasFeature(Embedded)  // host-side: see FloatReference.swift
 extension FloatReference {
     /// Transposed 2-D convolution (the gradient of `conv2D` with respect to its input),
     /// groups == 1, NHWC, filter OHWI with O = output channels and I = input channels.
@@ -57,3 +58,4 @@ extension FloatReference {
         }
     }
 }
+#endif

@@ -48,3 +48,42 @@ extension Int8Reference {
         }
     }
 }
+
+extension Int8Reference {
+    /// Int8 softmax over the last axis as LiteRT computes it on x86 (`optimized_ops::Softmax`
+    /// with `PopulateSoftmaxLookupTable`'s float table, which its reference resolver runs
+    /// too), in IEEE single precision, in this order:
+    ///
+    ///     m = max_j in[j];   d_j = m - in[j]                 (0...255)
+    ///     sum = table[d_0] + table[d_1] + …                  (left to right)
+    ///     inverse = 1 / (sum · outputScale)
+    ///     out[j] = clamp(roundHalfAwayFromZero(table[d_j] · inverse) + outputZeroPoint, -128, 127)
+    ///
+    /// with `table[d] = expf(-inputScale·d)` computed by the compiler. Single-precision
+    /// `+`, `·` and `/` are correctly rounded on every target, so the result is the same
+    /// everywhere (LiteRT's own aarch64 build uses a 16-bit table instead, docs/TFLITE.md).
+    ///
+    /// - Precondition: `table[0] == 1`, entries in 0...1; `outputScale` positive and normal;
+    ///   `channels >= 1`. `output` may alias `input` (each row is read fully before it is
+    ///   written).
+    @_optimize(size)
+    public static func softmaxFloatTable(
+        input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows: Int, channels: Int,
+        table: UnsafePointer<Float>, outputScale: Float, outputZeroPoint: Int32
+    ) {
+        for r in 0..<rows {
+            let row = input + r * channels
+            let out = output + r * channels
+            var rowMax = row[0]
+            for j in 1..<channels { rowMax = max(rowMax, row[j]) }
+            var sum: Float = 0
+            for j in 0..<channels { sum += table[Int(rowMax) - Int(row[j])] }
+            let inverse = 1 / (sum * outputScale)
+            for j in 0..<channels {
+                let probability = table[Int(rowMax) - Int(row[j])] * inverse
+                let q = Int64(roundHalfAwayFromZero(Double(probability))) + Int64(outputZeroPoint)
+                out[j] = Int8(truncatingIfNeeded: max(-128, min(127, q)))
+            }
+        }
+    }
+}
