@@ -101,15 +101,17 @@ final class TFLiteImportTests: XCTestCase {
     }
 
     /// ops_shape: TRANSPOSE of ranks 3, 4 and 5 (H↔W, a channel-pair swap, a sequence
-    /// transpose), STRIDED_SLICE of H and W with steps 2 and −1 (a YOLO "Focus" stem and a
-    /// flip), SOFTMAX over every pixel's channels and over the classifier's outputs (LiteRT's
+    /// transpose), SPLIT_V and CONCATENATION along W and along H, STRIDED_SLICE of H and W
+    /// with steps 2 and −1 (a YOLO "Focus" stem and a flip), SOFTMAX over every pixel's channels and over the classifier's outputs (LiteRT's
     /// float-table arithmetic): every output byte of 16 samples as LiteRT's reference kernels.
     func testTransposesStridedSlicesAndSoftmaxMatchLiteRTReferenceBytes() throws {
         let folder = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/tflite").path
         let model = try TFLiteImporter.importModel(bytes: try FileIO.read(folder + "/ops_shape.tflite"))
         let copies = model.ops.filter { if case .stridedCopy = $0.kind { return true } else { return false } }
         let softmaxes = model.ops.filter { if case .softmaxFloatTable = $0.kind { return true } else { return false } }
-        XCTAssertEqual(copies.count, 8)  // 3 transposes, 4 focus slices, the flip
+        XCTAssertEqual(copies.count, 10)  // 3 transposes, the split along W, 4 focus slices, the flip
+        // The concat along H: the channel concat of the inputs viewed as rows, between reshapes.
+        XCTAssertEqual(model.ops.filter { if case .concat = $0.kind { return true } else { return false } }.count, 3)
         XCTAssertEqual(softmaxes.count, 2)
         let inputs = try NumPy.decode(try FileIO.read(folder + "/ops_shape_input.npy"))
         let outputs = try NumPy.decode(try FileIO.read(folder + "/ops_shape_output.npy"))

@@ -9,6 +9,12 @@ protocol TFLiteFileAccess {
     var mapped: [Int: Int] { get }
     /// Makes the tensor for TFLite tensor `t` (an activation, or a constant operand).
     mutating func materialize(_ t: Int, op: String) throws -> Int
+    /// A new intermediate tensor of `shape` with the type and quantization of tensor `like`
+    /// (a view that no TFLite tensor names).
+    mutating func addTensor(like: Int, shape: TensorShape, name: String) -> Int
+    /// Writes a data movement as the conversion's own op (the int8 one checks that the
+    /// inputs share the output's quantization).
+    mutating func emit(_ move: TFLiteMove, inputs: [Int], output: Int, name: String) throws
 }
 
 /// A convolution's geometry from its options and filter tensor: parameters, OHWI filter
@@ -375,21 +381,6 @@ extension TFLiteFileAccess {
         return (view, channels)
     }
 
-    /// CONCATENATION must join along the last axis, without a fused activation.
-    func checkConcatenation(_ op: TFLiteOperator, name: String) throws {
-        // ConcatenationOptions: axis 0, activation 1.
-        let options = try self.options(op, type: 10, name: name)
-        let rank = file.tensors[op.outputs[0]].shape.count
-        var axis = Int(try options?.i32(0) ?? 0)
-        if axis < 0 { axis += rank }
-        guard axis == rank - 1 else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "concatenation along axis \(axis) of rank \(rank) (only the channels, the last axis)")
-        }
-        guard try options?.i8(1) ?? 0 == 0 else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "a fused activation on a concatenation")
-        }
-    }
-
     /// RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR of a rank-4 tensor to the declared output
     /// size (the size operand, when constant, must agree): `alignCorners`, `halfPixelCenters`.
     /// A nearest resize must be by integer factors without align corners (the source index
@@ -436,52 +427,6 @@ extension TFLiteFileAccess {
         }
         return table
     }
-
-    /// SPLIT / SPLIT_V / STRIDED_SLICE along the channels (the last axis) only: for each
-    /// output, the first channel and the count, checked against the declared output shapes.
-    /// STRIDED_SLICE: strides 1, no ellipsis / new-axis / shrink masks, the full range on
-    /// every other axis.
-    func channelSlices(_ op: TFLiteOperator, code: Int32, name: String, input: TensorShape) throws -> [(start: Int, count: Int)] {
-        guard !op.outputs.isEmpty else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "\(op.outputs.count) outputs")
-        }
-        let inputTensor: Int?
-        var axis: Int
-        var sizes: [Int]
-        switch code {
-        case TFLiteOperatorCode.split:
-            inputTensor = op.inputs.count > 1 ? op.inputs[1] : nil
-            axis = try integers(op.inputs.first ?? nil, op: name, what: "axis").first ?? -1
-            let rank = file.tensors[inputTensor ?? 0].shape.count
-            if axis < 0 { axis += rank }
-            guard axis >= 0, axis < rank, input.c % op.outputs.count == 0 else {
-                throw TFLiteImportError.invalidModel(op: name, detail: "split of axis \(axis) into \(op.outputs.count)")
-            }
-            sizes = [Int](repeating: input.c / op.outputs.count, count: op.outputs.count)
-            axis = axis == rank - 1 ? -1 : axis
-        case TFLiteOperatorCode.splitV:
-            inputTensor = op.inputs.first ?? nil
-            sizes = try integers(op.inputs.count > 1 ? op.inputs[1] : nil, op: name, what: "size_splits")
-            axis = try integers(op.inputs.count > 2 ? op.inputs[2] : nil, op: name, what: "axis").first ?? -1
-            let rank = file.tensors[inputTensor ?? 0].shape.count
-            if axis < 0 { axis += rank }
-            axis = axis == rank - 1 ? -1 : axis
-            if let unknown = sizes.firstIndex(of: -1) { sizes[unknown] = input.c - sizes.filter { $0 != -1 }.reduce(0, +) }
-        default:
-            throw TFLiteImportError.invalidModel(op: name, detail: "not a split")
-        }
-        guard axis == -1 else {
-            throw TFLiteImportError.unsupportedForm(op: name, detail: "split along axis \(axis) (only the channels, the last axis)")
-        }
-        guard sizes.count == op.outputs.count, sizes.allSatisfy({ $0 >= 1 }), sizes.reduce(0, +) == input.c else {
-            throw TFLiteImportError.invalidModel(op: name, detail: "split sizes \(sizes) of \(input.c) channels into \(op.outputs.count) outputs")
-        }
-        var start = 0
-        return sizes.map { size in defer { start += size }; return (start, size) }
-    }
-
-    /// The activation input of a SPLIT (input 1) or SPLIT_V / STRIDED_SLICE (input 0).
-    static func sliceInputIndex(_ code: Int32) -> Int { code == TFLiteOperatorCode.split ? 1 : 0 }
 
     /// TRANSPOSE_CONV: inputs `[output_shape, weights [O, KH, KW, I], input, bias?]`; the
     /// output size from the declared output (the shape operand, when constant, must agree);

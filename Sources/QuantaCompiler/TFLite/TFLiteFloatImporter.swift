@@ -98,16 +98,8 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
         }
         typealias C = TFLiteOperatorCode
-        if code == C.split || code == C.splitV {
-            let input = try self.input(op, Self.sliceInputIndex(code), name: name)
-            let s = graph.tensors[input].shape
-            for (k, range) in try channelSlices(op, code: code, name: name, input: s).enumerated() {
-                let t = op.outputs[k]
-                try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
-                let output = try newOutput(t, name: name)
-                add(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")
-            }
-            return
+        if [C.split, C.splitV, C.transpose, C.stridedSlice, C.concatenation].contains(code) {
+            return try move(op, code: code, name: name)
         }
         guard op.outputs.count == 1 else { throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs") }
         switch code {
@@ -173,20 +165,6 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
             let s = graph.tensors[input].shape
             let output = try self.output(op, name: name, shape: TensorShape(n: s.n, h: s.h + p.top + p.bottom, w: s.w + p.left + p.right, c: s.c))
             add(.pad(p, value: value), inputs: [input], output: output, name: name)
-        case C.transpose, C.stridedSlice:
-            let view: StridedView, channels: (start: Int, count: Int)?
-            if code == C.transpose {
-                (view, channels) = (try transposeView(op, name: name), nil)
-            } else {
-                (view, channels) = try stridedSliceView(op, name: name)
-            }
-            let input = try self.input(op, 0, name: name)
-            let output = try self.output(op, name: name, shape: nil)
-            if let channels {
-                add(.sliceChannels(start: channels.start, count: channels.count), inputs: [input], output: output, name: name)
-            } else {
-                add(view.isIdentity(inputCount: graph.tensors[input].shape.elementCount) ? .reshape : .stridedCopy(view), inputs: [input], output: output, name: name)
-            }
         case C.reshape, C.squeeze, C.expandDims:
             let input = try self.input(op, 0, name: name)
             let output = try self.output(op, name: name, shape: nil)
@@ -194,12 +172,6 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
                 throw TFLiteImportError.invalidModel(op: name, detail: "the element count changes")
             }
             add(.reshape, inputs: [input], output: output, name: name)
-        case C.concatenation:
-            try checkConcatenation(op, name: name)
-            var inputs: [Int] = []
-            for k in op.inputs.indices { inputs.append(try input(op, k, name: name)) }
-            let output = try self.output(op, name: name, shape: nil)
-            add(.concat, inputs: inputs, output: output, name: name)
         case C.resizeBilinear, C.resizeNearest:
             let input = try self.input(op, 0, name: name)
             let s = graph.tensors[input].shape
@@ -239,5 +211,21 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
         default:
             throw TFLiteImportError.unsupportedOperator(index: index, name: TFLiteOperatorCode.name(code), supported: TFLiteImporter.supported)
         }
+    }
+
+    mutating func addTensor(like t: Int, shape: TensorShape, name: String) -> Int {
+        graph.tensors.append(GraphTensor(name: name, shape: shape))
+        return graph.tensors.count - 1
+    }
+
+    mutating func emit(_ move: TFLiteMove, inputs: [Int], output: Int, name: String) throws {
+        let op: GraphOp
+        switch move {
+        case .reshape: op = .reshape
+        case .concat: op = .concat
+        case .sliceChannels(let start, let count): op = .sliceChannels(start: start, count: count)
+        case .stridedCopy(let view): op = .stridedCopy(view)
+        }
+        add(op, inputs: inputs, output: output, name: name)
     }
 }

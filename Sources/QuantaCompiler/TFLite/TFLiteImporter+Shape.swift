@@ -1,7 +1,7 @@
 import QuantaKernels
 
-/// Pooling, MEAN, PAD, CONCATENATION and the operators that move no bytes in NHWC
-/// (RESHAPE, SQUEEZE, EXPAND_DIMS, and a TRANSPOSE that only moves dimensions of size 1).
+/// Pooling, MEAN, PAD, resizes and the operators that move no bytes in NHWC (RESHAPE,
+/// SQUEEZE, EXPAND_DIMS); the data movements (`TFLiteMove`) as int8 ops.
 extension TFLiteConversion {
     mutating func pool(_ op: TFLiteOperator, code: Int32, name: String) throws {
         let input = try self.input(op, 0, name: name)
@@ -75,42 +75,6 @@ extension TFLiteConversion {
         append(.reshape, inputs: [input], output: output, name: name)
     }
 
-    /// TRANSPOSE (rank ≤ 6): a strided copy, or a reshape when it moves no byte (only
-    /// dimensions of 1 change places).
-    mutating func transpose(_ op: TFLiteOperator, name: String) throws {
-        try view(try transposeView(op, name: name), channels: nil, op, name: name)
-    }
-
-    /// STRIDED_SLICE (rank ≤ 6, any steps): a channel slice when it is one channel range,
-    /// a reshape when it keeps every byte in order, else a strided copy.
-    mutating func stridedSlice(_ op: TFLiteOperator, name: String) throws {
-        let (view, channels) = try stridedSliceView(op, name: name)
-        try self.view(view, channels: channels, op, name: name)
-    }
-
-    private mutating func view(_ view: StridedView, channels: (start: Int, count: Int)?, _ op: TFLiteOperator, name: String) throws {
-        let input = try self.input(op, 0, name: name)
-        let output = try self.output(op, name: name)
-        try sameQuantization(input, output, op: name)
-        if let channels {  // the last axis is Quanta's channels in every rank's reading
-            append(.sliceChannels(start: channels.start, count: channels.count), inputs: [input], output: output, name: name)
-        } else if view.isIdentity(inputCount: model.tensors[input].shape.elementCount) {
-            append(.reshape, inputs: [input], output: output, name: name)
-        } else {
-            append(.stridedCopy(view), inputs: [input], output: output, name: name)
-        }
-    }
-
-    /// CONCATENATION along the last axis of inputs that share the output's quantization.
-    mutating func concatenation(_ op: TFLiteOperator, name: String) throws {
-        try checkConcatenation(op, name: name)
-        var inputs: [Int] = []
-        for k in op.inputs.indices { inputs.append(try input(op, k, name: name)) }
-        let output = try self.output(op, name: name)
-        for i in inputs { try sameQuantization(i, output, op: name) }
-        append(.concat, inputs: inputs, output: output, name: name)
-    }
-
     /// RESIZE_NEAREST_NEIGHBOR by integer factors (without align corners: the source index
     /// `floor(x / f)` either way of half-pixel centers) as a copy; RESIZE_BILINEAR with
     /// `ResizeBilinearInteger`'s tables (`bilinearTable`). Input and output share quantization.
@@ -131,26 +95,28 @@ extension TFLiteConversion {
         }
     }
 
-    /// SPLIT, SPLIT_V of channels: one channel slice per output, each sharing the input's
-    /// quantization.
-    mutating func slices(_ op: TFLiteOperator, code: Int32, name: String) throws {
-        let input = try self.input(op, Self.sliceInputIndex(code), name: name)
-        let ranges = try channelSlices(op, code: code, name: name, input: model.tensors[input].shape)
-        let s = model.tensors[input].shape
-        for (k, range) in ranges.enumerated() {
-            let t = op.outputs[k]
-            let output = try newOutput(t, name: name)
-            try expect(t, TensorShape(n: s.n, h: s.h, w: s.w, c: range.count), op: name)
-            try sameQuantization(input, output, op: name)
-            append(.sliceChannels(start: range.start, count: range.count), inputs: [input], output: output, name: "\(name) [\(k)]")
-        }
-    }
-
     /// Input and output must share scale and zero point (ops that move bytes unchanged).
     func sameQuantization(_ a: Int, _ b: Int, op: String) throws {
         guard model.tensors[a].quantization == model.tensors[b].quantization else {
             throw TFLiteImportError.unsupportedForm(
                 op: op, detail: "'\(model.tensors[a].name)' and '\(model.tensors[b].name)' have different quantization (\(model.tensors[a].quantization.scale), \(model.tensors[a].quantization.zeroPoint) vs \(model.tensors[b].quantization.scale), \(model.tensors[b].quantization.zeroPoint)); this op keeps the bytes")
         }
+    }
+
+    mutating func addTensor(like t: Int, shape: TensorShape, name: String) -> Int {
+        model.tensors.append(QuantizedTensor(name: name, shape: shape, quantization: model.tensors[t].quantization))
+        return model.tensors.count - 1
+    }
+
+    mutating func emit(_ move: TFLiteMove, inputs: [Int], output: Int, name: String) throws {
+        for i in inputs { try sameQuantization(i, output, op: name) }
+        let kind: QuantizedOpKind
+        switch move {
+        case .reshape: kind = .reshape
+        case .concat: kind = .concat
+        case .sliceChannels(let start, let count): kind = .sliceChannels(start: start, count: count)
+        case .stridedCopy(let view): kind = .stridedCopy(view)
+        }
+        model.ops.append(QuantizedOp(name: name, kind: kind, inputs: inputs, outputs: [output]))
     }
 }

@@ -196,8 +196,9 @@ struct TFLiteConversion: TFLiteFileAccess {
         // Boundary conversions made aliases.
         if code == TFLiteOperatorCode.quantize, let i = op.inputs.first ?? nil, aliases[i] != nil { return }
         if code == TFLiteOperatorCode.dequantize, let o = op.outputs.first, aliases[o] != nil { return }
-        if code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV {
-            return try slices(op, code: code, name: name)
+        if [TFLiteOperatorCode.split, TFLiteOperatorCode.splitV, TFLiteOperatorCode.transpose,
+            TFLiteOperatorCode.stridedSlice, TFLiteOperatorCode.concatenation].contains(code) {
+            return try move(op, code: code, name: name)
         }
         guard op.outputs.count == 1 else {
             throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs")
@@ -212,10 +213,7 @@ struct TFLiteConversion: TFLiteFileAccess {
         case TFLiteOperatorCode.mean: try mean(op, name: name)
         case TFLiteOperatorCode.pad, TFLiteOperatorCode.padV2: try pad(op, code: code, name: name)
         case TFLiteOperatorCode.reshape, TFLiteOperatorCode.squeeze, TFLiteOperatorCode.expandDims: try reshape(op, name: name)
-        case TFLiteOperatorCode.transpose: try transpose(op, name: name)
-        case TFLiteOperatorCode.stridedSlice: try stridedSlice(op, name: name)
         case TFLiteOperatorCode.softmax: try softmax(op, name: name)
-        case TFLiteOperatorCode.concatenation: try concatenation(op, name: name)
         case TFLiteOperatorCode.resizeBilinear, TFLiteOperatorCode.resizeNearest: try resize(op, code: code, name: name)
         case TFLiteOperatorCode.hardSwish, TFLiteOperatorCode.relu, TFLiteOperatorCode.relu6,
              TFLiteOperatorCode.reluN1To1, TFLiteOperatorCode.relu0To1, TFLiteOperatorCode.leakyRelu,
