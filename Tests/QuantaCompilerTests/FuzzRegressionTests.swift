@@ -33,6 +33,17 @@ final class FuzzRegressionTests: XCTestCase {
         }
     }
 
+    /// A CONCATENATION with no outputs (`Tools/fuzz tflite`, from the ops_shape seed): the
+    /// shared data-movement code read output 0 before the output count was checked.
+    func testTFLiteConcatenationWithoutOutputsIsRefused() throws {
+        let bytes = try FileIO.read(fixture("tflite-crash-62edf831.tflite"))
+        XCTAssertThrowsError(try TFLiteImporter.importModel(bytes: bytes)) { error in
+            guard case .unsupportedForm(let op, let detail)? = error as? TFLiteImportError else { return XCTFail("\(error)") }
+            XCTAssertTrue(op.contains("CONCATENATION"), op)
+            XCTAssertEqual(detail, "0 outputs")
+        }
+    }
+
     func testHugeReshapeTargetIsAShapeMismatch() {
         let bytes = ONNXBuilder.model(
             nodes: [ONNXBuilder.node("Reshape", ["X", "S"], ["Y"], name: "a")],

@@ -15,6 +15,10 @@ enum TFLiteMove {
 extension TFLiteFileAccess {
     /// TRANSPOSE / STRIDED_SLICE / SPLIT / SPLIT_V / CONCATENATION as moves.
     mutating func move(_ op: TFLiteOperator, code: Int32, name: String) throws {
+        let splits = code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV
+        guard splits || op.outputs.count == 1 else {
+            throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs")
+        }
         switch code {
         case TFLiteOperatorCode.transpose:
             try single(try transposeView(op, name: name), channels: nil, op, name: name)
