@@ -112,6 +112,26 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertTrue(raw.nodes.contains { if case .pad(Padding(top: 1, left: 2, bottom: 2, right: 1), 0) = $0.op { return true } else { return false } })
     }
 
+    /// YOLOv5's Focus stem (Slices of step 2 on H and W), a flip (step −1), Split along W and
+    /// Concat along W and H: strided copies of the NHWC storage and the channel concat of
+    /// row views, the float graph as onnxruntime; quantized, the int8 model follows it.
+    func testSlicesWithStepsAndSplitsAndConcatsOfAnyAxisMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("layout_moves")
+        let copies = raw.nodes.filter { if case .stridedCopy = $0.op { return true } else { return false } }
+        let concats = raw.nodes.filter { if case .concat = $0.op { return true } else { return false } }
+        XCTAssertEqual(copies.count, 7)  // 4 Focus slices, the flip, the two parts of the split
+        XCTAssertEqual(concats.count, 3)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("layout-moves-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = QuantizationOptions()
+        options.calibrationWorkers = 1
+        let result = try QuantizePipeline.run(
+            onnxPath: fixture("layout_moves.onnx"), calibrationPath: fixture("layout_moves_input.npy"),
+            outputPath: dir + "/m.qmodel", options: options)
+        XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
+    }
+
     func testDigitsMobileNetWithBatchOf4MatchesOnnxRuntime() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let (raw, optimized) = try checkAgainstOnnxRuntime("digits_mobilenet", model: root.appendingPathComponent("Models/digits_mobilenet.onnx").path)

@@ -136,37 +136,83 @@ extension ImportContext {
         }
     }
 
-    // MARK: Channel concat, split, slice
+    // MARK: Concat, split, slice (any axis of the NHWC-held activations)
 
     /// The channel axis for `rank`, or nil when `axis` is another axis.
     private func isChannelAxis(_ axis: Int, rank: Int) -> Bool {
         (axis < 0 ? axis + rank : axis) == 1
     }
 
+    /// The axis of the NHWC storage that holds ONNX axis `axis` of an `[N, C, H, W]` or
+    /// `[N, C]` activation (Quanta holds `[N, C]` as `N×1×1×C`).
+    private func storageAxis(_ axis: Int, rank: Int) -> Int {
+        rank == 4 ? [0, 3, 1, 2][axis] : [0, 3][axis]
+    }
+
+    /// The NHWC storage dims of an ONNX `[N, C, H, W]` or `[N, C]` shape.
+    private func storageDims(_ dims: [Int]) -> [Int] {
+        let s = nhwcShape(dims)
+        return [s.n, s.h, s.w, s.c]
+    }
+
+    /// A slice of activation `a` (ONNX axes: first element, step and count per axis) as a
+    /// strided view of its NHWC storage.
+    private func storageSlice(_ a: ImportedActivation, start: [Int], step: [Int], count: [Int]) -> StridedView {
+        var first = [0, 0, 0, 0], steps = [1, 1, 1, 1], counts = storageDims(a.dims)
+        for axis in a.dims.indices {
+            let k = storageAxis(axis, rank: a.dims.count)
+            (first[k], steps[k], counts[k]) = (start[axis], step[axis], count[axis])
+        }
+        return .slice(shape: storageDims(a.dims), start: first, step: steps, count: counts)
+    }
+
     func importConcat(_ op: NodeContext) throws {
         let inputs = try op.node.inputs.filter { !$0.isEmpty }.map { try activation($0, op) }
         guard let first = inputs.first else { throw op.mismatch("no inputs") }
-        guard isChannelAxis(op.int("axis", 1), rank: first.dims.count) else {
-            throw op.unsupported("Concat axis \(op.int("axis", 1)) (channels only)")
-        }
-        var channels = 0
+        let rank = first.dims.count
+        let axis = try op.axis(op.int("axis", 1), rank: rank, "Concat axis")
+        guard rank == 4 || rank == 2 else { throw op.unsupported("Concat of rank-\(rank) tensors") }
+        var along = 0
         for a in inputs {
-            guard a.flattenedFrom == nil, a.dims.count == first.dims.count,
-                a.dims.enumerated().allSatisfy({ $0.offset == 1 || $0.element == first.dims[$0.offset] })
-            else { throw op.mismatch("inputs \(inputs.map { $0.dims }) differ outside the channel axis") }
-            channels += a.dims[1]
+            guard a.flattenedFrom == nil, a.dims.count == rank,
+                a.dims.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.dims[$0.offset] })
+            else { throw op.mismatch("inputs \(inputs.map { $0.dims }) differ outside axis \(axis)") }
+            along += a.dims[axis]
         }
         var dims = first.dims
-        dims[1] = channels
-        emit(op, .concat, inputs: inputs.map { $0.tensor }, output: try op.output(0), dims: dims)
+        dims[axis] = along
+        let output = try op.output(0)
+        let k = storageAxis(axis, rank: rank)
+        guard k != 3 else {
+            emit(op, .concat, inputs: inputs.map { $0.tensor }, output: output, dims: dims)
+            return
+        }
+        // Along N, H or W: the channel concat of the inputs viewed as outer × (d·inner) rows
+        // of their NHWC storage (reshapes, free), reshaped to the output.
+        let store = storageDims(dims)
+        let outer = store[..<k].reduce(1, *), inner = store[(k + 1)...].reduce(1, *)
+        func rows(_ d: Int, _ what: String) -> Int {
+            graph.addTensor(GraphTensor(name: "\(output) [\(what) as rows]", shape: TensorShape(n: 1, h: 1, w: outer, c: d * inner)))
+        }
+        var views: [Int] = []
+        for (i, a) in inputs.enumerated() {
+            let view = rows(storageDims(a.dims)[k], "input \(i)")
+            producer[view] = graph.addNode(GraphNode(name: op.name, op: .reshape, inputs: [a.tensor], outputs: [view]))
+            views.append(view)
+        }
+        let joined = rows(store[k], "output")
+        producer[joined] = graph.addNode(GraphNode(name: op.name, op: .concat, inputs: views, outputs: [joined]))
+        emit(op, .reshape, inputs: [joined], output: output, dims: dims)
     }
 
     func importSplit(_ op: NodeContext) throws {
         let a = try activation(try op.input(0), op)
-        guard a.flattenedFrom == nil, isChannelAxis(op.int("axis", 0), rank: a.dims.count) else {
-            throw op.unsupported("Split axis \(op.int("axis", 0)) (channels only)")
+        let rank = a.dims.count
+        let axis = try op.axis(op.int("axis", 0), rank: rank, "Split axis")
+        guard a.flattenedFrom == nil, rank == 4 || rank == 2 else {
+            throw op.unsupported("Split of a \(a.flattenedFrom == nil ? "rank-\(rank)" : "flattened spatial") tensor")
         }
-        let c = a.dims[1]
+        let c = a.dims[axis]
         let count = op.node.outputs.count
         var sizes: [Int]
         if op.opset < 13, let s = op.ints("split") {
@@ -174,23 +220,30 @@ extension ImportContext {
         } else if let name = op.optionalInput(1) {
             sizes = try constant(name, op).integers.map { Int($0) }
         } else if let n = op.ints("num_outputs").map({ _ in op.int("num_outputs", count) }) {
-            guard n >= 1, n <= c else { throw op.mismatch("\(c) channels do not split into \(n) outputs") }
+            guard n >= 1, n <= c else { throw op.mismatch("\(c) values do not split into \(n) outputs") }
             let chunk = (c + n - 1) / n
             sizes = (0..<n).map { min(chunk, c - $0 * chunk) }
         } else {
-            guard count > 0, c % count == 0 else { throw op.mismatch("\(c) channels do not split evenly into \(count)") }
+            guard count > 0, c % count == 0 else { throw op.mismatch("\(c) values of axis \(axis) do not split evenly into \(count)") }
             sizes = [Int](repeating: c / count, count: count)
         }
         guard sizes.count == count, sizes.allSatisfy({ $0 > 0 && $0 <= c }), sizes.reduce(0, +) == c else {
-            throw op.mismatch("split \(sizes) does not cover \(c) channels in \(count) outputs")
+            throw op.mismatch("split \(sizes) does not cover \(c) values of axis \(axis) in \(count) outputs")
         }
         var start = 0
         for (i, size) in sizes.enumerated() {
             let name = op.node.outputs[i]
             if !name.isEmpty {
                 var dims = a.dims
-                dims[1] = size
-                emit(op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
+                dims[axis] = size
+                if axis == 1 {
+                    emit(op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
+                } else {
+                    var first = [Int](repeating: 0, count: rank)
+                    first[axis] = start
+                    let view = storageSlice(a, start: first, step: [Int](repeating: 1, count: rank), count: dims)
+                    emit(op, .stridedCopy(view), inputs: [a.tensor], output: name, dims: dims)
+                }
             }
             start += size
         }
@@ -231,31 +284,48 @@ extension ImportContext {
         return (clamp(start), max(clamp(start), clamp(end)))
     }
 
+    /// First element and count of a slice of an axis of size `dim` with `step` (not 0),
+    /// clamped as ONNX does: negative starts and ends count from the end; for a positive
+    /// step both are clamped to `0...dim`, for a negative one the start to `0...dim-1` and
+    /// the end to `-1...dim-1`. Steps beyond ±2^31 are refused first.
+    private func sliceRange(_ start: Int64, _ end: Int64, step: Int64, dim: Int, _ op: NodeContext) throws -> (first: Int, count: Int) {
+        guard step >= -(1 << 31), step <= 1 << 31 else { throw op.unsupported("Slice step \(step)") }
+        let d = Int64(dim)
+        var s = start < 0 ? start + d : start
+        var e = end < 0 ? end + d : end
+        if step > 0 {
+            s = min(max(s, 0), d)
+            e = min(max(e, 0), d)
+            return (Int(s), Int(max(0, (e - s + step - 1) / step)))
+        }
+        s = min(max(s, 0), d - 1)
+        e = min(max(e, -1), d - 1)
+        return (Int(s), Int(max(0, (s - e - step - 1) / -step)))
+    }
+
+    /// Slice of any axes with any steps: a channel range of step 1 is the vector channel
+    /// slice, anything else a strided copy of the NHWC storage.
     func importSlice(_ op: NodeContext) throws {
         let a = try activation(try op.input(0), op)
-        let p = try sliceParameters(op, rank: a.dims.count)
+        let rank = a.dims.count
+        let p = try sliceParameters(op, rank: rank)
         guard a.flattenedFrom == nil else { throw op.pattern("Slice of a flattened spatial tensor") }
-        var start = 0, end = a.dims[1]
+        guard rank == 4 || rank == 2 else { throw op.unsupported("Slice of a rank-\(rank) tensor") }
+        var start = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank), count = a.dims
         for k in 0..<p.axes.count {
             let axis = p.axes[k]
-            guard p.steps[k] == 1 else { throw op.unsupported("Slice step \(p.steps[k]) (only 1)") }
-            let (s, e) = clampedRange(p.starts[k], p.ends[k], dim: a.dims[axis])
-            if axis == 1 {
-                start = s
-                end = e
-            } else if s != 0 || e != a.dims[axis] {
-                throw op.unsupported("Slice of axis \(axis) (channels only)")
-            }
+            let range = try sliceRange(p.starts[k], p.ends[k], step: p.steps[k], dim: a.dims[axis], op)
+            guard range.count > 0 else { throw op.mismatch("empty slice of axis \(axis) of \(a.dims)") }
+            (start[axis], step[axis], count[axis]) = (range.first, Int(p.steps[k]), range.count)
         }
-        guard end > start else { throw op.mismatch("empty channel slice \(start)..<\(end)") }
         let output = try op.output(0)
-        if start == 0 && end == a.dims[1] {
+        if count == a.dims && step.allSatisfy({ $0 == 1 }) {
             values[output] = .activation(a)
-            return
+        } else if step.allSatisfy({ $0 == 1 }) && (0..<rank).allSatisfy({ $0 == 1 || count[$0] == a.dims[$0] }) {
+            emit(op, .sliceChannels(start: start[1], count: count[1]), inputs: [a.tensor], output: output, dims: count)
+        } else {
+            emit(op, .stridedCopy(storageSlice(a, start: start, step: step, count: count)), inputs: [a.tensor], output: output, dims: count)
         }
-        var dims = a.dims
-        dims[1] = end - start
-        emit(op, .sliceChannels(start: start, count: end - start), inputs: [a.tensor], output: output, dims: dims)
     }
 
     // MARK: Pad, Squeeze, Unsqueeze
