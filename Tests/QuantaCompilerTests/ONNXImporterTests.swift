@@ -132,6 +132,25 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
     }
 
+    /// A detector head: Reshape [1,16,8,8] → [1,16,64] and Transpose of rank 3, Softmax over
+    /// the last axis of [1,64,4,4], Sigmoid, Concat of rank-3 tensors along their last
+    /// axis — tensors held in ONNX order between strided copies. The float graph gives
+    /// onnxruntime's [1, 64, 21]; quantized, the int8 model follows it.
+    func testDetectorHeadReshapesTransposesAndSoftmaxMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("detector_head")
+        XCTAssertEqual(raw.tensors[raw.outputs[0]].shape, TensorShape(n: 1, h: 1, w: 64, c: 21))
+        XCTAssertEqual(raw.tensors[raw.outputs[0]].sourceLayout, .nhwc)  // already in ONNX order
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("detector-head-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = QuantizationOptions()
+        options.calibrationWorkers = 1
+        let result = try QuantizePipeline.run(
+            onnxPath: fixture("detector_head.onnx"), calibrationPath: fixture("detector_head_input.npy"),
+            outputPath: dir + "/m.qmodel", options: options)
+        XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
+    }
+
     func testDigitsMobileNetWithBatchOf4MatchesOnnxRuntime() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let (raw, optimized) = try checkAgainstOnnxRuntime("digits_mobilenet", model: root.appendingPathComponent("Models/digits_mobilenet.onnx").path)
@@ -206,12 +225,37 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertEqual(graph.tensors[graph.inputs[0]].shape, TensorShape(n: 1, h: 5, w: 4, c: 3))
     }
 
-    func testTransposeOutsideTheShufflePatternIsAnError() {
-        let t = ONNXBuilder.node("Transpose", ["y"], ["z"], name: "nhwc", attributes: [("perm", .ints([0, 1, 3, 2]))])
-        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: convModel(inputDims: fixed, extraNodes: [t], output: "z"))) { error in
-            guard case .unsupportedPattern(let node, let op, _)? = error as? ONNXImportError else { return XCTFail("\(error)") }
-            XCTAssertEqual(node, "nhwc")
-            XCTAssertEqual(op, "Transpose")
+    /// A Transpose outside the channel-shuffle pattern is a strided copy of the NHWC storage
+    /// into ONNX order: `z[n, c, w, h] = y[n, c, h, w]`, element for element.
+    func testTransposeOfAnyPermutationIsAStridedCopyIntoONNXOrder() throws {
+        let t = ONNXBuilder.node("Transpose", ["y"], ["z"], name: "swap", attributes: [("perm", .ints([0, 1, 3, 2]))])
+        let graph = try ONNXImporter.importModel(bytes: convModel(inputDims: fixed, extraNodes: [t], output: "z"))
+        guard case .stridedCopy = graph.nodes.last?.op else { return XCTFail("expected a strided copy") }
+        XCTAssertEqual(graph.tensors[graph.outputs[0]].sourceLayout, .nhwc)
+        let input = (0..<48).map { Float($0 % 7) - 3 }
+        let values = try FloatExecutor(graph: graph).run(inputs: [input])
+        let y = try XCTUnwrap(values[graph.nodes[0].outputs[0]]), z = try XCTUnwrap(values[graph.outputs[0]])
+        for c in 0..<2 {
+            for h in 0..<4 {
+                for w in 0..<4 { XCTAssertEqual(z[(c * 4 + w) * 4 + h], y[(h * 4 + w) * 2 + c]) }
+            }
+        }
+    }
+
+    /// A tensor held in ONNX order that is not [N, C, H, W] or [N, C] cannot feed a
+    /// convolution: the error names the node and the shape.
+    func testRankThreeTensorIntoAConvolutionIsNamed() {
+        let shape = ONNXBuilder.int64Tensor("s", [1, 2, 16])
+        let r = ONNXBuilder.node("Reshape", ["y", "s"], ["r"], name: "to3")
+        let w = ONNXBuilder.tensor("w2", dims: [2, 2, 1, 1], floats: [1, 0, 0, 1])
+        let c = ONNXBuilder.node("Conv", ["r", "w2"], ["z"], name: "conv1")
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["x", "w"], ["y"], name: "conv0"), r, c],
+            initializers: [ONNXBuilder.tensor("w", dims: [2, 3, 1, 1], floats: [1, 2, 3, 4, 5, 6]), shape, w],
+            inputs: [ONNXBuilder.valueInfo("x", fixed)], outputs: [ONNXBuilder.valueInfo("z", [])])
+        XCTAssertThrowsError(try ONNXImporter.importModel(bytes: bytes)) { error in
+            XCTAssertEqual(error as? ONNXImportError, .unsupportedPattern(
+                node: "conv1", opType: "Conv", detail: "a rank-3 tensor [1, 2, 16] where [N, C, H, W] or [N, C] is needed"))
         }
     }
 

@@ -72,13 +72,22 @@ extension ImportContext {
         emit(op, .fullyConnected(fc), inputs: [x.tensor], output: try op.output(0), dims: [x.dims[0], n])
     }
 
-    /// Softmax over channels: `[N, C]` (axis 1 or -1), or `[N, C, 1, 1]` with axis 1
-    /// (and the opset < 13 default, which coerces to 2-D from axis 1).
+    /// Softmax over channels: `[N, C]` (axis 1 or -1), `[N, C, 1, 1]` with axis 1 (and the
+    /// opset < 13 default, which coerces to 2-D from axis 1), each pixel's channels of
+    /// `[N, C, H, W]` with axis 1 from opset 13 (the last axis of the NHWC storage); and the
+    /// last axis of any tensor, held in ONNX order for it (detector heads' class scores).
     func importSoftmax(_ op: NodeContext) throws {
-        let x = try activation(try op.input(0), op)
-        let rank = x.dims.count
+        let held = try anyActivation(try op.input(0), op)
+        let rank = held.dims.count
         var axis = op.int("axis", op.opset < 13 ? 1 : -1)
         if axis < 0 { axis += rank }
+        let perPixel = op.opset >= 13 && rank == 4 && axis == 1 && !held.plain
+        if !perPixel && axis == rank - 1 && (held.plain || rank > 2) {
+            let x = plain(held, op)
+            emitPlain(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+            return
+        }
+        let x = try nhwc(held, op)
         let spatial = rank == 4 ? x.dims[2] * x.dims[3] : 1
         let overChannels: Bool
         if rank == 2 {
@@ -86,10 +95,10 @@ extension ImportContext {
         } else if op.opset < 13 {
             overChannels = axis == 1 && spatial == 1
         } else {
-            overChannels = axis == 1 && spatial == 1
+            overChannels = axis == 1
         }
         guard overChannels else {
-            throw op.unsupported("softmax over axis \(op.int("axis", op.opset < 13 ? 1 : -1)) of \(x.dims) (channels only)")
+            throw op.unsupported("softmax over axis \(op.int("axis", op.opset < 13 ? 1 : -1)) of \(x.dims) (the channels, or the last axis)")
         }
         // Softmax over all features is order-independent, so a flattened input stays flattened.
         emit(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)

@@ -5,7 +5,7 @@ extension ImportContext {
     /// Clip reads min/max from attributes before opset 11 and from optional constant
     /// inputs from opset 11; Clip(0, 6) is `.relu6`, Clip(0, +inf) `.relu`.
     func importActivation(_ op: NodeContext) throws {
-        let x = try activation(try op.input(0), op)
+        let x = try anyActivation(try op.input(0), op)
         let kind: UnaryActivation
         switch op.opType {
         case "Relu": kind = .relu
@@ -16,7 +16,11 @@ extension ImportContext {
         case "LeakyRelu": kind = .leakyRelu(alpha: op.float("alpha", 0.01))
         default: kind = try clipActivation(op)
         }
-        emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+        if x.plain {  // elementwise: the same in any order
+            emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+        } else {
+            emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+        }
     }
 
     private func clipActivation(_ op: NodeContext) throws -> UnaryActivation {

@@ -76,6 +76,12 @@ extension ImportContext {
             values[output] = .activation(a)
         case .nhwcView:
             throw op.pattern("reshape of an NCHW → NHWC transpose (supported only as a graph output)")
+        case .activation(let a) where a.plain:
+            if target == a.dims {
+                values[output] = .activation(a)
+            } else {
+                emitPlain(op, .reshape, inputs: [a.tensor], output: output, dims: target)
+            }
         case .activation(let a):
             if let from = a.flattenedFrom {
                 if target == a.dims {
@@ -83,7 +89,7 @@ extension ImportContext {
                 } else if target == from {
                     emit(op, .reshape, inputs: [a.tensor], output: output, dims: from)
                 } else {
-                    throw op.pattern("reshape of a flattened [N, C, H, W] tensor to \(target)")
+                    emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
                 }
                 return
             }
@@ -102,7 +108,9 @@ extension ImportContext {
             {
                 values[output] = .shuffleSplit(a, groups: target[1])
             } else {
-                throw op.pattern("reshape of \(a.dims) to \(target) (only flatten, [N,C]↔[N,C,1,1] and channel shuffle)")
+                // Any other reshape: the data in ONNX order (a strided copy from NHWC), then
+                // the same bytes with the new dims.
+                emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
             }
         }
     }
@@ -129,10 +137,25 @@ extension ImportContext {
         case .activation(let a) where rank == 4 && perm == [0, 2, 3, 1] && a.flattenedFrom == nil:
             // NCHW → NHWC before a graph output (tf2onnx): the data is already NHWC.
             values[output] = .nhwcView(a)
+        case .activation(let a):
+            // Any permutation: a strided copy of the storage (NHWC or ONNX order) into ONNX
+            // order; a reshape when it moves no byte.
+            let source = a.flattenedFrom == nil ? a : plain(a, op)
+            let view: StridedView
+            if source.plain {
+                view = .transpose(shape: source.dims, permutation: perm)
+            } else {
+                let dense = StridedView.denseStrides(storageDims(source.dims))
+                view = StridedView(
+                    dims: perm.map { source.dims[$0] }, strides: perm.map { dense[storageAxis($0, rank: rank)] }, base: 0)
+            }
+            let count = source.dims.reduce(1, *)
+            emitPlain(op, view.isIdentity(inputCount: count) ? .reshape : .stridedCopy(view), inputs: [source.tensor],
+                      output: output, dims: view.dims)
         default:
             throw op.pattern(
-                "Transpose with perm \(perm) of \(input.onnxDims): layout transposes other than the channel shuffle pattern "
-                    + "(Reshape [N,g,C/g,H,W] → Transpose (0,2,1,3,4) → Reshape) are not supported")
+                "Transpose with perm \(perm) of \(input.onnxDims): a rank-5 tensor that is not part of a channel shuffle "
+                    + "(Reshape [N,g,C/g,H,W] → Transpose (0,2,1,3,4) → Reshape)")
         }
     }
 
@@ -149,6 +172,16 @@ extension ImportContext {
         rank == 4 ? [0, 3, 1, 2][axis] : [0, 3][axis]
     }
 
+    /// Storage axis of ONNX axis `axis` of `a` (the axis itself when `a` is plain).
+    private func storageAxis(_ axis: Int, of a: ImportedActivation) -> Int {
+        a.plain ? axis : storageAxis(axis, rank: a.dims.count)
+    }
+
+    /// Storage dims of `a` (its dims when plain).
+    private func storageDims(of a: ImportedActivation) -> [Int] {
+        a.plain ? a.dims : storageDims(a.dims)
+    }
+
     /// The NHWC storage dims of an ONNX `[N, C, H, W]` or `[N, C]` shape.
     private func storageDims(_ dims: [Int]) -> [Int] {
         let s = nhwcShape(dims)
@@ -158,60 +191,70 @@ extension ImportContext {
     /// A slice of activation `a` (ONNX axes: first element, step and count per axis) as a
     /// strided view of its NHWC storage.
     private func storageSlice(_ a: ImportedActivation, start: [Int], step: [Int], count: [Int]) -> StridedView {
-        var first = [0, 0, 0, 0], steps = [1, 1, 1, 1], counts = storageDims(a.dims)
+        let shape = storageDims(of: a)
+        var first = [Int](repeating: 0, count: shape.count), steps = [Int](repeating: 1, count: shape.count), counts = shape
         for axis in a.dims.indices {
-            let k = storageAxis(axis, rank: a.dims.count)
+            let k = storageAxis(axis, of: a)
             (first[k], steps[k], counts[k]) = (start[axis], step[axis], count[axis])
         }
-        return .slice(shape: storageDims(a.dims), start: first, step: steps, count: counts)
+        return .slice(shape: shape, start: first, step: steps, count: counts)
+    }
+
+    /// Emits a move whose output is held as its input is (NHWC or plain).
+    private func emitLike(_ a: ImportedActivation, _ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) {
+        if a.plain {
+            emitPlain(op, graphOp, inputs: inputs, output: output, dims: dims)
+        } else {
+            emit(op, graphOp, inputs: inputs, output: output, dims: dims)
+        }
     }
 
     func importConcat(_ op: NodeContext) throws {
-        let inputs = try op.node.inputs.filter { !$0.isEmpty }.map { try activation($0, op) }
+        var inputs = try op.node.inputs.filter { !$0.isEmpty }.map { try anyActivation($0, op) }
         guard let first = inputs.first else { throw op.mismatch("no inputs") }
         let rank = first.dims.count
         let axis = try op.axis(op.int("axis", 1), rank: rank, "Concat axis")
-        guard rank == 4 || rank == 2 else { throw op.unsupported("Concat of rank-\(rank) tensors") }
+        // Mixed holdings join in ONNX order.
+        if inputs.contains(where: { $0.plain || $0.flattenedFrom != nil }) { inputs = inputs.map { plain($0, op) } }
         var along = 0
         for a in inputs {
-            guard a.flattenedFrom == nil, a.dims.count == rank,
+            guard a.dims.count == rank,
                 a.dims.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.dims[$0.offset] })
             else { throw op.mismatch("inputs \(inputs.map { $0.dims }) differ outside axis \(axis)") }
             along += a.dims[axis]
         }
-        var dims = first.dims
+        var dims = inputs[0].dims
         dims[axis] = along
         let output = try op.output(0)
-        let k = storageAxis(axis, rank: rank)
-        guard k != 3 else {
-            emit(op, .concat, inputs: inputs.map { $0.tensor }, output: output, dims: dims)
+        let held = ImportedActivation(tensor: -1, dims: dims, plain: inputs[0].plain)
+        let k = storageAxis(axis, of: held)
+        let store = storageDims(of: held)
+        guard k != store.count - 1 else {
+            emitLike(held, op, .concat, inputs: inputs.map { $0.tensor }, output: output, dims: dims)
             return
         }
-        // Along N, H or W: the channel concat of the inputs viewed as outer × (d·inner) rows
-        // of their NHWC storage (reshapes, free), reshaped to the output.
-        let store = storageDims(dims)
+        // Along another axis: the channel concat of the inputs viewed as outer × (d·inner)
+        // rows of their storage (reshapes, free), reshaped to the output.
         let outer = store[..<k].reduce(1, *), inner = store[(k + 1)...].reduce(1, *)
         func rows(_ d: Int, _ what: String) -> Int {
             graph.addTensor(GraphTensor(name: "\(output) [\(what) as rows]", shape: TensorShape(n: 1, h: 1, w: outer, c: d * inner)))
         }
         var views: [Int] = []
         for (i, a) in inputs.enumerated() {
-            let view = rows(storageDims(a.dims)[k], "input \(i)")
+            let view = rows(storageDims(of: a)[k], "input \(i)")
             producer[view] = graph.addNode(GraphNode(name: op.name, op: .reshape, inputs: [a.tensor], outputs: [view]))
             views.append(view)
         }
         let joined = rows(store[k], "output")
         producer[joined] = graph.addNode(GraphNode(name: op.name, op: .concat, inputs: views, outputs: [joined]))
-        emit(op, .reshape, inputs: [joined], output: output, dims: dims)
+        emitLike(held, op, .reshape, inputs: [joined], output: output, dims: dims)
     }
 
     func importSplit(_ op: NodeContext) throws {
-        let a = try activation(try op.input(0), op)
+        var a = try anyActivation(try op.input(0), op)
+        if a.flattenedFrom != nil { a = plain(a, op) }
         let rank = a.dims.count
         let axis = try op.axis(op.int("axis", 0), rank: rank, "Split axis")
-        guard a.flattenedFrom == nil, rank == 4 || rank == 2 else {
-            throw op.unsupported("Split of a \(a.flattenedFrom == nil ? "rank-\(rank)" : "flattened spatial") tensor")
-        }
         let c = a.dims[axis]
         let count = op.node.outputs.count
         var sizes: [Int]
@@ -236,13 +279,13 @@ extension ImportContext {
             if !name.isEmpty {
                 var dims = a.dims
                 dims[axis] = size
-                if axis == 1 {
-                    emit(op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
+                if storageAxis(axis, of: a) == storageDims(of: a).count - 1 {
+                    emitLike(a, op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
                 } else {
                     var first = [Int](repeating: 0, count: rank)
                     first[axis] = start
                     let view = storageSlice(a, start: first, step: [Int](repeating: 1, count: rank), count: dims)
-                    emit(op, .stridedCopy(view), inputs: [a.tensor], output: name, dims: dims)
+                    emitLike(a, op, .stridedCopy(view), inputs: [a.tensor], output: name, dims: dims)
                 }
             }
             start += size
@@ -306,11 +349,10 @@ extension ImportContext {
     /// Slice of any axes with any steps: a channel range of step 1 is the vector channel
     /// slice, anything else a strided copy of the NHWC storage.
     func importSlice(_ op: NodeContext) throws {
-        let a = try activation(try op.input(0), op)
+        var a = try anyActivation(try op.input(0), op)
+        if a.flattenedFrom != nil { a = plain(a, op) }
         let rank = a.dims.count
         let p = try sliceParameters(op, rank: rank)
-        guard a.flattenedFrom == nil else { throw op.pattern("Slice of a flattened spatial tensor") }
-        guard rank == 4 || rank == 2 else { throw op.unsupported("Slice of a rank-\(rank) tensor") }
         var start = [Int](repeating: 0, count: rank), step = [Int](repeating: 1, count: rank), count = a.dims
         for k in 0..<p.axes.count {
             let axis = p.axes[k]
@@ -321,10 +363,12 @@ extension ImportContext {
         let output = try op.output(0)
         if count == a.dims && step.allSatisfy({ $0 == 1 }) {
             values[output] = .activation(a)
-        } else if step.allSatisfy({ $0 == 1 }) && (0..<rank).allSatisfy({ $0 == 1 || count[$0] == a.dims[$0] }) {
-            emit(op, .sliceChannels(start: start[1], count: count[1]), inputs: [a.tensor], output: output, dims: count)
+        } else if let c = (0..<rank).first(where: { storageAxis($0, of: a) == storageDims(of: a).count - 1 }),
+                  step.allSatisfy({ $0 == 1 }), (0..<rank).allSatisfy({ $0 == c || count[$0] == a.dims[$0] }) {
+            emitLike(a, op, .sliceChannels(start: start[c], count: count[c]), inputs: [a.tensor], output: output, dims: count)
         } else {
-            emit(op, .stridedCopy(storageSlice(a, start: start, step: step, count: count)), inputs: [a.tensor], output: output, dims: count)
+            emitLike(a, op, .stridedCopy(storageSlice(a, start: start, step: step, count: count)), inputs: [a.tensor],
+                     output: output, dims: count)
         }
     }
 

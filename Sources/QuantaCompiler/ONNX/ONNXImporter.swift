@@ -83,6 +83,11 @@ struct ImportedActivation {
     /// Set when this rank-2 value is the flatten of an `[N, C, H, W]` tensor with
     /// `H * W > 1`: its elements are then in NHWC order, not ONNX's CHW order.
     var flattenedFrom: [Int]?
+    /// The bytes are in ONNX's row-major order of `dims` (any rank 1–6; the graph tensor's
+    /// shape is `plainShape(dims)`), not NHWC: what general Reshape and Transpose make.
+    /// `ImportContext.activation` turns a rank-4 one back into NHWC for the ops that need
+    /// it (a strided copy).
+    var plain = false
 }
 
 /// A constant during import (initializer, Constant node, or folded shape arithmetic).
@@ -281,7 +286,8 @@ final class ImportContext {
         }
         if !graph.inputs.contains(a.tensor) {
             graph.tensors[a.tensor].name = name
-            graph.tensors[a.tensor].sourceLayout = a.dims.count == 4 ? .nchw : .nc
+            // A plain tensor is in ONNX's order already (written as its four held dims).
+            graph.tensors[a.tensor].sourceLayout = a.plain ? .nhwc : a.dims.count == 4 ? .nchw : .nc
         }
         graph.outputs.append(a.tensor)
     }
@@ -341,10 +347,11 @@ final class ImportContext {
         return v
     }
 
-    /// The activation named `name`; rank 2 or 4, never a partial shuffle pattern.
+    /// The activation named `name`; rank 2 or 4 held NHWC (a `plain` one is copied back),
+    /// never a partial shuffle pattern.
     func activation(_ name: String, _ op: NodeContext) throws -> ImportedActivation {
         switch try value(name, op) {
-        case .activation(let a): return a
+        case .activation(let a): return try nhwc(a, op)
         case .constant:
             throw ONNXImportError.unsupportedPattern(
                 node: op.name, opType: op.node.opType, detail: "input '\(name)' is a constant where an activation is expected")
@@ -396,9 +403,72 @@ final class ImportContext {
         return a
     }
 
+    /// As `emit`, for an output held in ONNX order (`plain`).
+    @discardableResult
+    func emitPlain(_ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) -> ImportedActivation {
+        let t = graph.addTensor(GraphTensor(name: output, shape: plainShape(dims)))
+        producer[t] = graph.addNode(GraphNode(name: op.name, op: graphOp, inputs: inputs, outputs: [t]))
+        let a = ImportedActivation(tensor: t, dims: dims, plain: true)
+        values[output] = .activation(a)
+        return a
+    }
+
+    /// The activation named `name` as it is held: NHWC or `plain`.
+    func anyActivation(_ name: String, _ op: NodeContext) throws -> ImportedActivation {
+        if case .activation(let a) = try value(name, op), a.plain { return a }
+        return try activation(name, op)
+    }
+
+    /// `a` in ONNX order: itself when plain or `[N, C]`; an NHWC-held `[N, C, H, W]` (or the
+    /// NHWC-ordered flatten of one) through a strided copy to NCHW.
+    func plain(_ a: ImportedActivation, _ op: NodeContext) -> ImportedActivation {
+        if a.plain { return a }
+        guard a.dims.count == 4 || a.flattenedFrom != nil else { return ImportedActivation(tensor: a.tensor, dims: a.dims, plain: true) }
+        let d = a.flattenedFrom ?? a.dims  // [N, C, H, W], stored [N, H, W, C]
+        let view = StridedView.transpose(shape: [d[0], d[2], d[3], d[1]], permutation: [0, 3, 1, 2])
+        let name = graph.tensors[a.tensor].name + " [NCHW]"
+        let t = graph.addTensor(GraphTensor(name: name, shape: plainShape(a.dims)))
+        producer[t] = graph.addNode(GraphNode(name: op.name, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
+        return ImportedActivation(tensor: t, dims: a.dims, plain: true)
+    }
+
+    /// `a` held NHWC: itself when it is; a plain `[N, C]` as it is (the same bytes); a plain
+    /// `[N, C, H, W]` through a strided copy; other ranks are an error naming the op.
+    func nhwc(_ a: ImportedActivation, _ op: NodeContext) throws -> ImportedActivation {
+        guard a.plain else { return a }
+        switch a.dims.count {
+        case 2: return ImportedActivation(tensor: a.tensor, dims: a.dims)
+        case 4:
+            let view = StridedView.transpose(shape: a.dims, permutation: [0, 2, 3, 1])
+            let t = graph.addTensor(GraphTensor(name: graph.tensors[a.tensor].name + " [NHWC]", shape: nhwcShape(a.dims)))
+            producer[t] = graph.addNode(GraphNode(name: op.name, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
+            return ImportedActivation(tensor: t, dims: a.dims)
+        default:
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType,
+                detail: "a rank-\(a.dims.count) tensor \(a.dims) where [N, C, H, W] or [N, C] is needed")
+        }
+    }
+
     /// A constant graph tensor (an activation operand with data), NHWC.
     func addConstantTensor(name: String, shape: TensorShape, data: [Float]) -> Int {
         graph.addTensor(GraphTensor(name: name, shape: shape, data: data))
+    }
+}
+
+/// The four dimensions that hold a tensor in ONNX's own row-major order (`plain`
+/// activations): `[C]` as `1×1×1×C`, `[N, C]` as `N×1×1×C`, `[N, L, C]` as `N×1×L×C`,
+/// rank 4 as it is, ranks 5–6 with the leading dimensions folded into N. The last ONNX
+/// axis is always the channels (softmax, channel slices and concats run along it).
+func plainShape(_ dims: [Int]) -> TensorShape {
+    switch dims.count {
+    case 0: return TensorShape(n: 1, h: 1, w: 1, c: 1)
+    case 1: return TensorShape(n: 1, h: 1, w: 1, c: dims[0])
+    case 2: return TensorShape(n: dims[0], h: 1, w: 1, c: dims[1])
+    case 3: return TensorShape(n: dims[0], h: 1, w: dims[1], c: dims[2])
+    default:
+        let r = dims.count
+        return TensorShape(n: dims[..<(r - 3)].reduce(1, *), h: dims[r - 3], w: dims[r - 2], c: dims[r - 1])
     }
 }
 
