@@ -151,6 +151,12 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
     }
 
+    /// SpaceToDepth, DepthToSpace in DCR and CRD modes: one six-axis strided copy each.
+    func testDepthToSpaceAndSpaceToDepthMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("depth_space")
+        XCTAssertEqual(raw.nodes.filter { if case .stridedCopy = $0.op { return true } else { return false } }.count, 3)
+    }
+
     func testDigitsMobileNetWithBatchOf4MatchesOnnxRuntime() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let (raw, optimized) = try checkAgainstOnnxRuntime("digits_mobilenet", model: root.appendingPathComponent("Models/digits_mobilenet.onnx").path)

@@ -33,10 +33,10 @@ public enum ONNXImporter {
     /// Op types the importer understands (ai.onnx domain).
     public static let supportedOps: [String] = [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
-        "ConvTranspose", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
+        "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
         "PRelu", "Range", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
-        "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
+        "SpaceToDepth", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
 
     /// Imports the `.onnx` file at `path`.
@@ -328,6 +328,7 @@ final class ImportContext {
         case "Identity", "Dropout", "Cast":
             values[try op.output(0)] = try value(op.input(0), op)
         case "Constant": try importConstantNode(op)
+        case "DepthToSpace", "SpaceToDepth": try importDepthSpace(op)
         case "Shape": try importShape(op)
         default:
             throw ONNXImportError.unsupportedOp(node: op.name, opType: node.opType, supported: ONNXImporter.supportedOps)
