@@ -113,6 +113,19 @@ final class SampleSetTests: XCTestCase {
         }
     }
 
+    /// A model of fixed batch 2 takes [2, ...] (one inference) or a multiple of 2 stacked;
+    /// anything else states both readings.
+    func testFixedBatchShapeErrorStatesBothReadings() throws {
+        let path = temporaryPath("batch1.npy")
+        defer { unlink(path) }
+        try NumPy.write(NumPyArray(shape: [1, 3, 1, 1], float32: [1, 2, 3]), to: path)
+        XCTAssertThrowsError(try SampleSet.load(path: path, shape: TensorShape(n: 2, h: 1, w: 1, c: 3), layout: .nchw)) { error in
+            XCTAssertEqual("\(error)", "\(path): shape [1, 3, 1, 1] does not match the model input [2, 3, 1, 1] (one sample) or a multiple of 2 × [3, 1, 1] (a batch)")
+        }
+        try NumPy.write(NumPyArray(shape: [4, 3, 1, 1], float32: (0..<12).map(Float.init)), to: path)
+        XCTAssertEqual(try SampleSet.load(path: path, shape: TensorShape(n: 2, h: 1, w: 1, c: 3), layout: .nchw).samples.count, 2)
+    }
+
     func testNaNInDataIsRejectedWithItsPosition() throws {
         let path = temporaryPath("nan.npy")
         defer { unlink(path) }

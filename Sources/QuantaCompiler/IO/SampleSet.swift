@@ -12,7 +12,9 @@ public enum SampleError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .wrongShape(let s, let e, let a):
-            return "\(s): shape \(a) does not match the model input \(e) (one sample) or N × \(Array(e.dropFirst())) (a batch)"
+            // A model of fixed batch B takes k·B samples stacked (k inferences).
+            let batch = (e.first ?? 1) > 1 ? "a multiple of \(e[0])" : "N"
+            return "\(s): shape \(a) does not match the model input \(e) (one sample) or \(batch) × \(Array(e.dropFirst())) (a batch)"
         case .wrongDType(let s, let d): return "\(s): dtype \(d) is not float; expected float32"
         case .empty(let s): return "\(s): no samples"
         case .notFinite(let s, let sample, let index): return "\(s): sample \(sample) has a NaN or infinite value at element \(index)"
