@@ -48,7 +48,10 @@ public final class SampleStream {
             default: throw SampleError.wrongDType(source: p, dtype: l.header.dtype.rawValue)
             }
             let count: Int
-            if l.header.shape == sampleDims || (batch == 1 && l.header.shape == Array(sampleDims.dropFirst())) {
+            if l.header.shape == sampleDims || (batch == 1 && l.header.shape == Array(sampleDims.dropFirst()))
+                || (layout == .nhwc && l.header.shape.filter { $0 != 1 } == sampleDims.filter { $0 != 1 }) {
+                // (An input held in its source order, e.g. ONNX [3, 4, 5] held as 3×1×4×5,
+                // reads the same bytes whatever dimensions of 1 the file adds or drops.)
                 count = 1
             } else if l.header.shape.count == sampleDims.count, Array(l.header.shape.dropFirst()) == Array(sampleDims.dropFirst()),
                       l.header.shape[0] % batch == 0 {

@@ -377,7 +377,8 @@ extension ImportContext {
     ///
     ///     DepthToSpace: out[n, y·b+i, x·b+j, c] = in[n, y, x, (i·b+j)·C' + c]   (DCR)
     ///                                           = in[n, y, x, c·b² + i·b + j]  (CRD)
-    ///     SpaceToDepth: out[n, y, x, (i·b+j)·C + c] = in[n, y·b+i, x·b+j, c]
+    ///     SpaceToDepth: out[n, y, x, (i·b+j)·C + c] = in[n, y·b+i, x·b+j, c]    (DCR)
+    ///                   out[n, y, x, c·b² + i·b + j] = in[n, y·b+i, x·b+j, c]   (CRD)
     func importDepthSpace(_ op: NodeContext) throws {
         let a = try spatialActivation(try op.input(0), op)
         let (n, c, h, w) = (a.dims[0], a.dims[1], a.dims[2], a.dims[3])
@@ -385,17 +386,19 @@ extension ImportContext {
         guard b >= 1, b <= ModelFormat.maxGeometry else { throw op.invalid("blocksize \(b)") }
         let (sN, sH, sW) = (h * w * c, w * c, c)  // NHWC strides of the input
         let view: StridedView, dims: [Int]
+        let mode = op.string("mode", "DCR")
+        guard mode == "DCR" || mode == "CRD" else { throw op.unsupported("\(op.opType) mode '\(mode)'") }
         if op.opType == "DepthToSpace" {
             guard c % (b * b) == 0 else { throw op.mismatch("\(c) channels are not a multiple of blocksize² \(b * b)") }
-            let mode = op.string("mode", "DCR")
-            guard mode == "DCR" || mode == "CRD" else { throw op.unsupported("DepthToSpace mode '\(mode)'") }
             let co = c / (b * b)
             let (si, sj, sc) = mode == "DCR" ? (b * co, co, 1) : (b, 1, b * b)
             view = StridedView(dims: [n, h, b, w, b, co], strides: [sN, sH, si, sW, sj, sc], base: 0)
             dims = [n, co, h * b, w * b]
         } else {
             guard h % b == 0, w % b == 0 else { throw op.mismatch("\(h)×\(w) is not a multiple of blocksize \(b)") }
-            view = StridedView(dims: [n, h / b, w / b, b, b, c], strides: [sN, b * sH, b * sW, sH, sW, 1], base: 0)
+            view = mode == "DCR"
+                ? StridedView(dims: [n, h / b, w / b, b, b, c], strides: [sN, b * sH, b * sW, sH, sW, 1], base: 0)
+                : StridedView(dims: [n, h / b, w / b, c, b, b], strides: [sN, b * sH, b * sW, 1, sH, sW], base: 0)
             dims = [n, c * b * b, h / b, w / b]
         }
         emit(op, .stridedCopy(view), inputs: [a.tensor], output: try op.output(0), dims: dims)

@@ -258,15 +258,17 @@ final class ImportContext {
         switch dims.count {
         case 4: layout = .nchw
         case 2: layout = .nc
+        case 1, 3, 5, 6: layout = .nhwc  // held in ONNX order (`plain`): the data as it is
         default: throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims)
         }
         guard dims.allSatisfy({ $0 > 0 }) else { throw ONNXImportError.unsupportedInputRank(input: input.name, shape: dims) }
         guard ONNXLimits.elementCount(dims) != nil else {
             throw ONNXImportError.invalidTensorDims(tensor: input.name, dims: dims.map { Int64($0) })
         }
-        let index = graph.addTensor(GraphTensor(name: input.name, shape: nhwcShape(dims), sourceLayout: layout))
+        let plain = layout == .nhwc
+        let index = graph.addTensor(GraphTensor(name: input.name, shape: plain ? plainShape(dims) : nhwcShape(dims), sourceLayout: layout))
         graph.inputs.append(index)
-        values[input.name] = .activation(ImportedActivation(tensor: index, dims: dims))
+        values[input.name] = .activation(ImportedActivation(tensor: index, dims: dims, plain: plain))
     }
 
     private func addGraphOutput(_ name: String) throws {
