@@ -17,6 +17,52 @@ extension ImportContext {
         emit(op, .globalAveragePool, inputs: [x.tensor], output: try op.output(0), dims: dims)
     }
 
+    /// ReduceMean / ReduceMax over any axes (the attribute before opset 18, the input from
+    /// 18; none means all unless `noop_with_empty_axes`), `keepdims`. Over H and W of an
+    /// NHWC-held `[N, C, H, W]`: the global average pool, or a max pool of the whole map.
+    /// Otherwise the data is arranged as `[reduced…, kept…]` (one strided copy, or none),
+    /// viewed as `1 × R × 1 × K` and pooled over R, then given the output's dims.
+    func importReduce(_ op: NodeContext) throws {
+        let held = try anyActivation(try op.input(0), op)
+        let rank = held.dims.count
+        let output = try op.output(0)
+        var raw: [Int]? = op.opset < 18 ? op.ints("axes") : try op.optionalInput(1).map { try constant($0, op).integers.map { Int($0) } }
+        if raw?.isEmpty ?? true {
+            if op.int("noop_with_empty_axes", 0) != 0 {
+                values[output] = .activation(held)
+                return
+            }
+            raw = Array(0..<rank)
+        }
+        let axes = Set(try (raw ?? []).map { try op.axis($0, rank: rank, "\(op.opType) axis") })
+        let keep = op.int("keepdims", 1) != 0
+        let dims = keep ? held.dims.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+            : held.dims.indices.filter { !axes.contains($0) }.map { held.dims[$0] }
+        let mean = op.opType == "ReduceMean"
+        if !held.plain, rank == 4, axes == [2, 3] {
+            let window = PoolParameters(kernelH: held.dims[2], kernelW: held.dims[3], strideH: 1, strideW: 1)
+            try op.check("the pooling window \(window.kernelH)×\(window.kernelW)", window.kernelH * window.kernelW, limit: ONNXLimits.maxPoolWindow)
+            let reduced = [held.dims[0], held.dims[1], 1, 1]
+            let a = emit(op, mean ? .globalAveragePool : .maxPool(window, .none), inputs: [held.tensor],
+                         output: keep ? output : output + " [kept dims]", dims: reduced)
+            if !keep { values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: dims)) }
+            return
+        }
+        let a = plain(held, op)
+        let reduced = axes.sorted(), kept = a.dims.indices.filter { !axes.contains($0) }
+        let r = reduced.map { a.dims[$0] }.reduce(1, *), k = kept.map { a.dims[$0] }.reduce(1, *)
+        try op.check("a reduction over \(r) values", r, limit: ONNXLimits.maxPoolWindow)
+        let view = StridedView.transpose(shape: a.dims, permutation: reduced + kept)
+        let arranged = graph.addTensor(GraphTensor(name: output + " [reduced axes first]", shape: TensorShape(n: 1, h: r, w: 1, c: k)))
+        producer[arranged] = graph.addNode(GraphNode(
+            name: op.name, op: view.isIdentity(inputCount: r * k) ? .reshape : .stridedCopy(view), inputs: [a.tensor], outputs: [arranged]))
+        let pooled = graph.addTensor(GraphTensor(name: output + " [reduced]", shape: TensorShape(n: 1, h: 1, w: 1, c: k)))
+        producer[pooled] = graph.addNode(GraphNode(
+            name: op.name, op: mean ? .globalAveragePool : .maxPool(PoolParameters(kernelH: r, kernelW: 1, strideH: 1, strideW: 1), .none),
+            inputs: [arranged], outputs: [pooled]))
+        emitPlain(op, .reshape, inputs: [pooled], output: output, dims: dims)
+    }
+
     /// AveragePool / MaxPool (2-D). `ceil_mode` adds end padding (exact, since padded
     /// positions are excluded from averages and never win a max); AveragePool with
     /// `count_include_pad = 1` and non-zero padding is rejected.

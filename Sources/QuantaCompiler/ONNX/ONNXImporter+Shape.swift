@@ -21,10 +21,15 @@ extension ImportContext {
     }
 
     func importFlatten(_ op: NodeContext) throws {
-        let a = try activation(try op.input(0), op)
-        var axis = op.int("axis", 1)
-        if axis < 0 { axis += a.dims.count }
-        guard axis == 1 else { throw op.unsupported("Flatten axis \(op.int("axis", 1)) (only 1)") }
+        let held = try anyActivation(try op.input(0), op)
+        let axis = try op.axis(op.int("axis", 1), rank: held.dims.count, extra: 1, "Flatten axis")
+        guard axis == 1, !held.plain else {
+            // [d0·…·d(axis-1), d(axis)·…]: a reshape of the data in ONNX order.
+            let dims = [held.dims[..<axis].reduce(1, *), held.dims[axis...].reduce(1, *)]
+            emitPlain(op, .reshape, inputs: [plain(held, op).tensor], output: try op.output(0), dims: dims)
+            return
+        }
+        let a = held
         guard a.flattenedFrom == nil || a.dims.count == 2 else { throw op.pattern("Flatten of a flattened tensor") }
         flatten(a, op, output: try op.output(0))
     }
@@ -479,24 +484,39 @@ extension ImportContext {
         return try op.optionalInput(1).map { try constant($0, op).integers.map { Int($0) } }
     }
 
-    /// Squeeze `[N, C, 1, 1]` → `[N, C]` and Unsqueeze `[N, C]` → `[N, C, 1, 1]` (same data).
+    /// Squeeze and Unsqueeze: `[N, C, 1, 1]` ↔ `[N, C]` keep the NHWC-held data; any other
+    /// is a reshape of the data in ONNX order (free on a plain tensor).
     func importSqueeze(_ op: NodeContext) throws {
-        let a = try activation(try op.input(0), op)
+        let a = try anyActivation(try op.input(0), op)
         let axes = try squeezeAxes(op)
         let output = try op.output(0)
+        let rank = a.dims.count
+        var dims: [Int]
         if op.opType == "Squeeze" {
-            let normalized = Set((axes ?? [2, 3]).map { $0 < 0 ? $0 + a.dims.count : $0 })
-            guard a.dims.count == 4, a.dims[2] == 1, a.dims[3] == 1, normalized == [2, 3] else {
-                throw op.unsupported("Squeeze of \(a.dims) over axes \(axes ?? []) (only [N,C,1,1] → [N,C])")
+            let normalized = try Set((axes ?? a.dims.indices.filter { a.dims[$0] == 1 }).map { try op.axis($0, rank: rank, "Squeeze axis") })
+            guard normalized.allSatisfy({ a.dims[$0] == 1 }) else {
+                throw op.mismatch("Squeeze of \(a.dims) over axes \(axes ?? []): a squeezed dimension is not 1")
             }
-            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [a.dims[0], a.dims[1]]))
+            dims = a.dims.indices.filter { !normalized.contains($0) }.map { a.dims[$0] }
+            if !a.plain, rank == 4, normalized == [2, 3] {
+                values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: dims))
+                return
+            }
         } else {
-            let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
-            guard a.dims.count == 2, a.flattenedFrom == nil, normalized == [2, 3] else {
-                throw op.unsupported("Unsqueeze of \(a.dims) over axes \(axes ?? []) (only [N,C] → [N,C,1,1])")
+            let raw = axes ?? []
+            let outRank = rank + raw.count
+            let normalized = try raw.map { try op.axis($0, rank: outRank, "Unsqueeze axis") }
+            guard Set(normalized).count == normalized.count, outRank <= ONNXLimits.maxRank else {
+                throw op.invalid("Unsqueeze axes \(raw) of a rank-\(rank) tensor")
             }
-            values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [a.dims[0], a.dims[1], 1, 1]))
+            var rest = a.dims.makeIterator()
+            dims = (0..<outRank).map { normalized.contains($0) ? 1 : rest.next() ?? 1 }
+            if !a.plain, rank == 2, a.flattenedFrom == nil, Set(normalized) == [2, 3] {
+                values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: dims))
+                return
+            }
         }
+        emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: dims)
     }
 
     // MARK: Constants and shape arithmetic

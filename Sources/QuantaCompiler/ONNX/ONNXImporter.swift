@@ -35,7 +35,7 @@ public enum ONNXImporter {
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
-        "PRelu", "Range", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
+        "PRelu", "Range", "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
         "SpaceToDepth", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
 
@@ -279,13 +279,11 @@ final class ImportContext {
             graph.outputs.append(a.tensor)
             return
         }
-        guard case .activation(let a) = value else {
+        guard case .activation(var a) = value else {
             throw ONNXImportError.unsupportedOutput(name: name, detail: "not an activation tensor (constant or partial pattern)")
         }
-        if a.flattenedFrom != nil {
-            throw ONNXImportError.unsupportedOutput(
-                name: name, detail: "a flattened [N, C, H, W] tensor (its element order would differ from ONNX's)")
-        }
+        // A flatten kept in NHWC order is copied into ONNX's order for the output.
+        if a.flattenedFrom != nil { a = plain(a, node: name) }
         if !graph.inputs.contains(a.tensor) {
             graph.tensors[a.tensor].name = name
             // A plain tensor is in ONNX's order already (written as its four held dims).
@@ -314,7 +312,8 @@ final class ImportContext {
         case "Expand": try importExpand(op)
         case "Resize", "Upsample": try importResize(op)
         case "Add", "Mul", "Sub", "Div": try importBinary(op)
-        case "GlobalAveragePool", "ReduceMean": try importGlobalAveragePool(op)
+        case "GlobalAveragePool": try importGlobalAveragePool(op)
+        case "ReduceMean", "ReduceMax": try importReduce(op)
         case "AveragePool", "MaxPool": try importPool(op)
         case "Gemm": try importGemm(op)
         case "MatMul": try importMatMul(op)
@@ -425,13 +424,18 @@ final class ImportContext {
     /// `a` in ONNX order: itself when plain or `[N, C]`; an NHWC-held `[N, C, H, W]` (or the
     /// NHWC-ordered flatten of one) through a strided copy to NCHW.
     func plain(_ a: ImportedActivation, _ op: NodeContext) -> ImportedActivation {
+        plain(a, node: op.name)
+    }
+
+    /// `plain(_:_:)` for a copy made on behalf of node `node` (or a graph output).
+    func plain(_ a: ImportedActivation, node: String) -> ImportedActivation {
         if a.plain { return a }
         guard a.dims.count == 4 || a.flattenedFrom != nil else { return ImportedActivation(tensor: a.tensor, dims: a.dims, plain: true) }
         let d = a.flattenedFrom ?? a.dims  // [N, C, H, W], stored [N, H, W, C]
         let view = StridedView.transpose(shape: [d[0], d[2], d[3], d[1]], permutation: [0, 3, 1, 2])
         let name = graph.tensors[a.tensor].name + " [NCHW]"
         let t = graph.addTensor(GraphTensor(name: name, shape: plainShape(a.dims)))
-        producer[t] = graph.addNode(GraphNode(name: op.name, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
+        producer[t] = graph.addNode(GraphNode(name: node, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
         return ImportedActivation(tensor: t, dims: a.dims, plain: true)
     }
 
