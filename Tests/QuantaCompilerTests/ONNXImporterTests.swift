@@ -151,6 +151,23 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
     }
 
+    /// Ops on tensors held in ONNX order (a rank-3 input; Gather with uneven indices,
+    /// ReduceMax/ReduceMean over inner axes, Neg, Elu, Softplus, Unsqueeze, Concat with a
+    /// constant, GlobalMaxPool): the float graph as onnxruntime, the int8 model close to it.
+    func testPlainTensorOpsMatchOnnxRuntime() throws {
+        let (raw, _) = try checkAgainstOnnxRuntime("plain_ops")
+        XCTAssertEqual(raw.tensors[raw.inputs[0]].sourceLayout, .nhwc)  // rank 3: held as it is
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plain-ops-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = QuantizationOptions()
+        options.calibrationWorkers = 1
+        let result = try QuantizePipeline.run(
+            onnxPath: fixture("plain_ops.onnx"), calibrationPath: fixture("plain_ops_input.npy"),
+            outputPath: dir + "/m.qmodel", options: options)
+        XCTAssertGreaterThan(result.summary.agreement.sqnr, 30)
+    }
+
     /// SpaceToDepth, DepthToSpace in DCR and CRD modes: one six-axis strided copy each.
     func testDepthToSpaceAndSpaceToDepthMatchOnnxRuntime() throws {
         let (raw, _) = try checkAgainstOnnxRuntime("depth_space")

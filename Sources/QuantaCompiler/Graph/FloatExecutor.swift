@@ -98,7 +98,7 @@ public struct FloatExecutor {
     }
 
     /// `quanta_float_activation`'s code and constants for `kind`, nil for the activations
-    /// that call libm (sigmoid, tanh, swish: the reference loop).
+    /// that call libm (sigmoid, tanh, swish, elu, softplus: the reference loop).
     static func vectorActivation(_ kind: UnaryActivation) -> (Int32, Float, Float)? {
         switch kind {
         case .relu: return (Int32(QUANTA_ACTIVATION_CLIP), 0, .infinity)
@@ -107,7 +107,7 @@ public struct FloatExecutor {
         case .hardSwish: return (Int32(QUANTA_ACTIVATION_HARD_SWISH), 0, 0)
         case .hardSigmoid(let a, let b): return (Int32(QUANTA_ACTIVATION_HARD_SIGMOID), a, b)
         case .leakyRelu(let a): return (Int32(QUANTA_ACTIVATION_LEAKY_RELU), a, 0)
-        case .sigmoid, .tanh, .swish: return nil
+        case .sigmoid, .tanh, .swish, .elu, .softplus: return nil
         }
     }
 

@@ -84,7 +84,7 @@ extension ImportContext {
         let perPixel = op.opset >= 13 && rank == 4 && axis == 1 && !held.plain
         if !perPixel && axis == rank - 1 && (held.plain || rank > 2) {
             let x = plain(held, op)
-            emitPlain(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+            try emitPlain(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims)
             return
         }
         let x = try nhwc(held, op)

@@ -1,7 +1,7 @@
 import QuantaKernels
 
 extension ImportContext {
-    /// Relu, Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu → `.activation`.
+    /// Relu, Clip, HardSwish, HardSigmoid, Sigmoid, Tanh, LeakyRelu, Elu, Softplus → `.activation`.
     /// Clip reads min/max from attributes before opset 11 and from optional constant
     /// inputs from opset 11; Clip(0, 6) is `.relu6`, Clip(0, +inf) `.relu`.
     func importActivation(_ op: NodeContext) throws {
@@ -14,12 +14,25 @@ extension ImportContext {
         case "HardSwish": kind = .hardSwish
         case "HardSigmoid": kind = .hardSigmoid(alpha: op.float("alpha", 0.2), beta: op.float("beta", 0.5))
         case "LeakyRelu": kind = .leakyRelu(alpha: op.float("alpha", 0.01))
+        case "Elu": kind = .elu(alpha: op.float("alpha", 1))
+        case "Softplus": kind = .softplus
         default: kind = try clipActivation(op)
         }
         if x.plain {  // elementwise: the same in any order
-            emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+            try emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
         } else {
             emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+        }
+    }
+
+    /// Neg of an activation: a mul by the scalar −1 (elementwise, in either holding).
+    func importNeg(_ op: NodeContext) throws {
+        let x = try anyActivation(try op.input(0), op)
+        let minusOne = addConstantTensor(name: op.name + " [-1]", shape: TensorShape(n: 1, h: 1, w: 1, c: 1), data: [-1])
+        if x.plain {
+            try emitPlain(op, .mul(.none), inputs: [x.tensor, minusOne], output: try op.output(0), dims: x.dims)
+        } else {
+            emit(op, .mul(.none), inputs: [x.tensor, minusOne], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
         }
     }
 

@@ -17,6 +17,14 @@ extension ImportContext {
         emit(op, .globalAveragePool, inputs: [x.tensor], output: try op.output(0), dims: dims)
     }
 
+    /// GlobalMaxPool: a max pool whose window is the whole H×W map.
+    func importGlobalMaxPool(_ op: NodeContext) throws {
+        let x = try spatialActivation(try op.input(0), op)
+        let window = PoolParameters(kernelH: x.dims[2], kernelW: x.dims[3], strideH: 1, strideW: 1)
+        try op.check("the pooling window \(window.kernelH)×\(window.kernelW)", window.kernelH * window.kernelW, limit: ONNXLimits.maxPoolWindow)
+        emit(op, .maxPool(window, .none), inputs: [x.tensor], output: try op.output(0), dims: [x.dims[0], x.dims[1], 1, 1])
+    }
+
     /// ReduceMean / ReduceMax over any axes (the attribute before opset 18, the input from
     /// 18; none means all unless `noop_with_empty_axes`), `keepdims`. Over H and W of an
     /// NHWC-held `[N, C, H, W]`: the global average pool, or a max pool of the whole map.
@@ -60,7 +68,7 @@ extension ImportContext {
         producer[pooled] = graph.addNode(GraphNode(
             name: op.name, op: mean ? .globalAveragePool : .maxPool(PoolParameters(kernelH: r, kernelW: 1, strideH: 1, strideW: 1), .none),
             inputs: [arranged], outputs: [pooled]))
-        emitPlain(op, .reshape, inputs: [pooled], output: output, dims: dims)
+        try emitPlain(op, .reshape, inputs: [pooled], output: output, dims: dims)
     }
 
     /// AveragePool / MaxPool (2-D). `ceil_mode` adds end padding (exact, since padded

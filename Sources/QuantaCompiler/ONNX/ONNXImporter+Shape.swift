@@ -26,7 +26,7 @@ extension ImportContext {
         guard axis == 1, !held.plain else {
             // [d0·…·d(axis-1), d(axis)·…]: a reshape of the data in ONNX order.
             let dims = [held.dims[..<axis].reduce(1, *), held.dims[axis...].reduce(1, *)]
-            emitPlain(op, .reshape, inputs: [plain(held, op).tensor], output: try op.output(0), dims: dims)
+            try emitPlain(op, .reshape, inputs: [plain(held, op).tensor], output: try op.output(0), dims: dims)
             return
         }
         let a = held
@@ -85,7 +85,7 @@ extension ImportContext {
             if target == a.dims {
                 values[output] = .activation(a)
             } else {
-                emitPlain(op, .reshape, inputs: [a.tensor], output: output, dims: target)
+                try emitPlain(op, .reshape, inputs: [a.tensor], output: output, dims: target)
             }
         case .activation(let a):
             if let from = a.flattenedFrom {
@@ -94,7 +94,7 @@ extension ImportContext {
                 } else if target == from {
                     emit(op, .reshape, inputs: [a.tensor], output: output, dims: from)
                 } else {
-                    emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
+                    try emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
                 }
                 return
             }
@@ -115,7 +115,7 @@ extension ImportContext {
             } else {
                 // Any other reshape: the data in ONNX order (a strided copy from NHWC), then
                 // the same bytes with the new dims.
-                emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
+                try emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: target)
             }
         }
     }
@@ -155,7 +155,7 @@ extension ImportContext {
                     dims: perm.map { source.dims[$0] }, strides: perm.map { dense[storageAxis($0, rank: rank)] }, base: 0)
             }
             let count = source.dims.reduce(1, *)
-            emitPlain(op, view.isIdentity(inputCount: count) ? .reshape : .stridedCopy(view), inputs: [source.tensor],
+            try emitPlain(op, view.isIdentity(inputCount: count) ? .reshape : .stridedCopy(view), inputs: [source.tensor],
                       output: output, dims: view.dims)
         default:
             throw op.pattern(
@@ -206,21 +206,33 @@ extension ImportContext {
     }
 
     /// Emits a move whose output is held as its input is (NHWC or plain).
-    private func emitLike(_ a: ImportedActivation, _ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) {
+    private func emitLike(_ a: ImportedActivation, _ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) throws {
         if a.plain {
-            emitPlain(op, graphOp, inputs: inputs, output: output, dims: dims)
+            try emitPlain(op, graphOp, inputs: inputs, output: output, dims: dims)
         } else {
             emit(op, graphOp, inputs: inputs, output: output, dims: dims)
         }
     }
 
     func importConcat(_ op: NodeContext) throws {
-        var inputs = try op.node.inputs.filter { !$0.isEmpty }.map { try anyActivation($0, op) }
-        guard let first = inputs.first else { throw op.mismatch("no inputs") }
+        let names = op.node.inputs.filter { !$0.isEmpty }
+        var constants: [Int: ImportedConstant] = [:]
+        for (k, name) in names.enumerated() { if case .constant(let c) = try value(name, op) { constants[k] = c } }
+        var inputs = try names.enumerated().map { k, name in
+            // A constant input joins as a constant tensor in ONNX order.
+            try constants[k].map { ImportedActivation(tensor: -1, dims: $0.dims, plain: true) } ?? anyActivation(name, op)
+        }
+        guard let first = inputs.first, constants.count < names.count else { throw op.mismatch("no activation among the inputs") }
         let rank = first.dims.count
         let axis = try op.axis(op.int("axis", 1), rank: rank, "Concat axis")
         // Mixed holdings join in ONNX order.
-        if inputs.contains(where: { $0.plain || $0.flattenedFrom != nil }) { inputs = inputs.map { plain($0, op) } }
+        if inputs.contains(where: { $0.plain || $0.flattenedFrom != nil }) {
+            inputs = inputs.enumerated().map { k, a in
+                guard let c = constants[k] else { return plain(a, op) }
+                let t = addConstantTensor(name: "\(names[k]) [\(op.name)]", shape: plainShape(c.dims), data: c.floats)
+                return ImportedActivation(tensor: t, dims: c.dims, plain: true)
+            }
+        }
         var along = 0
         for a in inputs {
             guard a.dims.count == rank,
@@ -235,7 +247,7 @@ extension ImportContext {
         let k = storageAxis(axis, of: held)
         let store = storageDims(of: held)
         guard k != store.count - 1 else {
-            emitLike(held, op, .concat, inputs: inputs.map { $0.tensor }, output: output, dims: dims)
+            try emitLike(held, op, .concat, inputs: inputs.map { $0.tensor }, output: output, dims: dims)
             return
         }
         // Along another axis: the channel concat of the inputs viewed as outer × (d·inner)
@@ -252,7 +264,7 @@ extension ImportContext {
         }
         let joined = rows(store[k], "output")
         producer[joined] = graph.addNode(GraphNode(name: op.name, op: .concat, inputs: views, outputs: [joined]))
-        emitLike(held, op, .reshape, inputs: [joined], output: output, dims: dims)
+        try emitLike(held, op, .reshape, inputs: [joined], output: output, dims: dims)
     }
 
     func importSplit(_ op: NodeContext) throws {
@@ -285,12 +297,12 @@ extension ImportContext {
                 var dims = a.dims
                 dims[axis] = size
                 if storageAxis(axis, of: a) == storageDims(of: a).count - 1 {
-                    emitLike(a, op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
+                    try emitLike(a, op, .sliceChannels(start: start, count: size), inputs: [a.tensor], output: name, dims: dims)
                 } else {
                     var first = [Int](repeating: 0, count: rank)
                     first[axis] = start
                     let view = storageSlice(a, start: first, step: [Int](repeating: 1, count: rank), count: dims)
-                    emitLike(a, op, .stridedCopy(view), inputs: [a.tensor], output: name, dims: dims)
+                    try emitLike(a, op, .stridedCopy(view), inputs: [a.tensor], output: name, dims: dims)
                 }
             }
             start += size
@@ -370,9 +382,9 @@ extension ImportContext {
             values[output] = .activation(a)
         } else if let c = (0..<rank).first(where: { storageAxis($0, of: a) == storageDims(of: a).count - 1 }),
                   step.allSatisfy({ $0 == 1 }), (0..<rank).allSatisfy({ $0 == c || count[$0] == a.dims[$0] }) {
-            emitLike(a, op, .sliceChannels(start: start[c], count: count[c]), inputs: [a.tensor], output: output, dims: count)
+            try emitLike(a, op, .sliceChannels(start: start[c], count: count[c]), inputs: [a.tensor], output: output, dims: count)
         } else {
-            emitLike(a, op, .stridedCopy(storageSlice(a, start: start, step: step, count: count)), inputs: [a.tensor],
+            try emitLike(a, op, .stridedCopy(storageSlice(a, start: start, step: step, count: count)), inputs: [a.tensor],
                      output: output, dims: count)
         }
     }
@@ -407,6 +419,51 @@ extension ImportContext {
             dims = [n, c * b * b, h / b, w / b]
         }
         emit(op, .stridedCopy(view), inputs: [a.tensor], output: try op.output(0), dims: dims)
+    }
+
+    /// Gather of an activation with constant indices (negative ones count from the end):
+    /// evenly spaced ones (one index, a run, a stride, repeats) are one strided view of the
+    /// data in ONNX order, `out[…, j…, …] = data[…, i0 + k·d, …]` with `k` the row-major
+    /// position of `j` in the indices; any others one slice per index joined by the row-view
+    /// concat. Output dims: `data[..<axis] + indices + data[(axis+1)...]`.
+    func importGather(_ op: NodeContext) throws {
+        let held = try anyActivation(try op.input(0), op)
+        let rank = held.dims.count
+        let axis = try op.axis(op.int("axis", 0), rank: rank, "Gather axis")
+        let indices = try constant(try op.input(1), op)
+        let d = held.dims[axis]
+        let raw = indices.integers
+        guard !raw.isEmpty, raw.allSatisfy({ $0 >= -Int64(d) && $0 < Int64(d) }) else {
+            throw op.invalid("Gather indices \(ONNXLimits.short(raw.map { Int(clamping: $0) })) outside -\(d)..<\(d)")
+        }
+        let index = raw.map { Int($0 < 0 ? $0 + Int64(d) : $0) }
+        let step = index.count > 1 ? index[1] - index[0] : 1
+        let a = plain(held, op)
+        let dims = Array(a.dims[..<axis]) + indices.dims + Array(a.dims[(axis + 1)...])
+        guard dims.count <= ONNXLimits.maxRank else { throw op.unsupported("a Gather result of rank \(dims.count)") }
+        guard zip(index, index.dropFirst()).allSatisfy({ $1 - $0 == step }) else {
+            guard index.count <= 255 else { throw op.unsupported("Gather of \(index.count) unevenly spaced indices (at most 255)") }
+            let outer = a.dims[..<axis].reduce(1, *), inner = a.dims[(axis + 1)...].reduce(1, *)
+            let output = try op.output(0)
+            var parts: [Int] = []
+            for (k, i) in index.enumerated() {
+                var start = [Int](repeating: 0, count: rank), count = a.dims
+                (start[axis], count[axis]) = (i, 1)
+                let view = StridedView.slice(shape: a.dims, start: start, step: [Int](repeating: 1, count: rank), count: count)
+                let t = graph.addTensor(GraphTensor(name: "\(output) [index \(k)]", shape: TensorShape(n: 1, h: 1, w: outer, c: inner)))
+                producer[t] = graph.addNode(GraphNode(name: op.name, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
+                parts.append(t)
+            }
+            let joined = graph.addTensor(GraphTensor(name: "\(output) [rows]", shape: TensorShape(n: 1, h: 1, w: outer, c: index.count * inner)))
+            producer[joined] = graph.addNode(GraphNode(name: op.name, op: .concat, inputs: parts, outputs: [joined]))
+            try emitPlain(op, .reshape, inputs: [joined], output: output, dims: dims)
+            return
+        }
+        var start = [Int](repeating: 0, count: rank), steps = [Int](repeating: 1, count: rank), count = a.dims
+        (start[axis], steps[axis], count[axis]) = (index[0], step, index.count)
+        let view = StridedView.slice(shape: a.dims, start: start, step: steps, count: count)
+        try emitPlain(op, view.isIdentity(inputCount: a.dims.reduce(1, *)) ? .reshape : .stridedCopy(view),
+                  inputs: [a.tensor], output: try op.output(0), dims: dims)
     }
 
     // MARK: Pad, Squeeze, Unsqueeze
@@ -516,7 +573,7 @@ extension ImportContext {
                 return
             }
         }
-        emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: dims)
+        try emitPlain(op, .reshape, inputs: [plain(a, op).tensor], output: output, dims: dims)
     }
 
     // MARK: Constants and shape arithmetic

@@ -33,10 +33,10 @@ public enum ONNXImporter {
     /// Op types the importer understands (ai.onnx domain).
     public static let supportedOps: [String] = [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
-        "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
+        "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Elu", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
         "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
         "PRelu", "Range", "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
-        "SpaceToDepth", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
+        "Softplus", "SpaceToDepth", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
 
     /// Imports the `.onnx` file at `path`.
@@ -306,13 +306,16 @@ final class ImportContext {
         case "Conv": try importConv(op)
         case "ConvTranspose": try importConvTranspose(op)
         case "BatchNormalization": try importBatchNormalization(op)
-        case "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu": try importActivation(op)
+        case "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Softplus": try importActivation(op)
         case "Min", "Max": try importMinMax(op)
         case "PRelu": try importPRelu(op)
         case "Expand": try importExpand(op)
         case "Resize", "Upsample": try importResize(op)
         case "Add", "Mul", "Sub", "Div": try importBinary(op)
         case "GlobalAveragePool": try importGlobalAveragePool(op)
+        case "GlobalMaxPool": try importGlobalMaxPool(op)
+        case "Gather": try importGather(op)
+        case "Neg": try importNeg(op)
         case "ReduceMean", "ReduceMax": try importReduce(op)
         case "AveragePool", "MaxPool": try importPool(op)
         case "Gemm": try importGemm(op)
@@ -405,9 +408,18 @@ final class ImportContext {
         return a
     }
 
-    /// As `emit`, for an output held in ONNX order (`plain`).
+    /// As `emit`, for an output held in ONNX order (`plain`): rank at most 6, and a strided
+    /// copy's view of at most 6 axes (`StridedCopyGeometry`), else an error naming the node.
     @discardableResult
-    func emitPlain(_ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) -> ImportedActivation {
+    func emitPlain(_ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) throws -> ImportedActivation {
+        guard dims.count <= StridedCopyGeometry.rank else {
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType, detail: "a rank-\(dims.count) result (tensors of rank 7 and more are not supported)")
+        }
+        if case .stridedCopy(let view) = graphOp, view.geometry == nil {
+            throw ONNXImportError.unsupportedPattern(
+                node: op.name, opType: op.node.opType, detail: "a data movement of \(view.normalized.dims.count) axes (at most 6)")
+        }
         let t = graph.addTensor(GraphTensor(name: output, shape: plainShape(dims)))
         producer[t] = graph.addNode(GraphNode(name: op.name, op: graphOp, inputs: inputs, outputs: [t]))
         let a = ImportedActivation(tensor: t, dims: dims, plain: true)

@@ -5,15 +5,19 @@ public enum FloatMath {
     public static func exp(_ x: Float) -> Float { _quantaExpf(x) }
     @inlinable
     public static func tanh(_ x: Float) -> Float { _quantaTanhf(x) }
+    @inlinable
+    public static func log(_ x: Float) -> Float { _quantaLogf(x) }
 }
 
 #if canImport(Glibc)
 import Glibc
 @usableFromInline func _quantaExpf(_ x: Float) -> Float { Glibc.expf(x) }
 @usableFromInline func _quantaTanhf(_ x: Float) -> Float { Glibc.tanhf(x) }
+@usableFromInline func _quantaLogf(_ x: Float) -> Float { Glibc.logf(x) }
 #else
 @_extern(c, "expf") @usableFromInline func _quantaExpf(_ x: Float) -> Float
 @_extern(c, "tanhf") @usableFromInline func _quantaTanhf(_ x: Float) -> Float
+@_extern(c, "logf") @usableFromInline func _quantaLogf(_ x: Float) -> Float
 #endif
 
 /// Unary elementwise activations. Each becomes a 256-entry lookup table in the int8
@@ -35,6 +39,10 @@ public enum UnaryActivation: Equatable, Hashable, Sendable {
     case leakyRelu(alpha: Float)
     /// `x * sigmoid(x)`.
     case swish
+    /// `x >= 0 ? x : alpha * (exp(x) - 1)` (ONNX Elu; default alpha 1).
+    case elu(alpha: Float)
+    /// `log(1 + exp(x))`, as `max(x, 0) + log(1 + exp(-|x|))` (no overflow).
+    case softplus
 
     /// The float function this activation computes.
     public func apply(_ x: Float) -> Float {
@@ -48,6 +56,8 @@ public enum UnaryActivation: Equatable, Hashable, Sendable {
         case .tanh: return FloatMath.tanh(x)
         case .leakyRelu(let a): return x >= 0 ? x : a * x
         case .swish: return x / (1 + FloatMath.exp(-x))
+        case .elu(let a): return x >= 0 ? x : a * (FloatMath.exp(x) - 1)
+        case .softplus: return max(x, 0) + FloatMath.log(1 + FloatMath.exp(-abs(x)))
         }
     }
 
