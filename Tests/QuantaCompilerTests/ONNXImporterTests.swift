@@ -35,7 +35,8 @@ final class ONNXImporterTests: XCTestCase {
         for graph in [raw, optimized] {
             XCTAssertEqual(graph.inputs.count, 1, file: file, line: line)
             let inShape = graph.tensors[graph.inputs[0]].shape
-            let values = try FloatExecutor(graph: graph).run(inputs: [nchwToNHWC(input.floats, inShape)])
+            let held = graph.tensors[graph.inputs[0]].sourceLayout == .nhwc ? input.floats : nchwToNHWC(input.floats, inShape)
+            let values = try FloatExecutor(graph: graph).run(inputs: [held])
             let out = graph.tensors[graph.outputs[0]]
             let got = try XCTUnwrap(values[graph.outputs[0]], file: file, line: line)
             let want = out.sourceLayout == .nchw ? nchwToNHWC(expected.floats, out.shape) : expected.floats
