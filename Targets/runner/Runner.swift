@@ -69,6 +69,19 @@ func run(_ options: Options) -> RunResult {
 }
 
 /// The shape of a tensor in its source layout, NHWC `shape` re-ordered.
+/// Whether `a` and `b` list the same dimensions once the 1s are left out.
+func sameNonUnitDimensions(_ a: [Int], _ b: [Int]) -> Bool {
+    var i = 0, j = 0
+    while true {
+        while i < a.count && a[i] == 1 { i += 1 }
+        while j < b.count && b[j] == 1 { j += 1 }
+        if i == a.count || j == b.count { return i == a.count && j == b.count }
+        if a[i] != b[j] { return false }
+        i += 1
+        j += 1
+    }
+}
+
 func sourceShape(_ shape: TensorShape, _ layout: TensorLayout) -> [Int] {
     switch layout {
     case .nchw: return [shape.n, shape.c, shape.h, shape.w]
@@ -135,6 +148,10 @@ func runChecked(_ options: Options) throws(RunError) {
        found.dropFirst().elementsEqual(expected.dropFirst()) {
         batches = found[0] / expected[0]
     } else if expected[0] == 1, found.elementsEqual(expected.dropFirst()) {
+        batches = 1
+    } else if layout == .nhwc, sameNonUnitDimensions(found, expected) {
+        // An input held in its source order (an ONNX [2, 6, 6] held as 2×1×6×6): the same
+        // bytes whatever dimensions of 1 the file adds or drops.
         batches = 1
     } else {
         throw .inputShape(expected: expected, found: found, layout: layoutName(layout))

@@ -110,7 +110,8 @@ public enum ModelRunner {
         guard case .int8(let values) = array.elements else { return nil }
         let dims = LayoutConversion.sourceDimensions(shape, layout)
         let per = shape.elementCount
-        guard per > 0, array.shape.count == dims.count, Array(array.shape.dropFirst()) == Array(dims.dropFirst()),
+        let sameBytes = layout == .nhwc && array.shape.filter { $0 != 1 } == dims.filter { $0 != 1 }
+        guard per > 0, sameBytes || (array.shape.count == dims.count && Array(array.shape.dropFirst()) == Array(dims.dropFirst())),
               values.count % per == 0, !values.isEmpty else {
             throw SampleError.wrongShape(source: path, expected: dims, actual: array.shape)
         }
