@@ -46,6 +46,20 @@ final class ONNXImporterTests: XCTestCase {
         return (raw, optimized)
     }
 
+    /// `quanta quantize` of fixture `name` on its input as the calibration set: the output
+    /// SQNR of int8 against float on it.
+    private func quantizedSQNR(_ name: String) throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = QuantizationOptions()
+        options.calibrationWorkers = 1
+        let result = try QuantizePipeline.run(
+            onnxPath: fixture("\(name).onnx"), calibrationPath: fixture("\(name)_input.npy"),
+            outputPath: dir + "/m.qmodel", options: options)
+        return Double(result.summary.agreement.sqnr)
+    }
+
     func testConvBatchNormReluMatchesOnnxRuntimeAndFoldsToTwoConvs() throws {
         let (raw, optimized) = try checkAgainstOnnxRuntime("conv_bn_relu")
         XCTAssertEqual(raw.inputs.count, 1, "initializers listed as inputs are not inputs")
@@ -122,15 +136,7 @@ final class ONNXImporterTests: XCTestCase {
         let concats = raw.nodes.filter { if case .concat = $0.op { return true } else { return false } }
         XCTAssertEqual(copies.count, 7)  // 4 Focus slices, the flip, the two parts of the split
         XCTAssertEqual(concats.count, 3)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("layout-moves-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var options = QuantizationOptions()
-        options.calibrationWorkers = 1
-        let result = try QuantizePipeline.run(
-            onnxPath: fixture("layout_moves.onnx"), calibrationPath: fixture("layout_moves_input.npy"),
-            outputPath: dir + "/m.qmodel", options: options)
-        XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
+        XCTAssertGreaterThan(try quantizedSQNR("layout_moves"), 25)
     }
 
     /// A detector head: Reshape [1,16,8,8] → [1,16,64] and Transpose of rank 3, Softmax over
@@ -141,15 +147,7 @@ final class ONNXImporterTests: XCTestCase {
         let (raw, _) = try checkAgainstOnnxRuntime("detector_head")
         XCTAssertEqual(raw.tensors[raw.outputs[0]].shape, TensorShape(n: 1, h: 1, w: 64, c: 21))
         XCTAssertEqual(raw.tensors[raw.outputs[0]].sourceLayout, .nhwc)  // already in ONNX order
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("detector-head-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var options = QuantizationOptions()
-        options.calibrationWorkers = 1
-        let result = try QuantizePipeline.run(
-            onnxPath: fixture("detector_head.onnx"), calibrationPath: fixture("detector_head_input.npy"),
-            outputPath: dir + "/m.qmodel", options: options)
-        XCTAssertGreaterThan(result.summary.agreement.sqnr, 25)
+        XCTAssertGreaterThan(try quantizedSQNR("detector_head"), 25)
     }
 
     /// Ops on tensors held in ONNX order (a rank-3 input; Gather with uneven indices,
@@ -158,15 +156,7 @@ final class ONNXImporterTests: XCTestCase {
     func testPlainTensorOpsMatchOnnxRuntime() throws {
         let (raw, _) = try checkAgainstOnnxRuntime("plain_ops")
         XCTAssertEqual(raw.tensors[raw.inputs[0]].sourceLayout, .nhwc)  // rank 3: held as it is
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plain-ops-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var options = QuantizationOptions()
-        options.calibrationWorkers = 1
-        let result = try QuantizePipeline.run(
-            onnxPath: fixture("plain_ops.onnx"), calibrationPath: fixture("plain_ops_input.npy"),
-            outputPath: dir + "/m.qmodel", options: options)
-        XCTAssertGreaterThan(result.summary.agreement.sqnr, 30)
+        XCTAssertGreaterThan(try quantizedSQNR("plain_ops"), 30)
     }
 
     /// SpaceToDepth, DepthToSpace in DCR and CRD modes: one six-axis strided copy each.
