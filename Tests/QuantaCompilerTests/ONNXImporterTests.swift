@@ -159,6 +159,14 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertGreaterThan(try quantizedSQNR("plain_ops"), 30)
     }
 
+    /// Elementwise ops across holdings: an ONNX-order activation added to an NHWC one of
+    /// the same (square) shape is copied back to NHWC first; Max, Mul and a constant-first
+    /// Sub on it keep its order, with constants broadcast in ONNX order.
+    func testElementwiseOpsAcrossHoldingsMatchOnnxRuntime() throws {
+        _ = try checkAgainstOnnxRuntime("mixed_holdings")
+        XCTAssertGreaterThan(try quantizedSQNR("mixed_holdings"), 30)
+    }
+
     /// SpaceToDepth, DepthToSpace in DCR and CRD modes: one six-axis strided copy each.
     func testDepthToSpaceAndSpaceToDepthMatchOnnxRuntime() throws {
         let (raw, _) = try checkAgainstOnnxRuntime("depth_space")

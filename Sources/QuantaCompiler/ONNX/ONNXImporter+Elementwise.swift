@@ -75,6 +75,19 @@ extension ImportContext {
         switch (a, b) {
         case (.activation(var x), .activation(var y)):
             guard isCommutative else { throw op.pattern("\(op.opType) of two activations (only Add and Mul)") }
+            if x.plain || y.plain {
+                // Both in one holding: NHWC when the ranks allow, else ONNX order (same dims).
+                if [2, 4].contains(x.dims.count) && [2, 4].contains(y.dims.count) {
+                    (x, y) = (try nhwc(x, op), try nhwc(y, op))
+                } else {
+                    (x, y) = (plain(x, op), plain(y, op))
+                    guard x.dims == y.dims else {
+                        throw op.unsupported("\(op.opType) broadcasting \(y.dims) to \(x.dims) (tensors held in ONNX order: the same shape only)")
+                    }
+                    try emitPlain(op, op.opType == "Add" ? .add(.none) : .mul(.none), inputs: [x.tensor, y.tensor], output: output, dims: x.dims)
+                    return
+                }
+            }
             if x.flattenedFrom != nil || y.flattenedFrom != nil {
                 guard x.dims == y.dims, x.flattenedFrom == y.flattenedFrom else {
                     throw op.pattern("broadcast with a flattened spatial tensor")
@@ -93,13 +106,21 @@ extension ImportContext {
         case (.activation(let x), .constant(var c)), (.constant(var c), .activation(let x)):
             let constantFirst: Bool
             if case .constant = a { constantFirst = true } else { constantFirst = false }
+            // The result is held as x is (an elementwise op keeps any order).
+            func put(_ graphOp: GraphOp, _ inputs: [Int], _ name: String) throws -> ImportedActivation {
+                x.plain ? try emitPlain(op, graphOp, inputs: inputs, output: name, dims: x.dims)
+                    : emit(op, graphOp, inputs: inputs, output: name, dims: x.dims, flattenedFrom: x.flattenedFrom)
+            }
+            func laidOut(_ c: ImportedConstant) throws -> (TensorShape, [Float]) {
+                x.plain ? try plainConstant(c, to: x.dims, op) : try broadcastConstant(c, to: x, op)
+            }
             if constantFirst && op.opType == "Sub" {
                 // c - x = (-1) * x + c (both fold into a neighbouring conv as affine ops).
                 let minusOne = addConstantTensor(name: output + "/-1", shape: TensorShape(n: 1, h: 1, w: 1, c: 1), data: [-1])
-                let negated = emit(op, .mul(.none), inputs: [x.tensor, minusOne], output: output + "/neg", dims: x.dims, flattenedFrom: x.flattenedFrom)
-                let (shape, data) = try broadcastConstant(c, to: x, op)
+                let negated = try put(.mul(.none), [x.tensor, minusOne], output + "/neg")
+                let (shape, data) = try laidOut(c)
                 let t = addConstantTensor(name: aName, shape: shape, data: data)
-                emit(op, .add(.none), inputs: [negated.tensor, t], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+                _ = try put(.add(.none), [negated.tensor, t], output)
                 return
             }
             if constantFirst && !isCommutative {
@@ -108,17 +129,46 @@ extension ImportContext {
             if op.opType == "Sub" { c.floats = c.floats.map { -$0 } }
             if op.opType == "Div" { c.floats = c.floats.map { 1 / $0 } }
             let isAdd = op.opType == "Add" || op.opType == "Sub"
-            let (shape, data) = try broadcastConstant(c, to: x, op)
-            if isAdd, foldIntoBias(x, onnxName: constantFirst ? bName : aName, shape: shape, data: data, output: output) {
+            let (shape, data) = try laidOut(c)
+            if isAdd, !x.plain, foldIntoBias(x, onnxName: constantFirst ? bName : aName, shape: shape, data: data, output: output) {
                 return
             }
             let t = addConstantTensor(name: constantFirst ? aName : bName, shape: shape, data: data)
-            emit(op, isAdd ? .add(.none) : .mul(.none), inputs: [x.tensor, t], output: output, dims: x.dims, flattenedFrom: x.flattenedFrom)
+            _ = try put(isAdd ? .add(.none) : .mul(.none), [x.tensor, t], output)
         case (.constant, .constant):
             throw op.pattern("constant-only \(op.opType) not folded")  // unreachable: folded earlier
         default:
             throw op.pattern("operand is part of an unfinished channel shuffle")
         }
+    }
+
+    /// A constant operand of a tensor held in ONNX order (`dims`): `1×1×1×1` for a scalar,
+    /// else broadcast (numpy's rules, right-aligned) to the whole of `dims`, row-major.
+    func plainConstant(_ c: ImportedConstant, to dims: [Int], _ op: NodeContext) throws -> (TensorShape, [Float]) {
+        if c.count == 1 { return (TensorShape(n: 1, h: 1, w: 1, c: 1), c.floats) }
+        guard c.dims.count <= dims.count else { throw op.mismatch("constant \(c.dims) has a higher rank than \(dims)") }
+        let cd = [Int](repeating: 1, count: dims.count - c.dims.count) + c.dims
+        for (i, d) in cd.enumerated() where d != 1 && d != dims[i] {
+            throw op.mismatch("constant \(c.dims) does not broadcast to \(dims)")
+        }
+        let count = dims.reduce(1, *)
+        try op.check("the element count of the constant broadcast to \(dims)", count, limit: ONNXLimits.maxFoldedElements)
+        // Source strides of the constant, 0 along its broadcast axes.
+        var strides = [Int](repeating: 0, count: dims.count), s = 1
+        for i in cd.indices.reversed() {
+            strides[i] = cd[i] == 1 ? 0 : s
+            s *= cd[i]
+        }
+        var data = [Float](repeating: 0, count: count)
+        for flat in 0..<count {
+            var rest = flat, source = 0
+            for i in dims.indices.reversed() {
+                source += (rest % dims[i]) * strides[i]
+                rest /= dims[i]
+            }
+            data[flat] = c.floats[source]
+        }
+        return (plainShape(dims), data)
     }
 
     /// `b` broadcasts over `a` in the graph kernels: `n×1×1×c` or `1×1×1×1`.
@@ -220,7 +270,11 @@ extension ImportContext {
         } else {
             kind = op.opType == "Min" ? .clip(min: -.infinity, max: bound) : .clip(min: bound, max: .infinity)
         }
-        emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+        if x.plain {  // elementwise: the same in any order
+            try emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+        } else {
+            emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
+        }
     }
 
     /// PRelu `x >= 0 ? x : slope * x`. One slope (or all slopes equal) → `.leakyRelu`;
