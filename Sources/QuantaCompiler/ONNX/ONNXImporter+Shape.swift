@@ -440,7 +440,9 @@ extension ImportContext {
         let step = index.count > 1 ? index[1] - index[0] : 1
         let a = plain(held, op)
         let dims = Array(a.dims[..<axis]) + indices.dims + Array(a.dims[(axis + 1)...])
-        guard dims.count <= ONNXLimits.maxRank else { throw op.unsupported("a Gather result of rank \(dims.count)") }
+        guard dims.count <= ONNXLimits.maxRank, ONNXLimits.elementCount(dims) != nil else {
+            throw op.unsupported("a Gather result of shape \(ONNXLimits.short(dims))")
+        }
         guard zip(index, index.dropFirst()).allSatisfy({ $1 - $0 == step }) else {
             guard index.count <= 255 else { throw op.unsupported("Gather of \(index.count) unevenly spaced indices (at most 255)") }
             let outer = a.dims[..<axis].reduce(1, *), inner = a.dims[(axis + 1)...].reduce(1, *)
