@@ -59,6 +59,45 @@ final class GraphPassTests: XCTestCase {
 
     private let s8 = TensorShape(n: 1, h: 6, w: 6, c: 4)
 
+    private func copies(_ g: Graph) -> Int {
+        g.nodes.filter { if case .stridedCopy = $0.op { return true } else { return false } }.count
+    }
+
+    /// A transpose and its inverse (with a reshape between) move no byte: one reshape is left.
+    func testMergeDataMovementsCancelsATransposeAndItsInverse() throws {
+        let g = chain(input: TensorShape(n: 1, h: 4, w: 5, c: 6), [
+            (.stridedCopy(.transpose(shape: [1, 4, 5, 6], permutation: [0, 3, 1, 2])), TensorShape(n: 1, h: 6, w: 4, c: 5)),
+            (.reshape, TensorShape(n: 6, h: 1, w: 4, c: 5)),
+            (.stridedCopy(.transpose(shape: [1, 6, 4, 5], permutation: [0, 2, 3, 1])), TensorShape(n: 1, h: 4, w: 5, c: 6)),
+        ])
+        var after = try applyAndCompare(MergeDataMovementsPass(), g, expectChange: true)
+        _ = try RemoveIdentitiesPass().run(on: &after)
+        XCTAssertEqual(copies(after), 0)
+    }
+
+    /// A transpose followed by a strided slice is one strided copy of the first input.
+    func testMergeDataMovementsComposesATransposeAndASlice() throws {
+        let g = chain(input: TensorShape(n: 1, h: 4, w: 5, c: 6), [
+            (.stridedCopy(.transpose(shape: [1, 4, 5, 6], permutation: [0, 2, 1, 3])), TensorShape(n: 1, h: 5, w: 4, c: 6)),
+            (.stridedCopy(.slice(shape: [1, 5, 4, 6], start: [0, 4, 1, 0], step: [1, -2, 2, 1], count: [1, 3, 2, 6])), TensorShape(n: 1, h: 3, w: 2, c: 6)),
+        ])
+        var after = try applyAndCompare(MergeDataMovementsPass(), g, expectChange: true)
+        _ = try RemoveIdentitiesPass().run(on: &after)
+        XCTAssertEqual(copies(after), 1)
+        XCTAssertEqual(after.nodes.count, 1)
+    }
+
+    /// A chain whose composed mapping is not a strided view stays two copies.
+    func testMergeDataMovementsKeepsAChainThatIsNotAView() throws {
+        let g = chain(input: TensorShape(n: 1, h: 1, w: 2, c: 3), [
+            (.stridedCopy(.transpose(shape: [2, 3], permutation: [1, 0])), TensorShape(n: 1, h: 1, w: 3, c: 2)),
+            (.stridedCopy(StridedView(dims: [4], strides: [1], base: 1)), TensorShape(n: 1, h: 1, w: 1, c: 4)),
+        ])
+        XCTAssertNil(MergeDataMovementsPass.compose(.transpose(shape: [2, 3], permutation: [1, 0]), then: StridedView(dims: [4], strides: [1], base: 1)))
+        let after = try applyAndCompare(MergeDataMovementsPass(), g, expectChange: false)
+        XCTAssertEqual(copies(after), 2)
+    }
+
     func testFoldBatchNormFoldsAffineIntoPrecedingConvAndKeepsItsClamp() throws {
         let g = chain(input: s8, [(conv(4, 4, k: 3, pad: 1), s8), (affine(4, clamp: .relu6), s8)])
         let after = try applyAndCompare(FoldBatchNormPass(), g, expectChange: true)

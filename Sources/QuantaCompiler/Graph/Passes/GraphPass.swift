@@ -19,10 +19,10 @@ public struct GraphPassPipeline {
         self.maxRounds = maxRounds
     }
 
-    /// RemoveIdentities, FoldConstants, FuseDecomposedActivation, ConstantElementwiseToAffine,
-    /// FoldPadIntoConv, FoldBatchNorm, FuseActivation, FlushDeadChannels.
+    /// RemoveIdentities, MergeDataMovements, FoldConstants, FuseDecomposedActivation,
+    /// ConstantElementwiseToAffine, FoldPadIntoConv, FoldBatchNorm, FuseActivation, FlushDeadChannels.
     public static let standard = GraphPassPipeline(passes: [
-        RemoveIdentitiesPass(), FoldConstantsPass(), FuseDecomposedActivationPass(), ConstantElementwiseToAffinePass(),
+        RemoveIdentitiesPass(), MergeDataMovementsPass(), FoldConstantsPass(), FuseDecomposedActivationPass(), ConstantElementwiseToAffinePass(),
         FoldPadIntoConvPass(), FoldBatchNormPass(), FuseActivationPass(), FlushDeadChannelsPass(),
     ])
 
