@@ -170,6 +170,29 @@ final class ONNXImporterTests: XCTestCase {
         XCTAssertGreaterThan(try quantizedSQNR("mixed_holdings"), 30)
     }
 
+    /// A model with two outputs: `quanta quantize` reports the agreement of each, by name.
+    func testQuantizeSummaryReportsEveryOutput() throws {
+        let w = ONNXBuilder.tensor("w", dims: [2, 3, 1, 1], floats: [1, 2, 3, -4, 5, -6])
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["x", "w"], ["y"], name: "conv0"), ONNXBuilder.node("Sigmoid", ["y"], ["p"], name: "s"),
+                    ONNXBuilder.node("GlobalAveragePool", ["y"], ["g"], name: "gap")],
+            initializers: [w], inputs: [ONNXBuilder.valueInfo("x", fixed)],
+            outputs: [ONNXBuilder.valueInfo("p", []), ONNXBuilder.valueInfo("g", [])])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("two-outputs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileIO.writeAtomically(bytes, to: dir + "/m.onnx")
+        var random = ImportTestRandom(seed: 5)
+        try NumPy.write(NumPyArray(shape: [8, 3, 4, 4], float32: random.floats(8 * 48, scale: 2)), to: dir + "/x.npy")
+        var options = QuantizationOptions()
+        options.calibrationWorkers = 2
+        let summary = try QuantizePipeline.run(
+            onnxPath: dir + "/m.onnx", calibrationPath: dir + "/x.npy", outputPath: dir + "/m.qmodel", options: options).summary
+        XCTAssertEqual(summary.otherOutputs.map(\.name), ["g"])
+        XCTAssertGreaterThan(summary.otherOutputs[0].agreement.sqnr, 30)
+        XCTAssertTrue(summary.text().contains("output 'g' SQNR"))
+    }
+
     /// SpaceToDepth, DepthToSpace in DCR and CRD modes: one six-axis strided copy each.
     func testDepthToSpaceAndSpaceToDepthMatchOnnxRuntime() throws {
         let (raw, _) = try checkAgainstOnnxRuntime("depth_space")

@@ -23,6 +23,8 @@ public struct QuantizeSummary: Codable, Equatable {
     public var fusableBlocks: Int = 0
     /// Output 0 over all calibration samples.
     public var agreement: Agreement
+    /// Each further output (a detector's heads), by name, over the same samples.
+    public var otherOutputs: [NamedAgreement] = []
     public var classification: ClassificationAgreement?
     /// Clipping per tensor and outlier samples (`CalibrationReport`).
     public var calibration = CalibrationReport()
@@ -47,6 +49,10 @@ public struct QuantizeSummary: Codable, Equatable {
         lines.append("calibrated \(samples) sample(s), method \(method)")
         lines += calibration.lines()
         lines.append("agreement  output SQNR \(formatSQNR(agreement.sqnr)) dB, cosine " + String(format: "%.5f", agreement.cosine) + ", max |error| " + String(format: "%.4g", agreement.maxAbsError))
+        for o in otherOutputs {
+            lines.append("           output '\(o.name)' SQNR \(formatSQNR(o.agreement.sqnr)) dB, cosine " + String(format: "%.5f", o.agreement.cosine)
+                + ", max |error| " + String(format: "%.4g", o.agreement.maxAbsError))
+        }
         if let c = classification {
             lines.append("           top-1 agreement int8 vs float " + String(format: "%.2f%%", 100 * c.agreementRate) + " (\(c.top1Agreements)/\(c.samples))")
         }
@@ -64,6 +70,12 @@ func formatCount(_ n: Int) -> String {
     if n < 10_000 { return "\(n)" }
     if n < 10_000_000 { return String(format: "%.1f K", Double(n) / 1e3) }
     return String(format: "%.2f M", Double(n) / 1e6)
+}
+
+/// The agreement of one named graph output.
+public struct NamedAgreement: Codable, Equatable {
+    public var name: String
+    public var agreement: Agreement
 }
 
 /// The result of `QuantizePipeline.run`.
@@ -156,6 +168,7 @@ public enum QuantizePipeline {
         let session = try QuantizedSession(bytes: bytes, source: outputPath)
         let executor = FloatExecutor(graph: graph)
         var accumulator = AgreementAccumulator()
+        var others = [AgreementAccumulator](repeating: AgreementAccumulator(), count: graph.outputs.count - 1)
         var classification: ClassificationAgreement?
         let outputIndex = graph.outputs[0]
         let isClassifier = graph.tensors[outputIndex].shape.h * graph.tensors[outputIndex].shape.w == 1 && graph.tensors[outputIndex].shape.c > 1
@@ -169,15 +182,21 @@ public enum QuantizePipeline {
         while first < samples.count {
             let count = Swift.min(workers, samples.count - first)
             let batch = try (0..<count).map { try samples.sample(first + $0) }
-            let results = ParallelMap.run(count) { k -> (reference: [Float], approximation: [Float]) in
+            let results = ParallelMap.run(count) { k -> (reference: [Float], approximation: [Float], others: [([Float], [Float])]) in
                 // The float output calibration computed for this sample (the same bits), or
-                // the float graph again when keeping them all would take too much memory.
-                let reference = try floatOutputs?[first + k] ?? executor.run(inputs: [batch[k]])[outputIndex] ?? []
-                return (reference, sessions[k].run([batch[k]])[0])
+                // the float graph again when keeping them all would take too much memory;
+                // further outputs from the float graph run again.
+                let cached = floatOutputs?[first + k]
+                let all: [[Float]?] = graph.outputs.count > 1 || cached == nil ? try executor.run(inputs: [batch[k]]) : []
+                let reference = cached ?? all[outputIndex] ?? []
+                let int8 = sessions[k].run([batch[k]])
+                let others = graph.outputs.indices.dropFirst().map { j in (all[graph.outputs[j]] ?? [], int8[j]) }
+                return (reference, int8[0], others)
             }
             for (k, r) in results.enumerated() {
-                let (reference, approximation) = try r.get()
+                let (reference, approximation, outputs) = try r.get()
                 accumulator.add(reference: reference, approximation: approximation)
+                for (j, o) in outputs.enumerated() { others[j].add(reference: o.0, approximation: o.1) }
                 classification?.add(reference: reference, approximation: approximation, label: nil)
                 progress?(first + k + 1, samples.count, "checking int8")
             }
@@ -192,6 +211,9 @@ public enum QuantizePipeline {
             int8WeightBytes: stats.int8WeightBytes, modelFileBytes: bytes.count,
             arenaBytes: session.model.arenaSize, arenaLowerBound: session.model.arenaLowerBound,
             agreement: accumulator.result, classification: classification)
+        summary.otherOutputs = others.enumerated().map { j, a in
+            NamedAgreement(name: graph.tensors[graph.outputs[j + 1]].name, agreement: a.result)
+        }
         summary.naiveLowerBound = NaivePlan.lowerBound(model: session.model)
         summary.calibration = report
         summary.fusedBlocks = decisions.filter(\.fused).count
