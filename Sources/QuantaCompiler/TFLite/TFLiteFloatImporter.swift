@@ -4,8 +4,8 @@ extension TFLiteImporter {
     /// Imports a float `.tflite` (float32 tensors and weights) as the float graph that
     /// `quanta quantize` calibrates and quantizes with its own numerics, and that `quanta
     /// eval` / `quanta run` execute on the float reference. The operators of `supported`
-    /// except QUANTIZE/DEQUANTIZE, plus SOFTMAX over the channels (beta 1); NHWC as the file
-    /// has it (`SourceLayout.nhwc`, rank-2 tensors `.nc`). An already-quantized model is
+    /// except QUANTIZE/DEQUANTIZE and SUB (SOFTMAX: the last axis, beta 1, with Quanta's own
+    /// int8 softmax); NHWC as the file has it (`SourceLayout.nhwc`, rank-2 tensors `.nc`). An already-quantized model is
     /// refused with a pointer to `quanta import`.
     public static func importFloatGraph(bytes: [UInt8]) throws -> Graph {
         var conversion = TFLiteFloatConversion(file: try TFLiteModel(bytes: bytes))
