@@ -131,7 +131,7 @@ extension ImportContext {
             values[output] = .shuffleTransposed(a, groups: groups)
         case .activation(let a) where perm == Array(0..<rank):
             values[output] = .activation(a)
-        case .activation(let a) where rank == 4 && perm == [0, 3, 1, 2] && graph.inputs.contains(a.tensor)
+        case .activation(let a) where rank == 4 && perm == [0, 3, 1, 2] && !a.plain && graph.inputs.contains(a.tensor)
             && onnxConsumers[op.node.inputs[0]] == 1:
             // tf2onnx: an NHWC graph input transposed to NCHW. Quanta's layout is NHWC, so the
             // input is taken as it is, declared NHWC (dims were read as [N, H, W, C]).
@@ -139,7 +139,7 @@ extension ImportContext {
             graph.tensors[a.tensor].shape = TensorShape(n: n, h: h, w: w, c: c)
             graph.tensors[a.tensor].sourceLayout = .nhwc
             values[output] = .activation(ImportedActivation(tensor: a.tensor, dims: [n, c, h, w]))
-        case .activation(let a) where rank == 4 && perm == [0, 2, 3, 1] && a.flattenedFrom == nil:
+        case .activation(let a) where rank == 4 && perm == [0, 2, 3, 1] && a.flattenedFrom == nil && !a.plain:
             // NCHW → NHWC before a graph output (tf2onnx): the data is already NHWC.
             values[output] = .nhwcView(a)
         case .activation(let a):
