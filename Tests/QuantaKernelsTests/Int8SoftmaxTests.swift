@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import QuantaKernels
 
@@ -69,5 +70,41 @@ final class Int8SoftmaxTests: XCTestCase {
             Int8Reference.softmax(input: p.baseAddress!, output: p.baseAddress!, rows: 3, channels: 8, expTable: t)
         }
         XCTAssertEqual(data, expected)
+    }
+
+    /// `naturalLog` (no libm) against the host's `log` in double: within one float ulp over
+    /// 1...1e30 and at the powers of two and √2 where its range reduction switches.
+    func testNaturalLogIsWithinOneUlp() {
+        var g = SplitMix64(seed: 8)
+        var values: [Float] = [1, 2, 4, 1.4142135, 1.4142137, 3, 255, 256, 1e30]
+        for _ in 0..<2000 { values.append(Float(1 + Double(g.next() % 1_000_000_000) / 1000)) }
+        for x in values {
+            let exact = Float(Foundation.log(Double(x)))
+            XCTAssertLessThanOrEqual(abs(Int8Reference.naturalLog(x) - exact), exact.ulp, "log(\(x))")
+        }
+    }
+
+    /// The int8 log-softmax against the float one of the same dequantized inputs: within half
+    /// an output step plus the float table's rounding.
+    func testLogSoftmaxFollowsTheFloatDefinition() {
+        var g = SplitMix64(seed: 52)
+        let (rows, channels) = (5, 9)
+        for (inScale, outScale, zeroPoint) in [(Float(0.05), Float(0.1), Int32(127)), (0.2, 0.08, 100)] {
+            let input = (0..<(rows * channels)).map { _ in Int8(truncatingIfNeeded: g.next()) }
+            let table = (0...255).map { d in FloatMath.exp(-inScale * Float(d)) }
+            var out = [Int8](repeating: 0, count: input.count)
+            Int8Reference.logSoftmax(input: input, output: &out, rows: rows, channels: channels, table: table,
+                                     inputScale: inScale, outputScale: outScale, outputZeroPoint: zeroPoint)
+            for r in 0..<rows {
+                let x = (0..<channels).map { Double(inScale) * Double(input[r * channels + $0]) }
+                let m = x.max()!
+                let logSum = Foundation.log(x.map { Foundation.exp($0 - m) }.reduce(0, +))
+                for c in 0..<channels {
+                    let expected = (x[c] - m - logSum) / Double(outScale) + Double(zeroPoint)
+                    let clamped = min(127, max(-128, expected))
+                    XCTAssertLessThanOrEqual(abs(Double(out[r * channels + c]) - clamped), 0.5 + 1e-3, "row \(r), channel \(c)")
+                }
+            }
+        }
     }
 }

@@ -143,6 +143,16 @@ final class ModelReaderTests: XCTestCase {
         XCTAssertModelError(h.load(), .invalidOp(index: 3, reason: .invalidParameter(.zeroPoint, value: 128)))
     }
 
+    func testLogSoftmaxScalesMustBeNormalAndPositive() throws {
+        var f = try ModelFile(TestModels.viewOps())
+        let offset = f.word(f.parameter(op: 4, 0))
+        f.patch(f.constant(op: 4, 0) + 4 * 257, Int(Float(0).bitPattern))  // output scale 0
+        XCTAssertModelError(f.load(), .invalidOp(index: 4, reason: .badConstant(.table, offset: offset, length: 1036, expectedLength: 1036)))
+        var g = try ModelFile(TestModels.viewOps())
+        g.patch(g.constant(op: 4, 0) + 4 * 258, -129)
+        XCTAssertModelError(g.load(), .invalidOp(index: 4, reason: .invalidParameter(.zeroPoint, value: -129)))
+    }
+
     func testTruncatedFileReportsTruncated() throws {
         let f = try ModelFile()
         let n = f.bytes.count

@@ -174,7 +174,7 @@ extension TestModels {
     /// Strided copies and LiteRT's float-table softmax: a transpose of H and W, a slice of
     /// every second row from the bottom up and columns 1... (steps -2 and 1), a rank-5
     /// channel-pair swap (a transpose of the two innermost axes of `[.., 3, 2]`), then the
-    /// softmax over the 6 channels. Input and copies share one quantization.
+    /// softmax and the log-softmax over the 6 channels (two outputs). Input and copies share one quantization.
     static func viewOps() -> QuantizedModel {
         var m = QuantizedModel()
         let shared = QuantizationParameters(scale: 0.07, zeroPoint: 5)
@@ -187,8 +187,9 @@ extension TestModels {
         let t2 = tensor("sliced", TensorShape(n: 1, h: 3, w: 3, c: 6))
         let t3 = tensor("swapped", TensorShape(n: 1, h: 3, w: 3, c: 6))
         let t4 = tensor("softmax", TensorShape(n: 1, h: 3, w: 3, c: 6), QuantizationParameters(scale: 1.0 / 256, zeroPoint: -128))
+        let t5 = tensor("log_softmax", TensorShape(n: 1, h: 3, w: 3, c: 6), QuantizationParameters(scale: 0.06, zeroPoint: 120))
         m.inputs = [t0]
-        m.outputs = [t4]
+        m.outputs = [t4, t5]
         m.ops.append(QuantizedOp(name: "transpose", kind: .stridedCopy(.transpose(shape: [1, 4, 5, 6], permutation: [0, 2, 1, 3])),
                                  inputs: [t0], outputs: [t1]))
         m.ops.append(QuantizedOp(name: "slice", kind: .stridedCopy(.slice(shape: [1, 5, 4, 6], start: [0, 4, 1, 0], step: [1, -2, 1, 1], count: [1, 3, 3, 6])),
@@ -198,6 +199,8 @@ extension TestModels {
         let table = (0...255).map { d in Foundation.expf(-0.07 * Float(d)) }
         m.ops.append(QuantizedOp(name: "softmax", kind: .softmaxFloatTable(table: table, outputScale: 1.0 / 256, outputZeroPoint: -128),
                                  inputs: [t3], outputs: [t4]))
+        m.ops.append(QuantizedOp(name: "log_softmax", kind: .logSoftmax(table: table, inputScale: 0.07, outputScale: 0.06, outputZeroPoint: 120),
+                                 inputs: [t3], outputs: [t5]))
         return m
     }
 }

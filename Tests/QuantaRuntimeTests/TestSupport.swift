@@ -123,6 +123,10 @@ enum DirectExecutor {
                 Int8Reference.softmaxFloatTable(
                     input: input, output: &out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
                     table: table, outputScale: scale, outputZeroPoint: zeroPoint)
+            case let .logSoftmax(table, inputScale, outputScale, zeroPoint):
+                Int8Reference.logSoftmax(
+                    input: input, output: &out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
+                    table: table, inputScale: inputScale, outputScale: outputScale, outputZeroPoint: zeroPoint)
             case let .stridedCopy(view):
                 Layout.stridedCopy(input: input, output: &out, geometry: view.geometry!)
             case let .lookupTable(table):

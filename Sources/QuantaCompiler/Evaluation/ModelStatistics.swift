@@ -31,6 +31,8 @@ public struct ModelStatistics: Equatable {
                 int8WeightBytes += 4 * table.count
             case .softmaxFloatTable(let table, _, _):
                 int8WeightBytes += 4 * table.count + 8
+            case .logSoftmax(let table, _, _, _):
+                int8WeightBytes += 4 * table.count + 12
             case .depthwiseConv2DInPlace(let parameters, let filter, let weights, let bias, let r):
                 if let input { macs += OpCounts.conv2D(input: input, filter: filter, parameters: parameters).multiplyAccumulates }
                 addConstants(weights: weights.count, bias: bias.count, requantization: r)
@@ -73,6 +75,7 @@ public struct ModelStatistics: Equatable {
         case .sliceChannels: return "slice channels"
         case .pad: return "pad"
         case .softmax, .softmaxFloatTable: return "softmax"
+        case .logSoftmax: return "log softmax"
         case .stridedCopy: return "strided copy"
         case .lookupTable: return "lookup table"
         case .reshape: return "reshape"

@@ -357,6 +357,14 @@ public struct FloatExecutor {
                     Layout.stridedCopy(input: i.baseAddress!, output: o.baseAddress!, geometry: geometry)
                 }
             }
+        case .logSoftmax:
+            try check(outShape == inShape && inShape.c > 0, "output \(outShape) should equal input \(inShape)")
+            x[0].withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer { o in
+                    FloatReference.logSoftmax(
+                        input: i.baseAddress!, output: o.baseAddress!, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c)
+                }
+            }
         case .softmax:
             try check(outShape == inShape && inShape.c > 0, "output \(outShape) should equal input \(inShape)")
             x[0].withUnsafeBufferPointer { i in

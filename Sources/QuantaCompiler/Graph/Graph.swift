@@ -193,6 +193,8 @@ public enum GraphOp {
     case pad(Padding, value: Float)
     /// Softmax over channels.
     case softmax
+    /// Log-softmax over channels.
+    case logSoftmax
     /// A dense copy of a strided view of the input (transpose, strided slice).
     case stridedCopy(StridedView)
     case activation(UnaryActivation)

@@ -116,6 +116,7 @@ public struct ModelWriter {
             return .elementwise
         }
         if case .softmaxFloatTable = op.kind { return .floatTable }
+        if case .logSoftmax = op.kind { return .logFloatTable }
         // LiteRT's double requantization is the layer's arithmetic, whatever the kernels.
         if case let .fullyConnected(outputCount, _, _, _, r) = op.kind, r.doubleScales?.count == outputCount {
             return .doubleScaled
@@ -492,6 +493,9 @@ public struct ModelWriter {
             return (.softmax, ref32(table))
         case let .softmaxFloatTable(table, scale, zeroPoint):
             return (.softmax, ref32(table.map { Int32(bitPattern: $0.bitPattern) } + [Int32(bitPattern: scale.bitPattern), zeroPoint]))
+        case let .logSoftmax(table, inputScale, outputScale, zeroPoint):
+            return (.softmax, ref32(table.map { Int32(bitPattern: $0.bitPattern) }
+                + [Int32(bitPattern: inputScale.bitPattern), Int32(bitPattern: outputScale.bitPattern), zeroPoint]))
         case let .stridedCopy(view):
             guard let words = view.words else { preconditionFailure("strided view of \(view.normalized.dims.count) axes") }
             return (.stridedCopy, words)

@@ -72,35 +72,42 @@ extension ImportContext {
         emit(op, .fullyConnected(fc), inputs: [x.tensor], output: try op.output(0), dims: [x.dims[0], n])
     }
 
-    /// Softmax over channels: `[N, C]` (axis 1 or -1), `[N, C, 1, 1]` with axis 1 (and the
-    /// opset < 13 default, which coerces to 2-D from axis 1), each pixel's channels of
-    /// `[N, C, H, W]` with axis 1 from opset 13 (the last axis of the NHWC storage); and the
-    /// last axis of any tensor, held in ONNX order for it (detector heads' class scores).
+    /// Softmax and LogSoftmax over any axis. On the NHWC storage where the axis is its last:
+    /// `[N, C]` over axis 1, `[N, C, H, W]` over axis 1 per pixel (opset 13+) or, before
+    /// opset 13 (which coerces to 2-D from the axis), when H·W = 1. Otherwise on the data in
+    /// ONNX order: over its last axis directly; before opset 13 over the flattened
+    /// `[d0·…·d(axis-1), d(axis)·…]` (reshapes, free); from opset 13 over a middle axis
+    /// between two transposes that move it last and back (the merge pass may join them to
+    /// the neighbouring copies).
     func importSoftmax(_ op: NodeContext) throws {
+        let softmax: GraphOp = op.opType == "LogSoftmax" ? .logSoftmax : .softmax
         let held = try anyActivation(try op.input(0), op)
         let rank = held.dims.count
-        var axis = op.int("axis", op.opset < 13 ? 1 : -1)
-        if axis < 0 { axis += rank }
-        let perPixel = op.opset >= 13 && rank == 4 && axis == 1 && !held.plain
-        if !perPixel && axis == rank - 1 && (held.plain || rank > 2) {
-            let x = plain(held, op)
-            try emitPlain(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims)
+        let axis = try op.axis(op.int("axis", op.opset < 13 ? 1 : -1), rank: rank, "\(op.opType) axis")
+        let output = try op.output(0)
+        let nhwcFits = !held.plain && axis == 1
+            && (rank == 2 || (rank == 4 && (op.opset >= 13 || held.dims[2] * held.dims[3] == 1)))
+        if nhwcFits {
+            // Over all features of a flattened input too: order-independent, it stays flattened.
+            emit(op, softmax, inputs: [held.tensor], output: output, dims: held.dims, flattenedFrom: held.flattenedFrom)
             return
         }
-        let x = try nhwc(held, op)
-        let spatial = rank == 4 ? x.dims[2] * x.dims[3] : 1
-        let overChannels: Bool
-        if rank == 2 {
-            overChannels = axis == 1
+        let x = plain(held, op)
+        if axis == rank - 1 {
+            try emitPlain(op, softmax, inputs: [x.tensor], output: output, dims: x.dims)
         } else if op.opset < 13 {
-            overChannels = axis == 1 && spatial == 1
+            let rows = [x.dims[..<axis].reduce(1, *), x.dims[axis...].reduce(1, *)]
+            let flat = try emitPlain(op, .reshape, inputs: [x.tensor], output: output + " [2-D]", dims: rows)
+            let y = try emitPlain(op, softmax, inputs: [flat.tensor], output: output + " [2-D softmax]", dims: rows)
+            try emitPlain(op, .reshape, inputs: [y.tensor], output: output, dims: x.dims)
         } else {
-            overChannels = axis == 1
+            let perm = (0..<rank).filter { $0 != axis } + [axis]
+            let inverse = (0..<rank).map { a in perm.firstIndex(of: a)! }
+            let moved = perm.map { x.dims[$0] }
+            let last = try emitPlain(op, .stridedCopy(.transpose(shape: x.dims, permutation: perm)), inputs: [x.tensor],
+                                     output: output + " [axis last]", dims: moved)
+            let y = try emitPlain(op, softmax, inputs: [last.tensor], output: output + " [softmax]", dims: moved)
+            try emitPlain(op, .stridedCopy(.transpose(shape: moved, permutation: inverse)), inputs: [y.tensor], output: output, dims: x.dims)
         }
-        guard overChannels else {
-            throw op.unsupported("softmax over axis \(op.int("axis", op.opset < 13 ? 1 : -1)) of \(x.dims) (the channels, or the last axis)")
-        }
-        // Softmax over all features is order-independent, so a flattened input stays flattened.
-        emit(op, .softmax, inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
     }
 }

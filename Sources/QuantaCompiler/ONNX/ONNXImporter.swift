@@ -34,7 +34,7 @@ public enum ONNXImporter {
     public static let supportedOps: [String] = [
         "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "ConvTranspose", "DepthToSpace", "Div", "Dropout", "Elu", "Equal", "Expand", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
-        "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
+        "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "LogSoftmax", "MatMul", "Max", "MaxPool", "Min", "Mul", "Neg", "Pad",
         "PRelu", "Range", "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
         "Softplus", "SpaceToDepth", "Sub", "Tanh", "Transpose", "Unsqueeze", "Upsample", "Where",
     ]
@@ -320,7 +320,7 @@ final class ImportContext {
         case "AveragePool", "MaxPool": try importPool(op)
         case "Gemm": try importGemm(op)
         case "MatMul": try importMatMul(op)
-        case "Softmax": try importSoftmax(op)
+        case "Softmax", "LogSoftmax": try importSoftmax(op)
         case "Flatten": try importFlatten(op)
         case "Reshape": try importReshape(op)
         case "Transpose": try importTranspose(op)

@@ -188,6 +188,12 @@ public enum ModelQuantizer {
         case .stridedCopy(let view):
             try arity(1)
             return .stridedCopy(view)
+        case .logSoftmax:
+            try arity(1)
+            let s = params[node.inputs[0]].scale
+            return .logSoftmax(
+                table: (0...255).map { d in FloatMath.exp(-s * Float(d)) }, inputScale: s, outputScale: output.scale,
+                outputZeroPoint: output.zeroPoint)
         case .borderPad(let padding, let mode):
             try arity(1)
             return .borderPad(padding, mode: mode)

@@ -114,6 +114,9 @@ public enum QuantizedOpKind {
     /// LiteRT's x86 int8 softmax (`KernelVariant.floatTable`): `table[d] = expf(-inputScale·β·d)`
     /// for d = max − x in 0...255, any output scale and zero point. Imported `.tflite` only.
     case softmaxFloatTable(table: [Float], outputScale: Float, outputZeroPoint: Int32)
+    /// Log-softmax (`KernelVariant.logFloatTable`, `Int8Reference.logSoftmax`): the table of
+    /// `softmaxFloatTable` and the input and output scales; the output's range calibrated.
+    case logSoftmax(table: [Float], inputScale: Float, outputScale: Float, outputZeroPoint: Int32)
     /// A dense copy of a strided view of the input (transpose, strided slice); input and
     /// output share quantization.
     case stridedCopy(StridedView)

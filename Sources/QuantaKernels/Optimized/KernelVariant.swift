@@ -50,6 +50,10 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// 256 IEEE floats `expf(-inputScale·d)`, then the output scale (float bits) and the
     /// output zero point. Written for imported `.tflite` models.
     case floatTable = 11
+    /// Softmax records only: log-softmax (`Int8Reference.logSoftmax`) with the float table
+    /// of `.floatTable`; the constant holds the 256 floats, then the input scale, the output
+    /// scale (float bits) and the output zero point.
+    case logFloatTable = 12
 
     /// Whether this variant's packed weights are `PointwiseGEMM` blocks (one per group),
     /// whose weights the loader holds to -127...127 (`PointwiseGEMM.firstMinimumWeight`).
@@ -93,7 +97,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// rows (one GEMM row per pixel of `inputShape`).
     public func scratchBytes(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM, .im2colDirect, .doubleScaled, .floatTable: return 0
+        case .reference, .depthwise, .depthwise3x3, .elementwise, .directGEMM, .im2colDirect, .doubleScaled, .floatTable, .logFloatTable: return 0
         case .pointwise:
             return PointwiseGEMM.panelByteCount(depth: filter.inputChannelsPerGroup, rows: inputShape.n * inputShape.h * inputShape.w)
         case .pointwiseU8:
@@ -106,7 +110,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
     /// Bytes of this variant's packed weights (0 for `.reference`, which reads the OHWI weights).
     public func packedWeightsByteCount(inputShape: TensorShape, filter: FilterShape, parameters: Conv2DParameters) -> Int {
         switch self {
-        case .reference, .elementwise, .doubleScaled, .floatTable: return 0
+        case .reference, .elementwise, .doubleScaled, .floatTable, .logFloatTable: return 0
         case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
             return Im2col.packedByteCount(filter: filter, groups: parameters.groups)
         case .pointwiseU8: return PointwiseU8GEMM.packedByteCount(depth: filter.inputChannelsPerGroup, columns: filter.outputChannels)
@@ -138,7 +142,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let depthwise = groups == inputShape.c && filter.inputChannelsPerGroup == 1
         switch self {
         case .reference: return true
-        case .elementwise, .doubleScaled, .floatTable: return false
+        case .elementwise, .doubleScaled, .floatTable, .logFloatTable: return false
         case .pointwise, .pointwiseU8: return groups == 1 && GroupedConv.isDirect(filter: filter, parameters: parameters)
         case .grouped: return groups > 1
         case .directGEMM:
@@ -194,7 +198,7 @@ public enum KernelVariant: UInt8, Equatable, Hashable, Sendable, CaseIterable {
         let packed: Int64?
         let scratch: Int64?
         switch self {
-        case .reference, .elementwise, .doubleScaled, .floatTable:
+        case .reference, .elementwise, .doubleScaled, .floatTable, .logFloatTable:
             packed = 0
             scratch = 0
         case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:

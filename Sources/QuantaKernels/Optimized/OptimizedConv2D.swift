@@ -18,7 +18,7 @@ public enum OptimizedConv2D {
         packedWeights: UnsafeRawPointer?, scratch: UnsafeMutableRawPointer?
     ) {
         switch variant {
-        case .reference, .doubleScaled, .floatTable:
+        case .reference, .doubleScaled, .floatTable, .logFloatTable:
             Int8Reference.conv2D(
                 input: input, inputShape: inputShape, inputZeroPoint: inputZeroPoint, weights: weights,
                 filter: filter, bias: bias, output: output, outputShape: outputShape,
@@ -80,7 +80,7 @@ public enum OptimizedConv2D {
         into destination: UnsafeMutableRawPointer
     ) {
         switch variant {
-        case .reference, .elementwise, .doubleScaled, .floatTable: return
+        case .reference, .elementwise, .doubleScaled, .floatTable, .logFloatTable: return
         case .pointwise, .grouped, .im2col, .directGEMM, .im2colDirect:
             Im2col.pack(weights: weights, filter: filter, groups: parameters.groups, bias: bias,
                         inputZeroPoint: inputZeroPoint, into: destination)

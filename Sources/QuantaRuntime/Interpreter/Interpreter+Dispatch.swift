@@ -210,6 +210,15 @@ extension Interpreter {
                 input: inp, inputShape: inShape, output: out, outputShape: outShape, padding: padding(op, 0),
                 value: Int8(truncatingIfNeeded: op.parameter(4)))
 
+        case .softmax where op.variantByte == KernelVariant.logFloatTable.rawValue:
+            let table = model.constantPointer(op, 0)
+            Int8Reference.logSoftmax(
+                input: inp, output: out, rows: inShape.n * inShape.h * inShape.w, channels: inShape.c,
+                table: table.assumingMemoryBound(to: Float.self),
+                inputScale: Float(bitPattern: table.load(fromByteOffset: 256 * 4, as: UInt32.self)),
+                outputScale: Float(bitPattern: table.load(fromByteOffset: 257 * 4, as: UInt32.self)),
+                outputZeroPoint: table.load(fromByteOffset: 258 * 4, as: Int32.self))
+
         case .softmax where op.variantByte == KernelVariant.floatTable.rawValue:
             let table = model.constantPointer(op, 0)
             Int8Reference.softmaxFloatTable(

@@ -429,18 +429,21 @@ struct OpValidator {
                 tensor: output)
             try sameQuantization(self.input, output)
 
-        case .softmax where op.variantByte == KernelVariant.floatTable.rawValue:
+        case .softmax where op.variantByte == KernelVariant.floatTable.rawValue
+            || op.variantByte == KernelVariant.logFloatTable.rawValue:
             // 256 float exponentials in 0...1 with table[0] = 1 (the row maximum), so that a
-            // row's sum is at least 1; a normal positive output scale; an int8 zero point.
-            let length = try constant(0, .table, expected: 258 * 4)
-            for d in 0..<257 {
+            // row's sum is at least 1; normal positive scales (the log form: input, then
+            // output); an int8 zero point.
+            let scales = op.variantByte == KernelVariant.logFloatTable.rawValue ? 2 : 1
+            let length = try constant(0, .table, expected: (257 + scales) * 4)
+            for d in 0..<(256 + scales) {
                 let e = Float(bitPattern: UInt32(truncatingIfNeeded: constantWord(0, d)))
                 guard d < 256 ? (e >= 0 && e <= 1 && (d > 0 || e == 1)) : (e.isNormal && e > 0) else {
                     throw fail(.badConstant(.table, offset: op.parameter(0), length: length, expectedLength: length))
                 }
             }
-            guard (-128...127).contains(constantWord(0, 257)) else {
-                throw fail(.invalidParameter(.zeroPoint, value: constantWord(0, 257)))
+            guard (-128...127).contains(constantWord(0, 256 + scales)) else {
+                throw fail(.invalidParameter(.zeroPoint, value: constantWord(0, 256 + scales)))
             }
             try expect(inputShape, tensor: output)
 

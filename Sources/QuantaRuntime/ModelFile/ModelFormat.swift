@@ -182,7 +182,7 @@ extension KernelVariant {
         case .elementwise: return kind == .add || kind == .mul || kind == .globalAveragePool
         case .depthwise, .depthwise3x3: return kind == .conv2D || kind == .depthwiseConv2DInPlace
         case .doubleScaled: return kind == .fullyConnected
-        case .floatTable: return kind == .softmax
+        case .floatTable, .logFloatTable: return kind == .softmax
         default: return kind == .conv2D
         }
     }

@@ -21,5 +21,22 @@ extension FloatReference {
             for c in 0..<channels { output[base + c] /= sum }
         }
     }
+
+    /// Log-softmax over the last axis: `out[r][c] = x[r][c] - m - log Σ_k exp(x[r][k] - m)`.
+    /// - Precondition: `channels > 0`. The output may alias the input.
+    public static func logSoftmax(
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Int, channels: Int
+    ) {
+        precondition(channels > 0, "logSoftmax: no channels")
+        for r in 0..<rows {
+            let base = r * channels
+            var m = input[base]
+            for c in 1..<channels { m = max(m, input[base + c]) }
+            var sum: Float = 0
+            for c in 0..<channels { sum += FloatMath.exp(input[base + c] - m) }
+            let logSum = FloatMath.log(sum)
+            for c in 0..<channels { output[base + c] = input[base + c] - m - logSum }
+        }
+    }
 }
 #endif

@@ -87,3 +87,59 @@ extension Int8Reference {
         }
     }
 }
+
+extension Int8Reference {
+    /// Int8 log-softmax over the last axis (Quanta's own numerics), with the exponential
+    /// table of `softmaxFloatTable` (`table[d] = expf(-inputScale·d)`):
+    ///
+    ///     m = max_j in[j];   d_j = m - in[j]
+    ///     sum = table[d_0] + table[d_1] + …                    (single precision, in order)
+    ///     out[j] = clamp(roundHalfAwayFromZero((-inputScale·d_j - naturalLog(sum)) / outputScale)
+    ///                    + outputZeroPoint, -128, 127)
+    ///
+    /// All in IEEE single precision (`naturalLog` in double, from bits), so the same on every
+    /// target. `out + 128`… is the log-probability `inputScale·(x_j - m) - log Σ exp(…)` in
+    /// the output's scale, within the float table's rounding.
+    ///
+    /// - Precondition: `table[0] == 1`, entries in 0...1; scales positive and normal;
+    ///   `channels >= 1`. `output` may alias `input`.
+    @_optimize(size)
+    public static func logSoftmax(
+        input: UnsafePointer<Int8>, output: UnsafeMutablePointer<Int8>, rows: Int, channels: Int,
+        table: UnsafePointer<Float>, inputScale: Float, outputScale: Float, outputZeroPoint: Int32
+    ) {
+        for r in 0..<rows {
+            let row = input + r * channels
+            let out = output + r * channels
+            var rowMax = row[0]
+            for j in 1..<channels { rowMax = max(rowMax, row[j]) }
+            var sum: Float = 0
+            for j in 0..<channels { sum += table[Int(rowMax) - Int(row[j])] }
+            let logSum = naturalLog(sum)
+            for j in 0..<channels {
+                let value = (-inputScale * Float(Int(rowMax) - Int(row[j])) - logSum) / outputScale
+                let q = Int64(roundHalfAwayFromZero(Double(value))) + Int64(outputZeroPoint)
+                out[j] = Int8(truncatingIfNeeded: max(-128, min(127, q)))
+            }
+        }
+    }
+
+    /// `log(x)` for a positive, finite `x`, without libm: `x = m·2^e` from the bits
+    /// (`m` in [√½, √2)), `log m = 2·atanh((m−1)/(m+1))` by its series to the 13th power (an
+    /// error below 1e-12 there), `e·ln 2` added, all in double, rounded once to float. The
+    /// same bits on every target (no fused multiply-adds in Swift arithmetic).
+    /// - Precondition: `x` positive, finite and normal.
+    @inlinable
+    public static func naturalLog(_ x: Float) -> Float {
+        let bits = x.bitPattern
+        var e = Int((bits >> 23) & 0xFF) - 127
+        var m = Double(Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F80_0000))  // [1, 2)
+        if m > 1.4142135623730951 {
+            m /= 2
+            e += 1
+        }
+        let t = (m - 1) / (m + 1), t2 = t * t
+        let series = t * (1 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 / 13))))))
+        return Float(Double(e) * 0.6931471805599453 + 2 * series)
+    }
+}
