@@ -18,22 +18,14 @@ extension ImportContext {
         case "Softplus": kind = .softplus
         default: kind = try clipActivation(op)
         }
-        if x.plain {  // elementwise: the same in any order
-            try emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
-        } else {
-            emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
-        }
+        try emitLike(x, op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)  // any order
     }
 
     /// Neg of an activation: a mul by the scalar −1 (elementwise, in either holding).
     func importNeg(_ op: NodeContext) throws {
         let x = try anyActivation(try op.input(0), op)
         let minusOne = addConstantTensor(name: op.name + " [-1]", shape: TensorShape(n: 1, h: 1, w: 1, c: 1), data: [-1])
-        if x.plain {
-            try emitPlain(op, .mul(.none), inputs: [x.tensor, minusOne], output: try op.output(0), dims: x.dims)
-        } else {
-            emit(op, .mul(.none), inputs: [x.tensor, minusOne], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
-        }
+        try emitLike(x, op, .mul(.none), inputs: [x.tensor, minusOne], output: try op.output(0), dims: x.dims)
     }
 
     private func clipActivation(_ op: NodeContext) throws -> UnaryActivation {
@@ -108,8 +100,7 @@ extension ImportContext {
             if case .constant = a { constantFirst = true } else { constantFirst = false }
             // The result is held as x is (an elementwise op keeps any order).
             func put(_ graphOp: GraphOp, _ inputs: [Int], _ name: String) throws -> ImportedActivation {
-                x.plain ? try emitPlain(op, graphOp, inputs: inputs, output: name, dims: x.dims)
-                    : emit(op, graphOp, inputs: inputs, output: name, dims: x.dims, flattenedFrom: x.flattenedFrom)
+                try emitLike(x, op, graphOp, inputs: inputs, output: name, dims: x.dims)
             }
             func laidOut(_ c: ImportedConstant) throws -> (TensorShape, [Float]) {
                 x.plain ? try plainConstant(c, to: x.dims, op) : try broadcastConstant(c, to: x, op)
@@ -270,11 +261,7 @@ extension ImportContext {
         } else {
             kind = op.opType == "Min" ? .clip(min: -.infinity, max: bound) : .clip(min: bound, max: .infinity)
         }
-        if x.plain {  // elementwise: the same in any order
-            try emitPlain(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
-        } else {
-            emit(op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims, flattenedFrom: x.flattenedFrom)
-        }
+        try emitLike(x, op, .activation(kind), inputs: [x.tensor], output: try op.output(0), dims: x.dims)
     }
 
     /// PRelu `x >= 0 ? x : slope * x`. One slope (or all slopes equal) → `.leakyRelu`;

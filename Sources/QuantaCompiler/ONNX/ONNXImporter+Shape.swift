@@ -205,14 +205,6 @@ extension ImportContext {
         return .slice(shape: shape, start: first, step: steps, count: counts)
     }
 
-    /// Emits a move whose output is held as its input is (NHWC or plain).
-    private func emitLike(_ a: ImportedActivation, _ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) throws {
-        if a.plain {
-            try emitPlain(op, graphOp, inputs: inputs, output: output, dims: dims)
-        } else {
-            emit(op, graphOp, inputs: inputs, output: output, dims: dims)
-        }
-    }
 
     func importConcat(_ op: NodeContext) throws {
         let names = op.node.inputs.filter { !$0.isEmpty }

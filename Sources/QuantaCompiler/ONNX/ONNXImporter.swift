@@ -427,6 +427,14 @@ final class ImportContext {
         return a
     }
 
+    /// Emits an op whose output is held as `a` is (NHWC, with `a`'s flatten order, or plain):
+    /// elementwise ops and moves that keep the holding.
+    @discardableResult
+    func emitLike(_ a: ImportedActivation, _ op: NodeContext, _ graphOp: GraphOp, inputs: [Int], output: String, dims: [Int]) throws -> ImportedActivation {
+        a.plain ? try emitPlain(op, graphOp, inputs: inputs, output: output, dims: dims)
+            : emit(op, graphOp, inputs: inputs, output: output, dims: dims, flattenedFrom: a.flattenedFrom)
+    }
+
     /// The activation named `name` as it is held: NHWC or `plain`.
     func anyActivation(_ name: String, _ op: NodeContext) throws -> ImportedActivation {
         if case .activation(let a) = try value(name, op), a.plain { return a }

@@ -74,10 +74,7 @@ extension Int8Reference {
         for r in 0..<rows {
             let row = input + r * channels
             let out = output + r * channels
-            var rowMax = row[0]
-            for j in 1..<channels { rowMax = max(rowMax, row[j]) }
-            var sum: Float = 0
-            for j in 0..<channels { sum += table[Int(rowMax) - Int(row[j])] }
+            let (rowMax, sum) = tableSum(row, channels: channels, table: table)
             let inverse = 1 / (sum * outputScale)
             for j in 0..<channels {
                 let probability = table[Int(rowMax) - Int(row[j])] * inverse
@@ -111,10 +108,7 @@ extension Int8Reference {
         for r in 0..<rows {
             let row = input + r * channels
             let out = output + r * channels
-            var rowMax = row[0]
-            for j in 1..<channels { rowMax = max(rowMax, row[j]) }
-            var sum: Float = 0
-            for j in 0..<channels { sum += table[Int(rowMax) - Int(row[j])] }
+            let (rowMax, sum) = tableSum(row, channels: channels, table: table)
             let logSum = naturalLog(sum)
             for j in 0..<channels {
                 let value = (-inputScale * Float(Int(rowMax) - Int(row[j])) - logSum) / outputScale
@@ -122,6 +116,18 @@ extension Int8Reference {
                 out[j] = Int8(truncatingIfNeeded: max(-128, min(127, q)))
             }
         }
+    }
+
+    /// A row's maximum and `Σ_j table[max − row[j]]` in single precision, left to right (the
+    /// order LiteRT's x86 softmax sums in).
+    @inline(never)
+    @_optimize(size)
+    static func tableSum(_ row: UnsafePointer<Int8>, channels: Int, table: UnsafePointer<Float>) -> (Int8, Float) {
+        var rowMax = row[0]
+        for j in 1..<channels { rowMax = max(rowMax, row[j]) }
+        var sum: Float = 0
+        for j in 0..<channels { sum += table[Int(rowMax) - Int(row[j])] }
+        return (rowMax, sum)
     }
 
     /// `log(x)` for a positive, finite `x`, without libm: `x = m·2^e` from the bits
