@@ -290,6 +290,29 @@ final class ONNXImporterTests: XCTestCase {
         }
     }
 
+    /// Two convolutions reading one `[N, C, H, W]` held in ONNX order share one NHWC copy of it.
+    func testReadersOfATensorInONNXOrderShareOneNHWCCopy() throws {
+        let bytes = ONNXBuilder.model(
+            nodes: [ONNXBuilder.node("Conv", ["x", "w"], ["y"], name: "conv0"),
+                    ONNXBuilder.node("Reshape", ["y", "s3"], ["r3"], name: "to3"),
+                    ONNXBuilder.node("Reshape", ["r3", "s4"], ["r4"], name: "to4"),
+                    ONNXBuilder.node("Conv", ["r4", "w2"], ["a"], name: "conv1"),
+                    ONNXBuilder.node("Conv", ["r4", "w2"], ["b"], name: "conv2"),
+                    ONNXBuilder.node("Add", ["a", "b"], ["z"], name: "add")],
+            initializers: [ONNXBuilder.tensor("w", dims: [2, 3, 1, 1], floats: [1, 2, 3, 4, 5, 6]),
+                           ONNXBuilder.int64Tensor("s3", [1, 2, 16]), ONNXBuilder.int64Tensor("s4", [1, 2, 4, 4]),
+                           ONNXBuilder.tensor("w2", dims: [2, 2, 1, 1], floats: [1, 0, 0, 1])],
+            inputs: [ONNXBuilder.valueInfo("x", fixed)], outputs: [ONNXBuilder.valueInfo("z", [])])
+        let graph = try ONNXImporter.importModel(bytes: bytes)
+        let copies = graph.nodes.filter { if case .stridedCopy = $0.op { return true } else { return false } }
+        XCTAssertEqual(copies.count, 2)  // into ONNX order for the reshapes, back to NHWC once
+        // conv2 of the identity weights twice: z = 2·y, element for element.
+        let input = (0..<48).map { Float($0 % 5) - 2 }
+        let values = try FloatExecutor(graph: graph).run(inputs: [input])
+        let y = try XCTUnwrap(values[graph.nodes[0].outputs[0]]), z = try XCTUnwrap(values[graph.outputs[0]])
+        XCTAssertEqual(z, y.map { 2 * $0 })
+    }
+
     /// A tensor held in ONNX order that is not [N, C, H, W] or [N, C] cannot feed a
     /// convolution: the error names the node and the shape.
     func testRankThreeTensorIntoAConvolutionIsNamed() {

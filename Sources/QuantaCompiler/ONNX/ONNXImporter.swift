@@ -147,6 +147,9 @@ final class ImportContext {
     var onnxConsumers: [String: Int] = [:]
     /// The graph node that produced each tensor.
     var producer: [Int: Int] = [:]
+    /// The NHWC copy made of each plain `[N, C, H, W]` tensor (`nhwc`), so that its readers
+    /// share one copy.
+    var nhwcCopies: [Int: ImportedActivation] = [:]
 
     init(graph: ONNXGraphProto, opset: Int, options: ONNXImportOptions) {
         self.source = graph
@@ -460,15 +463,18 @@ final class ImportContext {
     }
 
     /// `a` held NHWC: itself when it is; a plain `[N, C]` as it is (the same bytes); a plain
-    /// `[N, C, H, W]` through a strided copy; other ranks are an error naming the op.
+    /// `[N, C, H, W]` through a strided copy, one per tensor whatever the number of its NHWC
+    /// readers; other ranks are an error naming the op.
     func nhwc(_ a: ImportedActivation, _ op: NodeContext) throws -> ImportedActivation {
         guard a.plain else { return a }
         switch a.dims.count {
         case 2: return ImportedActivation(tensor: a.tensor, dims: a.dims)
         case 4:
+            if let copy = nhwcCopies[a.tensor] { return copy }
             let view = StridedView.transpose(shape: a.dims, permutation: [0, 2, 3, 1])
             let t = graph.addTensor(GraphTensor(name: graph.tensors[a.tensor].name + " [NHWC]", shape: nhwcShape(a.dims)))
             producer[t] = graph.addNode(GraphNode(name: op.name, op: .stridedCopy(view), inputs: [a.tensor], outputs: [t]))
+            nhwcCopies[a.tensor] = ImportedActivation(tensor: t, dims: a.dims)
             return ImportedActivation(tensor: t, dims: a.dims)
         default:
             throw ONNXImportError.unsupportedPattern(
