@@ -13,6 +13,12 @@ enum TFLiteMove {
 }
 
 extension TFLiteFileAccess {
+    /// The operators `move` writes.
+    static var moveCodes: Set<Int32> {
+        [TFLiteOperatorCode.split, TFLiteOperatorCode.splitV, TFLiteOperatorCode.transpose,
+         TFLiteOperatorCode.stridedSlice, TFLiteOperatorCode.concatenation]
+    }
+
     /// TRANSPOSE / STRIDED_SLICE / SPLIT / SPLIT_V / CONCATENATION as moves.
     mutating func move(_ op: TFLiteOperator, code: Int32, name: String) throws {
         let splits = code == TFLiteOperatorCode.split || code == TFLiteOperatorCode.splitV

@@ -48,6 +48,16 @@ extension TFLiteFileAccess {
         }
         return try materialize(t, op: name)
     }
+    /// The builtin code of operator `index`; a CUSTOM operator is `unsupportedOperator`
+    /// naming it.
+    func builtinCode(_ op: TFLiteOperator, index: Int) throws -> Int32 {
+        guard let code = file.code(op) else {
+            throw TFLiteImportError.unsupportedOperator(
+                index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
+        }
+        return code
+    }
+
     /// The name used in messages for operator `index`.
     func opName(_ op: TFLiteOperator, _ index: Int) -> String {
         let name = file.code(op).map(TFLiteOperatorCode.name) ?? "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'"

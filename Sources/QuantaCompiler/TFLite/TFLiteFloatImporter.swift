@@ -94,11 +94,9 @@ struct TFLiteFloatConversion: TFLiteFileAccess {
 
     mutating func convert(_ op: TFLiteOperator, index: Int) throws {
         let name = opName(op, index)
-        guard let code = file.code(op) else {
-            throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
-        }
+        let code = try builtinCode(op, index: index)
         typealias C = TFLiteOperatorCode
-        if [C.split, C.splitV, C.transpose, C.stridedSlice, C.concatenation].contains(code) {
+        if Self.moveCodes.contains(code) {
             return try move(op, code: code, name: name)
         }
         guard op.outputs.count == 1 else { throw TFLiteImportError.unsupportedForm(op: name, detail: "\(op.outputs.count) outputs") }

@@ -190,14 +190,11 @@ struct TFLiteConversion: TFLiteFileAccess {
 
     mutating func convert(_ op: TFLiteOperator, index: Int) throws {
         let name = opName(op, index)
-        guard let code = file.code(op) else {
-            throw TFLiteImportError.unsupportedOperator(index: index, name: "CUSTOM '\(file.customCodes[op.codeIndex] ?? "")'", supported: TFLiteImporter.supported)
-        }
+        let code = try builtinCode(op, index: index)
         // Boundary conversions made aliases.
         if code == TFLiteOperatorCode.quantize, let i = op.inputs.first ?? nil, aliases[i] != nil { return }
         if code == TFLiteOperatorCode.dequantize, let o = op.outputs.first, aliases[o] != nil { return }
-        if [TFLiteOperatorCode.split, TFLiteOperatorCode.splitV, TFLiteOperatorCode.transpose,
-            TFLiteOperatorCode.stridedSlice, TFLiteOperatorCode.concatenation].contains(code) {
+        if Self.moveCodes.contains(code) {
             return try move(op, code: code, name: name)
         }
         guard op.outputs.count == 1 else {
