@@ -257,12 +257,7 @@ extension Interpreter {
                 rows: pointer32(op, 0), columns: pointer32(op, 2))
 
         case .stridedCopy:
-            var view = StridedCopyGeometry(dims: .init(repeating: 1), strides: .init(repeating: 0), base: op.parameter(12))
-            for a in 0..<StridedCopyGeometry.rank {
-                view.dims[a] = op.parameter(a)
-                view.strides[a] = op.parameter(StridedCopyGeometry.rank + a)
-            }
-            Layout.stridedCopy(input: inp, output: out, geometry: view)
+            Layout.stridedCopy(input: inp, output: out, geometry: op.stridedCopyGeometry)
 
         case .reshape:
             if UnsafeMutablePointer(mutating: inp) != out {

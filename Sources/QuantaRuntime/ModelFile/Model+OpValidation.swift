@@ -498,12 +498,7 @@ struct OpValidator {
             try sameQuantization(self.input, output)
 
         case .stridedCopy:
-            var view = StridedCopyGeometry(dims: .init(repeating: 1), strides: .init(repeating: 0), base: 0)
-            for a in 0..<StridedCopyGeometry.rank {
-                view.dims[a] = op.parameter(a)
-                view.strides[a] = op.parameter(StridedCopyGeometry.rank + a)
-            }
-            view.base = op.parameter(2 * StridedCopyGeometry.rank)
+            let view = op.stridedCopyGeometry
             guard view.reads(within: inputShape.elementCount) else {
                 throw fail(.invalidParameter(.view, value: view.base))
             }

@@ -1,3 +1,4 @@
+import QuantaKernels
 /// One op record of the layer plan, read in place:
 ///
 ///     u8 kind, u8 variant, u8 inputCount, u8 outputCount,
@@ -61,4 +62,18 @@ extension Model {
         base + constantsSection + op.parameter(p)
     }
     @inlinable func constantLength(_ op: OpRecord, _ p: Int) -> Int { op.parameter(p + 1) }
+}
+
+extension OpRecord {
+    /// A `stridedCopy` record's view: words 0–5 the dims, 6–11 the strides, 12 the base
+    /// (validation checks it with `StridedCopyGeometry.reads(within:)`).
+    @inlinable var stridedCopyGeometry: StridedCopyGeometry {
+        let rank = StridedCopyGeometry.rank
+        var view = StridedCopyGeometry(dims: .init(repeating: 1), strides: .init(repeating: 0), base: parameter(2 * rank))
+        for a in 0..<rank {
+            view.dims[a] = parameter(a)
+            view.strides[a] = parameter(rank + a)
+        }
+        return view
+    }
 }

@@ -20,14 +20,6 @@ public struct StridedCopyGeometry: Sendable {
         self.base = base
     }
 
-    /// The number of output elements (dimensions as `reads(within:)` accepts them, whose
-    /// product is below 2^63).
-    public var elementCount: Int {
-        var count = 1
-        for a in 0..<Self.rank { count *= dims[a] }
-        return count
-    }
-
     /// Whether every dimension is in `1...2^24`, every stride and the base within ±2^31,
     /// and every input element the view reads lies in `0 ..< inputCount` (the lowest and
     /// highest offsets are at corners of the view). Computed in 64 bits: never overflows,
@@ -51,7 +43,7 @@ extension Layout {
     /// Copies the strided view `geometry` of `input` into `output`, densely (see
     /// `StridedCopyGeometry`). Rows whose last stride is 1 are block copies.
     /// - Precondition: `geometry.reads(within:)` the input's element count; `output` holds
-    ///   `geometry.elementCount` elements and does not overlap the input.
+    ///   the product of `geometry.dims` elements and does not overlap the input.
     @_optimize(size)
     public static func stridedCopy<T>(input: UnsafePointer<T>, output: UnsafeMutablePointer<T>, geometry g: StridedCopyGeometry) {
         let d = g.dims, s = g.strides
